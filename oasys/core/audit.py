@@ -1,0 +1,128 @@
+"""Writing and verifying the audit log.
+
+Every read and write of client data goes through `audit_record`. Rows are chained: each row's
+hash covers the previous row's hash, so editing or deleting any row breaks the chain from
+there on, and `audit_verify` names the first broken link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .models import AuditAction, AuditChainHead, AuditEvent, AuditOutcome
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Who is acting and from where; built once per request or per background job."""
+
+    user_id: int | None = None
+    user_email: str = ""
+    practice_id: int | None = None
+    source_ip: str | None = None
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> AuditContext:
+        user = getattr(request, "user", None)
+        authenticated = bool(user and user.is_authenticated)
+        practice = getattr(request, "practice", None)
+        return cls(
+            user_id=user.pk if authenticated else None,
+            user_email=user.email if authenticated else "",
+            practice_id=practice.pk if practice else None,
+            source_ip=client_ip(request),
+        )
+
+    @classmethod
+    def system(cls, *, practice_id: int | None, source: str = "system") -> AuditContext:
+        return cls(user_id=None, user_email=source, practice_id=practice_id, source_ip=None)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR only: X-Forwarded-For is trusted only when a proxy sets it (see README).
+    ip = request.META.get("REMOTE_ADDR") or None
+    return ip
+
+
+def audit_record(
+    *,
+    ctx: AuditContext,
+    action: str,
+    category: str,
+    outcome: str = AuditOutcome.SUCCESS,
+    client_id: int | None = None,
+    object_type: str = "",
+    object_id: Any = "",
+    detail: dict | None = None,
+) -> AuditEvent:
+    """Append one event to the chain. Never put PHI in `detail`: ids and field names only."""
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
+        event = AuditEvent(
+            seq=head.last_seq + 1,
+            occurred_at=timezone.now(),
+            user_id_ref=ctx.user_id,
+            user_email=ctx.user_email,
+            practice_id_ref=ctx.practice_id,
+            client_id_ref=client_id,
+            action=action,
+            category=category,
+            object_type=object_type,
+            object_id=str(object_id or ""),
+            source_ip=ctx.source_ip,
+            outcome=outcome,
+            detail=detail or {},
+            prev_hash=head.last_hash,
+        )
+        event.hash = event.compute_hash()
+        event.save()
+        AuditChainHead.objects.filter(id=1).update(last_seq=event.seq, last_hash=event.hash)
+    return event
+
+
+def audit_read(
+    request: HttpRequest, *, category: str, client_id: int | None, obj: Any = None
+) -> None:
+    """Record that the request's user viewed protected data."""
+    audit_record(
+        ctx=AuditContext.from_request(request),
+        action=AuditAction.READ,
+        category=category,
+        client_id=client_id,
+        object_type=type(obj).__name__ if obj is not None else "",
+        object_id=getattr(obj, "pk", ""),
+    )
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    reason: str
+
+
+def audit_verify(events: Iterable[AuditEvent] | None = None) -> ChainBreak | None:
+    """Walk the chain in order; return the first broken link, or None if it is intact."""
+    rows = events if events is not None else AuditEvent.objects.order_by("seq").iterator(2000)
+    prev_hash = GENESIS_HASH
+    expected_seq = 1
+    for event in rows:
+        if event.seq != expected_seq:
+            return ChainBreak(expected_seq, f"row {expected_seq} is missing (next is {event.seq})")
+        if event.prev_hash != prev_hash:
+            return ChainBreak(event.seq, "previous-hash does not match the row before")
+        if event.compute_hash() != event.hash:
+            return ChainBreak(event.seq, "row content does not match its hash")
+        prev_hash = event.hash
+        expected_seq += 1
+    head = AuditChainHead.objects.filter(id=1).first()
+    if events is None and head is not None and head.last_seq != expected_seq - 1:
+        return ChainBreak(expected_seq, f"chain ends at {expected_seq - 1}, head says {head.last_seq}")
+    return None

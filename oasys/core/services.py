@@ -1,0 +1,79 @@
+"""Writes for practices, users and API tokens."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .audit import AuditContext, audit_record
+from .models import ApiToken, AuditAction, AuditOutcome, Practice, Role, User
+
+
+def practice_create(*, name: str, slug: str, timezone_name: str = "America/New_York") -> Practice:
+    return Practice.objects.create(name=name, slug=slug, timezone=timezone_name)
+
+
+def user_create(
+    *,
+    practice: Practice,
+    email: str,
+    password: str,
+    role: str = Role.OWNER,
+    first_name: str = "",
+    last_name: str = "",
+) -> User:
+    return User.objects.create_user(
+        email=email,
+        password=password,
+        practice=practice,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+    )
+
+
+class TokenRefused(Exception):
+    """Email and password did not identify an active user of a practice."""
+
+
+def api_token_issue(*, request: HttpRequest, email: str, password: str) -> str:
+    """Check the credentials (lockout applies) and return a new secret token, shown once."""
+    user = authenticate(request, username=email.strip().lower(), password=password)
+    if user is None or user.practice_id is None:
+        audit_record(
+            ctx=AuditContext(source_ip=request.META.get("REMOTE_ADDR")),
+            action=AuditAction.LOGIN_FAILED,
+            category="api_token",
+            outcome=AuditOutcome.DENIED,
+        )
+        raise TokenRefused("Invalid email or password")
+    key = "oas_" + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        ApiToken.objects.create(user=user, key_hash=ApiToken.hash_key(key), prefix=key[:10])
+        audit_record(
+            ctx=AuditContext(
+                user_id=user.pk,
+                user_email=user.email,
+                practice_id=user.practice_id,
+                source_ip=request.META.get("REMOTE_ADDR"),
+            ),
+            action=AuditAction.LOGIN,
+            category="api_token",
+        )
+    return key
+
+
+def api_token_user(*, key: str) -> User | None:
+    token = (
+        ApiToken.objects.select_related("user", "user__practice")
+        .filter(key_hash=ApiToken.hash_key(key), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active or token.user.practice_id is None:
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token.user

@@ -1,0 +1,66 @@
+"""Log in, log out, and the landing page."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import auth
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from .audit import AuditContext, audit_record
+from .models import AuditAction, AuditOutcome
+from .permissions import practice_required
+
+
+class EmailLoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+    def clean_username(self) -> str:
+        return self.cleaned_data["username"].strip().lower()
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.practice:
+        return redirect("core:home")
+    form = EmailLoginForm(request, data=request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            user = form.get_user()
+            auth.login(request, user)
+            request.practice = user.practice
+            audit_record(
+                ctx=AuditContext.from_request(request),
+                action=AuditAction.LOGIN,
+                category="session",
+            )
+            next_url = request.GET.get("next", "")
+            if next_url.startswith("/") and not next_url.startswith("//"):
+                return redirect(next_url)
+            return redirect("core:home")
+        audit_record(
+            ctx=AuditContext(source_ip=request.META.get("REMOTE_ADDR")),
+            action=AuditAction.LOGIN_FAILED,
+            category="session",
+            outcome=AuditOutcome.DENIED,
+        )
+    return render(request, "core/login.html", {"form": form})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        audit_record(
+            ctx=AuditContext.from_request(request), action=AuditAction.LOGOUT, category="session"
+        )
+    auth.logout(request)  # flushes the server-side session
+    return redirect("core:login")
+
+
+@practice_required()
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("practice:setup")

@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+from .api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("billing/setup/", include("oasys.practice.urls")),
+    path("billing/clients/", include("oasys.clients.urls")),
+    path("sessions/", include("oasys.appointments.urls")),
+    path("", include("oasys.core.urls")),
+]

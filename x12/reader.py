@@ -1,0 +1,423 @@
+"""Streaming X12 reader.
+
+The reader takes a file object (binary or text), bytes, or a path, reads it in chunks and
+yields :class:`TransactionSet` objects one at a time, so memory use is bounded by the size
+of one transaction set whatever the size of the file.  It accepts a UTF-8 BOM, CR/LF (or
+nothing) between segments, leading indentation and several interchanges (each with its own
+delimiters), groups and transaction sets in one file.
+
+Envelope problems (SE/GE/IEA counts and control numbers, missing trailers, segments
+outside a transaction set) are collected in :attr:`X12Reader.errors` (and, for the ones
+about one transaction set, in :attr:`TransactionSet.errors`); with ``strict=True`` the
+first one is raised instead.  A file whose ISA cannot be read raises
+:class:`~x12.errors.DelimiterError`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO, TextIO
+
+from x12.delimiters import Delimiters, find_isa_delimiters
+from x12.errors import DelimiterError, EnvelopeError, X12Error, X12SyntaxError
+
+CHUNK_SIZE = 1 << 16
+Source = BinaryIO | TextIO | bytes | str | os.PathLike[str]
+
+
+def element(els: list[str], index: int) -> str:
+    """Element ``index`` of a segment (``els[0]`` is the segment id), '' when absent."""
+    return els[index] if index < len(els) else ""
+
+
+@dataclass(slots=True)
+class Interchange:
+    """Header data of one ISA/IEA interchange."""
+
+    sender_qualifier: str
+    sender: str
+    receiver_qualifier: str
+    receiver: str
+    date: str
+    time: str
+    version: str
+    control_number: str
+    usage: str
+    position: int
+    delimiters: Delimiters
+    group_count: int = 0
+    closed: bool = False
+
+
+@dataclass(slots=True)
+class FunctionalGroup:
+    """Header data of one GS/GE functional group."""
+
+    functional_id: str
+    sender: str
+    receiver: str
+    date: str
+    time: str
+    control_number: str
+    version: str
+    position: int
+    transaction_count: int = 0
+
+
+@dataclass(slots=True)
+class TransactionSet:
+    """The segments of one ST..SE transaction set (ST and SE included)."""
+
+    segments: list[list[str]]
+    start_position: int
+    interchange: Interchange
+    group: FunctionalGroup | None
+    errors: list[X12Error] = field(default_factory=list)
+    complete: bool = True
+
+    @property
+    def delimiters(self) -> Delimiters:
+        return self.interchange.delimiters
+
+    @property
+    def set_id(self) -> str:
+        return element(self.segments[0], 1)
+
+    @property
+    def control_number(self) -> str:
+        return element(self.segments[0], 2)
+
+    @property
+    def implementation(self) -> str:
+        return element(self.segments[0], 3) or (self.group.version if self.group else "")
+
+    def position_of(self, index: int) -> int:
+        return self.start_position + index
+
+
+class X12Reader:
+    """Read X12 interchanges from ``source`` and yield transaction sets.
+
+    ``source`` may be a binary or text file object, ``bytes``, or a filesystem path
+    (``str`` or ``os.PathLike``).  Use :meth:`from_text` for X12 held in a ``str``.
+    """
+
+    def __init__(self, source: Source, *, chunk_size: int = CHUNK_SIZE,
+                 strict: bool = False) -> None:
+        self._source = source
+        self._chunk_size = max(16, int(chunk_size))
+        self.strict = strict
+        self.errors: list[X12Error] = []
+        self.interchanges: list[Interchange] = []
+        self.segment_count = 0
+
+    @classmethod
+    def from_text(cls, text: str, **kw: object) -> X12Reader:
+        return cls(io.StringIO(text), **kw)  # type: ignore[arg-type]
+
+    # -- chunks ---------------------------------------------------------------------------
+    def _chunks(self) -> Iterator[str]:
+        src = self._source
+        if isinstance(src, bytes | bytearray):
+            src = io.BytesIO(bytes(src))
+        if isinstance(src, str | os.PathLike):
+            try:
+                fh = open(src, "rb")  # noqa: SIM115
+            except OSError as exc:
+                raise X12Error(f"cannot open {os.fspath(src)!r}: {exc.strerror}") from None
+            with fh:
+                yield from self._decode(fh)
+            return
+        yield from self._decode(src)  # type: ignore[arg-type]
+
+    def _decode(self, fh: BinaryIO | TextIO) -> Iterator[str]:
+        size = self._chunk_size
+        first = True
+        decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
+        while True:
+            try:
+                data = fh.read(size)
+            except UnicodeDecodeError as exc:
+                raise X12SyntaxError("file is not valid UTF-8 text", found=exc.reason) from None
+            except OSError as exc:
+                raise X12Error(f"cannot read input: {exc}") from None
+            if isinstance(data, str):
+                if first and data.startswith("\ufeff"):
+                    data = data[1:]
+                first = False
+                if not data:
+                    return
+                yield data
+                continue
+            try:
+                text = decoder.decode(data, final=not data)
+            except UnicodeDecodeError as exc:
+                raise X12SyntaxError("file is not valid UTF-8 text",
+                                     position=self.segment_count + 1,
+                                     found=repr(exc.object[exc.start:exc.end])) from None
+            if text:
+                yield text
+            if not data:
+                return
+
+    # -- segments -------------------------------------------------------------------------
+    def segments(self) -> Iterator[tuple[list[str], Delimiters]]:
+        """Yield ``(elements, delimiters)`` for each segment in the file, in order."""
+        chunks = self._chunks()
+        buf = ""
+        eof = False
+        valid_ids: dict[str, bool] = {}
+        while True:
+            # expecting an ISA: find the delimiters
+            while True:
+                buf = buf.lstrip().lstrip("\ufeff")
+                if not buf and eof:
+                    return
+                found = None
+                if buf:
+                    try:
+                        found = find_isa_delimiters(buf)
+                    except DelimiterError as exc:
+                        exc.position = self.segment_count + 1
+                        raise DelimiterError(exc.message, position=self.segment_count + 1,
+                                             segment_id=exc.segment_id, element=exc.element,
+                                             expected=exc.expected, found=exc.found) from None
+                if found is not None:
+                    break
+                if eof:
+                    raise DelimiterError("file ends inside an ISA segment",
+                                         position=self.segment_count + 1, segment_id="ISA")
+                chunk = next(chunks, None)
+                if chunk is None:
+                    eof = True
+                else:
+                    buf += chunk
+            delims = found[0]
+            term = delims.segment
+            sep = delims.element
+            tail = buf
+            restart = False
+            while True:
+                pieces = tail.split(term)
+                tail = pieces.pop()
+                for i, raw in enumerate(pieces):
+                    seg = raw.strip()
+                    if not seg:
+                        continue
+                    els = seg.split(sep)
+                    sid = els[0]
+                    ok = valid_ids.get(sid)
+                    if ok is None:
+                        ok = valid_ids[sid] = (
+                            2 <= len(sid) <= 3 and sid.isascii() and sid.isalnum()
+                            and sid == sid.upper()
+                        )
+                    self.segment_count += 1
+                    if not ok:
+                        self._error(X12SyntaxError(
+                            "invalid segment id", position=self.segment_count,
+                            expected="2-3 upper-case letters/digits", found=sid[:20]))
+                    yield els, delims
+                    if sid == "IEA":
+                        rest = pieces[i + 1:]
+                        tail = term.join(rest) + term + tail if rest else tail
+                        restart = True
+                        break
+                if restart:
+                    buf = tail
+                    break
+                if eof:
+                    seg = tail.strip()
+                    if seg:
+                        self.segment_count += 1
+                        yield seg.split(sep), delims
+                    return
+                chunk = next(chunks, None)
+                if chunk is None:
+                    eof = True
+                else:
+                    tail += chunk
+
+    def _error(self, err: X12Error, ts: TransactionSet | None = None) -> None:
+        if self.strict:
+            raise err
+        self.errors.append(err)
+        if ts is not None:
+            ts.errors.append(err)
+
+    # -- transaction sets -----------------------------------------------------------------
+    def __iter__(self) -> Iterator[TransactionSet]:
+        return self.transactions()
+
+    def transactions(self) -> Iterator[TransactionSet]:
+        """Yield each transaction set, checking the envelopes around it."""
+        isa: Interchange | None = None
+        gs: FunctionalGroup | None = None
+        ts: TransactionSet | None = None
+        segs: list[list[str]] | None = None
+        envelope_ids = {"ISA", "IEA", "GS", "GE", "ST", "SE"}
+        err = self._error
+        for els, delims in self.segments():
+            sid = els[0]
+            if segs is not None and sid not in envelope_ids:
+                segs.append(els)
+                continue
+            pos = self.segment_count
+            if sid == "ISA":
+                if ts is not None:
+                    ts.complete = False
+                    err(EnvelopeError("transaction set has no SE trailer", position=pos,
+                                      segment_id="ISA", expected="SE"), ts)
+                    yield ts
+                    ts = segs = None
+                if isa is not None and not isa.closed:
+                    err(EnvelopeError("interchange has no IEA trailer", position=pos,
+                                      segment_id="ISA", expected="IEA"))
+                isa = self._start_interchange(els, delims, pos)
+                gs = None
+            elif sid == "GS":
+                if isa is None:
+                    err(EnvelopeError("GS outside an interchange", position=pos, segment_id="GS",
+                                      expected="ISA"))
+                    isa = self._dummy_interchange(delims, pos)
+                if ts is not None:
+                    ts.complete = False
+                    err(EnvelopeError("transaction set has no SE trailer", position=pos,
+                                      segment_id="GS", expected="SE"), ts)
+                    yield ts
+                    ts = segs = None
+                if gs is not None:
+                    err(EnvelopeError("functional group has no GE trailer", position=pos,
+                                      segment_id="GS", expected="GE"))
+                gs = FunctionalGroup(
+                    element(els, 1), element(els, 2), element(els, 3), element(els, 4),
+                    element(els, 5), element(els, 6), element(els, 8), pos)
+                isa.group_count += 1
+                if len(els) < 9:
+                    err(X12SyntaxError("GS has too few elements", position=pos, segment_id="GS",
+                                       element=len(els), expected="8 elements",
+                                       found=len(els) - 1))
+            elif sid == "ST":
+                if ts is not None:
+                    ts.complete = False
+                    err(EnvelopeError("transaction set has no SE trailer", position=pos,
+                                      segment_id="ST", expected="SE"), ts)
+                    yield ts
+                if isa is None:
+                    err(EnvelopeError("ST outside an interchange", position=pos, segment_id="ST",
+                                      expected="ISA"))
+                    isa = self._dummy_interchange(delims, pos)
+                if gs is None:
+                    err(EnvelopeError("ST outside a functional group", position=pos,
+                                      segment_id="ST", expected="GS"))
+                else:
+                    gs.transaction_count += 1
+                segs = [els]
+                ts = TransactionSet(segs, pos, isa, gs)
+            elif sid == "SE":
+                if ts is None or segs is None:
+                    err(EnvelopeError("SE without ST", position=pos, segment_id="SE",
+                                      expected="ST"))
+                    continue
+                segs.append(els)
+                count = element(els, 1)
+                if count != str(len(segs)):
+                    err(EnvelopeError("SE01 segment count does not match", position=pos,
+                                      segment_id="SE", element=1, expected=str(len(segs)),
+                                      found=count), ts)
+                if element(els, 2) != ts.control_number:
+                    err(EnvelopeError("SE02 does not match ST02", position=pos, segment_id="SE",
+                                      element=2, expected=ts.control_number,
+                                      found=element(els, 2)), ts)
+                yield ts
+                ts = segs = None
+            elif sid == "GE":
+                if ts is not None:
+                    ts.complete = False
+                    err(EnvelopeError("transaction set has no SE trailer", position=pos,
+                                      segment_id="GE", expected="SE"), ts)
+                    yield ts
+                    ts = segs = None
+                if gs is None:
+                    err(EnvelopeError("GE without GS", position=pos, segment_id="GE",
+                                      expected="GS"))
+                    continue
+                if element(els, 1) != str(gs.transaction_count):
+                    err(EnvelopeError("GE01 transaction set count does not match", position=pos,
+                                      segment_id="GE", element=1,
+                                      expected=str(gs.transaction_count), found=element(els, 1)))
+                if element(els, 2) != gs.control_number:
+                    err(EnvelopeError("GE02 does not match GS06", position=pos, segment_id="GE",
+                                      element=2, expected=gs.control_number,
+                                      found=element(els, 2)))
+                gs = None
+            elif sid == "IEA":
+                if ts is not None:
+                    ts.complete = False
+                    err(EnvelopeError("transaction set has no SE trailer", position=pos,
+                                      segment_id="IEA", expected="SE"), ts)
+                    yield ts
+                    ts = segs = None
+                if gs is not None:
+                    err(EnvelopeError("functional group has no GE trailer", position=pos,
+                                      segment_id="IEA", expected="GE"))
+                    gs = None
+                if isa is None:
+                    err(EnvelopeError("IEA without ISA", position=pos, segment_id="IEA",
+                                      expected="ISA"))
+                    continue
+                if element(els, 1) != str(isa.group_count):
+                    err(EnvelopeError("IEA01 functional group count does not match",
+                                      position=pos, segment_id="IEA", element=1,
+                                      expected=str(isa.group_count), found=element(els, 1)))
+                if element(els, 2) != isa.control_number:
+                    err(EnvelopeError("IEA02 does not match ISA13", position=pos,
+                                      segment_id="IEA", element=2, expected=isa.control_number,
+                                      found=element(els, 2)))
+                isa.closed = True
+                isa = None
+            elif sid == "TA1" and isa is not None and ts is None:
+                continue
+            else:
+                err(EnvelopeError("segment outside a transaction set", position=pos,
+                                  segment_id=sid[:3], expected="ST"))
+        pos = self.segment_count
+        if ts is not None:
+            ts.complete = False
+            err(EnvelopeError("file ends inside a transaction set", position=pos,
+                              segment_id=ts.segments[-1][0][:3], expected="SE"), ts)
+            yield ts
+        if gs is not None:
+            err(EnvelopeError("file ends inside a functional group", position=pos,
+                              expected="GE"))
+        if isa is not None and not isa.closed:
+            err(EnvelopeError("file ends inside an interchange", position=pos, expected="IEA"))
+
+    def _start_interchange(self, els: list[str], delims: Delimiters, pos: int) -> Interchange:
+        if len(els) != 17:
+            self._error(X12SyntaxError("ISA must have 16 elements", position=pos,
+                                       segment_id="ISA", expected=16, found=len(els) - 1))
+        isa = Interchange(
+            element(els, 5).strip(), element(els, 6).strip(), element(els, 7).strip(),
+            element(els, 8).strip(), element(els, 9), element(els, 10), element(els, 12),
+            element(els, 13), element(els, 15), pos, delims)
+        if not (len(isa.control_number) == 9 and isa.control_number.isdigit()):
+            self._error(X12SyntaxError("ISA13 must be 9 digits", position=pos, segment_id="ISA",
+                                       element=13, expected="9 digits",
+                                       found=isa.control_number))
+        self.interchanges.append(isa)
+        return isa
+
+    def _dummy_interchange(self, delims: Delimiters, pos: int) -> Interchange:
+        isa = Interchange("", "", "", "", "", "", "", "", "", pos, delims)
+        self.interchanges.append(isa)
+        return isa
+
+
+def read_transactions(source: Source, *, strict: bool = False) -> Iterator[TransactionSet]:
+    """Shortcut for ``X12Reader(source, strict=strict).transactions()``."""
+    return X12Reader(source, strict=strict).transactions()

@@ -1,0 +1,94 @@
+"""Conversions between X12 element text and Python values (Decimal, date, int)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from x12.errors import X12SyntaxError
+
+_NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)$")
+TWO_PLACES = Decimal("0.01")
+
+
+def to_decimal(text: str, *, position: int | None = None, segment_id: str | None = None,
+               element: int | None = None) -> Decimal:
+    """Parse an X12 R (decimal) element into a Decimal; raise X12SyntaxError if malformed."""
+    if not _NUMBER.match(text):
+        raise X12SyntaxError("not a decimal number", position=position, segment_id=segment_id,
+                             element=element, expected="decimal number", found=text)
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex already guards this
+        raise X12SyntaxError("not a decimal number", position=position, segment_id=segment_id,
+                             element=element, found=text) from None
+
+
+def opt_decimal(text: str, *, position: int | None = None, segment_id: str | None = None,
+                element: int | None = None) -> Decimal | None:
+    if text == "":
+        return None
+    return to_decimal(text, position=position, segment_id=segment_id, element=element)
+
+
+def to_date(text: str, *, position: int | None = None, segment_id: str | None = None,
+            element: int | None = None) -> dt.date:
+    """Parse CCYYMMDD (or YYMMDD) into a date."""
+    try:
+        if len(text) == 8 and text.isdigit():
+            return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        if len(text) == 6 and text.isdigit():
+            return dt.date(2000 + int(text[:2]), int(text[2:4]), int(text[4:]))
+    except ValueError:
+        pass
+    raise X12SyntaxError("not a valid date", position=position, segment_id=segment_id,
+                         element=element, expected="CCYYMMDD", found=text)
+
+
+def opt_date(text: str, **kw: object) -> dt.date | None:
+    return None if text == "" else to_date(text, **kw)  # type: ignore[arg-type]
+
+
+def date_range(qualifier: str, text: str, **kw: object) -> tuple[dt.date | None, dt.date | None]:
+    """Parse a D8 or RD8 value into (start, end)."""
+    if qualifier == "RD8" or (len(text) == 17 and "-" in text):
+        a, _, b = text.partition("-")
+        return to_date(a, **kw), to_date(b, **kw)  # type: ignore[arg-type]
+    d = to_date(text, **kw)  # type: ignore[arg-type]
+    return d, d
+
+
+def fmt_amount(value: Decimal | None) -> str | None:
+    """Two-decimal string used in JSON output."""
+    if value is None:
+        return None
+    return str(value.quantize(TWO_PLACES))
+
+
+def x12_amount(value: Decimal) -> str:
+    """Amount as written in X12: no trailing zeros past the point, no exponent."""
+    if not isinstance(value, Decimal):
+        value = Decimal(str(value))
+    q = value.quantize(TWO_PLACES)
+    text = f"{q:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    return text
+
+
+def x12_number(value: Decimal | int) -> str:
+    text = f"{Decimal(value):f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def x12_date(value: dt.date) -> str:
+    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+
+
+def iso(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
