@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("OASYS_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+(VAR_DIR / "static").mkdir(exist_ok=True)
 
 ENV = os.environ.get("OASYS_ENV", "development")
 PRODUCTION = ENV == "production"
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "oasys.practice",
     "oasys.clients",
     "oasys.appointments",
+    "oasys.demo",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,48 @@
+# Oasys Billing. `make demo` runs the product with a seeded demo practice; `make test` runs
+# every suite (SQLite and PostgreSQL, browser tests in headless Chromium). Both install what
+# they need on a fresh Debian machine with Python 3.11.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast lint bench install system-deps clean help
+
+help:
+	@echo "make demo    - start Oasys with a demo practice on http://127.0.0.1:8000"
+	@echo "make test    - run every test suite (installs PostgreSQL and Chromium if missing)"
+	@echo "make bench   - run the benchmarks"
+	@echo "make lint    - ruff"
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==0.13.8
+	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+demo: $(STAMP)
+	$(BIN)/oasys demo
+
+test: $(STAMP) system-deps
+	@bash scripts/run-tests.sh
+
+# The quick loop while developing: SQLite only, no browser tests.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not browser" -n 2
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	@bash scripts/run-bench.sh
+
+clean:
+	rm -rf var/*.sqlite3* var/celery* var/static

@@ -1,0 +1,117 @@
+"""Fixtures shared by every Django test suite: practices, users, logged-in clients, API
+tokens, and one headless Chromium per test process for browser tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API loop
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    # Argon2 is deliberately slow; tests that check the production hasher restore it.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+    ]
+
+
+@pytest.fixture
+def practice(db):
+    from oasys.core.services import practice_create
+
+    return practice_create(name="Serenity Test Counseling", slug="serenity-test")
+
+
+@pytest.fixture
+def other_practice(db):
+    from oasys.core.services import practice_create
+
+    return practice_create(name="Elsewhere Therapy", slug="elsewhere")
+
+
+@pytest.fixture
+def owner(practice):
+    from oasys.core.services import user_create
+
+    return user_create(
+        practice=practice,
+        email="owner@test.example",
+        password="correct horse battery",
+        first_name="Dana",
+        last_name="Reyes",
+    )
+
+
+@pytest.fixture
+def other_owner(other_practice):
+    from oasys.core.services import user_create
+
+    return user_create(
+        practice=other_practice, email="owner@elsewhere.example", password="correct horse 2"
+    )
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def api_client(owner):
+    """A Django test client that sends a real bearer token for `owner`."""
+    import secrets
+
+    from django.test import Client
+
+    from oasys.core.models import ApiToken
+
+    key = "oas_" + secrets.token_urlsafe(24)
+    ApiToken.objects.create(user=owner, key_hash=ApiToken.hash_key(key), prefix=key[:10])
+    return Client(headers={"Authorization": f"Bearer {key}"})
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        raise RuntimeError("Chromium is not installed: run `make system-deps` (apt chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download: executable_path)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=chromium_path(),
+            headless=True,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    context.close()

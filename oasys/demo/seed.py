@@ -1,0 +1,486 @@
+"""The demo practices: realistic, deterministic, idempotent, and full of the gaps the
+Incomplete tab must name. Never runs with production settings.
+
+Two practices:
+- Serenity Counseling (`serenity`): a solo therapist, therapist@demo.test / oasys-demo.
+- Harbor Group Therapy (`harbor`): an owner who supervises an associate clinician, a second
+  clinician, and a biller; owner@harbor.demo.test / oasys-demo.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from oasys.appointments.models import Appointment, AppointmentStatus
+from oasys.clients.models import (
+    BillingType,
+    Client,
+    Diagnosis,
+    InsurancePolicy,
+    PolicyPriority,
+    PricingRule,
+    Relationship,
+)
+from oasys.core.identifiers import npi_with_check_digit
+from oasys.core.models import Practice, Role, User
+from oasys.practice.models import (
+    AcceptedPayer,
+    Clinician,
+    Enrollment,
+    EnrollmentStatus,
+    Payer,
+    ProviderProfile,
+    ProviderType,
+    ServiceType,
+    TaxIdType,
+    TransactionType,
+)
+
+DEMO_PASSWORD = "oasys-demo"  # noqa: S105 - published demo login, refused in production
+SOLO_EMAIL = "therapist@demo.test"
+GROUP_EMAIL = "owner@harbor.demo.test"
+
+
+class SeedRefused(Exception):
+    pass
+
+
+# Payers by claims payer ID as they appear in the public payer list shipped with the repo.
+DEMO_PAYERS = [
+    ("60054", "Aetna Health, Inc."),
+    ("62308", "CIGNA"),
+    ("87726", "UnitedHealthcare"),
+    ("01260", "Magellan Behavioral Health Services"),
+    ("61101", "Humana Behavioral Health (formerly LifeSynch)"),
+    ("BSCA1", "Blue Shield of California"),
+    ("13590", "Tricare East"),
+]
+
+FIRST = ["Avery", "Jordan", "Riley", "Morgan", "Casey", "Taylor", "Jamie", "Quinn", "Rowan",
+         "Elena", "Marcus", "Priya", "Tomás", "Grace", "Noah", "Amara", "Liam", "Sofia",
+         "Ethan", "Hana", "Isaac", "Maya", "Owen", "Leila", "Caleb", "Nora", "Diego", "Zoe",
+         "Felix", "Iris", "Mateo", "Ruby", "Silas", "Ava", "Kofi", "June", "Arlo", "Mina",
+         "Theo", "Clara", "Jonah", "Esme", "Levi", "Ada", "Reza", "Lucia", "Emmett", "Ines"]
+LAST = ["Bennett", "Okafor", "Nguyen", "Alvarez", "Kowalski", "Haddad", "Brooks", "Sato",
+        "Fitzgerald", "Mendes", "Larsen", "Chowdhury", "Delgado", "Whitaker", "Ibrahim",
+        "Novak", "Park", "Rossi", "Adeyemi", "Castillo", "Moreau", "Lindqvist", "Patel",
+        "Gallagher", "Yamamoto", "Ortega", "Kim", "Hughes", "Silva", "Byrne"]
+STREETS = ["Maple Ave", "Oak St", "Lakeview Dr", "Cedar Ln", "Harbor Rd", "Elm St",
+           "Willow Way", "Park Pl", "Birch Ct", "Sunset Blvd"]
+DIAGNOSES = ["F41.1", "F33.1", "F43.23", "F32.A", "F40.10", "F43.10", "F90.0", "F42.2",
+             "F34.1", "F41.0", "F50.81", "F43.22"]
+
+
+@dataclass
+class SeedResult:
+    practices: int = 0
+    clients: int = 0
+    appointments: int = 0
+    created: bool = False
+
+
+def seed_demo(*, today: date | None = None, rng_seed: int = 20261127) -> SeedResult:
+    """Create both demo practices unless they exist. Safe to run again: it changes nothing."""
+    if getattr(settings, "PRODUCTION", False):
+        raise SeedRefused("seed-demo refuses to run with production settings (OASYS_ENV=production)")
+    _ensure_payer_directory()
+    result = SeedResult()
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        for builder in (_seed_serenity, _seed_harbor):
+            created = builder(today=today, rng=random.Random(rng_seed))
+            result.created = result.created or created
+    result.practices = Practice.objects.filter(slug__in=["serenity", "harbor"]).count()
+    result.clients = Client.objects.filter(practice__slug__in=["serenity", "harbor"]).count()
+    result.appointments = Appointment.objects.filter(
+        practice__slug__in=["serenity", "harbor"]
+    ).count()
+    return result
+
+
+def _ensure_payer_directory() -> None:
+    if not Payer.objects.exists():
+        try:
+            from oasys.practice.services import payer_directory_load
+        except ImportError:  # pragma: no cover - the directory loader ships with practice
+            payer_directory_load = None
+        if payer_directory_load is not None:
+            payer_directory_load()
+
+
+def _payer(payer_id: str, name: str) -> Payer:
+    same_id = Payer.objects.filter(payer_id_claims=payer_id).order_by("id")
+    payer = same_id.filter(name__iexact=name).first() or same_id.first()
+    if payer is None:
+        payer = Payer.objects.create(
+            name=name,
+            payer_id_claims=payer_id,
+            payer_id_era=payer_id,
+            payer_id_eligibility=payer_id,
+            supports_claims=True,
+            supports_era=True,
+            supports_eligibility=True,
+            enrollment_required_era=True,
+        )
+    return payer
+
+
+def _accept(practice: Practice, payer: Payer, status: str) -> None:
+    accepted, _ = AcceptedPayer.objects.get_or_create(practice=practice, payer=payer)
+    now = timezone.now()
+    for tx in TransactionType.values:
+        Enrollment.objects.get_or_create(
+            practice=practice,
+            accepted_payer=accepted,
+            transaction_type=tx,
+            defaults={
+                "status": status,
+                "submitted_at": now - timedelta(days=30),
+                "status_changed_at": now - timedelta(days=20),
+                "effective_date": (now - timedelta(days=20)).date()
+                if status == EnrollmentStatus.ACTIVE
+                else None,
+            },
+        )
+
+
+def _user(practice: Practice, email: str, role: str, first: str, last: str) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(
+            email=email, password=DEMO_PASSWORD, practice=practice, role=role,
+            first_name=first, last_name=last,
+        )
+    return user
+
+
+def _service_types(practice: Practice) -> dict[str, ServiceType]:
+    specs = [
+        ("Intake assessment", "90791", "200.00", 60, "11", ""),
+        ("Psychotherapy, 45 min", "90834", "130.00", 45, "11", ""),
+        ("Psychotherapy, 60 min", "90837", "165.00", 55, "11", ""),
+        ("Telehealth psychotherapy, 45 min", "90834", "130.00", 45, "10", "95"),
+        ("Family therapy with client", "90847", "150.00", 50, "11", ""),
+        ("Group therapy", "90853", "60.00", 90, "11", ""),
+        ("Free 15-minute consultation", "", "0.00", 15, "02", ""),  # $0: never billed
+        ("Wellness coaching", "", "95.00", 50, "11", ""),  # no CPT: Incomplete
+    ]
+    out = {}
+    for name, cpt, rate, minutes, pos, mods in specs:
+        st, _ = ServiceType.objects.get_or_create(
+            practice=practice,
+            name=name,
+            defaults={
+                "cpt_code": cpt,
+                "rate": Decimal(rate),
+                "duration_minutes": minutes,
+                "place_of_service": pos,
+                "modifiers": mods,
+            },
+        )
+        out[name] = st
+    return out
+
+
+def _address(rng: random.Random, city: str, state: str, zip_code: str) -> dict:
+    return {
+        "address1": f"{rng.randint(10, 9899)} {rng.choice(STREETS)}",
+        "city": city,
+        "state": state,
+        "zip_code": zip_code,
+    }
+
+
+def _make_client(practice, rng, i, *, billing_type, city, state, zip_code, draft=False) -> Client:
+    first = FIRST[i % len(FIRST)]
+    last = LAST[(i * 7 + len(practice.slug)) % len(LAST)]
+    dob = date(1958 + rng.randint(0, 45), rng.randint(1, 12), rng.randint(1, 28))
+    fields = {
+        "first_name": first,
+        "last_name": last,
+        "billing_type": billing_type,
+        "is_draft": draft,
+        "email": f"{first.lower()}.{last.lower()}@example.com".replace("á", "a"),
+    }
+    if not draft:
+        fields.update(
+            date_of_birth=dob,
+            gender=rng.choice(["F", "M", "F", "M", "U"]),
+            phone=f"312555{rng.randint(1000, 9999)}",
+            **_address(rng, city, state, zip_code),
+        )
+    return Client.objects.create(practice=practice, **fields)
+
+
+def _diagnose(client: Client, codes: list[str]) -> None:
+    for pos, code in enumerate(codes, start=1):
+        Diagnosis.objects.create(practice=client.practice, client=client, position=pos, code=code)
+
+
+def _policy(client: Client, payer: Payer | None, rng: random.Random, **overrides) -> None:
+    fields = {
+        "payer": payer,
+        "priority": PolicyPriority.PRIMARY,
+        "member_id": f"W{rng.randint(100000000, 999999999)}",
+        "group_number": f"G{rng.randint(10000, 99999)}",
+        "relationship": Relationship.SELF,
+    }
+    fields.update(overrides)
+    InsurancePolicy.objects.create(practice=client.practice, client=client, **fields)
+
+
+def _sessions(
+    *,
+    client: Client,
+    clinician: Clinician,
+    types: list[ServiceType],
+    today: date,
+    rng: random.Random,
+    tz: ZoneInfo,
+    every_days: int,
+    signer: User,
+    unsigned_recent: bool = True,
+    approver: User | None = None,
+    approve: bool = True,
+) -> int:
+    """About three months of sessions, plus two weeks ahead, with realistic outcomes."""
+    count = 0
+    start_day = today - timedelta(days=88 + rng.randint(0, 4))
+    hour = rng.choice([9, 10, 11, 13, 14, 15, 16, 17])
+    day = start_day
+    first = True
+    while day <= today + timedelta(days=14):
+        if day.weekday() >= 5:
+            day += timedelta(days=1)
+            continue
+        st = types[0] if first and types[0].cpt_code == "90791" else rng.choice(types)
+        first = False
+        start = datetime.combine(day, time(hour, 0), tzinfo=tz)
+        end = start + timedelta(minutes=st.duration_minutes)
+        if day > today or (day == today and hour >= 12):
+            status = AppointmentStatus.SCHEDULED
+        else:
+            roll = rng.random()
+            status = (
+                AppointmentStatus.NO_SHOW if roll < 0.06
+                else AppointmentStatus.LATE_CANCELLED if roll < 0.09
+                else AppointmentStatus.CANCELLED if roll < 0.12
+                else AppointmentStatus.COMPLETED
+            )
+        appt = Appointment(
+            practice=client.practice,
+            client=client,
+            clinician=clinician,
+            service_type=st,
+            start=start,
+            end=end,
+            status=status,
+            place_of_service=st.place_of_service,
+            modifiers=st.modifiers,
+        )
+        if status == AppointmentStatus.COMPLETED:
+            recent = (today - day).days <= 3
+            if not (unsigned_recent and recent):
+                appt.note_signed_at = end + timedelta(hours=2)
+                appt.note_signed_by = signer
+                if clinician.supervisor_id and approver and approve:
+                    appt.supervisor_approved_at = end + timedelta(days=1)
+                    appt.supervisor_approved_by = approver
+        appt.save()
+        count += 1
+        day += timedelta(days=every_days)
+    return count
+
+
+def _seed_serenity(*, today: date, rng: random.Random) -> bool:
+    if Practice.objects.filter(slug="serenity").exists():
+        return False
+    practice = Practice.objects.create(name="Serenity Counseling", slug="serenity",
+                                       timezone="America/Chicago")
+    tz = ZoneInfo(practice.timezone)
+    owner = _user(practice, SOLO_EMAIL, Role.OWNER, "Elena", "Marsh")
+    me = Clinician.objects.create(
+        practice=practice, user=owner, first_name="Elena", last_name="Marsh",
+        credentials="LCPC", npi=npi_with_check_digit("164852937"), taxonomy_code="101YM0800X",
+        license_number="180.012345", license_state="IL",
+    )
+    ProviderProfile.objects.create(
+        practice=practice, provider_type=ProviderType.INDIVIDUAL, first_name="Elena",
+        last_name="Marsh", npi=me.npi, tax_id="364812957", tax_id_type=TaxIdType.EIN,
+        accept_assignment=True, taxonomy_code="101YM0800X", contact_name="Elena Marsh",
+        contact_email=SOLO_EMAIL, contact_phone="3125550142",
+        address1="1450 W Lakeview Ave", address2="Suite 210", city="Chicago", state="IL",
+        zip_code="60614-2203",
+    )
+    payers = [_payer(pid, name) for pid, name in DEMO_PAYERS]
+    for payer in payers[:5]:
+        _accept(practice, payer, EnrollmentStatus.ACTIVE)
+    _accept(practice, payers[5], EnrollmentStatus.PENDING)  # claims to it: "not enrolled"
+    types = _service_types(practice)
+    billable = [types["Psychotherapy, 45 min"], types["Psychotherapy, 60 min"],
+                types["Telehealth psychotherapy, 45 min"]]
+    intake_first = [types["Intake assessment"], *billable]
+
+    clients: list[tuple[Client, list[ServiceType], int]] = []
+    i = 0
+    # 24 insured clients, spread over the accepted payers.
+    for n in range(24):
+        c = _make_client(practice, rng, i, billing_type=BillingType.INSURANCE,
+                         city="Chicago", state="IL", zip_code=f"606{rng.randint(10, 57)}")
+        i += 1
+        _diagnose(c, rng.sample(DIAGNOSES, k=rng.choice([1, 1, 2, 3])))
+        if n == 3:
+            _policy(c, payers[0], rng, relationship=Relationship.CHILD,
+                    subscriber_first_name="Paula", subscriber_last_name=c.last_name,
+                    subscriber_date_of_birth=date(1979, 4, 2), subscriber_gender="F",
+                    subscriber_address1=c.address1, subscriber_city=c.city,
+                    subscriber_state=c.state, subscriber_zip_code=c.zip_code)
+        else:
+            _policy(c, payers[n % 5], rng)
+        if n == 5:  # a secondary payer too
+            _policy(c, payers[1], rng, priority=PolicyPriority.SECONDARY)
+        kind = [types["Family therapy with client"]] if n == 7 else intake_first
+        clients.append((c, kind, 7 if n % 3 else 14))
+    # Gaps the Incomplete tab names, each on purpose:
+    gap = _make_client(practice, rng, i, billing_type=BillingType.INSURANCE, city="Evanston",
+                       state="IL", zip_code="60201")
+    i += 1
+    _diagnose(gap, ["F41.1"])  # insured but no policy at all -> missing insurance payer
+    clients.append((gap, billable, 14))
+    gap = _make_client(practice, rng, i, billing_type=BillingType.INSURANCE, city="Evanston",
+                       state="IL", zip_code="60202")
+    i += 1
+    _diagnose(gap, ["F33.1"])
+    _policy(gap, None, rng)  # a policy with no payer chosen
+    clients.append((gap, billable, 14))
+    gap = _make_client(practice, rng, i, billing_type=BillingType.INSURANCE, city="Oak Park",
+                       state="IL", zip_code="60302")
+    i += 1
+    _diagnose(gap, ["F43.23"])
+    _policy(gap, payers[2], rng, member_id="", relationship=Relationship.SPOUSE)  # incomplete
+    clients.append((gap, billable, 14))
+    gap = _make_client(practice, rng, i, billing_type=BillingType.INSURANCE, city="Chicago",
+                       state="IL", zip_code="60640")
+    i += 1
+    _policy(gap, payers[1], rng)  # no diagnosis codes
+    clients.append((gap, billable, 14))
+    gap = _make_client(practice, rng, i, billing_type=BillingType.INSURANCE, city="Chicago",
+                       state="IL", zip_code="60647")
+    i += 1
+    _diagnose(gap, ["F41.1"])
+    _policy(gap, payers[5], rng)  # payer whose claims enrollment is still pending
+    clients.append((gap, billable, 14))
+    gap = _make_client(practice, rng, i, billing_type=BillingType.INSURANCE, city="Chicago",
+                       state="IL", zip_code="60657")
+    i += 1
+    _diagnose(gap, ["F43.10"])
+    _policy(gap, payers[0], rng)
+    clients.append((gap, [types["Wellness coaching"]], 14))  # service with no CPT code
+
+    # Self-pay clients, one with a custom (sliding-scale) price, one priced at $0.
+    for n in range(9):
+        c = _make_client(practice, rng, i, billing_type=BillingType.SELF_PAY, city="Chicago",
+                         state="IL", zip_code=f"606{rng.randint(10, 57)}")
+        i += 1
+        _diagnose(c, [rng.choice(DIAGNOSES)])
+        if n == 0:
+            PricingRule.objects.create(practice=practice, client=c,
+                                       service_type=types["Psychotherapy, 45 min"],
+                                       price=Decimal("80.00"))
+        if n == 1:
+            PricingRule.objects.create(practice=practice, client=c,
+                                       service_type=types["Psychotherapy, 45 min"],
+                                       price=Decimal("0.00"))  # hidden from Bill Sessions
+            clients.append((c, [types["Psychotherapy, 45 min"]], 14))
+            continue
+        clients.append((c, billable, 7 if n % 2 else 14))
+    # Not billed (pro bono) and a free consultation: hidden from Bill Sessions.
+    c = _make_client(practice, rng, i, billing_type=BillingType.NOT_BILLED, city="Chicago",
+                     state="IL", zip_code="60614")
+    i += 1
+    clients.append((c, billable, 14))
+    c = _make_client(practice, rng, i, billing_type=BillingType.SELF_PAY, city="Chicago",
+                     state="IL", zip_code="60613")
+    i += 1
+    clients.append((c, [types["Free 15-minute consultation"]], 30))
+    # Draft clients who have not signed up yet.
+    for _ in range(2):
+        _make_client(practice, rng, i, billing_type=BillingType.INSURANCE, city="Chicago",
+                     state="IL", zip_code="60614", draft=True)
+        i += 1
+
+    for client, kinds, every in clients:
+        _sessions(client=client, clinician=me, types=kinds, today=today, rng=rng, tz=tz,
+                  every_days=every, signer=owner)
+    return True
+
+
+def _seed_harbor(*, today: date, rng: random.Random) -> bool:
+    if Practice.objects.filter(slug="harbor").exists():
+        return False
+    practice = Practice.objects.create(name="Harbor Group Therapy", slug="harbor",
+                                       timezone="America/Los_Angeles")
+    tz = ZoneInfo(practice.timezone)
+    owner = _user(practice, GROUP_EMAIL, Role.OWNER, "Maya", "Lindqvist")
+    associate_user = _user(practice, "sam@harbor.demo.test", Role.CLINICIAN, "Sam", "Ortiz")
+    priya_user = _user(practice, "priya@harbor.demo.test", Role.CLINICIAN, "Priya", "Shah")
+    _user(practice, "billing@harbor.demo.test", Role.BILLER, "Lee", "Carver")
+    maya = Clinician.objects.create(
+        practice=practice, user=owner, first_name="Maya", last_name="Lindqvist",
+        credentials="PsyD", npi=npi_with_check_digit("138572046"), taxonomy_code="103TC0700X",
+        license_number="PSY 31207", license_state="CA",
+    )
+    sam = Clinician.objects.create(
+        practice=practice, user=associate_user, first_name="Sam", last_name="Ortiz",
+        credentials="AMFT", npi=npi_with_check_digit("127394058"), taxonomy_code="106H00000X",
+        license_number="AMFT 140233", license_state="CA", supervisor=maya,
+    )
+    priya = Clinician.objects.create(  # no taxonomy on file: Incomplete until added
+        practice=practice, user=priya_user, first_name="Priya", last_name="Shah",
+        credentials="LCSW", npi=npi_with_check_digit("159283746"), taxonomy_code="",
+        license_number="LCSW 98812", license_state="CA",
+    )
+    ProviderProfile.objects.create(
+        practice=practice, provider_type=ProviderType.ORGANIZATION,
+        organization_name="Harbor Group Therapy PC", npi=npi_with_check_digit("287461935"),
+        tax_id="954721836", tax_id_type=TaxIdType.EIN, accept_assignment=True,
+        taxonomy_code="193400000X", contact_name="Lee Carver",
+        contact_email="billing@harbor.demo.test", contact_phone="4155550199",
+        address1="220 Embarcadero Ctr", address2="Floor 4", city="San Francisco", state="CA",
+        zip_code="94111",
+    )
+    payers = [_payer(pid, name) for pid, name in DEMO_PAYERS]
+    for payer in (payers[0], payers[1], payers[2], payers[5]):
+        _accept(practice, payer, EnrollmentStatus.ACTIVE)
+    types = _service_types(practice)
+    billable = [types["Psychotherapy, 45 min"], types["Psychotherapy, 60 min"],
+                types["Telehealth psychotherapy, 45 min"]]
+    i = 100
+    roster = [(maya, owner, None), (sam, associate_user, owner), (priya, priya_user, None)]
+    for n in range(14):
+        clinician, signer, approver = roster[n % 3]
+        insured = n % 4 != 3
+        c = _make_client(
+            practice, rng, i,
+            billing_type=BillingType.INSURANCE if insured else BillingType.SELF_PAY,
+            city="San Francisco", state="CA", zip_code=f"941{rng.randint(10, 34)}",
+        )
+        i += 1
+        _diagnose(c, rng.sample(DIAGNOSES, k=rng.choice([1, 2])))
+        if insured:
+            _policy(c, [payers[0], payers[1], payers[2], payers[5]][n % 4], rng)
+        kinds = [types["Group therapy"]] if n == 4 else [types["Intake assessment"], *billable]
+        _sessions(
+            client=c, clinician=clinician, types=kinds, today=today, rng=rng, tz=tz,
+            every_days=7, signer=signer, approver=approver,
+            approve=(n % 2 == 0),  # half of Sam's signed notes still await approval
+        )
+    return True

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole suite: lint, then the Django suites on SQLite and on PostgreSQL side by side (one
+# per core), the X12 library once. Browser tests run in both. Exit non-zero if anything fails.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+start=$(date +%s)
+
+echo "== ruff"
+$BIN/ruff check . || exit 1
+
+eval "$(bash scripts/pg-throwaway.sh start)"
+trap 'bash scripts/pg-throwaway.sh stop "$PGTMP"' EXIT
+PG_URL=$DATABASE_URL
+unset DATABASE_URL
+
+logdir=$(mktemp -d)
+export DJANGO_ALLOW_ASYNC_UNSAFE=true   # Playwright's sync API runs an event loop in-thread
+
+echo "== pytest on SQLite (Django apps + X12 library)  |  pytest on PostgreSQL (Django apps)"
+( OASYS_TEST_DB=sqlite $BIN/pytest -q > "$logdir/sqlite.log" 2>&1; echo $? > "$logdir/sqlite.rc" ) &
+( DATABASE_URL=$PG_URL OASYS_TEST_DB=postgres $BIN/pytest -q oasys > "$logdir/postgres.log" 2>&1; echo $? > "$logdir/postgres.rc" ) &
+wait
+
+rc=0
+for db in sqlite postgres; do
+  echo
+  echo "================ $db ================"
+  cat "$logdir/$db.log"
+  [ "$(cat "$logdir/$db.rc")" = "0" ] || rc=1
+done
+echo
+echo "make test finished in $(( $(date +%s) - start ))s: sqlite rc=$(cat "$logdir/sqlite.rc"), postgres rc=$(cat "$logdir/postgres.rc")"
+exit $rc
