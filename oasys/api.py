@@ -40,12 +40,14 @@ def auth_token(request: HttpRequest, payload: TokenIn) -> dict:
 
 def _add_routers() -> None:
     from .appointments.api import router as appointments_router
+    from .billing.api import router as billing_router
     from .clients.api import router as clients_router
     from .practice.api import router as practice_router
 
     api.add_router("/practice", practice_router)
     api.add_router("/clients", clients_router)
     api.add_router("/appointments", appointments_router)
+    api.add_router("/billing", billing_router)
 
 
 _add_routers()

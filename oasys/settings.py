@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "oasys.practice",
     "oasys.clients",
     "oasys.appointments",
+    "oasys.billing",
+    "oasys.claims",
+    "oasys.invoices",
     "oasys.demo",
 ]
 
@@ -205,6 +208,12 @@ CELERY_BEAT_SCHEDULE: dict = {}
 # --- Outside services ---------------------------------------------------------------------
 CLEARINGHOUSE_BASE_URL = os.environ.get("CLEARINGHOUSE_BASE_URL", "http://127.0.0.1:8701")
 CLEARINGHOUSE_API_KEY = os.environ.get("CLEARINGHOUSE_API_KEY", "test-key")
+# The interchange's sender (ISA06/1000A) is the account the clearinghouse gave the practice;
+# empty means the practice's slug. The receiver is the clearinghouse itself.
+CLEARINGHOUSE_SUBMITTER_ID = os.environ.get("CLEARINGHOUSE_SUBMITTER_ID", "")
+CLEARINGHOUSE_RECEIVER_ID = os.environ.get("CLEARINGHOUSE_RECEIVER_ID", "117151744")
+CLEARINGHOUSE_RECEIVER_QUALIFIER = os.environ.get("CLEARINGHOUSE_RECEIVER_QUALIFIER", "01")
+CLEARINGHOUSE_RECEIVER_NAME = os.environ.get("CLEARINGHOUSE_RECEIVER_NAME", "STEDI")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8702")
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_oasys_sandbox")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_oasys_sandbox")

@@ -7,5 +7,6 @@ urlpatterns = [
     path("billing/setup/", include("oasys.practice.urls")),
     path("billing/clients/", include("oasys.clients.urls")),
     path("sessions/", include("oasys.appointments.urls")),
+    path("billing/sessions/", include("oasys.billing.urls")),
     path("", include("oasys.core.urls")),
 ]

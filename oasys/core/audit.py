@@ -124,5 +124,7 @@ def audit_verify(events: Iterable[AuditEvent] | None = None) -> ChainBreak | Non
         expected_seq += 1
     head = AuditChainHead.objects.filter(id=1).first()
     if events is None and head is not None and head.last_seq != expected_seq - 1:
-        return ChainBreak(expected_seq, f"chain ends at {expected_seq - 1}, head says {head.last_seq}")
+        return ChainBreak(
+            expected_seq, f"chain ends at {expected_seq - 1}, head says {head.last_seq}"
+        )
     return None

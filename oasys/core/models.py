@@ -195,3 +195,13 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class Sequence(models.Model):
+    """A named, persistent counter (X12 interchange control numbers, invoice numbers).
+
+    Incremented under a row lock, so two workers never hand out the same number.
+    """
+
+    name = models.CharField(max_length=80, unique=True)
+    last_value = models.BigIntegerField(default=0)

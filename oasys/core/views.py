@@ -63,4 +63,4 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @practice_required()
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("practice:setup")
+    return redirect("billing:queue")

@@ -64,19 +64,114 @@ DEMO_PAYERS = [
     ("13590", "Tricare East"),
 ]
 
-FIRST = ["Avery", "Jordan", "Riley", "Morgan", "Casey", "Taylor", "Jamie", "Quinn", "Rowan",
-         "Elena", "Marcus", "Priya", "Tomás", "Grace", "Noah", "Amara", "Liam", "Sofia",
-         "Ethan", "Hana", "Isaac", "Maya", "Owen", "Leila", "Caleb", "Nora", "Diego", "Zoe",
-         "Felix", "Iris", "Mateo", "Ruby", "Silas", "Ava", "Kofi", "June", "Arlo", "Mina",
-         "Theo", "Clara", "Jonah", "Esme", "Levi", "Ada", "Reza", "Lucia", "Emmett", "Ines"]
-LAST = ["Bennett", "Okafor", "Nguyen", "Alvarez", "Kowalski", "Haddad", "Brooks", "Sato",
-        "Fitzgerald", "Mendes", "Larsen", "Chowdhury", "Delgado", "Whitaker", "Ibrahim",
-        "Novak", "Park", "Rossi", "Adeyemi", "Castillo", "Moreau", "Lindqvist", "Patel",
-        "Gallagher", "Yamamoto", "Ortega", "Kim", "Hughes", "Silva", "Byrne"]
-STREETS = ["Maple Ave", "Oak St", "Lakeview Dr", "Cedar Ln", "Harbor Rd", "Elm St",
-           "Willow Way", "Park Pl", "Birch Ct", "Sunset Blvd"]
-DIAGNOSES = ["F41.1", "F33.1", "F43.23", "F32.A", "F40.10", "F43.10", "F90.0", "F42.2",
-             "F34.1", "F41.0", "F50.81", "F43.22"]
+FIRST = [
+    "Avery",
+    "Jordan",
+    "Riley",
+    "Morgan",
+    "Casey",
+    "Taylor",
+    "Jamie",
+    "Quinn",
+    "Rowan",
+    "Elena",
+    "Marcus",
+    "Priya",
+    "Tomás",
+    "Grace",
+    "Noah",
+    "Amara",
+    "Liam",
+    "Sofia",
+    "Ethan",
+    "Hana",
+    "Isaac",
+    "Maya",
+    "Owen",
+    "Leila",
+    "Caleb",
+    "Nora",
+    "Diego",
+    "Zoe",
+    "Felix",
+    "Iris",
+    "Mateo",
+    "Ruby",
+    "Silas",
+    "Ava",
+    "Kofi",
+    "June",
+    "Arlo",
+    "Mina",
+    "Theo",
+    "Clara",
+    "Jonah",
+    "Esme",
+    "Levi",
+    "Ada",
+    "Reza",
+    "Lucia",
+    "Emmett",
+    "Ines",
+]
+LAST = [
+    "Bennett",
+    "Okafor",
+    "Nguyen",
+    "Alvarez",
+    "Kowalski",
+    "Haddad",
+    "Brooks",
+    "Sato",
+    "Fitzgerald",
+    "Mendes",
+    "Larsen",
+    "Chowdhury",
+    "Delgado",
+    "Whitaker",
+    "Ibrahim",
+    "Novak",
+    "Park",
+    "Rossi",
+    "Adeyemi",
+    "Castillo",
+    "Moreau",
+    "Lindqvist",
+    "Patel",
+    "Gallagher",
+    "Yamamoto",
+    "Ortega",
+    "Kim",
+    "Hughes",
+    "Silva",
+    "Byrne",
+]
+STREETS = [
+    "Maple Ave",
+    "Oak St",
+    "Lakeview Dr",
+    "Cedar Ln",
+    "Harbor Rd",
+    "Elm St",
+    "Willow Way",
+    "Park Pl",
+    "Birch Ct",
+    "Sunset Blvd",
+]
+DIAGNOSES = [
+    "F41.1",
+    "F33.1",
+    "F43.23",
+    "F32.A",
+    "F40.10",
+    "F43.10",
+    "F90.0",
+    "F42.2",
+    "F34.1",
+    "F41.0",
+    "F43.21",
+    "F43.22",
+]
 
 
 @dataclass
@@ -90,7 +185,9 @@ class SeedResult:
 def seed_demo(*, today: date | None = None, rng_seed: int = 20261127) -> SeedResult:
     """Create both demo practices unless they exist. Safe to run again: it changes nothing."""
     if getattr(settings, "PRODUCTION", False):
-        raise SeedRefused("seed-demo refuses to run with production settings (OASYS_ENV=production)")
+        raise SeedRefused(
+            "seed-demo refuses to run with production settings (OASYS_ENV=production)"
+        )
     _ensure_payer_directory()
     result = SeedResult()
     today = today or timezone.localdate()
@@ -156,8 +253,12 @@ def _user(practice: Practice, email: str, role: str, first: str, last: str) -> U
     user = User.objects.filter(email=email).first()
     if user is None:
         user = User.objects.create_user(
-            email=email, password=DEMO_PASSWORD, practice=practice, role=role,
-            first_name=first, last_name=last,
+            email=email,
+            password=DEMO_PASSWORD,
+            practice=practice,
+            role=role,
+            first_name=first,
+            last_name=last,
         )
     return user
 
@@ -253,7 +354,7 @@ def _sessions(
 ) -> int:
     """About three months of sessions, plus two weeks ahead, with realistic outcomes."""
     count = 0
-    start_day = today - timedelta(days=88 + rng.randint(0, 4))
+    start_day = today - timedelta(days=84 + rng.randint(0, 4))
     hour = rng.choice([9, 10, 11, 13, 14, 15, 16, 17])
     day = start_day
     first = True
@@ -270,9 +371,12 @@ def _sessions(
         else:
             roll = rng.random()
             status = (
-                AppointmentStatus.NO_SHOW if roll < 0.06
-                else AppointmentStatus.LATE_CANCELLED if roll < 0.09
-                else AppointmentStatus.CANCELLED if roll < 0.12
+                AppointmentStatus.NO_SHOW
+                if roll < 0.06
+                else AppointmentStatus.LATE_CANCELLED
+                if roll < 0.09
+                else AppointmentStatus.CANCELLED
+                if roll < 0.12
                 else AppointmentStatus.COMPLETED
             )
         appt = Appointment(
@@ -303,21 +407,39 @@ def _sessions(
 def _seed_serenity(*, today: date, rng: random.Random) -> bool:
     if Practice.objects.filter(slug="serenity").exists():
         return False
-    practice = Practice.objects.create(name="Serenity Counseling", slug="serenity",
-                                       timezone="America/Chicago")
+    practice = Practice.objects.create(
+        name="Serenity Counseling", slug="serenity", timezone="America/Chicago"
+    )
     tz = ZoneInfo(practice.timezone)
     owner = _user(practice, SOLO_EMAIL, Role.OWNER, "Elena", "Marsh")
     me = Clinician.objects.create(
-        practice=practice, user=owner, first_name="Elena", last_name="Marsh",
-        credentials="LCPC", npi=npi_with_check_digit("164852937"), taxonomy_code="101YM0800X",
-        license_number="180.012345", license_state="IL",
+        practice=practice,
+        user=owner,
+        first_name="Elena",
+        last_name="Marsh",
+        credentials="LCPC",
+        npi=npi_with_check_digit("164852937"),
+        taxonomy_code="101YM0800X",
+        license_number="180.012345",
+        license_state="IL",
     )
     ProviderProfile.objects.create(
-        practice=practice, provider_type=ProviderType.INDIVIDUAL, first_name="Elena",
-        last_name="Marsh", npi=me.npi, tax_id="364812957", tax_id_type=TaxIdType.EIN,
-        accept_assignment=True, taxonomy_code="101YM0800X", contact_name="Elena Marsh",
-        contact_email=SOLO_EMAIL, contact_phone="3125550142",
-        address1="1450 W Lakeview Ave", address2="Suite 210", city="Chicago", state="IL",
+        practice=practice,
+        provider_type=ProviderType.INDIVIDUAL,
+        first_name="Elena",
+        last_name="Marsh",
+        npi=me.npi,
+        tax_id="364812957",
+        tax_id_type=TaxIdType.EIN,
+        accept_assignment=True,
+        taxonomy_code="101YM0800X",
+        contact_name="Elena Marsh",
+        contact_email=SOLO_EMAIL,
+        contact_phone="3125550142",
+        address1="1450 W Lakeview Ave",
+        address2="Suite 210",
+        city="Chicago",
+        state="IL",
         zip_code="60614-2203",
     )
     payers = [_payer(pid, name) for pid, name in DEMO_PAYERS]
@@ -325,24 +447,43 @@ def _seed_serenity(*, today: date, rng: random.Random) -> bool:
         _accept(practice, payer, EnrollmentStatus.ACTIVE)
     _accept(practice, payers[5], EnrollmentStatus.PENDING)  # claims to it: "not enrolled"
     types = _service_types(practice)
-    billable = [types["Psychotherapy, 45 min"], types["Psychotherapy, 60 min"],
-                types["Telehealth psychotherapy, 45 min"]]
+    billable = [
+        types["Psychotherapy, 45 min"],
+        types["Psychotherapy, 60 min"],
+        types["Telehealth psychotherapy, 45 min"],
+    ]
     intake_first = [types["Intake assessment"], *billable]
 
     clients: list[tuple[Client, list[ServiceType], int]] = []
     i = 0
     # 24 insured clients, spread over the accepted payers.
     for n in range(24):
-        c = _make_client(practice, rng, i, billing_type=BillingType.INSURANCE,
-                         city="Chicago", state="IL", zip_code=f"606{rng.randint(10, 57)}")
+        c = _make_client(
+            practice,
+            rng,
+            i,
+            billing_type=BillingType.INSURANCE,
+            city="Chicago",
+            state="IL",
+            zip_code=f"606{rng.randint(10, 57)}",
+        )
         i += 1
         _diagnose(c, rng.sample(DIAGNOSES, k=rng.choice([1, 1, 2, 3])))
         if n == 3:
-            _policy(c, payers[0], rng, relationship=Relationship.CHILD,
-                    subscriber_first_name="Paula", subscriber_last_name=c.last_name,
-                    subscriber_date_of_birth=date(1979, 4, 2), subscriber_gender="F",
-                    subscriber_address1=c.address1, subscriber_city=c.city,
-                    subscriber_state=c.state, subscriber_zip_code=c.zip_code)
+            _policy(
+                c,
+                payers[0],
+                rng,
+                relationship=Relationship.CHILD,
+                subscriber_first_name="Paula",
+                subscriber_last_name=c.last_name,
+                subscriber_date_of_birth=date(1979, 4, 2),
+                subscriber_gender="F",
+                subscriber_address1=c.address1,
+                subscriber_city=c.city,
+                subscriber_state=c.state,
+                subscriber_zip_code=c.zip_code,
+            )
         else:
             _policy(c, payers[n % 5], rng)
         if n == 5:  # a secondary payer too
@@ -350,128 +491,306 @@ def _seed_serenity(*, today: date, rng: random.Random) -> bool:
         kind = [types["Family therapy with client"]] if n == 7 else intake_first
         clients.append((c, kind, 7 if n % 3 else 14))
     # Gaps the Incomplete tab names, each on purpose:
-    gap = _make_client(practice, rng, i, billing_type=BillingType.INSURANCE, city="Evanston",
-                       state="IL", zip_code="60201")
+    gap = _make_client(
+        practice,
+        rng,
+        i,
+        billing_type=BillingType.INSURANCE,
+        city="Evanston",
+        state="IL",
+        zip_code="60201",
+    )
     i += 1
     _diagnose(gap, ["F41.1"])  # insured but no policy at all -> missing insurance payer
     clients.append((gap, billable, 14))
-    gap = _make_client(practice, rng, i, billing_type=BillingType.INSURANCE, city="Evanston",
-                       state="IL", zip_code="60202")
+    gap = _make_client(
+        practice,
+        rng,
+        i,
+        billing_type=BillingType.INSURANCE,
+        city="Evanston",
+        state="IL",
+        zip_code="60202",
+    )
     i += 1
     _diagnose(gap, ["F33.1"])
     _policy(gap, None, rng)  # a policy with no payer chosen
     clients.append((gap, billable, 14))
-    gap = _make_client(practice, rng, i, billing_type=BillingType.INSURANCE, city="Oak Park",
-                       state="IL", zip_code="60302")
+    gap = _make_client(
+        practice,
+        rng,
+        i,
+        billing_type=BillingType.INSURANCE,
+        city="Oak Park",
+        state="IL",
+        zip_code="60302",
+    )
     i += 1
     _diagnose(gap, ["F43.23"])
     _policy(gap, payers[2], rng, member_id="", relationship=Relationship.SPOUSE)  # incomplete
     clients.append((gap, billable, 14))
-    gap = _make_client(practice, rng, i, billing_type=BillingType.INSURANCE, city="Chicago",
-                       state="IL", zip_code="60640")
+    gap = _make_client(
+        practice,
+        rng,
+        i,
+        billing_type=BillingType.INSURANCE,
+        city="Chicago",
+        state="IL",
+        zip_code="60640",
+    )
     i += 1
     _policy(gap, payers[1], rng)  # no diagnosis codes
     clients.append((gap, billable, 14))
-    gap = _make_client(practice, rng, i, billing_type=BillingType.INSURANCE, city="Chicago",
-                       state="IL", zip_code="60647")
+    gap = _make_client(
+        practice,
+        rng,
+        i,
+        billing_type=BillingType.INSURANCE,
+        city="Chicago",
+        state="IL",
+        zip_code="60647",
+    )
     i += 1
     _diagnose(gap, ["F41.1"])
     _policy(gap, payers[5], rng)  # payer whose claims enrollment is still pending
     clients.append((gap, billable, 14))
-    gap = _make_client(practice, rng, i, billing_type=BillingType.INSURANCE, city="Chicago",
-                       state="IL", zip_code="60657")
+    gap = _make_client(
+        practice,
+        rng,
+        i,
+        billing_type=BillingType.INSURANCE,
+        city="Chicago",
+        state="IL",
+        zip_code="60657",
+    )
     i += 1
     _diagnose(gap, ["F43.10"])
     _policy(gap, payers[0], rng)
     clients.append((gap, [types["Wellness coaching"]], 14))  # service with no CPT code
+    gap = _make_client(
+        practice,
+        rng,
+        i,
+        billing_type=BillingType.INSURANCE,
+        city="Chicago",
+        state="IL",
+        zip_code="60618",
+    )
+    i += 1
+    _diagnose(gap, ["F41.1"])
+    _policy(gap, payers[1], rng)
+    short = ServiceType.objects.create(  # billed as 60 minutes but booked for 40: scrubber error
+        practice=practice,
+        name="Extended session (booked short)",
+        cpt_code="90837",
+        rate=Decimal("165.00"),
+        duration_minutes=40,
+        place_of_service="11",
+    )
+    clients.append((gap, [short], 14))
+    gap = _make_client(
+        practice,
+        rng,
+        i,
+        billing_type=BillingType.INSURANCE,
+        city="Skokie",
+        state="IL",
+        zip_code="60076",
+    )
+    i += 1
+    _diagnose(gap, ["F33.1"])
+    _policy(gap, payers[2], rng)
+    bare = ServiceType.objects.create(  # telehealth without the payer's modifier
+        practice=practice,
+        name="Video session (no modifier)",
+        cpt_code="90834",
+        rate=Decimal("130.00"),
+        duration_minutes=45,
+        place_of_service="10",
+    )
+    clients.append((gap, [bare], 14))
 
     # Self-pay clients, one with a custom (sliding-scale) price, one priced at $0.
     for n in range(9):
-        c = _make_client(practice, rng, i, billing_type=BillingType.SELF_PAY, city="Chicago",
-                         state="IL", zip_code=f"606{rng.randint(10, 57)}")
+        c = _make_client(
+            practice,
+            rng,
+            i,
+            billing_type=BillingType.SELF_PAY,
+            city="Chicago",
+            state="IL",
+            zip_code=f"606{rng.randint(10, 57)}",
+        )
         i += 1
         _diagnose(c, [rng.choice(DIAGNOSES)])
         if n == 0:
-            PricingRule.objects.create(practice=practice, client=c,
-                                       service_type=types["Psychotherapy, 45 min"],
-                                       price=Decimal("80.00"))
+            PricingRule.objects.create(
+                practice=practice,
+                client=c,
+                service_type=types["Psychotherapy, 45 min"],
+                price=Decimal("80.00"),
+            )
         if n == 1:
-            PricingRule.objects.create(practice=practice, client=c,
-                                       service_type=types["Psychotherapy, 45 min"],
-                                       price=Decimal("0.00"))  # hidden from Bill Sessions
+            PricingRule.objects.create(
+                practice=practice,
+                client=c,
+                service_type=types["Psychotherapy, 45 min"],
+                price=Decimal("0.00"),
+            )  # hidden from Bill Sessions
             clients.append((c, [types["Psychotherapy, 45 min"]], 14))
             continue
         clients.append((c, billable, 7 if n % 2 else 14))
     # Not billed (pro bono) and a free consultation: hidden from Bill Sessions.
-    c = _make_client(practice, rng, i, billing_type=BillingType.NOT_BILLED, city="Chicago",
-                     state="IL", zip_code="60614")
+    c = _make_client(
+        practice,
+        rng,
+        i,
+        billing_type=BillingType.NOT_BILLED,
+        city="Chicago",
+        state="IL",
+        zip_code="60614",
+    )
     i += 1
     clients.append((c, billable, 14))
-    c = _make_client(practice, rng, i, billing_type=BillingType.SELF_PAY, city="Chicago",
-                     state="IL", zip_code="60613")
+    c = _make_client(
+        practice,
+        rng,
+        i,
+        billing_type=BillingType.SELF_PAY,
+        city="Chicago",
+        state="IL",
+        zip_code="60613",
+    )
     i += 1
     clients.append((c, [types["Free 15-minute consultation"]], 30))
     # Draft clients who have not signed up yet.
     for _ in range(2):
-        _make_client(practice, rng, i, billing_type=BillingType.INSURANCE, city="Chicago",
-                     state="IL", zip_code="60614", draft=True)
+        _make_client(
+            practice,
+            rng,
+            i,
+            billing_type=BillingType.INSURANCE,
+            city="Chicago",
+            state="IL",
+            zip_code="60614",
+            draft=True,
+        )
         i += 1
 
     for client, kinds, every in clients:
-        _sessions(client=client, clinician=me, types=kinds, today=today, rng=rng, tz=tz,
-                  every_days=every, signer=owner)
+        _sessions(
+            client=client,
+            clinician=me,
+            types=kinds,
+            today=today,
+            rng=rng,
+            tz=tz,
+            every_days=every,
+            signer=owner,
+        )
+    # One session found unbilled well past the payer's 90-day filing limit.
+    late_client = clients[1][0]
+    late_start = datetime.combine(today - timedelta(days=104), time(10, 0), tzinfo=tz)
+    Appointment.objects.create(
+        practice=practice,
+        client=late_client,
+        clinician=me,
+        service_type=types["Psychotherapy, 45 min"],
+        start=late_start,
+        end=late_start + timedelta(minutes=45),
+        status=AppointmentStatus.COMPLETED,
+        place_of_service="11",
+        note_signed_at=late_start + timedelta(hours=3),
+        note_signed_by=owner,
+    )
     return True
 
 
 def _seed_harbor(*, today: date, rng: random.Random) -> bool:
     if Practice.objects.filter(slug="harbor").exists():
         return False
-    practice = Practice.objects.create(name="Harbor Group Therapy", slug="harbor",
-                                       timezone="America/Los_Angeles")
+    practice = Practice.objects.create(
+        name="Harbor Group Therapy", slug="harbor", timezone="America/Los_Angeles"
+    )
     tz = ZoneInfo(practice.timezone)
     owner = _user(practice, GROUP_EMAIL, Role.OWNER, "Maya", "Lindqvist")
     associate_user = _user(practice, "sam@harbor.demo.test", Role.CLINICIAN, "Sam", "Ortiz")
     priya_user = _user(practice, "priya@harbor.demo.test", Role.CLINICIAN, "Priya", "Shah")
     _user(practice, "billing@harbor.demo.test", Role.BILLER, "Lee", "Carver")
     maya = Clinician.objects.create(
-        practice=practice, user=owner, first_name="Maya", last_name="Lindqvist",
-        credentials="PsyD", npi=npi_with_check_digit("138572046"), taxonomy_code="103TC0700X",
-        license_number="PSY 31207", license_state="CA",
+        practice=practice,
+        user=owner,
+        first_name="Maya",
+        last_name="Lindqvist",
+        credentials="PsyD",
+        npi=npi_with_check_digit("138572046"),
+        taxonomy_code="103TC0700X",
+        license_number="PSY 31207",
+        license_state="CA",
     )
     sam = Clinician.objects.create(
-        practice=practice, user=associate_user, first_name="Sam", last_name="Ortiz",
-        credentials="AMFT", npi=npi_with_check_digit("127394058"), taxonomy_code="106H00000X",
-        license_number="AMFT 140233", license_state="CA", supervisor=maya,
+        practice=practice,
+        user=associate_user,
+        first_name="Sam",
+        last_name="Ortiz",
+        credentials="AMFT",
+        npi=npi_with_check_digit("127394058"),
+        taxonomy_code="106H00000X",
+        license_number="AMFT 140233",
+        license_state="CA",
+        supervisor=maya,
     )
     priya = Clinician.objects.create(  # no taxonomy on file: Incomplete until added
-        practice=practice, user=priya_user, first_name="Priya", last_name="Shah",
-        credentials="LCSW", npi=npi_with_check_digit("159283746"), taxonomy_code="",
-        license_number="LCSW 98812", license_state="CA",
+        practice=practice,
+        user=priya_user,
+        first_name="Priya",
+        last_name="Shah",
+        credentials="LCSW",
+        npi=npi_with_check_digit("159283746"),
+        taxonomy_code="",
+        license_number="LCSW 98812",
+        license_state="CA",
     )
     ProviderProfile.objects.create(
-        practice=practice, provider_type=ProviderType.ORGANIZATION,
-        organization_name="Harbor Group Therapy PC", npi=npi_with_check_digit("287461935"),
-        tax_id="954721836", tax_id_type=TaxIdType.EIN, accept_assignment=True,
-        taxonomy_code="193400000X", contact_name="Lee Carver",
-        contact_email="billing@harbor.demo.test", contact_phone="4155550199",
-        address1="220 Embarcadero Ctr", address2="Floor 4", city="San Francisco", state="CA",
+        practice=practice,
+        provider_type=ProviderType.ORGANIZATION,
+        organization_name="Harbor Group Therapy PC",
+        npi=npi_with_check_digit("287461935"),
+        tax_id="954721836",
+        tax_id_type=TaxIdType.EIN,
+        accept_assignment=True,
+        taxonomy_code="193400000X",
+        contact_name="Lee Carver",
+        contact_email="billing@harbor.demo.test",
+        contact_phone="4155550199",
+        address1="220 Embarcadero Ctr",
+        address2="Floor 4",
+        city="San Francisco",
+        state="CA",
         zip_code="94111",
     )
     payers = [_payer(pid, name) for pid, name in DEMO_PAYERS]
     for payer in (payers[0], payers[1], payers[2], payers[5]):
         _accept(practice, payer, EnrollmentStatus.ACTIVE)
     types = _service_types(practice)
-    billable = [types["Psychotherapy, 45 min"], types["Psychotherapy, 60 min"],
-                types["Telehealth psychotherapy, 45 min"]]
+    billable = [
+        types["Psychotherapy, 45 min"],
+        types["Psychotherapy, 60 min"],
+        types["Telehealth psychotherapy, 45 min"],
+    ]
     i = 100
     roster = [(maya, owner, None), (sam, associate_user, owner), (priya, priya_user, None)]
     for n in range(14):
         clinician, signer, approver = roster[n % 3]
         insured = n % 4 != 3
         c = _make_client(
-            practice, rng, i,
+            practice,
+            rng,
+            i,
             billing_type=BillingType.INSURANCE if insured else BillingType.SELF_PAY,
-            city="San Francisco", state="CA", zip_code=f"941{rng.randint(10, 34)}",
+            city="San Francisco",
+            state="CA",
+            zip_code=f"941{rng.randint(10, 34)}",
         )
         i += 1
         _diagnose(c, rng.sample(DIAGNOSES, k=rng.choice([1, 2])))
@@ -479,8 +798,15 @@ def _seed_harbor(*, today: date, rng: random.Random) -> bool:
             _policy(c, [payers[0], payers[1], payers[2], payers[5]][n % 4], rng)
         kinds = [types["Group therapy"]] if n == 4 else [types["Intake assessment"], *billable]
         _sessions(
-            client=c, clinician=clinician, types=kinds, today=today, rng=rng, tz=tz,
-            every_days=7, signer=signer, approver=approver,
+            client=c,
+            clinician=clinician,
+            types=kinds,
+            today=today,
+            rng=rng,
+            tz=tz,
+            every_days=7,
+            signer=signer,
+            approver=approver,
             approve=(n % 2 == 0),  # half of Sam's signed notes still await approval
         )
     return True

@@ -1,0 +1,137 @@
+"""/api/v1/billing: the Bill Sessions queue and billing, through the same services."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+
+from oasys.core.audit import AuditContext, audit_record
+from oasys.core.models import AuditAction
+from oasys.core.money import money_str
+from oasys.core.permissions import BILLING_ROLES
+
+from .selectors import QueueFilters, queue_get
+from .services import billing_submit
+
+router = Router(tags=["billing"])
+
+
+class ReasonOut(Schema):
+    code: str
+    message: str
+    detail: str
+    blocked: bool
+    warning: bool
+
+
+class QueueItemOut(Schema):
+    session_id: int
+    date: date
+    client_id: int
+    clinician_id: int
+    route: str
+    charge: str | None
+    cpt: str
+    payer: str
+    ready: bool
+    reasons: list[ReasonOut]
+
+
+class QueueParams(Schema):
+    state: str = "ready"
+    clinician_id: int | None = None
+    client_id: int | None = None
+    payer_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@router.get("/queue", response=list[QueueItemOut])
+def queue(request: HttpRequest, params: Query[QueueParams]):
+    if params.state not in ("ready", "incomplete"):
+        raise HttpError(422, "state must be 'ready' or 'incomplete'")
+    q = queue_get(practice=request.practice, filters=QueueFilters(
+        clinician_id=params.clinician_id, client_id=params.client_id, payer_id=params.payer_id,
+        date_from=params.date_from, date_to=params.date_to,
+    ))
+    items = q.ready if params.state == "ready" else q.incomplete
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="billing_queue", detail={"state": params.state, "count": len(items)})
+    return [
+        {
+            "session_id": i.appointment.pk,
+            "date": i.service_date,
+            "client_id": i.appointment.client_id,
+            "clinician_id": i.appointment.clinician_id,
+            "route": i.route,
+            "charge": money_str(i.charge),
+            "cpt": i.cpt,
+            "payer": i.payer_name,
+            "ready": i.ready,
+            "reasons": [
+                {"code": r.code, "message": r.message, "detail": r.detail,
+                 "blocked": r.blocked, "warning": r.warning}
+                for r in i.reasons
+            ],
+        }
+        for i in items
+    ]
+
+
+class SubmitIn(Schema):
+    session_ids: list[int]
+
+
+class SkippedOut(Schema):
+    session_id: int
+    reason: str
+
+
+class CreatedClaim(Schema):
+    id: int
+    session_id: int
+    status: str
+    patient_control_number: str
+    charge: str
+
+
+class CreatedInvoice(Schema):
+    id: int
+    number: str
+    status: str
+    total: str
+
+
+class SubmitOut(Schema):
+    claims: list[CreatedClaim]
+    claims_failed: list[CreatedClaim]
+    invoices: list[CreatedInvoice]
+    skipped: list[SkippedOut]
+    submission_error: str
+
+
+def _claim(c) -> dict:
+    return {"id": c.pk, "session_id": c.appointment_id, "status": c.status,
+            "patient_control_number": c.patient_control_number,
+            "charge": money_str(c.total_charge)}
+
+
+@router.post("/submit", response=SubmitOut)
+def submit(request: HttpRequest, payload: SubmitIn):
+    if request.user.role not in BILLING_ROLES:
+        raise HttpError(403, "Your role does not allow billing")
+    if not payload.session_ids:
+        raise HttpError(422, "session_ids must name at least one session")
+    result = billing_submit(practice=request.practice, appointment_ids=payload.session_ids,
+                            ctx=AuditContext.from_request(request), actor=request.user)
+    return {
+        "claims": [_claim(c) for c in result.claims],
+        "claims_failed": [_claim(c) for c in result.claims_failed],
+        "invoices": [{"id": i.pk, "number": i.number, "status": i.status,
+                      "total": money_str(i.total)} for i in result.invoices],
+        "skipped": [{"session_id": s, "reason": r} for s, r in result.skipped],
+        "submission_error": result.submission_error,
+    }

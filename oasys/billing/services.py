@@ -1,0 +1,79 @@
+"""Bill Sessions: turn Ready sessions into claims (insured) or invoices (self-pay, no-show)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from oasys.core.audit import AuditContext
+from oasys.core.models import Practice, User
+
+from .readiness import Route, billing_queue, unbilled_sessions
+
+
+@dataclass
+class BillingResult:
+    claims: list = field(default_factory=list)
+    claims_failed: list = field(default_factory=list)
+    invoices: list = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (session id, why)
+    submission_error: str = ""
+
+
+def billing_submit(
+    *,
+    practice: Practice,
+    appointment_ids: Iterable[int],
+    ctx: AuditContext,
+    actor: User | None = None,
+    port=None,
+) -> BillingResult:
+    """Bill the given sessions by their route. Only Ready sessions are billed; the rest are
+    reported back with the reason. A session is billed once, even under concurrency."""
+    from oasys.claims.models import Claim
+    from oasys.claims.services import AlreadyBilled, ClaimDraft, claim_create_for_session
+    from oasys.claims.submission import claims_submit
+    from oasys.invoices.services import AlreadyInvoiced, invoice_create_for_session
+
+    ids = sorted({int(i) for i in appointment_ids})
+    result = BillingResult()
+    sessions = unbilled_sessions(practice=practice).filter(pk__in=ids)
+    items = {i.appointment.pk: i for i in billing_queue(practice=practice, sessions=sessions)}
+    new_claims: list[Claim] = []
+    for appt_id in ids:
+        item = items.get(appt_id)
+        if item is None:
+            result.skipped.append((appt_id, "already billed, or not billable"))
+            continue
+        if not item.ready:
+            result.skipped.append((appt_id, "; ".join(r.text for r in item.problems)))
+            continue
+        if item.route == Route.CLAIM:
+            try:
+                claim = claim_create_for_session(
+                    practice=practice, ctx=ctx, actor=actor,
+                    draft=ClaimDraft(appointment_id=appt_id, policy_id=item.policy_id,
+                                     payer_id=item.payer_id, cpt=item.cpt, charge=item.charge,
+                                     diagnosis_codes=item.diagnosis_codes),
+                )
+            except AlreadyBilled:
+                result.skipped.append((appt_id, "already billed"))
+                continue
+            new_claims.append(claim)
+        else:
+            try:
+                invoice = invoice_create_for_session(
+                    practice=practice, appointment_id=appt_id, amount=item.charge, cpt=item.cpt,
+                    ctx=ctx, actor=actor,
+                )
+            except AlreadyInvoiced:
+                result.skipped.append((appt_id, "already invoiced"))
+                continue
+            result.invoices.append(invoice)
+    if new_claims:
+        outcome = claims_submit(practice=practice, claims=new_claims, ctx=ctx, actor=actor,
+                                port=port)
+        result.claims = outcome.submitted
+        result.claims_failed = outcome.failed
+        result.submission_error = outcome.error
+    return result

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("submit/", views.submit, name="submit"),
+]

@@ -1,0 +1,73 @@
+"""Billing → Bill Sessions: Ready and Incomplete tabs, and billing the selected sessions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from oasys.core.audit import AuditContext, audit_record
+from oasys.core.models import AuditAction
+from oasys.core.permissions import BILLING_ROLES, practice_required
+
+from .forms import QueueFilterForm
+from .selectors import queue_get, reasons_linked
+from .services import billing_submit
+
+PAGE_SIZE = 50
+
+
+@practice_required()
+def queue(request: HttpRequest) -> HttpResponse:
+    tab = "incomplete" if request.GET.get("tab") == "incomplete" else "ready"
+    form = QueueFilterForm(request.GET or None, practice=request.practice)
+    q = queue_get(practice=request.practice, filters=form.filters())
+    items = q.incomplete if tab == "incomplete" else q.ready
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"item": item, "reasons": reasons_linked(item)} for item in page.object_list]
+    audit_record(
+        ctx=AuditContext.from_request(request), action=AuditAction.READ,
+        category="billing_queue", detail={"tab": tab, "count": len(items)},
+    )
+    params = request.GET.copy()
+    params.pop("page", None)
+    params.pop("tab", None)
+    return render(request, "billing/queue.html", {
+        "tab": tab,
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "ready_count": len(q.ready),
+        "incomplete_count": len(q.incomplete),
+        "reason_counts": q.reason_counts,
+        "filter_query": params.urlencode(),
+        "can_bill": request.user.role in BILLING_ROLES,
+    })
+
+
+@require_POST
+@practice_required(roles=BILLING_ROLES)
+def submit(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("session") if i.isdigit()]
+    if not ids:
+        messages.error(request, "Select at least one session to bill.")
+        return redirect("billing:queue")
+    result = billing_submit(
+        practice=request.practice, appointment_ids=ids,
+        ctx=AuditContext.from_request(request), actor=request.user,
+    )
+    if result.claims:
+        messages.success(request, f"Submitted {len(result.claims)} claim(s) to the clearinghouse.")
+    if result.claims_failed:
+        messages.error(
+            request,
+            f"{len(result.claims_failed)} claim(s) could not be sent: {result.submission_error} "
+            "They are in Manage Claims, ready to retry.",
+        )
+    if result.invoices:
+        messages.success(request, f"Created {len(result.invoices)} draft invoice(s).")
+    for session_id, why in result.skipped:
+        messages.warning(request, f"Session {session_id} was not billed: {why}")
+    return redirect("billing:queue")

@@ -1,0 +1,135 @@
+"""Claims: one per session and payer, their service lines, and the event history."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+
+from oasys.core.models import PracticeScoped
+
+from .status import ClaimStatus
+
+
+class Frequency(models.TextChoices):
+    ORIGINAL = "1", "Original"
+    REPLACEMENT = "7", "Replacement"
+    VOID = "8", "Void"
+
+
+class PayerSequence(models.TextChoices):
+    PRIMARY = "P", "Primary"
+    SECONDARY = "S", "Secondary"
+
+
+class Claim(PracticeScoped):
+    """An insurance claim. Claims only ever come from sessions.
+
+    `billing_key` makes billing a session twice impossible, under concurrency too: the
+    original claim of a session to its primary payer is `appt:<id>:P`, to the secondary
+    `appt:<id>:S`; a replacement or void is keyed on the claim it corrects.
+    """
+
+    billing_key = models.CharField(max_length=60)
+    appointment = models.ForeignKey(
+        "appointments.Appointment", on_delete=models.PROTECT, related_name="claims"
+    )
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    policy = models.ForeignKey(
+        "clients.InsurancePolicy", on_delete=models.PROTECT, related_name="+"
+    )
+    payer = models.ForeignKey("practice.Payer", on_delete=models.PROTECT, related_name="+")
+    clinician = models.ForeignKey(
+        "practice.Clinician", on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.DRAFT, editable=False
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    frequency = models.CharField(max_length=1, choices=Frequency.choices, default="1")
+    payer_sequence = models.CharField(
+        max_length=1, choices=PayerSequence.choices, default=PayerSequence.PRIMARY
+    )
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+    patient_control_number = models.CharField(max_length=20, unique=True)
+    payer_claim_number = models.CharField(max_length=50, blank=True, db_index=True)
+    service_date = models.DateField()
+    place_of_service = models.CharField(max_length=2)
+    total_charge = models.DecimalField(max_digits=10, decimal_places=2)
+    paid_amount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    patient_responsibility = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("0")
+    )
+    diagnosis_codes = models.JSONField(default=list)
+    validation_errors = models.JSONField(default=list, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submission = models.ForeignKey(
+        "claims.ClaimSubmission", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="claims",
+    )
+    created_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "billing_key"], name="claim_billed_once"),
+        ]
+        indexes = [models.Index(fields=["practice", "status"])]
+
+    def __str__(self) -> str:
+        return f"Claim {self.patient_control_number}"
+
+
+class ClaimLine(PracticeScoped):
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveSmallIntegerField()
+    procedure_code = models.CharField(max_length=5)
+    modifiers = models.JSONField(default=list)
+    charge = models.DecimalField(max_digits=10, decimal_places=2)
+    units = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("1"))
+    diagnosis_pointers = models.JSONField(default=list)
+    service_date = models.DateField()
+
+    class Meta:
+        ordering = ["claim", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "line_number"], name="claim_line_once")
+        ]
+
+
+class ClaimEvent(PracticeScoped):
+    """One transition: from, to, who or which file, why, when. Written only by the machine."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=120, blank=True, help_text="file or system source")
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+
+class ClaimSubmission(PracticeScoped):
+    """One interchange sent to the clearinghouse: the raw 837P and the receipt."""
+
+    interchange_control_number = models.PositiveIntegerField()
+    idempotency_key = models.CharField(max_length=80, unique=True)
+    x12 = models.TextField()
+    claim_count = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    transaction_id = models.CharField(max_length=80, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -1,0 +1,160 @@
+"""Writes for claims. `claim_transition` is the only code that assigns a claim status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from oasys.core.audit import AuditContext, audit_record
+from oasys.core.models import AuditAction, Practice, User
+
+from .models import Claim, ClaimEvent, ClaimLine, Frequency, PayerSequence
+from .status import ClaimStatus, can_transition
+
+
+class IllegalTransition(Exception):
+    def __init__(self, claim: Claim, new: str):
+        super().__init__(
+            f"A claim cannot go from {ClaimStatus(claim.status).label} to "
+            f"{ClaimStatus(new).label}."
+        )
+        self.claim = claim
+        self.new = new
+
+
+def claim_transition(
+    *,
+    claim: Claim,
+    to: str,
+    ctx: AuditContext,
+    actor: User | None = None,
+    source: str = "",
+    reason: str = "",
+    allow_same: bool = False,
+) -> Claim:
+    """Move a claim to `to`: lock the row, check the table, record the event, audit.
+
+    Re-applying the status a claim already has is a no-op when `allow_same` (inbound files
+    are replayed), otherwise it is refused like any other illegal edge.
+    """
+    with transaction.atomic():
+        locked = Claim.objects.select_for_update().get(pk=claim.pk)
+        if locked.status == to and allow_same:
+            return locked
+        if not can_transition(locked.status, to):
+            raise IllegalTransition(locked, to)
+        previous = locked.status
+        now = timezone.now()
+        Claim.objects.filter(pk=locked.pk).update(status=to, status_changed_at=now)
+        ClaimEvent.objects.create(
+            practice_id=locked.practice_id,
+            claim=locked,
+            from_status=previous,
+            to_status=to,
+            actor=actor,
+            source=source,
+            reason=reason,
+        )
+        audit_record(
+            ctx=ctx,
+            action=AuditAction.UPDATE,
+            category="claim",
+            client_id=locked.client_id,
+            object_type="Claim",
+            object_id=locked.pk,
+            detail={"from": previous, "to": to},
+        )
+        locked.status = to
+        locked.status_changed_at = now
+    claim.status = locked.status
+    claim.status_changed_at = now
+    return claim
+
+
+@dataclass(frozen=True)
+class ClaimDraft:
+    """What the readiness engine knows about one Ready claim."""
+
+    appointment_id: int
+    policy_id: int
+    payer_id: int
+    cpt: str
+    charge: object  # Decimal
+    diagnosis_codes: tuple[str, ...]
+
+
+class AlreadyBilled(Exception):
+    """The session already has a claim (perhaps created a moment ago by someone else)."""
+
+
+def claim_create_for_session(
+    *, practice: Practice, draft: ClaimDraft, ctx: AuditContext, actor: User | None = None
+) -> Claim:
+    """Create the Draft claim for one session. The unique billing key refuses a second one."""
+    from oasys.appointments.models import Appointment
+
+    appt = Appointment.objects.select_related("client", "clinician").get(
+        practice=practice, pk=draft.appointment_id
+    )
+    local_start = timezone.localtime(appt.start)
+    try:
+        with transaction.atomic():
+            claim = Claim.objects.create(
+                practice=practice,
+                billing_key=f"appt:{appt.pk}:{PayerSequence.PRIMARY}",
+                appointment=appt,
+                client=appt.client,
+                policy_id=draft.policy_id,
+                payer_id=draft.payer_id,
+                clinician=appt.clinician,
+                frequency=Frequency.ORIGINAL,
+                payer_sequence=PayerSequence.PRIMARY,
+                patient_control_number=_pcn_placeholder(appt.pk),
+                service_date=local_start.date(),
+                place_of_service=appt.place_of_service,
+                total_charge=draft.charge,
+                diagnosis_codes=list(draft.diagnosis_codes),
+                created_by=actor,
+            )
+            # A short, unique, X12-safe control number derived from our own id.
+            claim.patient_control_number = patient_control_number(claim.pk)
+            Claim.objects.filter(pk=claim.pk).update(
+                patient_control_number=claim.patient_control_number
+            )
+            ClaimLine.objects.create(
+                practice=practice,
+                claim=claim,
+                line_number=1,
+                procedure_code=draft.cpt,
+                modifiers=appt.modifier_list,
+                charge=draft.charge,
+                diagnosis_pointers=list(range(1, min(4, len(draft.diagnosis_codes)) + 1)),
+                service_date=local_start.date(),
+            )
+            ClaimEvent.objects.create(
+                practice=practice, claim=claim, from_status="", to_status=ClaimStatus.DRAFT,
+                actor=actor, source="bill sessions", reason="created from a completed session",
+            )
+            audit_record(
+                ctx=ctx, action=AuditAction.CREATE, category="claim", client_id=appt.client_id,
+                object_type="Claim", object_id=claim.pk,
+            )
+    except IntegrityError as exc:
+        raise AlreadyBilled(f"Session {appt.pk} already has a claim") from exc
+    return claim
+
+
+def _pcn_placeholder(appointment_id: int) -> str:
+    return f"tmp{appointment_id}-{timezone.now().timestamp():.6f}"[:20]
+
+
+def patient_control_number(claim_id: int) -> str:
+    """CLM01: 'OA' + the claim id in base 36, zero padded (X12-safe, at most 20 chars)."""
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    n, out = claim_id, ""
+    while n:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return "OA" + out.rjust(8, "0")

@@ -1,0 +1,45 @@
+"""The production profile must pass `check --deploy` without warnings; dev must not need it."""
+
+import os
+import subprocess
+import sys
+
+
+def _run(env_extra: dict) -> subprocess.CompletedProcess:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "oasys.cli", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_profile_passes_check_deploy(tmp_path):
+    result = _run(
+        {
+            "OASYS_ENV": "production",
+            "SECRET_KEY": "k" * 20 + "-production-secret-with-enough-entropy-0123456789",
+            "ALLOWED_HOSTS": "billing.example.org",
+            "OASYS_VAR_DIR": str(tmp_path),
+        }
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = _run({"OASYS_ENV": "production", "SECRET_KEY": "", "OASYS_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_development_profile_is_flagged_by_check_deploy(tmp_path):
+    result = _run({"OASYS_ENV": "development", "OASYS_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0  # the insecure dev key and DEBUG are reported

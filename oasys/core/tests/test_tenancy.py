@@ -1,0 +1,148 @@
+"""Nobody ever sees another practice: walk every URL pattern and every API route as a user of
+another practice and prove that each object URL answers 404 and no list leaks a thing."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from oasys.demo.seed import seed_demo
+
+pytestmark = pytest.mark.django_db
+
+SKIP_PREFIXES = ("static/", "api/v1/")  # the API is walked separately below
+
+
+def _walk(resolvers, prefix=""):
+    for entry in resolvers:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def _fill(route: str, value: int) -> str:
+    return "/" + re.sub(r"<(?:\w+:)?\w+>", str(value), route)
+
+
+@pytest.fixture
+def victim_ids():
+    """The demo practices own every kind of object; their ids are what an intruder tries."""
+    seed_demo()
+    from oasys.appointments.models import Appointment
+    from oasys.clients.models import Client, InsurancePolicy, PricingRule
+    from oasys.practice.models import AcceptedPayer, Clinician, Enrollment, ServiceType
+
+    ids = set()
+    for model in (
+        Client,
+        InsurancePolicy,
+        PricingRule,
+        Appointment,
+        AcceptedPayer,
+        Clinician,
+        Enrollment,
+        ServiceType,
+    ):
+        ids.update(model.objects.values_list("pk", flat=True)[:3])
+    return sorted(ids)
+
+
+@pytest.fixture
+def intruder_client(client, other_owner):
+    client.force_login(other_owner)
+    return client
+
+
+def _victim_names():
+    from oasys.clients.models import Client
+
+    return [f"{c.first_name} {c.last_name}" for c in Client.objects.all()[:50]]
+
+
+def test_every_object_url_answers_404_to_another_practice(intruder_client, victim_ids):
+    before = _fingerprint()
+    checked = 0
+    for route, _pattern in _walk(get_resolver().url_patterns):
+        if route.startswith(SKIP_PREFIXES) or "<" not in route:
+            continue
+        for pk in victim_ids:
+            url = _fill(route, pk)
+            for method in ("get", "post"):
+                resp = getattr(intruder_client, method)(url)
+                assert resp.status_code in (404, 405), (
+                    f"{method.upper()} {url} -> {resp.status_code}"
+                )
+                checked += 1
+    assert checked > 50  # the walk really walked
+    assert _fingerprint() == before
+
+
+def test_every_list_url_leaks_nothing(intruder_client, victim_ids):
+    names = _victim_names()
+    for route, _pattern in _walk(get_resolver().url_patterns):
+        if route.startswith(SKIP_PREFIXES) or "<" in route or "logout" in route:
+            continue
+        resp = intruder_client.get("/" + route)
+        assert resp.status_code in (200, 302, 405), f"GET /{route} -> {resp.status_code}"
+        body = resp.content.decode(errors="replace")
+        for name in names:
+            assert name not in body, f"/{route} shows another practice's client"
+
+
+def _api_routes():
+    from oasys.api import api
+
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for op in path_view.operations:
+                full = (prefix.rstrip("/") + "/" + path.lstrip("/")).strip("/")
+                for method in op.methods:
+                    yield method, full
+
+
+def test_every_api_route_answers_404_or_empty_to_another_practice(other_owner, victim_ids):
+    import secrets
+
+    from django.test import Client as HttpClient
+
+    from oasys.core.models import ApiToken
+
+    key = "oas_" + secrets.token_urlsafe(24)
+    ApiToken.objects.create(user=other_owner, key_hash=ApiToken.hash_key(key), prefix=key[:8])
+    http = HttpClient(headers={"Authorization": f"Bearer {key}"})
+    names = _victim_names()
+    before = _fingerprint()
+    object_routes = 0
+    for method, route in _api_routes():
+        if "auth/token" in route:
+            continue
+        if "{" in route:
+            for pk in victim_ids:
+                url = "/api/v1/" + re.sub(r"\{\w+\}", str(pk), route)
+                resp = http.generic(method, url, "{}", content_type="application/json")
+                allowed = (404,) if method == "GET" else (404, 422)  # 422: refused unread
+                assert resp.status_code in allowed, f"{method} {url} -> {resp.status_code}"
+            object_routes += 1
+        elif method == "GET":
+            resp = http.get("/api/v1/" + route)
+            assert resp.status_code == 200, f"GET {route} -> {resp.status_code}"
+            body = resp.content.decode()
+            assert not any(name in body for name in names), f"GET {route} leaks"
+    assert object_routes >= 3
+    assert _fingerprint() == before  # no write of any kind reached the other practice
+
+
+def _fingerprint():
+    from django.db.models import Max
+
+    from oasys.appointments.models import Appointment
+    from oasys.clients.models import Client, InsurancePolicy, PricingRule
+    from oasys.practice.models import ServiceType
+
+    return [
+        (m.__name__, m.objects.count(), m.objects.aggregate(x=Max("updated_at"))["x"])
+        for m in (Client, InsurancePolicy, PricingRule, Appointment, ServiceType)
+    ]

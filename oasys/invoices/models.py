@@ -1,0 +1,75 @@
+"""Client invoices: for cash-pay and no-show sessions, client responsibility, and
+standalone charges. Delivery and payment through Stripe come with the payments work."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+
+from oasys.core.models import PracticeScoped
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SENDING = "sending", "Sending"
+    OPEN = "open", "Open"
+    PAID = "paid", "Paid"
+    OVERDUE = "overdue", "Overdue"
+    VOID = "void", "Void"
+    UNCOLLECTIBLE = "uncollectible", "Uncollectible"
+
+
+class InvoiceKind(models.TextChoices):
+    SESSION = "session", "Session"
+    CLIENT_RESPONSIBILITY = "client_responsibility", "Client responsibility"
+    STANDALONE = "standalone", "Standalone"
+
+
+class Invoice(PracticeScoped):
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=30)
+    kind = models.CharField(max_length=30, choices=InvoiceKind.choices,
+                            default=InvoiceKind.SESSION)
+    status = models.CharField(max_length=20, choices=InvoiceStatus.choices,
+                              default=InvoiceStatus.DRAFT, editable=False)
+    issue_date = models.DateField()
+    due_date = models.DateField()
+    total = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    amount_paid = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    created_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-issue_date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "number"], name="invoice_number_unique")
+        ]
+
+    @property
+    def balance(self) -> Decimal:
+        return self.total - self.amount_paid
+
+
+class InvoiceLine(PracticeScoped):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    appointment = models.ForeignKey(
+        "appointments.Appointment", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="invoice_lines",
+    )
+    description = models.CharField(max_length=200)
+    service_date = models.DateField(null=True, blank=True)
+    cpt_code = models.CharField(max_length=5, blank=True)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["invoice", "pk"]
+        constraints = [
+            # A session is invoiced once, however many people click at the same moment.
+            models.UniqueConstraint(
+                fields=["appointment"],
+                condition=models.Q(appointment__isnull=False),
+                name="session_invoiced_once",
+            )
+        ]
