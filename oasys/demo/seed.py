@@ -273,6 +273,7 @@ def _service_types(practice: Practice) -> dict[str, ServiceType]:
         ("Group therapy", "90853", "60.00", 90, "11", ""),
         ("Free 15-minute consultation", "", "0.00", 15, "02", ""),  # $0: never billed
         ("Wellness coaching", "", "95.00", 50, "11", ""),  # no CPT: Incomplete
+        ("Sliding-scale session", "90834", None, 45, "11", ""),  # price not set: Incomplete
     ]
     out = {}
     for name, cpt, rate, minutes, pos, mods in specs:
@@ -281,7 +282,7 @@ def _service_types(practice: Practice) -> dict[str, ServiceType]:
             name=name,
             defaults={
                 "cpt_code": cpt,
-                "rate": Decimal(rate),
+                "rate": None if rate is None else Decimal(rate),
                 "duration_minutes": minutes,
                 "place_of_service": pos,
                 "modifiers": mods,
@@ -630,6 +631,11 @@ def _seed_serenity(*, today: date, rng: random.Random) -> bool:
                 service_type=types["Psychotherapy, 45 min"],
                 price=Decimal("80.00"),
             )
+        if n == 3:  # no email on file: their invoices cannot be delivered yet
+            Client.objects.filter(pk=c.pk).update(email="")
+        if n == 2:  # booked on a service whose price was never set
+            clients.append((c, [types["Sliding-scale session"]], 14))
+            continue
         if n == 1:
             PricingRule.objects.create(
                 practice=practice,
@@ -762,7 +768,9 @@ def _seed_harbor(*, today: date, rng: random.Random) -> bool:
         taxonomy_code="193400000X",
         contact_name="Lee Carver",
         contact_email="billing@harbor.demo.test",
-        contact_phone="4155550199",
+        # No phone yet: every claim waits on "Insurance setup not complete" until the owner
+        # finishes Provider Information.
+        contact_phone="",
         address1="220 Embarcadero Ctr",
         address2="Floor 4",
         city="San Francisco",

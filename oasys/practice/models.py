@@ -3,8 +3,6 @@ clinicians and supervision."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.db import models
 
 from oasys.core.models import Practice, PracticeScoped
@@ -133,7 +131,8 @@ class Enrollment(PracticeScoped):
 class ServiceType(PracticeScoped):
     name = models.CharField(max_length=100)
     cpt_code = models.CharField("CPT code", max_length=5, blank=True)
-    rate = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    # None: the price is not set yet (sessions wait in Incomplete); 0: never billed.
+    rate = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     duration_minutes = models.PositiveIntegerField(default=53)
     place_of_service = models.CharField(max_length=2, default="11")
     modifiers = models.CharField(max_length=20, blank=True, help_text="Up to 4, comma separated")
