@@ -3,9 +3,12 @@ screens; token authentication; every object lookup is scoped to the caller's pra
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
 
 from .core.api_auth import TokenAuth
 from .core.services import TokenRefused, api_token_issue
@@ -38,9 +41,34 @@ def auth_token(request: HttpRequest, payload: TokenIn) -> dict:
     return {"token": key, "token_type": "Bearer"}
 
 
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied):
+    return api.create_response(request, {"detail": str(exc) or "Not allowed"}, status=403)
+
+
+@api.exception_handler(DjangoValidationError)
+def _invalid(request: HttpRequest, exc: DjangoValidationError):
+    if hasattr(exc, "message_dict"):
+        errors = {field: " ".join(msgs) for field, msgs in exc.message_dict.items()}
+    else:
+        errors = {"__all__": " ".join(exc.messages)}
+    return api.create_response(request, {"errors": errors}, status=422)
+
+
+@api.exception_handler(NinjaValidationError)
+def _schema_invalid(request: HttpRequest, exc: NinjaValidationError):
+    # The same {"errors": {field: message}} shape as the services' own refusals.
+    errors: dict[str, str] = {}
+    for err in exc.errors:
+        loc = [str(part) for part in err.get("loc", []) if part not in ("body", "payload", "query")]
+        errors[".".join(loc) or "__all__"] = err.get("msg", "invalid")
+    return api.create_response(request, {"errors": errors}, status=422)
+
+
 def _add_routers() -> None:
     from .appointments.api import router as appointments_router
     from .billing.api import router as billing_router
+    from .clearinghouse.api import router as clearinghouse_router
     from .clients.api import router as clients_router
     from .practice.api import router as practice_router
 
@@ -48,6 +76,7 @@ def _add_routers() -> None:
     api.add_router("/clients", clients_router)
     api.add_router("/appointments", appointments_router)
     api.add_router("/billing", billing_router)
+    api.add_router("/clearinghouse", clearinghouse_router)
 
 
 _add_routers()

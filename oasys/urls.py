@@ -8,5 +8,7 @@ urlpatterns = [
     path("billing/clients/", include("oasys.clients.urls")),
     path("sessions/", include("oasys.appointments.urls")),
     path("billing/sessions/", include("oasys.billing.urls")),
+    path("billing/claims/", include("oasys.claims.urls")),
+    path("billing/edi/", include("oasys.clearinghouse.urls")),
     path("", include("oasys.core.urls")),
 ]

@@ -1,3 +1,248 @@
-from ninja import Router
+"""/api/v1/appointments: scheduling and the session actions, through the same services as
+the screens. 422 {"errors": ...} for refused input, 409 {"errors": {"status": ...}} when the
+session's state forbids the action, 403 when the caller may not sign or approve, 404 for
+another practice's ids. Times are ISO 8601; times without an offset are practice-local."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from oasys.clients.api import ErrorsOut, errors_body, paginate, require_roles
+from oasys.clients.phi import phi_read
+from oasys.core.audit import AuditContext
+from oasys.core.permissions import ALL_ROLES
+
+from . import services
+from .models import Appointment
+from .selectors import appointment_queryset, appointment_search
 
 router = Router(tags=["appointments"])
+
+
+class AppointmentOut(Schema):
+    id: int
+    client_id: int
+    clinician_id: int
+    service_type_id: int
+    start: dt.datetime
+    end: dt.datetime
+    status: str
+    place_of_service: str
+    modifiers: list[str]
+    note_signed_at: dt.datetime | None
+    note_signed_by_id: int | None
+    needs_supervisor_approval: bool
+    supervisor_approved_at: dt.datetime | None
+    supervisor_approved_by_id: int | None
+
+
+class AppointmentListOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[AppointmentOut]
+
+
+class AppointmentIn(Schema):
+    client_id: int | None = None
+    clinician_id: int | None = None
+    service_type_id: int | None = None
+    start: str | None = None
+    end: str | None = None
+    place_of_service: str | None = None
+    modifiers: str | list[str] | None = None
+
+
+RENAMES = {"client_id": "client", "clinician_id": "clinician", "service_type_id": "service_type"}
+
+
+def appointment_out(a: Appointment) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "client_id": a.client_id,
+        "clinician_id": a.clinician_id,
+        "service_type_id": a.service_type_id,
+        "start": a.start,
+        "end": a.end,
+        "status": a.status,
+        "place_of_service": a.place_of_service,
+        "modifiers": a.modifier_list,
+        "note_signed_at": a.note_signed_at,
+        "note_signed_by_id": a.note_signed_by_id,
+        "needs_supervisor_approval": a.clinician.supervisor_id is not None,
+        "supervisor_approved_at": a.supervisor_approved_at,
+        "supervisor_approved_by_id": a.supervisor_approved_by_id,
+    }
+
+
+def _appointment(request: HttpRequest, appointment_id: int) -> Appointment:
+    return get_object_or_404(appointment_queryset(practice=request.practice), pk=appointment_id)
+
+
+def _errors(exc: ValidationError) -> dict[str, dict[str, str]]:
+    body = errors_body(exc)
+    back = {v: k for k, v in RENAMES.items()}
+    body["errors"] = {back.get(k, k): m for k, m in body["errors"].items()}
+    return body
+
+
+@router.get("", response=AppointmentListOut)
+def list_appointments(
+    request: HttpRequest,
+    clinician_id: int | None = None,
+    client_id: int | None = None,
+    status: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    page: int = 1,
+    page_size: int = 25,
+) -> dict[str, Any]:
+    require_roles(request, ALL_ROLES)
+    qs = appointment_search(
+        practice=request.practice,
+        clinician_id=clinician_id,
+        client_id=client_id,
+        status=status,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    items, meta = paginate(qs, page=page, page_size=page_size)
+    phi_read(
+        request,
+        categories=["session"],
+        client_id=client_id,
+        object_type="Appointment",
+        count=len(items),
+    )
+    return {**meta, "items": [appointment_out(a) for a in items]}
+
+
+@router.post("", response={201: AppointmentOut, 422: ErrorsOut})
+def create_appointment(request: HttpRequest, payload: AppointmentIn) -> tuple[int, Any]:
+    require_roles(request, ALL_ROLES)
+    data = payload.dict(exclude_unset=True)
+    for old, new in RENAMES.items():
+        if old in data:
+            data[new] = data.pop(old)
+    if isinstance(data.get("modifiers"), list):
+        data["modifiers"] = ",".join(data["modifiers"])
+    try:
+        appointment = services.appointment_create(
+            practice=request.practice, ctx=AuditContext.from_request(request), data=data
+        )
+    except ValidationError as exc:
+        return 422, _errors(exc)
+    return 201, appointment_out(_appointment(request, appointment.pk))
+
+
+@router.get("/{appointment_id}", response=AppointmentOut)
+def get_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
+    require_roles(request, ALL_ROLES)
+    appointment = _appointment(request, appointment_id)
+    phi_read(
+        request,
+        categories=["session"],
+        client_id=appointment.client_id,
+        object_type="Appointment",
+        object_id=appointment.pk,
+    )
+    return appointment_out(appointment)
+
+
+def _act(
+    request: HttpRequest,
+    appointment_id: int,
+    run: Callable[[Appointment, AuditContext], object],
+) -> tuple[int, Any]:
+    require_roles(request, ALL_ROLES)
+    appointment = _appointment(request, appointment_id)
+    try:
+        run(appointment, AuditContext.from_request(request))
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc) or "Not allowed") from exc
+    except services.TransitionRefused as exc:
+        return 409, _errors(exc)
+    except ValidationError as exc:
+        return 422, _errors(exc)
+    return 200, appointment_out(_appointment(request, appointment_id))
+
+
+def _late_flag(request: HttpRequest) -> bool:
+    # The body is optional here, so it is read by hand rather than by a required schema.
+    if request.GET.get("late", "").lower() in {"1", "true", "yes"}:
+        return True
+    if request.content_type != "application/json":
+        return request.POST.get("late", "").lower() in {"1", "true", "yes", "on"}
+    if not request.body:
+        return False
+    try:
+        body = json.loads(request.body)
+    except ValueError as exc:
+        raise HttpError(400, 'The body must be JSON, like {"late": true}') from exc
+    return isinstance(body, dict) and body.get("late") is True
+
+
+ACTION_RESPONSES = {200: AppointmentOut, 409: ErrorsOut, 422: ErrorsOut}
+
+
+@router.post("/{appointment_id}/complete", response=ACTION_RESPONSES)
+def complete_appointment(request: HttpRequest, appointment_id: int) -> tuple[int, Any]:
+    return _act(
+        request,
+        appointment_id,
+        lambda a, ctx: services.appointment_complete(appointment=a, ctx=ctx),
+    )
+
+
+@router.post("/{appointment_id}/no-show", response=ACTION_RESPONSES)
+def no_show_appointment(request: HttpRequest, appointment_id: int) -> tuple[int, Any]:
+    return _act(
+        request, appointment_id, lambda a, ctx: services.appointment_no_show(appointment=a, ctx=ctx)
+    )
+
+
+@router.post("/{appointment_id}/cancel", response=ACTION_RESPONSES)
+def cancel_appointment(request: HttpRequest, appointment_id: int) -> tuple[int, Any]:
+    """Cancel; send {"late": true} (or ?late=true) for a late cancellation. No body is fine."""
+    require_roles(request, ALL_ROLES)
+    _appointment(request, appointment_id)  # 404 before looking at the body
+    late = _late_flag(request)
+    return _act(
+        request,
+        appointment_id,
+        lambda a, ctx: services.appointment_cancel(appointment=a, ctx=ctx, late=late),
+    )
+
+
+@router.post("/{appointment_id}/reopen", response=ACTION_RESPONSES)
+def reopen_appointment(request: HttpRequest, appointment_id: int) -> tuple[int, Any]:
+    return _act(
+        request, appointment_id, lambda a, ctx: services.appointment_reopen(appointment=a, ctx=ctx)
+    )
+
+
+@router.post("/{appointment_id}/sign-note", response=ACTION_RESPONSES)
+def sign_note(request: HttpRequest, appointment_id: int) -> tuple[int, Any]:
+    return _act(
+        request,
+        appointment_id,
+        lambda a, ctx: services.appointment_note_sign(appointment=a, actor=request.user, ctx=ctx),
+    )
+
+
+@router.post("/{appointment_id}/approve", response=ACTION_RESPONSES)
+def approve_appointment(request: HttpRequest, appointment_id: int) -> tuple[int, Any]:
+    return _act(
+        request,
+        appointment_id,
+        lambda a, ctx: services.appointment_approve(appointment=a, actor=request.user, ctx=ctx),
+    )

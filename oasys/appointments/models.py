@@ -46,7 +46,9 @@ class Appointment(PracticeScoped):
             models.Index(fields=["practice", "client", "start"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="ends_after_start")
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="ends_after_start"
+            )
         ]
 
     @property

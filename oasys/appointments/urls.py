@@ -4,4 +4,15 @@ from . import views
 
 app_name = "appointments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.appointment_list, name="list"),
+    path("new/", views.appointment_new, name="new"),
+    path("<int:pk>/", views.appointment_detail, name="detail"),
+    path("<int:pk>/edit/", views.appointment_edit, name="edit"),
+    path("<int:pk>/complete/", views.appointment_complete, name="complete"),
+    path("<int:pk>/no-show/", views.appointment_no_show, name="no_show"),
+    path("<int:pk>/cancel/", views.appointment_cancel, name="cancel"),
+    path("<int:pk>/reopen/", views.appointment_reopen, name="reopen"),
+    path("<int:pk>/sign-note/", views.appointment_sign_note, name="sign_note"),
+    path("<int:pk>/approve/", views.appointment_approve, name="approve"),
+]

@@ -1,1 +1,235 @@
-"""Screens."""
+"""Sessions: list, schedule, detail, edit, and the status/sign/approve actions. Thin: the
+rules are in services.py; PHI shown here is audited as category "session"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from oasys.clients.errors import error_messages, form_add_errors
+from oasys.clients.phi import phi_read
+from oasys.core.audit import AuditContext
+from oasys.core.permissions import ALL_ROLES, practice_required
+
+from . import services
+from .forms import AppointmentFilterForm, AppointmentForm
+from .models import Appointment
+from .models import AppointmentStatus as S
+from .places import place_of_service_name
+from .selectors import appointment_queryset, appointment_search
+from .tz import in_practice_timezone
+
+PAGE_SIZE = 25
+
+
+def _appointment(request: HttpRequest, pk: int) -> Appointment:
+    return get_object_or_404(appointment_queryset(practice=request.practice), pk=pk)
+
+
+@require_GET
+@practice_required(roles=ALL_ROLES)
+@in_practice_timezone
+def appointment_list(request: HttpRequest) -> HttpResponse:
+    form = AppointmentFilterForm(request.GET or None, practice=request.practice)
+    filters: dict = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "clinician_id": data["clinician"].pk if data["clinician"] else None,
+            "client_id": data["client"].pk if data["client"] else None,
+            "status": data["status"],
+            "date_from": data["date_from"],
+            "date_to": data["date_to"],
+        }
+    qs = appointment_search(practice=request.practice, **filters)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    client_id = filters.get("client_id")
+    phi_read(
+        request,
+        categories=["session"],
+        client_id=client_id,
+        object_type="Appointment",
+        count=len(page),
+    )
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "appointments/list.html",
+        {"form": form, "page": page, "querystring": params.urlencode()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@practice_required(roles=ALL_ROLES)
+@in_practice_timezone
+def appointment_new(request: HttpRequest) -> HttpResponse:
+    initial = {"client": request.GET.get("client")} if request.GET.get("client") else {}
+    form = AppointmentForm(request.POST or None, initial=initial, practice=request.practice)
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment = services.appointment_create(
+                practice=request.practice,
+                ctx=AuditContext.from_request(request),
+                data=form.service_data(creating=True),
+            )
+        except ValidationError as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, "Session scheduled.")
+            return redirect("appointments:detail", pk=appointment.pk)
+    return render(request, "appointments/form.html", {"form": form, "appointment": None})
+
+
+@require_GET
+@practice_required(roles=ALL_ROLES)
+@in_practice_timezone
+def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(request, pk)
+    phi_read(
+        request,
+        categories=["session"],
+        client_id=appointment.client_id,
+        object_type="Appointment",
+        object_id=appointment.pk,
+    )
+    allowed = services.TRANSITIONS.get(appointment.status, frozenset())
+    unsigned = appointment.note_signed_at is None
+    context = {
+        "appointment": appointment,
+        "place_of_service_name": place_of_service_name(appointment.place_of_service),
+        "can_complete": unsigned and S.COMPLETED in allowed,
+        "can_no_show": unsigned and S.NO_SHOW in allowed,
+        "can_cancel": unsigned and S.CANCELLED in allowed,
+        "can_reopen": unsigned and S.SCHEDULED in allowed,
+        "can_sign": unsigned
+        and appointment.status in services.SIGNABLE
+        and services.appointment_can_sign(appointment=appointment, user=request.user),
+        "needs_approval": appointment.clinician.supervisor_id is not None,
+        "can_approve": appointment.note_signed_at is not None
+        and appointment.supervisor_approved_at is None
+        and services.appointment_can_approve(appointment=appointment, user=request.user),
+    }
+    return render(request, "appointments/detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@practice_required(roles=ALL_ROLES)
+@in_practice_timezone
+def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(request, pk)
+    form = AppointmentForm(
+        request.POST or None,
+        initial=AppointmentForm.initial_for(appointment),
+        practice=request.practice,
+        appointment=appointment,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appointment_update(
+                appointment=appointment,
+                ctx=AuditContext.from_request(request),
+                data=form.service_data(creating=False),
+            )
+        except ValidationError as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, "Session saved.")
+            return redirect("appointments:detail", pk=appointment.pk)
+    else:
+        phi_read(
+            request,
+            categories=["session"],
+            client_id=appointment.client_id,
+            object_type="Appointment",
+            object_id=appointment.pk,
+        )
+    return render(request, "appointments/form.html", {"form": form, "appointment": appointment})
+
+
+def _action(
+    request: HttpRequest, pk: int, run: Callable[[Appointment, AuditContext], object], done: str
+) -> HttpResponse:
+    """Run one POST action; a refused change comes back as a message on the detail page.
+    PermissionDenied propagates and answers 403."""
+    appointment = _appointment(request, pk)
+    try:
+        run(appointment, AuditContext.from_request(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(error_messages(exc).values()))
+    else:
+        messages.success(request, done)
+    return redirect("appointments:detail", pk=appointment.pk)
+
+
+@require_POST
+@practice_required(roles=ALL_ROLES)
+def appointment_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        lambda a, ctx: services.appointment_complete(appointment=a, ctx=ctx),
+        "Session completed: it is now billable.",
+    )
+
+
+@require_POST
+@practice_required(roles=ALL_ROLES)
+def appointment_no_show(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        lambda a, ctx: services.appointment_no_show(appointment=a, ctx=ctx),
+        "Marked as a no-show.",
+    )
+
+
+@require_POST
+@practice_required(roles=ALL_ROLES)
+def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    late = request.POST.get("late") in {"1", "true", "on", "yes"}
+    return _action(
+        request,
+        pk,
+        lambda a, ctx: services.appointment_cancel(appointment=a, ctx=ctx, late=late),
+        "Session late-cancelled." if late else "Session cancelled.",
+    )
+
+
+@require_POST
+@practice_required(roles=ALL_ROLES)
+def appointment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        lambda a, ctx: services.appointment_reopen(appointment=a, ctx=ctx),
+        "Session reopened: it is scheduled again.",
+    )
+
+
+@require_POST
+@practice_required(roles=ALL_ROLES)
+def appointment_sign_note(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        lambda a, ctx: services.appointment_note_sign(appointment=a, actor=request.user, ctx=ctx),
+        "Note signed.",
+    )
+
+
+@require_POST
+@practice_required(roles=ALL_ROLES)
+def appointment_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        lambda a, ctx: services.appointment_approve(appointment=a, actor=request.user, ctx=ctx),
+        "Session approved.",
+    )

@@ -15,7 +15,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
 from oasys.appointments.models import Appointment, AppointmentStatus
 from oasys.clients.diagnoses import diagnosis_error
@@ -23,6 +22,7 @@ from oasys.clients.models import BillingType, InsurancePolicy, PolicyPriority, P
 from oasys.clients.pricing import charge_for
 from oasys.core.identifiers import npi_error, tax_id_error
 from oasys.core.models import Practice
+from oasys.core.timezones import practice_date, practice_today
 from oasys.practice.models import (
     Enrollment,
     EnrollmentStatus,
@@ -73,7 +73,7 @@ class QueueItem:
 
     @property
     def service_date(self) -> date:
-        return timezone.localtime(self.appointment.start).date()
+        return practice_date(self.appointment.start, self.appointment.practice)
 
 
 def billed_filter() -> Q:
@@ -98,7 +98,9 @@ def unbilled_sessions(*, practice: Practice) -> QuerySet[Appointment]:
     qs = (
         Appointment.objects.filter(practice=practice, status__in=BILLABLE_STATUSES)
         .exclude(client__billing_type=BillingType.NOT_BILLED)
-        .select_related("client", "clinician", "clinician__supervisor", "service_type")
+        .select_related(
+            "practice", "client", "clinician", "clinician__supervisor", "service_type"
+        )
         .order_by("start", "pk")
     )
     billed = billed_filter()
@@ -177,7 +179,7 @@ def billing_queue(
 
     `sessions` narrows the evaluation (filters); it must be a subset of unbilled_sessions.
     """
-    today = today or timezone.localdate()
+    today = today or practice_today(practice)
     appts = list(sessions if sessions is not None else unbilled_sessions(practice=practice))
     ctx = _load_context(practice, (a.client_id for a in appts), today)
     items = []
@@ -332,7 +334,8 @@ def _scrub(
         errors += scrub.procedure_errors([cpt], appt.duration_minutes)
     modifiers = appt.modifier_list
     errors += scrub.modifier_errors(modifiers)
-    year = timezone.localtime(appt.start).year
+    service_date = practice_date(appt.start, ctx.practice)
+    year = service_date.year
     rule = scrub.telehealth_rule_for(
         ctx.telehealth, payer_id=payer_id, pos=appt.place_of_service, year=year
     )
@@ -340,7 +343,7 @@ def _scrub(
         pos=appt.place_of_service, modifiers=modifiers, rule=rule, year=year
     )
     late, close = scrub.timely_filing(
-        service_date=timezone.localtime(appt.start).date(), today=ctx.today, limit_days=limit_days
+        service_date=service_date, today=ctx.today, limit_days=limit_days
     )
     if late:
         errors.append(late)

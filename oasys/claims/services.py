@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction, Practice, User
+from oasys.core.timezones import practice_date
 
 from .models import Claim, ClaimEvent, ClaimLine, Frequency, PayerSequence
 from .status import ClaimStatus, can_transition
@@ -98,7 +99,7 @@ def claim_create_for_session(
     appt = Appointment.objects.select_related("client", "clinician").get(
         practice=practice, pk=draft.appointment_id
     )
-    local_start = timezone.localtime(appt.start)
+    service_date = practice_date(appt.start, practice)
     try:
         with transaction.atomic():
             claim = Claim.objects.create(
@@ -112,7 +113,7 @@ def claim_create_for_session(
                 frequency=Frequency.ORIGINAL,
                 payer_sequence=PayerSequence.PRIMARY,
                 patient_control_number=_pcn_placeholder(appt.pk),
-                service_date=local_start.date(),
+                service_date=service_date,
                 place_of_service=appt.place_of_service,
                 total_charge=draft.charge,
                 diagnosis_codes=list(draft.diagnosis_codes),
@@ -131,7 +132,7 @@ def claim_create_for_session(
                 modifiers=appt.modifier_list,
                 charge=draft.charge,
                 diagnosis_pointers=list(range(1, min(4, len(draft.diagnosis_codes)) + 1)),
-                service_date=local_start.date(),
+                service_date=service_date,
             )
             ClaimEvent.objects.create(
                 practice=practice, claim=claim, from_status="", to_status=ClaimStatus.DRAFT,

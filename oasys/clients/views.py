@@ -1,1 +1,377 @@
-"""Screens."""
+"""Billing → Client Billing: the client list, a client's overview, and its settings
+(details, diagnoses, insurance, pricing rules). Thin: parse, call a service or selector,
+audit what is shown, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from oasys.appointments.selectors import appointment_recent_for_client
+from oasys.appointments.tz import in_practice_timezone
+from oasys.core.audit import AuditContext
+from oasys.core.models import Practice
+from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
+
+from . import services
+from .diagnoses import MAX_DIAGNOSES, diagnosis_description
+from .errors import error_messages, form_add_errors
+from .forms import ClientFilterForm, ClientForm, DiagnosisAddForm, PolicyForm, PricingRuleForm
+from .models import Client
+from .phi import phi_read
+from .pricing import charge_for
+from .selectors import (
+    client_queryset,
+    client_search,
+    diagnosis_list,
+    payer_lookup,
+    policy_list,
+    pricing_rule_list,
+)
+
+PAGE_SIZE = 25
+
+
+def _client(request: HttpRequest, pk: int) -> Client:
+    return get_object_or_404(client_queryset(practice=request.practice), pk=pk)
+
+
+def _ctx(request: HttpRequest) -> AuditContext:
+    return AuditContext.from_request(request)
+
+
+def _sees_billing(request: HttpRequest) -> bool:
+    """Insurance and pricing are shown to those who bill: minimum necessary disclosure."""
+    return request.user.role in {str(r) for r in BILLING_ROLES}
+
+
+@require_GET
+@practice_required(roles=ALL_ROLES)
+def client_list(request: HttpRequest) -> HttpResponse:
+    form = ClientFilterForm(request.GET or None)
+    query = billing_type = ""
+    if form.is_valid():
+        query = form.cleaned_data["q"]
+        billing_type = form.cleaned_data["billing_type"]
+    qs = client_search(practice=request.practice, query=query, billing_type=billing_type)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    phi_read(request, categories=["demographics"], object_type="Client", count=len(page))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "clients/list.html",
+        {"form": form, "page": page, "querystring": params.urlencode()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@practice_required(roles=ALL_ROLES)
+def client_new(request: HttpRequest) -> HttpResponse:
+    form = ClientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.client_create(
+                practice=request.practice, ctx=_ctx(request), data=form.cleaned_data
+            )
+        except ValidationError as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, "Client added.")
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/client_form.html", {"form": form, "client": None})
+
+
+@require_GET
+@practice_required(roles=ALL_ROLES)
+@in_practice_timezone
+def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _client(request, pk)
+    practice: Practice = request.practice
+    sees_billing = _sees_billing(request)
+    diagnoses = [
+        {"obj": d, "description": diagnosis_description(d.code)}
+        for d in diagnosis_list(practice=practice, client=client)
+    ]
+    context: dict = {
+        "client": client,
+        "diagnoses": diagnoses,
+        "sessions": appointment_recent_for_client(practice=practice, client=client),
+        "sees_billing": sees_billing,
+        "tab": "overview",
+    }
+    categories = ["demographics", "diagnosis", "session"]
+    if sees_billing:
+        context["policies"] = list(policy_list(practice=practice, client=client))
+        context["rules"] = _rules_with_charge(practice, client)
+        categories += ["insurance", "pricing"]
+    phi_read(
+        request,
+        categories=categories,
+        client_id=client.pk,
+        object_type="Client",
+        object_id=client.pk,
+    )
+    return render(request, "clients/detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@practice_required(roles=ALL_ROLES)
+def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _client(request, pk)
+    initial = {name: getattr(client, name) for name in services.CLIENT_FIELDS}
+    form = ClientForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_update(client=client, ctx=_ctx(request), data=form.cleaned_data)
+        except ValidationError as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, "Client details saved.")
+            return redirect("clients:detail", pk=client.pk)
+    else:
+        phi_read(
+            request,
+            categories=["demographics"],
+            client_id=client.pk,
+            object_type="Client",
+            object_id=client.pk,
+        )
+    return render(
+        request, "clients/client_form.html", {"form": form, "client": client, "tab": "edit"}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@practice_required(roles=ALL_ROLES)
+def client_diagnoses(request: HttpRequest, pk: int) -> HttpResponse:
+    """The ordered ICD-10-CM list. POST `action` is add (with `code`), or remove/up/down
+    (with `diagnosis`, an id of this client's list)."""
+    client = _client(request, pk)
+    practice = request.practice
+    form = DiagnosisAddForm()
+    if request.method == "POST":
+        action = request.POST.get("action", "add")
+        if action == "add":
+            form = DiagnosisAddForm(request.POST)
+            if form.is_valid():
+                try:
+                    diagnosis = services.diagnosis_add(
+                        client=client, ctx=_ctx(request), code=form.cleaned_data["code"]
+                    )
+                except ValidationError as exc:
+                    form_add_errors(form, exc)
+                else:
+                    messages.success(request, f"{diagnosis.code} added.")
+                    return redirect("clients:diagnoses", pk=client.pk)
+        elif action in {"remove", "up", "down"}:
+            diagnosis = get_object_or_404(
+                diagnosis_list(practice=practice, client=client), pk=request.POST.get("diagnosis")
+            )
+            if action == "remove":
+                services.diagnosis_remove(diagnosis=diagnosis, ctx=_ctx(request))
+            else:
+                services.diagnosis_move(diagnosis=diagnosis, ctx=_ctx(request), direction=action)
+            return redirect("clients:diagnoses", pk=client.pk)
+        else:
+            return HttpResponse("Unknown action", status=400)
+    diagnoses = [
+        {"obj": d, "description": diagnosis_description(d.code)}
+        for d in diagnosis_list(practice=practice, client=client)
+    ]
+    phi_read(
+        request,
+        categories=["diagnosis"],
+        client_id=client.pk,
+        object_type="Diagnosis",
+        count=len(diagnoses),
+    )
+    return render(
+        request,
+        "clients/diagnoses.html",
+        {
+            "client": client,
+            "diagnoses": diagnoses,
+            "form": form,
+            "tab": "diagnoses",
+            "max_diagnoses": MAX_DIAGNOSES,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@practice_required(roles=BILLING_ROLES)
+def client_policies(request: HttpRequest, pk: int) -> HttpResponse:
+    """Settings → Insurance: the client's policies and a form to add one."""
+    client = _client(request, pk)
+    payer_query = request.GET.get("payer_q", "")
+    form = PolicyForm(request.POST or None, payer_query=payer_query)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.policy_create(client=client, ctx=_ctx(request), data=form.cleaned_data)
+        except ValidationError as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, "Insurance policy added.")
+            return redirect("clients:policies", pk=client.pk)
+    policies = list(policy_list(practice=request.practice, client=client))
+    phi_read(
+        request,
+        categories=["insurance"],
+        client_id=client.pk,
+        object_type="InsurancePolicy",
+        count=len(policies),
+    )
+    return render(
+        request,
+        "clients/policies.html",
+        {
+            "client": client,
+            "policies": policies,
+            "form": form,
+            "tab": "insurance",
+            "payer_query": payer_query,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@practice_required(roles=BILLING_ROLES)
+def client_policy_edit(request: HttpRequest, pk: int, policy_pk: int) -> HttpResponse:
+    client = _client(request, pk)
+    policy = get_object_or_404(policy_list(practice=request.practice, client=client), pk=policy_pk)
+    payer_query = request.GET.get("payer_q", "")
+    form = PolicyForm(
+        request.POST or None, initial=PolicyForm.initial_for(policy), payer_query=payer_query
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.policy_update(policy=policy, ctx=_ctx(request), data=form.cleaned_data)
+        except ValidationError as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, "Insurance policy saved.")
+            return redirect("clients:policies", pk=client.pk)
+    else:
+        phi_read(
+            request,
+            categories=["insurance"],
+            client_id=client.pk,
+            object_type="InsurancePolicy",
+            object_id=policy.pk,
+        )
+    return render(
+        request,
+        "clients/policy_form.html",
+        {
+            "client": client,
+            "policy": policy,
+            "form": form,
+            "tab": "insurance",
+            "payer_query": payer_query,
+        },
+    )
+
+
+@require_GET
+@practice_required(roles=BILLING_ROLES)
+def payer_options(request: HttpRequest) -> HttpResponse:
+    """htmx: <option>s of payers matching ?payer_q= for the policy form's payer field.
+    The payer directory is reference data, not PHI, so this is not audited."""
+    payers = payer_lookup(query=request.GET.get("payer_q", ""))
+    return render(request, "clients/_payer_options.html", {"payers": payers})
+
+
+def _rules_with_charge(practice: Practice, client: Client) -> list[dict]:
+    rows = []
+    for rule in pricing_rule_list(practice=practice, client=client):
+        amount, cpt = charge_for(service_type=rule.service_type, rule=rule)
+        rows.append({"obj": rule, "amount": amount, "cpt": cpt})
+    return rows
+
+
+@require_http_methods(["GET", "POST"])
+@practice_required(roles=BILLING_ROLES)
+def client_pricing_rules(request: HttpRequest, pk: int) -> HttpResponse:
+    """Settings → Pricing Rules: per service type a custom price and/or CPT code."""
+    client = _client(request, pk)
+    form = PricingRuleForm(request.POST or None, practice=request.practice)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pricing_rule_create(client=client, ctx=_ctx(request), data=form.cleaned_data)
+        except ValidationError as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, "Pricing rule added.")
+            return redirect("clients:pricing_rules", pk=client.pk)
+    rules = _rules_with_charge(request.practice, client)
+    phi_read(
+        request,
+        categories=["pricing"],
+        client_id=client.pk,
+        object_type="PricingRule",
+        count=len(rules),
+    )
+    return render(
+        request,
+        "clients/pricing_rules.html",
+        {"client": client, "rules": rules, "form": form, "tab": "pricing"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@practice_required(roles=BILLING_ROLES)
+def client_pricing_rule_edit(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
+    client = _client(request, pk)
+    rule = get_object_or_404(
+        pricing_rule_list(practice=request.practice, client=client), pk=rule_pk
+    )
+    initial = {"service_type": rule.service_type_id, "price": rule.price, "cpt_code": rule.cpt_code}
+    form = PricingRuleForm(
+        request.POST or None,
+        initial=initial,
+        practice=request.practice,
+        keep_service_type_id=rule.service_type_id,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pricing_rule_update(rule=rule, ctx=_ctx(request), data=form.cleaned_data)
+        except ValidationError as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, "Pricing rule saved.")
+            return redirect("clients:pricing_rules", pk=client.pk)
+    else:
+        phi_read(
+            request,
+            categories=["pricing"],
+            client_id=client.pk,
+            object_type="PricingRule",
+            object_id=rule.pk,
+        )
+    return render(
+        request,
+        "clients/pricing_rule_form.html",
+        {"client": client, "rule": rule, "form": form, "tab": "pricing"},
+    )
+
+
+@require_POST
+@practice_required(roles=BILLING_ROLES)
+def client_pricing_rule_delete(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
+    client = _client(request, pk)
+    rule = get_object_or_404(
+        pricing_rule_list(practice=request.practice, client=client), pk=rule_pk
+    )
+    try:
+        services.pricing_rule_delete(rule=rule, ctx=_ctx(request))
+    except ValidationError as exc:
+        messages.error(request, next(iter(error_messages(exc).values())))
+    else:
+        messages.success(request, "Pricing rule removed.")
+    return redirect(reverse("clients:pricing_rules", args=[client.pk]))

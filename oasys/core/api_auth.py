@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja.security import HttpBearer
 
 from .services import api_token_user
+from .timezones import practice_zone
 
 
 class TokenAuth(HttpBearer):
@@ -15,4 +17,5 @@ class TokenAuth(HttpBearer):
             return None
         request.user = user
         request.practice = user.practice
+        timezone.activate(practice_zone(user.practice))  # reset by PracticeMiddleware
         return user

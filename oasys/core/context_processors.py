@@ -18,6 +18,7 @@ BILLING_TABS = [
     ("Payment Remittances", "remittance:list"),
     ("Manage Invoices", "invoices:list"),
     ("Manage Superbills", "superbills:list"),
+    ("EDI Files", "clearinghouse:files"),
 ]
 
 

@@ -7,12 +7,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.money import money
 from oasys.core.sequences import sequence_next
+from oasys.core.timezones import practice_date, practice_today
 
 from .models import Invoice, InvoiceKind, InvoiceLine
 
@@ -42,9 +42,9 @@ def invoice_create_for_session(
     appt = Appointment.objects.select_related("client", "service_type").get(
         practice=practice, pk=appointment_id
     )
-    day = timezone.localtime(appt.start).date()
+    day = practice_date(appt.start, practice)
     what = "No-show fee" if appt.status == AppointmentStatus.NO_SHOW else appt.service_type.name
-    today = timezone.localdate()
+    today = practice_today(practice)
     try:
         with transaction.atomic():
             invoice = Invoice.objects.create(

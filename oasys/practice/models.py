@@ -61,9 +61,9 @@ class Payer(models.Model):
 
     name = models.CharField(max_length=200)
     search_text = models.TextField(db_index=False, editable=False, default="")
-    payer_id_claims = models.CharField(max_length=20, blank=True, db_index=True)
-    payer_id_era = models.CharField(max_length=20, blank=True)
-    payer_id_eligibility = models.CharField(max_length=20, blank=True)
+    payer_id_claims = models.CharField(max_length=50, blank=True, db_index=True)
+    payer_id_era = models.CharField(max_length=50, blank=True)
+    payer_id_eligibility = models.CharField(max_length=50, blank=True)
     supports_claims = models.BooleanField(default=False)
     supports_era = models.BooleanField(default=False)
     supports_eligibility = models.BooleanField(default=False)

@@ -254,8 +254,19 @@ class FakeReceipt:
         self.transaction_id = transaction_id
 
 
+def clearinghouse_error_class():
+    """The port's error type (oasys/clearinghouse/port.py; claims/submission.py expects it
+    at oasys.clearinghouse.errors)."""
+    try:
+        from oasys.clearinghouse.errors import ClearinghouseError
+    except ImportError:
+        from oasys.clearinghouse.port import ClearinghouseError
+    return ClearinghouseError
+
+
 class FakeClearinghouse:
-    """Implements the clearinghouse port's submit_claims; records what it was given."""
+    """Implements the clearinghouse port's submit call; records what it was given. The port
+    names it `submit_interchange`; claims/submission.py calls `submit_claims`: both answer."""
 
     def __init__(self):
         self.calls: list[dict] = []
@@ -264,6 +275,9 @@ class FakeClearinghouse:
         self.calls.append({"x12": x12, "idempotency_key": idempotency_key})
         return FakeReceipt(f"txn-{len(self.calls)}")
 
+    def submit_interchange(self, *, x12: str, idempotency_key: str):
+        return self.submit_claims(x12=x12, idempotency_key=idempotency_key)
+
 
 class FailingClearinghouse(FakeClearinghouse):
     """A clearinghouse that is down: raises the port's ClearinghouseError."""
@@ -271,7 +285,5 @@ class FailingClearinghouse(FakeClearinghouse):
     message = "clearinghouse unavailable (503)"
 
     def submit_claims(self, *, x12: str, idempotency_key: str):
-        from oasys.clearinghouse.errors import ClearinghouseError
-
         self.calls.append({"x12": x12, "idempotency_key": idempotency_key})
-        raise ClearinghouseError(self.message)
+        raise clearinghouse_error_class()(self.message)

@@ -1,0 +1,134 @@
+"""Forms parse and render; scheduling rules live in services.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from oasys.clients.models import Client
+from oasys.clients.selectors import client_queryset, service_type_options, service_type_queryset
+from oasys.core.models import Practice
+
+from .models import Appointment, AppointmentStatus
+from .places import place_of_service_choices
+from .selectors import clinician_options, clinician_queryset
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class ClientChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Client) -> str:
+        return f"{obj.last_name}, {obj.first_name}" + (" (draft)" if obj.is_draft else "")
+
+
+class AppointmentFilterForm(forms.Form):
+    clinician = forms.ModelChoiceField(
+        label="Clinician", queryset=None, required=False, empty_label="All clinicians"
+    )
+    client = ClientChoiceField(
+        label="Client", queryset=None, required=False, empty_label="All clients"
+    )
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "Any status"), *AppointmentStatus.choices]
+    )
+    date_from = forms.DateField(label="From", required=False, widget=DATE)
+    date_to = forms.DateField(label="To", required=False, widget=DATE)
+
+    def __init__(self, *args: Any, practice: Practice, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clinician"].queryset = clinician_queryset(practice=practice)
+        self.fields["client"].queryset = client_queryset(practice=practice).order_by(
+            "last_name", "first_name"
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", "The end of the range is before its start.")
+        return data
+
+
+class AppointmentForm(forms.Form):
+    client = ClientChoiceField(
+        label="Client",
+        queryset=None,
+        error_messages={"required": "Choose one of your clients."},
+    )
+    clinician = forms.ModelChoiceField(
+        label="Clinician",
+        queryset=None,
+        error_messages={"required": "Choose one of your active clinicians."},
+    )
+    service_type = forms.ModelChoiceField(
+        label="Service type",
+        queryset=None,
+        error_messages={"required": "Choose one of your active service types."},
+    )
+    start = forms.DateTimeField(
+        label="Starts",
+        widget=DATETIME,
+        error_messages={"required": "Enter when the session starts."},
+    )
+    end = forms.DateTimeField(
+        label="Ends",
+        required=False,
+        widget=DATETIME,
+        help_text="Leave blank to use the service type's duration.",
+    )
+    place_of_service = forms.ChoiceField(
+        label="Place of service",
+        required=False,
+        help_text="Leave as is to use the service type's.",
+    )
+    modifiers = forms.CharField(
+        label="Modifiers",
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. 95, HO"}),
+        help_text="Up to 4, comma separated. Blank on a new session uses the service type's.",
+    )
+
+    def __init__(
+        self, *args: Any, practice: Practice, appointment: Appointment | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        clinicians = clinician_options(practice=practice)
+        service_types = service_type_options(practice=practice)
+        if appointment is not None:
+            # An existing session keeps its clinician and service type even if since retired.
+            clinicians = clinicians | clinician_queryset(practice=practice).filter(
+                pk=appointment.clinician_id
+            )
+            service_types = service_types | service_type_queryset(practice=practice).filter(
+                pk=appointment.service_type_id
+            )
+        self.fields["client"].queryset = client_queryset(practice=practice).order_by(
+            "last_name", "first_name"
+        )
+        self.fields["clinician"].queryset = clinicians.distinct()
+        self.fields["service_type"].queryset = service_types.distinct()
+        self.fields["place_of_service"].choices = [
+            ("", "Service type's default"),
+            *place_of_service_choices(),
+        ]
+
+    def service_data(self, *, creating: bool) -> dict[str, Any]:
+        """cleaned_data as the services take it: blank optional fields mean "default"."""
+        data = dict(self.cleaned_data)
+        if creating and not data.get("modifiers"):
+            data["modifiers"] = None
+        return data
+
+    @staticmethod
+    def initial_for(appointment: Appointment) -> dict[str, Any]:
+        return {
+            "client": appointment.client_id,
+            "clinician": appointment.clinician_id,
+            "service_type": appointment.service_type_id,
+            "start": appointment.start,
+            "end": appointment.end,
+            "place_of_service": appointment.place_of_service,
+            "modifiers": appointment.modifiers,
+        }

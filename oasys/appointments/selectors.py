@@ -1,0 +1,72 @@
+"""Reads of sessions. Every selector takes the practice and looks nowhere else."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+
+from oasys.clients.models import Client
+from oasys.core.models import Practice
+from oasys.practice.models import Clinician
+
+from .models import Appointment, AppointmentStatus
+from .tz import practice_zone
+
+
+def appointment_queryset(*, practice: Practice) -> QuerySet[Appointment]:
+    """Every session of the practice, with what list and detail pages show."""
+    return Appointment.objects.filter(practice=practice).select_related(
+        "client",
+        "clinician",
+        "clinician__supervisor",
+        "service_type",
+        "note_signed_by",
+        "supervisor_approved_by",
+    )
+
+
+def _day_start(day: dt.date, practice: Practice) -> dt.datetime:
+    zone = practice_zone(practice) or dt.UTC
+    return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+
+
+def appointment_search(
+    *,
+    practice: Practice,
+    clinician_id: int | None = None,
+    client_id: int | None = None,
+    status: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> QuerySet[Appointment]:
+    """Sessions by clinician, client, status and a date range (inclusive days in the
+    practice's time zone), newest first."""
+    qs = appointment_queryset(practice=practice)
+    if clinician_id:
+        qs = qs.filter(clinician_id=clinician_id)
+    if client_id:
+        qs = qs.filter(client_id=client_id)
+    if status in AppointmentStatus.values:
+        qs = qs.filter(status=status)
+    if date_from:
+        qs = qs.filter(start__gte=_day_start(date_from, practice))
+    if date_to:
+        qs = qs.filter(start__lt=_day_start(date_to + dt.timedelta(days=1), practice))
+    return qs.order_by("-start", "-pk")
+
+
+def appointment_recent_for_client(
+    *, practice: Practice, client: Client, limit: int = 10
+) -> list[Appointment]:
+    return list(appointment_search(practice=practice, client_id=client.pk)[:limit])
+
+
+def clinician_options(*, practice: Practice) -> QuerySet[Clinician]:
+    return Clinician.objects.filter(practice=practice, is_active=True).order_by(
+        "last_name", "first_name"
+    )
+
+
+def clinician_queryset(*, practice: Practice) -> QuerySet[Clinician]:
+    return Clinician.objects.filter(practice=practice)

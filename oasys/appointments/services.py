@@ -1,0 +1,385 @@
+"""Writes of sessions: scheduling, editing, status changes, note signing, supervisor approval.
+
+Status rules
+------------
+`appointment_transition` is the only code that assigns `Appointment.status`; it locks the
+row, checks `TRANSITIONS`, and audits. The table:
+
+    scheduled       -> completed, no_show, late_cancelled, cancelled
+    completed       -> scheduled   (reopen a session marked complete by mistake)
+    no_show         -> scheduled   (reopen)
+    late_cancelled  -> scheduled   (reopen)
+    cancelled       -> scheduled   (reinstate)
+
+Everything else is refused: e.g. completed -> no_show must go through scheduled, so each
+correction is an explicit, audited step. Further guards:
+
+- A session cannot be completed or marked no-show before it starts.
+- Once its note is signed a session is frozen: it is never reopened, and only its place of
+  service and modifiers (claim coding, not clinical fact) may still be edited. The billing
+  app will add "already billed" as a further guard when it exists.
+- A note can be signed only for a completed or no-show session, once, by the user linked to
+  the session's clinician or by the practice owner.
+- Supervisor approval applies only to clinicians who have a supervisor, only after the note
+  is signed, once, by the user linked to that supervisor or by the owner, and never by the
+  person who rendered the session (nobody approves their own work).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from oasys.clients.errors import refuse
+from oasys.clients.models import Client
+from oasys.clients.validators import modifiers_clean, modifiers_error
+from oasys.core.audit import AuditContext, audit_record
+from oasys.core.models import AuditAction, AuditOutcome, Practice, Role, User
+from oasys.practice.models import Clinician, ServiceType
+
+from .models import Appointment
+from .models import AppointmentStatus as S
+from .places import place_of_service_codes
+from .tz import practice_zone
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.SCHEDULED: frozenset({S.COMPLETED, S.NO_SHOW, S.LATE_CANCELLED, S.CANCELLED}),
+    S.COMPLETED: frozenset({S.SCHEDULED}),
+    S.NO_SHOW: frozenset({S.SCHEDULED}),
+    S.LATE_CANCELLED: frozenset({S.SCHEDULED}),
+    S.CANCELLED: frozenset({S.SCHEDULED}),
+}
+SIGNABLE = frozenset({S.COMPLETED, S.NO_SHOW})
+MAX_LENGTH = dt.timedelta(hours=12)
+APPOINTMENT_FIELDS = (
+    "client",
+    "clinician",
+    "service_type",
+    "start",
+    "end",
+    "place_of_service",
+    "modifiers",
+)
+EDITABLE_AFTER_SIGNING = frozenset({"place_of_service", "modifiers"})
+
+
+class TransitionRefused(ValidationError):
+    """The session's current state does not allow this change (the API answers 409)."""
+
+
+def _refuse_state(message: str) -> NoReturn:
+    raise TransitionRefused({"status": [message]})
+
+
+def _audit(
+    *,
+    ctx: AuditContext,
+    appointment: Appointment,
+    action: str,
+    fields: list[str],
+    outcome: str = AuditOutcome.SUCCESS,
+) -> None:
+    audit_record(
+        ctx=ctx,
+        action=action,
+        category="session",
+        outcome=outcome,
+        client_id=appointment.client_id,
+        object_type="Appointment",
+        object_id=appointment.pk,
+        detail={"fields": fields},
+    )
+
+
+# --- scheduling ---------------------------------------------------------------------------
+
+
+def _pick(model: type, value: Any, *, practice_id: int) -> Any:
+    """`value` (an instance or an id) as an object of the practice, or None."""
+    if isinstance(value, model):
+        return value if value.practice_id == practice_id else None
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    return model.objects.filter(pk=pk, practice_id=practice_id).first()
+
+
+def _when(value: Any, practice: Practice) -> dt.datetime | None:
+    """An aware datetime from a datetime or ISO string; naive times are practice-local."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=practice_zone(practice) or dt.UTC)
+    return value
+
+
+def _appointment_clean(
+    *, practice: Practice, data: Mapping[str, Any], current: Appointment | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+
+    values["client"] = _pick(Client, data.get("client"), practice_id=practice.pk)
+    if values["client"] is None:
+        errors["client"] = "Choose one of your clients."
+    values["clinician"] = _pick(Clinician, data.get("clinician"), practice_id=practice.pk)
+    clinician_changed = current is None or values["clinician"] != current.clinician
+    if values["clinician"] is None or (clinician_changed and not values["clinician"].is_active):
+        errors["clinician"] = "Choose one of your active clinicians."
+    service_type = _pick(ServiceType, data.get("service_type"), practice_id=practice.pk)
+    type_changed = current is None or service_type != current.service_type
+    if service_type is None or (type_changed and not service_type.is_active):
+        errors["service_type"] = "Choose one of your active service types."
+    values["service_type"] = service_type
+
+    for name in ("start", "end"):
+        try:
+            values[name] = _when(data.get(name), practice)
+        except (TypeError, ValueError):
+            errors[name] = "Enter the date and time, like 2025-03-14 15:00."
+            values[name] = None
+    if values["start"] is None and "start" not in errors:
+        errors["start"] = "Enter when the session starts."
+    elif values["start"] is not None and values["start"].year < 2000:
+        errors["start"] = "Check the year of this session."
+    if values["end"] is None and "end" not in errors and values["start"] and service_type:
+        # The usual case: the session lasts as long as its service type says.
+        values["end"] = values["start"] + dt.timedelta(minutes=service_type.duration_minutes)
+    if values["start"] and values["end"] and "end" not in errors:
+        if values["end"] <= values["start"]:
+            errors["end"] = "The session must end after it starts."
+        elif values["end"] - values["start"] > MAX_LENGTH:
+            errors["end"] = "A session cannot last more than 12 hours."
+    if values["end"] is None and not ({"end", "start"} & errors.keys()) and service_type:
+        errors["end"] = "Enter when the session ends."
+
+    pos = str(data.get("place_of_service") or "").strip()
+    if not pos and service_type is not None:
+        pos = service_type.place_of_service
+    values["place_of_service"] = pos
+    if (pos or service_type is not None) and pos not in place_of_service_codes():
+        errors["place_of_service"] = "Choose a place of service from the list (e.g. 11 Office)."
+
+    modifiers = data.get("modifiers")
+    if modifiers is None and current is None and service_type is not None:
+        modifiers = service_type.modifiers  # a new session codes like its service type
+    modifiers = str(modifiers or "")
+    if msg := modifiers_error(modifiers):
+        errors["modifiers"] = msg
+    values["modifiers"] = ",".join(modifiers_clean(modifiers))
+    return values, errors
+
+
+def appointment_create(
+    *, practice: Practice, ctx: AuditContext, data: Mapping[str, Any]
+) -> Appointment:
+    """Schedule a session. `end` defaults to start + the service type's duration, place of
+    service and modifiers default to the service type's."""
+    values, errors = _appointment_clean(practice=practice, data=data, current=None)
+    if errors:
+        client = values.get("client")
+        audit_record(
+            ctx=ctx,
+            action=AuditAction.CREATE,
+            category="session",
+            outcome=AuditOutcome.FAILURE,
+            client_id=client.pk if client else None,
+            object_type="Appointment",
+            detail={"fields": sorted(errors)},
+        )
+        refuse(errors)
+    with transaction.atomic():
+        appointment = Appointment.objects.create(practice=practice, **values)
+        _audit(
+            ctx=ctx,
+            appointment=appointment,
+            action=AuditAction.CREATE,
+            fields=sorted(k for k, v in values.items() if v not in ("", None)),
+        )
+    return appointment
+
+
+def appointment_update(
+    *, appointment: Appointment, ctx: AuditContext, data: Mapping[str, Any]
+) -> Appointment:
+    """Edit a session's details (never its status). Fields missing from `data` keep their
+    values. After the note is signed only place of service and modifiers can change."""
+    merged = {name: getattr(appointment, name) for name in APPOINTMENT_FIELDS} | dict(data)
+    values, errors = _appointment_clean(
+        practice=appointment.practice, data=merged, current=appointment
+    )
+    changed = sorted(name for name, value in values.items() if getattr(appointment, name) != value)
+    if appointment.note_signed_at is not None:
+        for name in changed:
+            if name not in EDITABLE_AFTER_SIGNING:
+                errors.setdefault(name, "The note is signed: this can no longer change.")
+    if errors:
+        _audit(
+            ctx=ctx,
+            appointment=appointment,
+            action=AuditAction.UPDATE,
+            fields=sorted(errors),
+            outcome=AuditOutcome.FAILURE,
+        )
+        refuse(errors)
+    with transaction.atomic():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if locked.note_signed_at is not None and set(changed) - EDITABLE_AFTER_SIGNING:
+            _refuse_state("The note was just signed; reload the page.")
+        for name, value in values.items():
+            setattr(appointment, name, value)
+        appointment.save()
+        _audit(ctx=ctx, appointment=appointment, action=AuditAction.UPDATE, fields=changed)
+    return appointment
+
+
+# --- status -------------------------------------------------------------------------------
+
+
+def appointment_transition(
+    *, appointment: Appointment, ctx: AuditContext, to_status: str
+) -> Appointment:
+    """Move a session to `to_status` if `TRANSITIONS` and the guards above allow it."""
+    with transaction.atomic():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        current = locked.status
+        if to_status not in TRANSITIONS.get(current, frozenset()):
+            _refuse_state(
+                f"A {S(current).label.lower()} session cannot become {S(to_status).label.lower()}."
+            )
+        if locked.note_signed_at is not None:
+            _refuse_state("The note is signed, so this session can no longer change status.")
+        if to_status in {S.COMPLETED, S.NO_SHOW} and locked.start > timezone.now():
+            _refuse_state("This session has not started yet.")
+        locked.status = to_status
+        locked.save(update_fields=["status", "updated_at"])
+        _audit(ctx=ctx, appointment=locked, action=AuditAction.UPDATE, fields=["status"])
+    appointment.status = locked.status
+    appointment.updated_at = locked.updated_at
+    return appointment
+
+
+def appointment_complete(*, appointment: Appointment, ctx: AuditContext) -> Appointment:
+    return appointment_transition(appointment=appointment, ctx=ctx, to_status=S.COMPLETED)
+
+
+def appointment_no_show(*, appointment: Appointment, ctx: AuditContext) -> Appointment:
+    return appointment_transition(appointment=appointment, ctx=ctx, to_status=S.NO_SHOW)
+
+
+def appointment_cancel(
+    *, appointment: Appointment, ctx: AuditContext, late: bool = False
+) -> Appointment:
+    """Cancel; a late cancellation (inside the practice's notice window) can carry a fee."""
+    to_status = S.LATE_CANCELLED if late else S.CANCELLED
+    return appointment_transition(appointment=appointment, ctx=ctx, to_status=to_status)
+
+
+def appointment_reopen(*, appointment: Appointment, ctx: AuditContext) -> Appointment:
+    """Back to scheduled, to correct a status set by mistake (not once the note is signed)."""
+    return appointment_transition(appointment=appointment, ctx=ctx, to_status=S.SCHEDULED)
+
+
+# --- note signing and supervisor approval --------------------------------------------------
+
+
+def _is_owner(user: User) -> bool:
+    return user.role == Role.OWNER
+
+
+def appointment_can_sign(*, appointment: Appointment, user: User) -> bool:
+    """Whether `user` may sign this session's note (the clinician's own user, or the owner)."""
+    return _is_owner(user) or (
+        appointment.clinician.user_id is not None and appointment.clinician.user_id == user.pk
+    )
+
+
+def appointment_can_approve(*, appointment: Appointment, user: User) -> bool:
+    """Whether `user` may approve: the supervisor's user or the owner, never the clinician."""
+    supervisor = appointment.clinician.supervisor
+    if supervisor is None or appointment.clinician.user_id == user.pk:
+        return False
+    return _is_owner(user) or (supervisor.user_id is not None and supervisor.user_id == user.pk)
+
+
+def _denied(ctx: AuditContext, appointment: Appointment, field: str, message: str) -> NoReturn:
+    _audit(
+        ctx=ctx,
+        appointment=appointment,
+        action=AuditAction.UPDATE,
+        fields=[field],
+        outcome=AuditOutcome.DENIED,
+    )
+    raise PermissionDenied(message)
+
+
+def appointment_note_sign(
+    *, appointment: Appointment, actor: User, ctx: AuditContext
+) -> Appointment:
+    """Record that the session's clinical note is signed (who and when)."""
+    if not appointment_can_sign(appointment=appointment, user=actor):
+        _denied(
+            ctx,
+            appointment,
+            "note_signed_at",
+            "Only the session's clinician or the practice owner can sign this note.",
+        )
+    with transaction.atomic():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if locked.note_signed_at is not None:
+            _refuse_state("The note is already signed.")
+        if locked.status not in SIGNABLE:
+            _refuse_state("Mark the session completed or no-show before signing its note.")
+        locked.note_signed_at = timezone.now()
+        locked.note_signed_by = actor
+        locked.save(update_fields=["note_signed_at", "note_signed_by", "updated_at"])
+        _audit(
+            ctx=ctx,
+            appointment=locked,
+            action=AuditAction.UPDATE,
+            fields=["note_signed_at", "note_signed_by"],
+        )
+    appointment.note_signed_at = locked.note_signed_at
+    appointment.note_signed_by = actor
+    return appointment
+
+
+def appointment_approve(*, appointment: Appointment, actor: User, ctx: AuditContext) -> Appointment:
+    """Supervisor approval of a supervised clinician's signed session."""
+    if appointment.clinician.supervisor_id is None:
+        _refuse_state("This clinician has no supervisor, so no approval is needed.")
+    if not appointment_can_approve(appointment=appointment, user=actor):
+        _denied(
+            ctx,
+            appointment,
+            "supervisor_approved_at",
+            "Only the clinician's supervisor or the practice owner can approve this session.",
+        )
+    with transaction.atomic():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if locked.note_signed_at is None:
+            _refuse_state("The note must be signed before a supervisor approves the session.")
+        if locked.supervisor_approved_at is not None:
+            _refuse_state("This session is already approved.")
+        locked.supervisor_approved_at = timezone.now()
+        locked.supervisor_approved_by = actor
+        locked.save(
+            update_fields=["supervisor_approved_at", "supervisor_approved_by", "updated_at"]
+        )
+        _audit(
+            ctx=ctx,
+            appointment=locked,
+            action=AuditAction.UPDATE,
+            fields=["supervisor_approved_at", "supervisor_approved_by"],
+        )
+    appointment.supervisor_approved_at = locked.supervisor_approved_at
+    appointment.supervisor_approved_by = actor
+    return appointment

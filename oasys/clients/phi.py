@@ -1,0 +1,37 @@
+"""Recording reads of PHI. Screens and API routes call this for every page of client data
+they disclose: one row per category shown, ids and counts only, never names or codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.http import HttpRequest
+
+from oasys.core.audit import AuditContext, audit_record
+from oasys.core.models import AuditAction
+
+
+def phi_read(
+    request: HttpRequest,
+    *,
+    categories: Iterable[str],
+    client_id: int | None = None,
+    object_type: str = "",
+    object_id: Any = "",
+    count: int | None = None,
+) -> None:
+    """Audit that the request's user was shown `categories` of one client (or, with `count`
+    and no client, a list of that many rows)."""
+    ctx = AuditContext.from_request(request)
+    detail = {"count": count} if count is not None else None
+    for category in dict.fromkeys(categories):  # de-duplicated, order kept
+        audit_record(
+            ctx=ctx,
+            action=AuditAction.READ,
+            category=category,
+            client_id=client_id,
+            object_type=object_type,
+            object_id=object_id,
+            detail=detail,
+        )

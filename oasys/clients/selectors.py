@@ -1,0 +1,96 @@
+"""Reads of client data. Every selector takes the practice and never looks outside it, so a
+lookup of another practice's object through these finds nothing (and the view answers 404).
+
+Selectors do not audit: reading PHI is recorded by the view or API route that shows it,
+because only that layer knows what was actually disclosed and to whom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+
+from oasys.core.models import Practice
+from oasys.practice.models import Payer, ServiceType
+
+from .models import BillingType, Client, Diagnosis, InsurancePolicy, PricingRule
+
+
+def client_queryset(*, practice: Practice) -> QuerySet[Client]:
+    """Every client of the practice; the base of each client lookup."""
+    return Client.objects.filter(practice=practice)
+
+
+def client_search(
+    *, practice: Practice, query: str = "", billing_type: str = ""
+) -> QuerySet[Client]:
+    """Clients whose first or last name contains every word of `query`, optionally of one
+    billing type, ordered by last name."""
+    qs = client_queryset(practice=practice)
+    for word in (query or "").split()[:5]:
+        qs = qs.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    if billing_type in BillingType.values:
+        qs = qs.filter(billing_type=billing_type)
+    return qs.order_by("last_name", "first_name", "pk")
+
+
+def diagnosis_list(*, practice: Practice, client: Client) -> QuerySet[Diagnosis]:
+    return Diagnosis.objects.filter(practice=practice, client=client).order_by("position")
+
+
+def policy_list(*, practice: Practice, client: Client) -> QuerySet[InsurancePolicy]:
+    """Active policies first (primary, then secondary), then inactive ones, newest first."""
+    return (
+        InsurancePolicy.objects.filter(practice=practice, client=client)
+        .select_related("payer")
+        .order_by("-is_active", "priority", "-created_at")
+    )
+
+
+def pricing_rule_list(*, practice: Practice, client: Client) -> QuerySet[PricingRule]:
+    return (
+        PricingRule.objects.filter(practice=practice, client=client)
+        .select_related("service_type")
+        .order_by("service_type__name")
+    )
+
+
+def pricing_rules_by_client_service(
+    practice: Practice, *, client_ids: Iterable[int] | None = None
+) -> dict[tuple[int, int], PricingRule]:
+    """{(client_id, service_type_id): rule} in one query, for set-based billing checks."""
+    qs = PricingRule.objects.filter(practice=practice)
+    if client_ids is not None:
+        qs = qs.filter(client_id__in=list(client_ids))
+    return {(r.client_id, r.service_type_id): r for r in qs}
+
+
+def service_type_options(*, practice: Practice) -> QuerySet[ServiceType]:
+    return ServiceType.objects.filter(practice=practice, is_active=True).order_by("name")
+
+
+def service_type_queryset(*, practice: Practice) -> QuerySet[ServiceType]:
+    """All the practice's service types, inactive ones included (old rules may use them)."""
+    return ServiceType.objects.filter(practice=practice)
+
+
+def payer_lookup(*, query: str, limit: int = 20) -> list[Payer]:
+    """Payers whose name matches `query`, for the searchable payer field.
+
+    The payer directory is shared reference data (not tenant data), so no practice here.
+    The practice app owns payer search; until its selector lands we fall back to a plain
+    name match, so this is the single place to switch over.
+    """
+    query = (query or "").strip()
+    if len(query) < 2:
+        return []
+    try:
+        from oasys.practice.selectors import payer_search  # type: ignore[attr-defined]
+    except ImportError:
+        return list(Payer.objects.filter(name__icontains=query).order_by("name")[:limit])
+    return list(payer_search(query=query, limit=limit))
+
+
+def payer_queryset() -> QuerySet[Payer]:
+    return Payer.objects.all()

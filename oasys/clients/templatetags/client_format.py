@@ -1,0 +1,26 @@
+"""Display helpers for client data."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+
+from oasys.core.money import money_str
+
+from ..validators import phone_display
+
+register = template.Library()
+
+
+@register.filter
+def phone(value: str) -> str:
+    """(555) 555-0100 from the ten stored digits."""
+    return phone_display(value or "")
+
+
+@register.filter
+def dollars(value: Decimal | None) -> str:
+    """$120.00; an em dash when there is no amount."""
+    text = money_str(value)
+    return "—" if text is None else f"${text}"
