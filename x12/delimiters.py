@@ -27,7 +27,8 @@ class Delimiters:
             if ch.isalnum() or ch == " ":
                 raise DelimiterError("delimiter must not be a letter, digit or space", found=ch)
         if len(set(chars)) != 4:
-            raise DelimiterError("delimiters must be four distinct characters", found="".join(chars))
+            raise DelimiterError("delimiters must be four distinct characters",
+                                 found="".join(chars))
 
 
 DEFAULT_DELIMITERS = Delimiters()

@@ -20,6 +20,11 @@ Element = str | None | tuple[str | None, ...]
 Segment = list[Element]
 
 
+def _now() -> dt.datetime:
+    """Default creation time: now, to the minute (callers may pass their own)."""
+    return dt.datetime.now().replace(second=0, microsecond=0)
+
+
 @dataclass(slots=True)
 class Envelope:
     """Interchange and group header data supplied by the caller.
@@ -38,7 +43,7 @@ class Envelope:
     receiver_qualifier: str = "ZZ"
     application_sender: str | None = None  # GS02, defaults to sender_id
     application_receiver: str | None = None  # GS03, defaults to receiver_id
-    created: dt.datetime = field(default_factory=lambda: dt.datetime(2026, 1, 2, 9, 30))
+    created: dt.datetime = field(default_factory=_now)
     usage: str = "T"  # ISA15: T test, P production
     ack_requested: str = "0"  # ISA14
     authorization_qualifier: str = "00"
@@ -62,27 +67,46 @@ def _check_value(value: str, delims: Delimiters, seg_id: str, position: int,
 
 
 def render_segment(seg: Sequence[Element], delims: Delimiters, position: int = 0) -> str:
-    """Serialise one segment (without terminator), trimming trailing empty elements."""
-    seg_id = str(seg[0])
-    out: list[str] = [seg_id]
+    """Serialise one segment (without terminator), trimming trailing empty elements.
+
+    Raises :class:`BuildError` when a value contains a delimiter or a line break.
+    """
+    sep = delims.element
     comp = delims.component
-    for index, value in enumerate(seg[1:], start=1):
+    out: list[str] = []
+    joins = 0
+    for value in seg:
         if value is None:
-            text = ""
+            out.append("")
+        elif type(value) is str:
+            out.append(value)
         elif isinstance(value, tuple):
             parts = ["" if c is None else str(c) for c in value]
-            for c in parts:
-                _check_value(c, delims, seg_id, position, index)
             while parts and parts[-1] == "":
                 parts.pop()
-            text = comp.join(parts)
+            if len(parts) > 1:
+                joins += len(parts) - 1
+            out.append(comp.join(parts))
         else:
-            text = str(value)
-            _check_value(text, delims, seg_id, position, index)
-        out.append(text)
+            out.append(str(value))
     while len(out) > 1 and out[-1] == "":
         out.pop()
-    return delims.element.join(out)
+    text = sep.join(out)
+    # a delimiter inside a value shows up as one separator too many
+    if (text.count(sep) != len(out) - 1 or (joins or comp in text) and text.count(comp) != joins
+            or delims.segment in text or delims.repetition in text or "\r" in text
+            or "\n" in text):
+        _locate_bad_value(seg, delims, str(seg[0]), position)
+    return text
+
+
+def _locate_bad_value(seg: Sequence[Element], delims: Delimiters, seg_id: str,
+                      position: int) -> None:
+    for index, value in enumerate(seg[1:], start=1):
+        values = value if isinstance(value, tuple) else (value,)
+        for v in values:
+            if v is not None:
+                _check_value(str(v), delims, seg_id, position, index)
 
 
 def _fixed(value: str, width: int, name: str, element: int) -> str:
@@ -120,7 +144,8 @@ def isa_segment(env: Envelope, control_number: int) -> list[str]:
 
 
 def serialize(env: Envelope, functional_id: str, version: str,
-              bodies: Sequence[Sequence[Segment]], set_id: str) -> str:
+              bodies: Sequence[Sequence[Segment]], set_id: str, *,
+              st03: bool = True) -> str:
     """Wrap transaction-set ``bodies`` (segments between ST and SE) into one interchange."""
     d = env.delimiters
     d.check()
@@ -132,7 +157,9 @@ def serialize(env: Envelope, functional_id: str, version: str,
     for i in (13, 14, 15):
         _check_value(isa[i], d, "ISA", 1, i)
     isa_text = d.element.join(isa) + d.segment
-    assert len(isa_text) == ISA_LENGTH
+    if len(isa_text) != ISA_LENGTH:  # pragma: no cover - widths are fixed above
+        raise BuildError("ISA is not fixed width", segment_id="ISA", expected=ISA_LENGTH,
+                         found=len(isa_text))
     parts: list[str] = [isa_text + ("\n" if env.line_breaks else "")]
     position = 1
     gs = ["GS", functional_id, env.application_sender or env.sender_id,
@@ -144,7 +171,8 @@ def serialize(env: Envelope, functional_id: str, version: str,
     for body in bodies:
         control = f"{st_number:04d}"
         position += 1
-        parts.append(render_segment(["ST", set_id, control, version], d, position) + term)
+        parts.append(render_segment(["ST", set_id, control, version if st03 else None], d,
+                                    position) + term)
         for seg in body:
             position += 1
             parts.append(render_segment(seg, d, position) + term)

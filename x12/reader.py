@@ -254,26 +254,45 @@ class X12Reader:
         return self.transactions()
 
     def transactions(self) -> Iterator[TransactionSet]:
-        """Yield each transaction set, checking the envelopes around it."""
+        """Yield each transaction set (all its segments kept), checking the envelopes."""
+        for _kind, ts, _els, _pos in self._events(keep=True):
+            yield ts
+
+    def events(self) -> Iterator[tuple[str, TransactionSet, list[str] | None, int]]:
+        """Stream a file segment by segment without keeping the segments.
+
+        Yields ``("start", ts, ST, pos)``, then ``("seg", ts, elements, pos)`` for every
+        segment after ST up to and including SE, then ``("end", ts, None, pos)`` once the
+        transaction set is closed (``ts.errors`` and ``ts.complete`` are final then).
+        ``ts.segments`` holds only the ST segment.  Memory stays bounded by one segment.
+        """
+        return self._events(keep=False)
+
+    def _events(self, keep: bool) -> Iterator[tuple[str, TransactionSet, list[str] | None, int]]:
         isa: Interchange | None = None
         gs: FunctionalGroup | None = None
         ts: TransactionSet | None = None
-        segs: list[list[str]] | None = None
+        segs: list[list[str]] = []
+        count = 0
         envelope_ids = {"ISA", "IEA", "GS", "GE", "ST", "SE"}
         err = self._error
         for els, delims in self.segments():
             sid = els[0]
-            if segs is not None and sid not in envelope_ids:
-                segs.append(els)
+            if ts is not None and sid not in envelope_ids:
+                count += 1
+                if keep:
+                    segs.append(els)
+                else:
+                    yield "seg", ts, els, self.segment_count
                 continue
             pos = self.segment_count
+            if ts is not None and sid in ("ISA", "GS", "ST", "GE", "IEA"):
+                ts.complete = False
+                err(EnvelopeError("transaction set has no SE trailer", position=pos,
+                                  segment_id=sid, expected="SE"), ts)
+                yield "end", ts, None, pos
+                ts = None
             if sid == "ISA":
-                if ts is not None:
-                    ts.complete = False
-                    err(EnvelopeError("transaction set has no SE trailer", position=pos,
-                                      segment_id="ISA", expected="SE"), ts)
-                    yield ts
-                    ts = segs = None
                 if isa is not None and not isa.closed:
                     err(EnvelopeError("interchange has no IEA trailer", position=pos,
                                       segment_id="ISA", expected="IEA"))
@@ -284,12 +303,6 @@ class X12Reader:
                     err(EnvelopeError("GS outside an interchange", position=pos, segment_id="GS",
                                       expected="ISA"))
                     isa = self._dummy_interchange(delims, pos)
-                if ts is not None:
-                    ts.complete = False
-                    err(EnvelopeError("transaction set has no SE trailer", position=pos,
-                                      segment_id="GS", expected="SE"), ts)
-                    yield ts
-                    ts = segs = None
                 if gs is not None:
                     err(EnvelopeError("functional group has no GE trailer", position=pos,
                                       segment_id="GS", expected="GE"))
@@ -302,11 +315,6 @@ class X12Reader:
                                        element=len(els), expected="8 elements",
                                        found=len(els) - 1))
             elif sid == "ST":
-                if ts is not None:
-                    ts.complete = False
-                    err(EnvelopeError("transaction set has no SE trailer", position=pos,
-                                      segment_id="ST", expected="SE"), ts)
-                    yield ts
                 if isa is None:
                     err(EnvelopeError("ST outside an interchange", position=pos, segment_id="ST",
                                       expected="ISA"))
@@ -317,31 +325,31 @@ class X12Reader:
                 else:
                     gs.transaction_count += 1
                 segs = [els]
+                count = 1
                 ts = TransactionSet(segs, pos, isa, gs)
+                if not keep:
+                    yield "start", ts, els, pos
             elif sid == "SE":
-                if ts is None or segs is None:
+                if ts is None:
                     err(EnvelopeError("SE without ST", position=pos, segment_id="SE",
                                       expected="ST"))
                     continue
-                segs.append(els)
-                count = element(els, 1)
-                if count != str(len(segs)):
+                count += 1
+                if keep:
+                    segs.append(els)
+                else:
+                    yield "seg", ts, els, pos
+                if element(els, 1) != str(count):
                     err(EnvelopeError("SE01 segment count does not match", position=pos,
-                                      segment_id="SE", element=1, expected=str(len(segs)),
-                                      found=count), ts)
+                                      segment_id="SE", element=1, expected=str(count),
+                                      found=element(els, 1)), ts)
                 if element(els, 2) != ts.control_number:
                     err(EnvelopeError("SE02 does not match ST02", position=pos, segment_id="SE",
                                       element=2, expected=ts.control_number,
                                       found=element(els, 2)), ts)
-                yield ts
-                ts = segs = None
+                yield "end", ts, None, pos
+                ts = None
             elif sid == "GE":
-                if ts is not None:
-                    ts.complete = False
-                    err(EnvelopeError("transaction set has no SE trailer", position=pos,
-                                      segment_id="GE", expected="SE"), ts)
-                    yield ts
-                    ts = segs = None
                 if gs is None:
                     err(EnvelopeError("GE without GS", position=pos, segment_id="GE",
                                       expected="GS"))
@@ -356,12 +364,6 @@ class X12Reader:
                                       found=element(els, 2)))
                 gs = None
             elif sid == "IEA":
-                if ts is not None:
-                    ts.complete = False
-                    err(EnvelopeError("transaction set has no SE trailer", position=pos,
-                                      segment_id="IEA", expected="SE"), ts)
-                    yield ts
-                    ts = segs = None
                 if gs is not None:
                     err(EnvelopeError("functional group has no GE trailer", position=pos,
                                       segment_id="IEA", expected="GE"))
@@ -380,7 +382,7 @@ class X12Reader:
                                       found=element(els, 2)))
                 isa.closed = True
                 isa = None
-            elif sid == "TA1" and isa is not None and ts is None:
+            elif sid == "TA1" and isa is not None:
                 continue
             else:
                 err(EnvelopeError("segment outside a transaction set", position=pos,
@@ -389,8 +391,8 @@ class X12Reader:
         if ts is not None:
             ts.complete = False
             err(EnvelopeError("file ends inside a transaction set", position=pos,
-                              segment_id=ts.segments[-1][0][:3], expected="SE"), ts)
-            yield ts
+                              expected="SE"), ts)
+            yield "end", ts, None, pos
         if gs is not None:
             err(EnvelopeError("file ends inside a functional group", position=pos,
                               expected="GE"))

@@ -10,19 +10,30 @@ from x12.errors import X12SyntaxError
 
 _NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)$")
 TWO_PLACES = Decimal("0.01")
+MAX_DIGITS = 18  # X12 R (decimal) elements such as amounts are at most 18 digits
+
+
+_DECIMALS: dict[str, Decimal] = {}
 
 
 def to_decimal(text: str, *, position: int | None = None, segment_id: str | None = None,
                element: int | None = None) -> Decimal:
     """Parse an X12 R (decimal) element into a Decimal; raise X12SyntaxError if malformed."""
+    value = _DECIMALS.get(text)
+    if value is not None:
+        return value
     if not _NUMBER.match(text):
         raise X12SyntaxError("not a decimal number", position=position, segment_id=segment_id,
                              element=element, expected="decimal number", found=text)
-    try:
-        return Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the regex already guards this
-        raise X12SyntaxError("not a decimal number", position=position, segment_id=segment_id,
-                             element=element, found=text) from None
+    if len(text) > MAX_DIGITS and sum(c.isdigit() for c in text) > MAX_DIGITS:
+        raise X12SyntaxError("number has too many digits", position=position,
+                             segment_id=segment_id, element=element,
+                             expected=f"at most {MAX_DIGITS} digits", found=text)
+    value = Decimal(text)
+    if len(_DECIMALS) >= 50_000:  # Decimals are immutable: a bounded cache is safe
+        _DECIMALS.clear()
+    _DECIMALS[text] = value
+    return value
 
 
 def opt_decimal(text: str, *, position: int | None = None, segment_id: str | None = None,
@@ -63,7 +74,10 @@ def fmt_amount(value: Decimal | None) -> str | None:
     """Two-decimal string used in JSON output."""
     if value is None:
         return None
-    return str(value.quantize(TWO_PLACES))
+    try:
+        return str(value.quantize(TWO_PLACES))
+    except InvalidOperation:  # more digits than the decimal context holds
+        return f"{value:f}"
 
 
 def x12_amount(value: Decimal) -> str:

@@ -1,0 +1,5 @@
+import sys
+
+from x12.cli import main
+
+sys.exit(main())
