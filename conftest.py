@@ -115,3 +115,71 @@ def page(browser):
     pg.set_default_timeout(15_000)
     yield pg
     context.close()
+
+
+# --- the clearinghouse simulator as a real process ------------------------------------------
+class ClearinghouseSim:
+    """Handle on the running simulator: its URL and key, and its `/_sandbox` controls."""
+
+    api_key = "test-key"
+
+    def __init__(self, base_url: str) -> None:
+        import httpx
+
+        self.base_url = base_url
+        self.http = httpx.Client(base_url=base_url, timeout=30)
+
+    def reset(self) -> None:
+        self.http.post("/_sandbox/reset").raise_for_status()
+
+    def advance(self, days: float) -> str:
+        resp = self.http.post("/_sandbox/clock", json={"days": days})
+        resp.raise_for_status()
+        return resp.json()["now"]
+
+    def control(self, path: str, payload: dict | None = None) -> dict:
+        resp = self.http.post(f"/_sandbox/{path}", json=payload or {})
+        resp.raise_for_status()
+        return resp.json()
+
+    def claims(self) -> list[dict]:
+        return self.http.get("/_sandbox/claims").json()["items"]
+
+    def api(self, method: str, path: str, **kw):
+        headers = {"Authorization": self.api_key, **kw.pop("headers", {})}
+        return self.http.request(method, path, headers=headers, **kw)
+
+
+@pytest.fixture(scope="session")
+def clearinghouse_sim_process(tmp_path_factory):
+    """`python -m sandbox.clearinghouse` on a free loopback port with a temporary SQLite."""
+    import subprocess
+    import sys
+
+    db = tmp_path_factory.mktemp("sandbox") / "clearinghouse.sqlite3"
+    env = {**os.environ, "SANDBOX_CLEARINGHOUSE_API_KEY": ClearinghouseSim.api_key}
+    log = open(db.with_suffix(".log"), "w")  # noqa: SIM115 - closed below
+    # stdout carries one line (the URL); stderr goes to a file so a full pipe never blocks it
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.clearinghouse", "--port", "0", "--db", str(db)],
+        stdout=subprocess.PIPE, stderr=log, text=True, env=env)
+    line = proc.stdout.readline() if proc.stdout else ""
+    if "listening on" not in line:
+        proc.kill()
+        log.close()
+        raise RuntimeError(f"the clearinghouse simulator did not start: {line!r}, see {log.name}")
+    sim = ClearinghouseSim(line.rsplit(" ", 1)[1].strip())
+    yield sim
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture
+def clearinghouse_sim(clearinghouse_sim_process):
+    """The simulator with its state reset (clock, claims, members, faults) for this test."""
+    clearinghouse_sim_process.reset()
+    return clearinghouse_sim_process

@@ -70,6 +70,7 @@ def _add_routers() -> None:
     from .billing.api import router as billing_router
     from .clearinghouse.api import router as clearinghouse_router
     from .clients.api import router as clients_router
+    from .eligibility.api import router as eligibility_router
     from .practice.api import router as practice_router
 
     api.add_router("/practice", practice_router)
@@ -77,6 +78,7 @@ def _add_routers() -> None:
     api.add_router("/appointments", appointments_router)
     api.add_router("/billing", billing_router)
     api.add_router("/clearinghouse", clearinghouse_router)
+    api.add_router("", eligibility_router)  # /clients/{id}/eligibility-checks, /usage-fees
 
 
 _add_routers()

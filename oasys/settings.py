@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "oasys.billing",
     "oasys.claims",
     "oasys.invoices",
+    "oasys.clearinghouse",
+    "oasys.eligibility",
     "oasys.demo",
 ]
 
@@ -203,7 +205,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # inbound 999 / 277CA / 835 from the clearinghouse, and enrollment status
+    "clearinghouse-poll": {"task": "oasys.clearinghouse.tasks.clearinghouse_poll_task",
+                           "schedule": float(os.environ.get("CLEARINGHOUSE_POLL_SECONDS", "300"))},
+    "clearinghouse-enrollments": {"task": "oasys.clearinghouse.tasks.enrollments_refresh_task",
+                                  "schedule": 3600.0},
+}
 
 # --- Outside services ---------------------------------------------------------------------
 CLEARINGHOUSE_BASE_URL = os.environ.get("CLEARINGHOUSE_BASE_URL", "http://127.0.0.1:8701")
@@ -214,6 +222,8 @@ CLEARINGHOUSE_SUBMITTER_ID = os.environ.get("CLEARINGHOUSE_SUBMITTER_ID", "")
 CLEARINGHOUSE_RECEIVER_ID = os.environ.get("CLEARINGHOUSE_RECEIVER_ID", "117151744")
 CLEARINGHOUSE_RECEIVER_QUALIFIER = os.environ.get("CLEARINGHOUSE_RECEIVER_QUALIFIER", "01")
 CLEARINGHOUSE_RECEIVER_NAME = os.environ.get("CLEARINGHOUSE_RECEIVER_NAME", "STEDI")
+# What one eligibility check costs the practice (Settings → Subscription & Fees).
+ELIGIBILITY_CHECK_FEE = os.environ.get("ELIGIBILITY_CHECK_FEE", "0.15")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8702")
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_oasys_sandbox")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_oasys_sandbox")
@@ -229,6 +239,7 @@ LOGGING = {
         # Request logs carry URLs with client ids only, never names; keep them at WARNING.
         "django.request": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},  # one line per clearinghouse call is noise
     },
 }
 

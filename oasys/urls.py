@@ -10,5 +10,6 @@ urlpatterns = [
     path("billing/sessions/", include("oasys.billing.urls")),
     path("billing/claims/", include("oasys.claims.urls")),
     path("billing/edi/", include("oasys.clearinghouse.urls")),
+    path("billing/eligibility/", include("oasys.eligibility.urls")),
     path("", include("oasys.core.urls")),
 ]

@@ -118,11 +118,13 @@ class ClaimEvent(PracticeScoped):
 
 
 class ClaimSubmission(PracticeScoped):
-    """One interchange sent to the clearinghouse: the raw 837P and the receipt."""
+    """One 837P interchange of claims. The raw file, its idempotency key and the receipt live
+    on the outbound EDI file (EDI history); this row ties the claims to it."""
 
     interchange_control_number = models.PositiveIntegerField()
-    idempotency_key = models.CharField(max_length=80, unique=True)
-    x12 = models.TextField()
+    edi_file = models.OneToOneField(
+        "clearinghouse.EdiFile", on_delete=models.PROTECT, related_name="claim_submission"
+    )
     claim_count = models.PositiveIntegerField()
     sent_at = models.DateTimeField(null=True, blank=True)
     transaction_id = models.CharField(max_length=80, blank=True)

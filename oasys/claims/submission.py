@@ -1,8 +1,9 @@
 """Send Draft claims to the clearinghouse as one 837P interchange.
 
-The interchange is built and stored (with its idempotency key) in one transaction; the
-network call happens after commit; its outcome moves the claims. A retry resends the stored
-interchange under the same key, so the clearinghouse never sees a claim twice.
+The interchange is built and stored as an outbound EDI file (with an idempotency key derived
+from its row id) in one transaction; the network call happens after commit; its outcome moves
+the claims. A retry resends the stored file under the same key, so the clearinghouse never
+sees a claim twice.
 """
 
 from __future__ import annotations
@@ -32,12 +33,6 @@ class SubmitOutcome:
     error: str = ""
 
 
-def _clearinghouse():
-    from oasys.clearinghouse.port import clearinghouse_get
-
-    return clearinghouse_get()
-
-
 def claims_submit(
     *,
     practice: Practice,
@@ -48,6 +43,8 @@ def claims_submit(
 ) -> SubmitOutcome:
     """Build, store and send one interchange for `claims` (Draft, Validation Failed or
     Submission Failed claims of `practice`)."""
+    from oasys.clearinghouse.services import edi_file_submit
+
     if not claims:
         return SubmitOutcome(submission=None)
     claims = list(
@@ -68,11 +65,11 @@ def claims_submit(
                 claim_transition(claim=claim, to=ClaimStatus.VALIDATION_FAILED, ctx=ctx,
                                  actor=actor, source="837P builder", reason=message)
             return SubmitOutcome(submission=None, failed=claims, error=message)
+        edi_file = edi_file_submit(practice=practice, x12=x12, ctx=ctx, transmit=False)
         submission = ClaimSubmission.objects.create(
             practice=practice,
             interchange_control_number=control,
-            idempotency_key=f"oasys-{practice.pk}-isa-{control}",
-            x12=x12,
+            edi_file=edi_file,
             claim_count=len(claims),
             created_by=actor,
         )
@@ -86,30 +83,38 @@ def submission_send(
     *, submission: ClaimSubmission, ctx: AuditContext, actor: User | None = None, port=None
 ) -> SubmitOutcome:
     """Send (or resend) a stored interchange and move its claims by the outcome."""
-    from oasys.clearinghouse.errors import ClearinghouseError
+    from oasys.clearinghouse.models import FileStatus
+    from oasys.clearinghouse.port import ClearinghouseError
+    from oasys.clearinghouse.services import edi_file_transmit
 
-    port = port or _clearinghouse()
     claims = list(submission.claims.order_by("pk"))
     outcome = SubmitOutcome(submission=submission)
     try:
-        receipt = port.submit_claims(x12=submission.x12, idempotency_key=submission.idempotency_key)
-    except ClearinghouseError as exc:
-        outcome.error = str(exc)
-        ClaimSubmission.objects.filter(pk=submission.pk).update(error=outcome.error)
+        edi_file = edi_file_transmit(edi_file_id=submission.edi_file_id, port=port)
+        error = edi_file.last_error if edi_file.status != FileStatus.SUBMITTED else ""
+    except ClearinghouseError as exc:  # retryable: timeouts, 5xx, 429 after back-off
+        error = f"The clearinghouse did not answer ({exc.message}). Retry later."
+        edi_file = None
+    if error:
+        outcome.error = error
+        ClaimSubmission.objects.filter(pk=submission.pk).update(error=error)
         for claim in claims:
-            claim_transition(claim=claim, to=ClaimStatus.SUBMISSION_FAILED, ctx=ctx, actor=actor,
-                             source=f"submission {submission.pk}", reason=outcome.error)
+            if claim.status != ClaimStatus.SUBMISSION_FAILED:
+                claim_transition(claim=claim, to=ClaimStatus.SUBMISSION_FAILED, ctx=ctx,
+                                 actor=actor, source=f"submission {submission.pk}",
+                                 reason=error)
             outcome.failed.append(claim)
         return outcome
     now = timezone.now()
     with transaction.atomic():
         ClaimSubmission.objects.filter(pk=submission.pk).update(
-            sent_at=now, transaction_id=receipt.transaction_id or "", error=""
+            sent_at=now, transaction_id=edi_file.external_id, error=""
         )
         for claim in claims:
             claim_transition(claim=claim, to=ClaimStatus.SUBMITTED, ctx=ctx, actor=actor,
                              source=f"submission {submission.pk}",
-                             reason=f"sent in interchange {submission.interchange_control_number}")
+                             reason=f"sent in interchange {submission.interchange_control_number}",
+                             allow_same=True)
             Claim.objects.filter(pk=claim.pk).update(submitted_at=now)
             outcome.submitted.append(claim)
     return outcome

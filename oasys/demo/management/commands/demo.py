@@ -43,8 +43,14 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0, interactive=False)
         call_command("seed_demo")
         py = sys.executable
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # the clearinghouse simulator runs beside the app and is its clearinghouse
+        sandbox_port = 8701
+        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "CLEARINGHOUSE_BASE_URL": sandbox_url}
         commands = {
+            "clearinghouse": [py, "-m", "oasys.cli", "sandbox", "clearinghouse", "--port",
+                              str(sandbox_port), "--db",
+                              str(settings.VAR_DIR / "sandbox-clearinghouse.sqlite3")],
             "web": [py, "-m", "oasys.cli", "runserver", f"{host}:{port}", "--noreload"],
         }
         if not opts["no_worker"]:
@@ -67,6 +73,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Oasys Billing is running: http://{host}:{port}/"))
             self.stdout.write(f"  Solo practice:  {SOLO_EMAIL}  /  {DEMO_PASSWORD}")
             self.stdout.write(f"  Group practice: {GROUP_EMAIL}  /  {DEMO_PASSWORD}")
+            self.stdout.write(f"  Clearinghouse simulator: {sandbox_url} (see sandbox/README.md)")
             self.stdout.write(f"  Running: {', '.join(procs)}. Press Ctrl-C to stop everything.")
             while True:
                 for name, proc in procs.items():

@@ -1,0 +1,43 @@
+"""/api/v1/clearinghouse: the EDI history, scoped to the caller's practice."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from oasys.core.audit import audit_read
+
+from .selectors import edi_file_get, edi_file_list
+
+router = Router(tags=["clearinghouse"])
+
+
+class EdiFileOut(Schema):
+    id: int
+    set_id: str
+    label: str
+    direction: str
+    status: str
+    received_at: dt.datetime
+    interchange_control_number: str
+    external_id: str
+
+
+class EdiFileDetailOut(EdiFileOut):
+    raw: str
+    summary: dict
+    errors: list
+
+
+@router.get("/files", response=list[EdiFileOut])
+def files(request: HttpRequest, type: str | None = None, limit: int = 100):  # noqa: A002
+    return list(edi_file_list(practice=request.practice, set_id=type)[:min(limit, 500)])
+
+
+@router.get("/files/{pk}", response=EdiFileDetailOut)
+def file(request: HttpRequest, pk: int):
+    edi_file = edi_file_get(practice=request.practice, pk=pk)
+    audit_read(request, category="edi_file", client_id=None, obj=edi_file)
+    return edi_file

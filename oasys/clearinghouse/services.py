@@ -1,0 +1,312 @@
+"""Writes: submitting interchanges, receiving inbound reports, enrollments.
+
+Every outside call goes through a ClearinghousePort (settings' adapter unless a port is
+given) and carries an idempotency key derived from our row id, backed by a unique
+constraint; nothing is sent while a database transaction is open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from oasys.core.audit import AuditContext, audit_record
+from oasys.core.models import AuditAction, Practice
+from oasys.practice.models import Enrollment, EnrollmentStatus, ProviderProfile
+
+from .connection import DEFAULT_CONNECTION, clearinghouse_port
+from .edi import FileFacts, content_hash, file_facts, parse_raw
+from .handlers import handlers_for
+from .models import Direction, EdiFile, FileStatus, PollCursor
+from .port import (
+    ClearinghouseError,
+    ClearinghousePort,
+    EnrollmentInfo,
+    EnrollmentRequest,
+    FinalError,
+    RetryableError,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _audit_file(edi_file: EdiFile, action: str, ctx: AuditContext | None = None) -> None:
+    audit_record(
+        ctx=ctx or AuditContext.system(practice_id=edi_file.practice_id, source="clearinghouse"),
+        action=action, category="edi_file", object_type="EdiFile", object_id=edi_file.pk,
+        detail={"direction": edi_file.direction, "set_id": edi_file.set_id,
+                "status": edi_file.status})
+
+
+# --- matching files to practices -----------------------------------------------------------
+def _practice_for(facts: FileFacts) -> Practice | None:
+    """The one practice a file belongs to, or None when it cannot be told (never a guess)."""
+    if facts.npis:
+        ids = set(ProviderProfile.objects.filter(npi__in=facts.npis)
+                  .values_list("practice_id", flat=True))
+        if len(ids) == 1:
+            return Practice.objects.get(pk=ids.pop())
+    outbound = EdiFile.objects.filter(direction=Direction.OUTBOUND,
+                                      practice__isnull=False)
+    if facts.acknowledged_groups and facts.receiver:
+        ids = set(outbound.filter(interchange_sender=facts.receiver,
+                                  group_control_number__in=facts.acknowledged_groups)
+                  .values_list("practice_id", flat=True))
+        if len(ids) == 1:
+            return Practice.objects.get(pk=ids.pop())
+    if facts.receiver:
+        ids = set(outbound.filter(interchange_sender=facts.receiver)
+                  .values_list("practice_id", flat=True))
+        if len(ids) == 1:
+            return Practice.objects.get(pk=ids.pop())
+    return None
+
+
+# --- outbound --------------------------------------------------------------------------------
+def edi_file_submit(*, practice: Practice, x12: str, ctx: AuditContext,
+                    transmit: bool = True) -> EdiFile:
+    """Store an interchange to send (once per content) and transmit it after commit."""
+    raw = x12.strip()
+    digest = content_hash(raw)
+    existing = EdiFile.objects.filter(direction=Direction.OUTBOUND, sha256=digest).first()
+    if existing is not None:
+        if existing.practice_id != practice.pk:
+            raise ValidationError("This file was already submitted by another practice.")
+        return existing
+    facts = file_facts(raw)
+    with transaction.atomic():
+        edi_file = EdiFile.objects.create(
+            practice=practice, direction=Direction.OUTBOUND, set_id=facts.set_id or "837",
+            label=facts.label or "837P", raw=raw, sha256=digest, status=FileStatus.QUEUED,
+            interchange_sender=facts.sender[:15], interchange_receiver=facts.receiver[:15],
+            interchange_control_number=facts.control_number[:9],
+            group_control_number=facts.group_control_number[:9])
+        # the key is derived from our row id and unique: a retry can never send a new claim
+        edi_file.idempotency_key = f"oasys-edi-{edi_file.pk}"
+        edi_file.save(update_fields=["idempotency_key"])
+        _audit_file(edi_file, AuditAction.CREATE, ctx)
+        if transmit:
+            from .tasks import edi_file_transmit_task
+
+            pk = edi_file.pk
+            transaction.on_commit(lambda: edi_file_transmit_task.delay(pk))
+    return edi_file
+
+
+def edi_file_transmit(*, edi_file_id: int, port: ClearinghousePort | None = None) -> EdiFile:
+    """Send a stored outbound file. Safe to repeat: the idempotency key never changes."""
+    edi_file = EdiFile.objects.get(pk=edi_file_id, direction=Direction.OUTBOUND)
+    if edi_file.status in (FileStatus.SUBMITTED, FileStatus.REFUSED):
+        return edi_file
+    port = port or clearinghouse_port()
+    EdiFile.objects.filter(pk=edi_file.pk).update(attempts=edi_file.attempts + 1)
+    try:
+        receipt = port.submit_interchange(x12=edi_file.raw,
+                                          idempotency_key=edi_file.idempotency_key or "")
+    except RetryableError as exc:
+        EdiFile.objects.filter(pk=edi_file.pk).update(status=FileStatus.RETRYING,
+                                                      last_error=exc.message[:500])
+        raise
+    except FinalError as exc:
+        EdiFile.objects.filter(pk=edi_file.pk).update(status=FileStatus.REFUSED,
+                                                      last_error=exc.message[:500])
+        edi_file.refresh_from_db()
+        _audit_file(edi_file, AuditAction.UPDATE)
+        return edi_file
+    with transaction.atomic():
+        edi_file = EdiFile.objects.select_for_update().get(pk=edi_file.pk)
+        edi_file.status = FileStatus.SUBMITTED
+        edi_file.external_id = receipt.transaction_id[:80]
+        edi_file.receipt = {"transaction_id": receipt.transaction_id,
+                            "control_number": receipt.control_number,
+                            "status": receipt.status, "payer_id": receipt.payer_id}
+        edi_file.last_error = ""
+        edi_file.save()
+        _audit_file(edi_file, AuditAction.UPDATE)
+    return edi_file
+
+
+# --- inbound ---------------------------------------------------------------------------------
+def edi_file_receive(*, raw: str, external_id: str = "",
+                     connection: str = DEFAULT_CONNECTION,
+                     received_at: dt.datetime | None = None) -> tuple[EdiFile, bool]:
+    """Store one inbound file (once), then parse it, match it and hand it on.
+
+    The raw file is committed before parsing, so nothing accepted is ever lost, even a file
+    that fails to parse or a parser that crashes.
+    """
+    digest = content_hash(raw)
+    existing = EdiFile.objects.filter(direction=Direction.INBOUND, sha256=digest).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            edi_file = EdiFile.objects.create(
+                direction=Direction.INBOUND, raw=raw, sha256=digest, status=FileStatus.FAILED,
+                errors=[{"kind": "Pending", "message": "stored; not parsed yet"}],
+                external_id=external_id[:80], connection=connection,
+                received_at=received_at or timezone.now())
+    except IntegrityError:  # another worker stored the same file a moment ago
+        return EdiFile.objects.get(direction=Direction.INBOUND, sha256=digest), False
+    try:
+        facts = file_facts(raw)
+        summary, errors = parse_raw(raw)
+        practice = _practice_for(facts)
+    except Exception as exc:  # noqa: BLE001 - a crash must still leave the file visible
+        log.exception("parsing inbound EDI file %s failed", edi_file.pk)
+        EdiFile.objects.filter(pk=edi_file.pk).update(
+            errors=[{"kind": type(exc).__name__, "message": str(exc)[:500]}])
+        edi_file.refresh_from_db()
+        _audit_file(edi_file, AuditAction.CREATE)
+        return edi_file, True
+    with transaction.atomic():
+        edi_file = EdiFile.objects.select_for_update().get(pk=edi_file.pk)
+        edi_file.practice = practice
+        edi_file.set_id = facts.set_id[:10]
+        edi_file.label = facts.label[:20]
+        edi_file.interchange_sender = facts.sender[:15]
+        edi_file.interchange_receiver = facts.receiver[:15]
+        edi_file.interchange_control_number = facts.control_number[:9]
+        edi_file.group_control_number = facts.group_control_number[:9]
+        edi_file.summary = summary
+        edi_file.errors = errors
+        edi_file.status = FileStatus.FAILED if errors else FileStatus.PARSED
+        edi_file.save()
+        _audit_file(edi_file, AuditAction.CREATE)
+    if edi_file.status == FileStatus.PARSED:
+        edi_file_handle(edi_file=edi_file)
+    return edi_file, True
+
+
+def edi_file_handle(*, edi_file: EdiFile) -> None:
+    for handler in handlers_for(edi_file.set_id):
+        handler(edi_file)
+    EdiFile.objects.filter(pk=edi_file.pk).update(handled_at=timezone.now())
+
+
+@dataclass
+class PollResult:
+    stored: list[int] = field(default_factory=list)
+    duplicates: int = 0
+    failed: list[int] = field(default_factory=list)
+    cursor: dt.datetime | None = None
+
+
+def reports_poll(*, port: ClearinghousePort | None = None,
+                 connection: str = DEFAULT_CONNECTION) -> PollResult:
+    """Fetch new inbound reports since the connection's cursor and store each one.
+
+    The cursor moves only after every report of the page is stored; a crash in between
+    fetches the same reports again, and their content hash stores each once.
+    """
+    port = port or clearinghouse_port()
+    cursor_row, _ = PollCursor.objects.get_or_create(connection=connection)
+    page = port.fetch_reports(since=cursor_row.cursor)
+    result = PollResult(cursor=page.cursor)
+    for report in page.reports:
+        edi_file, created = edi_file_receive(raw=report.x12, external_id=report.transaction_id,
+                                             connection=connection,
+                                             received_at=report.processed_at)
+        if not created:
+            result.duplicates += 1
+        elif edi_file.status == FileStatus.FAILED:
+            result.failed.append(edi_file.pk)
+        else:
+            result.stored.append(edi_file.pk)
+    PollCursor.objects.filter(pk=cursor_row.pk).update(cursor=page.cursor,
+                                                       polled_at=timezone.now())
+    return result
+
+
+# --- enrollment ------------------------------------------------------------------------------
+STATUS_MAP = {"LIVE": EnrollmentStatus.ACTIVE, "REJECTED": EnrollmentStatus.REJECTED,
+              "CANCELED": EnrollmentStatus.REJECTED}
+
+
+def _our_status(info: EnrollmentInfo) -> str:
+    return STATUS_MAP.get(info.status, EnrollmentStatus.PENDING)
+
+
+def _note(info: EnrollmentInfo) -> str:
+    if info.status == "REJECTED":
+        return f"Rejected by the payer: {info.reason}"[:300] if info.reason else \
+            "Rejected by the payer."
+    if info.status == "LIVE":
+        return "Enrollment is live."
+    return f"Clearinghouse status: {info.status.replace('_', ' ').lower()}."
+
+
+def _apply(*, enrollment: Enrollment, info: EnrollmentInfo, ctx: AuditContext) -> Enrollment:
+    from oasys.practice.services import enrollment_status_set
+
+    if enrollment.external_id != info.external_id:
+        Enrollment.objects.filter(pk=enrollment.pk).update(external_id=info.external_id[:80])
+        audit_record(ctx=ctx, action=AuditAction.UPDATE, category="enrollment",
+                     object_type="Enrollment", object_id=enrollment.pk,
+                     detail={"fields": ["external_id"]})
+        enrollment.refresh_from_db()
+    return enrollment_status_set(
+        practice=enrollment.practice, actor_ctx=ctx, enrollment=enrollment,
+        status=_our_status(info), effective_date=info.effective_date, note=_note(info))
+
+
+def enrollment_submit(*, enrollment: Enrollment, ctx: AuditContext,
+                      port: ClearinghousePort | None = None) -> Enrollment:
+    """Send an enrollment request to the clearinghouse and record it as pending.
+
+    Idempotent: an enrollment already sent (it has an external id) is only refreshed, and
+    the request's reference (our row id) lets the clearinghouse recognise a repeat.
+    Raises ValidationError when the provider information is incomplete and
+    ClearinghouseError (RetryableError or FinalError) when the clearinghouse fails.
+    """
+    if ctx.practice_id is not None and enrollment.practice_id != ctx.practice_id:
+        raise PermissionError("This enrollment belongs to another practice")
+    port = port or clearinghouse_port()
+    if enrollment.external_id:
+        return _apply(enrollment=enrollment, info=port.get_enrollment(
+            external_id=enrollment.external_id), ctx=ctx)
+    profile = ProviderProfile.objects.filter(practice_id=enrollment.practice_id).first()
+    if profile is None or not profile.npi or not profile.tax_id:
+        raise ValidationError("Finish your provider information (NPI and tax ID) first.")
+    payer = enrollment.accepted_payer.payer
+    payer_id = {"claims": payer.payer_id_claims, "era": payer.payer_id_era,
+                "eligibility": payer.payer_id_eligibility}.get(enrollment.transaction_type) \
+        or payer.payer_id_claims or payer.payer_id_era or payer.payer_id_eligibility
+    request = EnrollmentRequest(
+        reference=f"oasys-enrollment-{enrollment.pk}", payer_id=payer_id,
+        transactions=(enrollment.transaction_type,),
+        provider_name=profile.billing_name or enrollment.practice.name, npi=profile.npi,
+        tax_id=profile.tax_id, tax_id_type=profile.tax_id_type.upper(),
+        contact_name=profile.contact_name or profile.billing_name,
+        contact_email=profile.contact_email, contact_phone=profile.contact_phone,
+        address1=profile.address1, city=profile.city, state=profile.state,
+        zip_code=profile.zip_code)
+    info = port.create_enrollment(request=request)
+    return _apply(enrollment=enrollment, info=info, ctx=ctx)
+
+
+def enrollments_refresh(*, practice: Practice | None = None,
+                        port: ClearinghousePort | None = None) -> int:
+    """Follow every pending enrollment's status at the clearinghouse; returns how many
+    changed. A clearinghouse failure on one enrollment leaves it for the next run."""
+    port = port or clearinghouse_port()
+    rows = Enrollment.objects.filter(status=EnrollmentStatus.PENDING).exclude(external_id="")
+    if practice is not None:
+        rows = rows.filter(practice=practice)
+    changed = 0
+    for enrollment in rows.select_related("practice").order_by("pk"):
+        try:
+            info = port.get_enrollment(external_id=enrollment.external_id)
+        except ClearinghouseError as exc:
+            log.warning("enrollment %s: status check failed: %s", enrollment.pk, exc.message)
+            continue
+        before = (enrollment.status, enrollment.note)
+        ctx = AuditContext.system(practice_id=enrollment.practice_id, source="clearinghouse")
+        after = _apply(enrollment=enrollment, info=info, ctx=ctx)
+        changed += (after.status, after.note) != before
+    return changed

@@ -1,0 +1,49 @@
+"""Celery tasks: take ids, idempotent, no PHI in arguments."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .port import RetryableError
+
+
+@shared_task(acks_late=True)
+def clearinghouse_poll_task() -> dict:
+    from .services import reports_poll
+
+    result = reports_poll()
+    return {"stored": len(result.stored), "duplicates": result.duplicates,
+            "failed": len(result.failed)}
+
+
+@shared_task(bind=True, acks_late=True, max_retries=12)
+def edi_file_transmit_task(self, edi_file_id: int) -> str:
+    from .services import edi_file_transmit
+
+    try:
+        return edi_file_transmit(edi_file_id=edi_file_id).status
+    except RetryableError as exc:
+        # the same row, so the same idempotency key: a retry cannot duplicate the claim
+        raise self.retry(exc=exc, countdown=min(3600, 30 * 2 ** self.request.retries)) from exc
+
+
+@shared_task(acks_late=True)
+def enrollments_refresh_task() -> int:
+    from .services import enrollments_refresh
+
+    return enrollments_refresh()
+
+
+@shared_task(bind=True, acks_late=True, max_retries=8)
+def enrollment_submit_task(self, enrollment_id: int) -> str:
+    from oasys.core.audit import AuditContext
+    from oasys.practice.models import Enrollment
+
+    from .services import enrollment_submit
+
+    enrollment = Enrollment.objects.get(pk=enrollment_id)
+    ctx = AuditContext.system(practice_id=enrollment.practice_id, source="clearinghouse")
+    try:
+        return enrollment_submit(enrollment=enrollment, ctx=ctx).status
+    except RetryableError as exc:
+        raise self.retry(exc=exc, countdown=min(3600, 60 * 2 ** self.request.retries)) from exc
