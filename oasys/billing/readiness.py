@@ -211,8 +211,9 @@ def evaluate(appt: Appointment, ctx: _Context) -> QueueItem | None:
         cpt=cpt,
         payer_name=(payer.name if payer else "No payer on file")
         if route == Route.CLAIM else "Self-pay",
-        payer_id=payer.pk if payer else None,
-        policy_id=policy.pk if policy else None,
+        # An insured client's no-show is billed to the client: no payer on it.
+        payer_id=payer.pk if (payer and route == Route.CLAIM) else None,
+        policy_id=policy.pk if (policy and route == Route.CLAIM) else None,
         diagnosis_codes=tuple(ctx.diagnoses.get(client.pk, ())),
     )
     if charge is None:
@@ -323,6 +324,12 @@ def _scrub(
         errors.append(f"Rendering clinician {appt.clinician} has no NPI.")
     elif e := npi_error(appt.clinician.npi):
         errors.append(f"Rendering clinician NPI: {e}")
+    supervisor = appt.clinician.supervisor
+    if supervisor is not None:  # goes on the claim as the supervising provider (2310D)
+        if not supervisor.npi:
+            errors.append(f"Supervising clinician {supervisor} has no NPI.")
+        elif e := npi_error(supervisor.npi):
+            errors.append(f"Supervising clinician NPI: {e}")
     for code in codes:
         if e := diagnosis_error(code):
             errors.append(f"Diagnosis {e}")

@@ -96,6 +96,9 @@ def reason_link(reason: Reason, item: QueueItem) -> tuple[str, str]:
         if "diagnosis" in detail:
             return reverse("clients:diagnoses", args=[client_id]), "Diagnoses"
         if "npi" in detail or "tax id" in detail:
+            if "supervising" in detail and appt.clinician.supervisor_id:
+                return (reverse("practice:clinician_edit", args=[appt.clinician.supervisor_id]),
+                        "Edit supervisor")
             if "rendering" in detail:
                 return (reverse("practice:clinician_edit", args=[appt.clinician_id]),
                         "Edit clinician")

@@ -252,21 +252,33 @@ def self_pay_session(practice, *, status: str = AppointmentStatus.COMPLETED, day
 class FakeReceipt:
     def __init__(self, transaction_id: str):
         self.transaction_id = transaction_id
+        self.control_number = "1"
+        self.status = "SUCCESS"
+        self.payer_id = ""
 
 
-def clearinghouse_error_class():
-    """The port's error type (oasys/clearinghouse/port.py; claims/submission.py expects it
-    at oasys.clearinghouse.errors)."""
-    try:
-        from oasys.clearinghouse.errors import ClearinghouseError
-    except ImportError:
-        from oasys.clearinghouse.port import ClearinghouseError
-    return ClearinghouseError
+def clearinghouse_error(kind: str = "retryable"):
+    """The port's error types (oasys/clearinghouse/port.py)."""
+    from oasys.clearinghouse import port
+
+    return {"retryable": port.RetryableError, "final": port.FinalError,
+            "base": port.ClearinghouseError}[kind]
+
+
+def stored_x12(submission) -> str:
+    """The interchange a ClaimSubmission stored (on its outbound EDI file, or on itself)."""
+    edi = getattr(submission, "edi_file", None)
+    return edi.raw if edi is not None else submission.x12
+
+
+def stored_key(submission) -> str:
+    edi = getattr(submission, "edi_file", None)
+    return edi.idempotency_key if edi is not None else submission.idempotency_key
 
 
 class FakeClearinghouse:
-    """Implements the clearinghouse port's submit call; records what it was given. The port
-    names it `submit_interchange`; claims/submission.py calls `submit_claims`: both answer."""
+    """Implements the clearinghouse port's submit call (`submit_interchange`; `submit_claims`
+    is the same call under the name the brief used); records what it was given."""
 
     def __init__(self):
         self.calls: list[dict] = []
@@ -280,10 +292,18 @@ class FakeClearinghouse:
 
 
 class FailingClearinghouse(FakeClearinghouse):
-    """A clearinghouse that is down: raises the port's ClearinghouseError."""
+    """A clearinghouse that is down: raises the port's ClearinghouseError (retryable)."""
 
     message = "clearinghouse unavailable (503)"
+    kind = "retryable"
 
     def submit_claims(self, *, x12: str, idempotency_key: str):
         self.calls.append({"x12": x12, "idempotency_key": idempotency_key})
-        raise clearinghouse_error_class()(self.message)
+        raise clearinghouse_error(self.kind)(self.message, status=503)
+
+
+class RefusingClearinghouse(FailingClearinghouse):
+    """A clearinghouse that refuses the file for good (4xx): FinalError."""
+
+    message = "interchange refused: bad ISA"
+    kind = "final"

@@ -495,3 +495,74 @@ def test_query_count_is_the_same_for_5_and_60_sessions(practice, other_practice)
     assert (n_small, n_large) == (5, 60)
     assert small == large, f"{small} queries for 5 sessions, {large} for 60"
     assert large <= 10
+
+
+# --- telehealth rules from the database ------------------------------------------------------
+
+
+def _telehealth(s, modifiers: str = "") -> None:
+    s.appointment.place_of_service = "10"
+    s.appointment.modifiers = modifiers
+    s.appointment.save()
+
+
+def test_practice_payer_rule_beats_shipped_default(s):
+    from oasys.billing.models import TelehealthModifierRule
+
+    _telehealth(s)
+    assert_only(s, "claim_validation")
+    TelehealthModifierRule.objects.create(practice=s.practice, payer=s.payer,
+                                          effective_year=2021, place_of_service="10",
+                                          required_modifier="")
+    assert_ready(s)
+
+
+def test_payer_rule_asking_for_gt_refuses_95(s):
+    from oasys.billing.models import TelehealthModifierRule
+
+    TelehealthModifierRule.objects.create(practice=s.practice, payer=s.payer,
+                                          effective_year=2021, place_of_service="10",
+                                          required_modifier="GT")
+    _telehealth(s, "95")
+    item = assert_only(s, "claim_validation")
+    assert "needs modifier GT" in item.reasons[0].detail
+    _telehealth(s, "GT")
+    assert_ready(s)
+
+
+def test_another_practices_payer_rule_does_not_apply(s, other_practice):
+    from oasys.billing.models import TelehealthModifierRule
+
+    TelehealthModifierRule.objects.create(practice=other_practice, payer=s.payer,
+                                          effective_year=2021, place_of_service="10",
+                                          required_modifier="")
+    _telehealth(s)
+    assert_only(s, "claim_validation")
+    _telehealth(s, "95")
+    assert_ready(s)
+
+
+def test_supervisor_without_npi_is_a_claim_validation_error(practice):
+    """The supervising clinician goes on the claim (2310D), so their NPI must be valid."""
+    from django.utils import timezone
+
+    from oasys.appointments.models import Appointment
+    from oasys.billing.readiness import billing_queue
+    from oasys.practice.models import Clinician
+
+    from .factories import ready_claim_session
+
+    sc = ready_claim_session(practice)
+    supervisor = Clinician.objects.create(practice=practice, first_name="Sue",
+                                          last_name="Pervisor", npi="", taxonomy_code="103TC0700X")
+    sc.clinician.supervisor = supervisor
+    sc.clinician.save()
+    Appointment.objects.filter(pk=sc.appointment.pk).update(
+        supervisor_approved_at=timezone.now())
+    [item] = billing_queue(practice=practice)
+    details = [r.detail for r in item.reasons if r.code == "claim_validation"]
+    assert any("Supervising clinician" in d and "no NPI" in d for d in details)
+    supervisor.npi = "1234567893"
+    supervisor.save()
+    [item] = billing_queue(practice=practice)
+    assert item.ready, item.reasons

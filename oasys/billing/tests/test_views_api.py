@@ -198,6 +198,29 @@ def test_filters_narrow_the_queue(practice, owner_client):
     assert ids({"reason": "missing_diagnosis"}, tab="incomplete") == {no_dx.appointment.pk}
 
 
+def test_insured_no_show_filters_as_self_pay_not_as_the_insurer(practice, owner_client):
+    """A no-show is invoiced to the client ("Bill to: Self-pay"), never sent to insurance, so
+    the payer filter puts it under Self-pay and not under the client's insurer."""
+    s = f.ready_claim_session(practice)
+    no_show = f.ready_claim_session(practice, profile=s.profile, payer=s.payer)
+    no_show.appointment.status = AppointmentStatus.NO_SHOW
+    no_show.appointment.save()
+
+    def ids(payer):
+        html = owner_client.get(QUEUE, {"payer": payer}).content.decode()
+        return session_ids(html)
+
+    assert ids(0) == {no_show.appointment.pk}
+    assert ids(s.payer.pk) == {s.appointment.pk}
+
+
+def test_clinician_sees_the_queue_without_the_bill_button(practice):
+    f.self_pay_session(practice)
+    resp = web_for(user_with(practice, Role.CLINICIAN)).get(QUEUE)
+    assert resp.status_code == 200
+    assert "Bill selected sessions" not in resp.content.decode()
+
+
 def test_queue_never_shows_another_practices_sessions(practice, other_practice, owner_client):
     mine = f.self_pay_session(practice)
     theirs = f.self_pay_session(other_practice)
