@@ -5,3 +5,11 @@ class ClaimsConfig(AppConfig):
     name = "oasys.claims"
     label = "claims"
     verbose_name = "Insurance claims"
+
+    def ready(self) -> None:
+        from oasys.clearinghouse.handlers import handler_register
+
+        from .inbound import handle_claim_file
+
+        handler_register("999", handle_claim_file)
+        handler_register("277", handle_claim_file)

@@ -126,6 +126,8 @@ class ClaimSubmission(PracticeScoped):
         "clearinghouse.EdiFile", on_delete=models.PROTECT, related_name="claim_submission"
     )
     claim_count = models.PositiveIntegerField()
+    ack_status = models.CharField(max_length=20, blank=True, help_text="from the 999")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     transaction_id = models.CharField(max_length=80, blank=True)
     error = models.TextField(blank=True)
@@ -135,3 +137,37 @@ class ClaimSubmission(PracticeScoped):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class ClaimNotice(PracticeScoped):
+    """What an inbound file (999, 277CA, 277) said about one claim, matched or not.
+
+    Kept for every claim-level statement, so a claim's page shows its files and a statement
+    about an unknown claim is listed as unmatched instead of being dropped.
+    """
+
+    edi_file = models.ForeignKey(
+        "clearinghouse.EdiFile", on_delete=models.PROTECT, related_name="claim_notices"
+    )
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="notices"
+    )
+    kind = models.CharField(max_length=10)  # 999, 277CA, 277
+    patient_control_number = models.CharField(max_length=38, blank=True)
+    payer_claim_number = models.CharField(max_length=50, blank=True)
+    category = models.CharField(max_length=5, blank=True)
+    code = models.CharField(max_length=10, blank=True)
+    entity = models.CharField(max_length=5, blank=True)
+    message = models.TextField(blank=True)
+    applied_status = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # Re-handling the same file never doubles a notice.
+            models.UniqueConstraint(
+                fields=["edi_file", "patient_control_number", "payer_claim_number", "category",
+                        "code"],
+                name="claim_notice_once",
+            )
+        ]

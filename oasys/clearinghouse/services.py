@@ -183,10 +183,33 @@ def edi_file_receive(*, raw: str, external_id: str = "",
     return edi_file, True
 
 
-def edi_file_handle(*, edi_file: EdiFile) -> None:
+def edi_file_handle(*, edi_file: EdiFile) -> bool:
+    """Hand a parsed file to its handlers. A handler that fails leaves the file unhandled,
+    with the error recorded, for `edi_files_handle_pending` to try again; the file itself is
+    never lost. Returns whether every handler succeeded."""
     for handler in handlers_for(edi_file.set_id):
-        handler(edi_file)
+        try:
+            handler(edi_file)
+        except Exception as exc:  # noqa: BLE001 - any handler bug must not lose the file
+            log.exception("handler for EDI file %s failed", edi_file.pk)
+            errors = [e for e in (edi_file.errors or []) if e.get("kind") != "HandlerError"]
+            errors.append({"kind": "HandlerError", "message": f"{type(exc).__name__}: {exc}"[:500]})
+            EdiFile.objects.filter(pk=edi_file.pk).update(errors=errors)
+            return False
     EdiFile.objects.filter(pk=edi_file.pk).update(handled_at=timezone.now())
+    return True
+
+
+def edi_files_handle_pending(*, limit: int = 200) -> int:
+    """Retry parsed inbound files whose handlers have not all succeeded yet."""
+    pending = EdiFile.objects.filter(
+        direction=Direction.INBOUND, status=FileStatus.PARSED, handled_at__isnull=True
+    ).order_by("received_at", "pk")[:limit]
+    done = 0
+    for edi_file in pending:
+        if edi_file_handle(edi_file=edi_file):
+            done += 1
+    return done
 
 
 @dataclass
@@ -220,6 +243,7 @@ def reports_poll(*, port: ClearinghousePort | None = None,
             result.stored.append(edi_file.pk)
     PollCursor.objects.filter(pk=cursor_row.pk).update(cursor=page.cursor,
                                                        polled_at=timezone.now())
+    edi_files_handle_pending()  # files whose handler failed before get another go
     return result
 
 
