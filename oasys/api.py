@@ -71,13 +71,17 @@ def _add_routers() -> None:
     from .clearinghouse.api import router as clearinghouse_router
     from .clients.api import router as clients_router
     from .eligibility.api import router as eligibility_router
+    from .ledger.api import router as ledger_router
     from .practice.api import router as practice_router
+    from .remittance.api import router as remittance_router
 
     api.add_router("/practice", practice_router)
     api.add_router("/clients", clients_router)
     api.add_router("/appointments", appointments_router)
     api.add_router("/billing", billing_router)
     api.add_router("/clearinghouse", clearinghouse_router)
+    api.add_router("/remittances", remittance_router)
+    api.add_router("/ledger", ledger_router)
     api.add_router("", eligibility_router)  # /clients/{id}/eligibility-checks, /usage-fees
 
 

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "oasys.invoices",
     "oasys.clearinghouse",
     "oasys.eligibility",
+    "oasys.remittance",
+    "oasys.ledger",
     "oasys.demo",
 ]
 
@@ -211,6 +213,8 @@ CELERY_BEAT_SCHEDULE: dict = {
                            "schedule": float(os.environ.get("CLEARINGHOUSE_POLL_SECONDS", "300"))},
     "clearinghouse-enrollments": {"task": "oasys.clearinghouse.tasks.enrollments_refresh_task",
                                   "schedule": 3600.0},
+    # quiet in-flight claims are asked about (276) once a day
+    "claims-status-inquiries": {"task": "claims.status_inquiries", "schedule": 86400.0},
 }
 
 # --- Outside services ---------------------------------------------------------------------

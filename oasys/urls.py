@@ -11,5 +11,7 @@ urlpatterns = [
     path("billing/claims/", include("oasys.claims.urls")),
     path("billing/edi/", include("oasys.clearinghouse.urls")),
     path("billing/eligibility/", include("oasys.eligibility.urls")),
+    path("billing/remittances/", include("oasys.remittance.urls")),
+    path("billing/reports/", include("oasys.ledger.urls")),
     path("", include("oasys.core.urls")),
 ]

@@ -10,9 +10,18 @@ from .port import ClearinghousePort
 DEFAULT_CONNECTION = "default"
 
 
-def clearinghouse_port() -> ClearinghousePort:
+def clearinghouse_port(*, realtime: bool = False) -> ClearinghousePort:
+    """The configured adapter. `realtime=True` is for calls a person waits on in a web page
+    (eligibility, claim status): a short timeout and one retry, so a payer that is down is
+    reported in seconds rather than minutes. Background work keeps the patient defaults."""
     from .stedi import StediClearinghouse
 
+    if realtime:
+        timeout = float(getattr(settings, "CLEARINGHOUSE_REALTIME_TIMEOUT_SECONDS", 10))
+        attempts = 2
+    else:
+        timeout = float(getattr(settings, "CLEARINGHOUSE_TIMEOUT_SECONDS", 30))
+        attempts = 4
     return StediClearinghouse(
         base_url=settings.CLEARINGHOUSE_BASE_URL, api_key=settings.CLEARINGHOUSE_API_KEY,
-        timeout=float(getattr(settings, "CLEARINGHOUSE_TIMEOUT_SECONDS", 30)))
+        timeout=timeout, attempts=attempts)
