@@ -68,6 +68,7 @@ def _schema_invalid(request: HttpRequest, exc: NinjaValidationError):
 def _add_routers() -> None:
     from .appointments.api import router as appointments_router
     from .billing.api import router as billing_router
+    from .claims.api import router as claims_router
     from .clearinghouse.api import router as clearinghouse_router
     from .clients.api import router as clients_router
     from .eligibility.api import router as eligibility_router
@@ -79,6 +80,7 @@ def _add_routers() -> None:
     api.add_router("/clients", clients_router)
     api.add_router("/appointments", appointments_router)
     api.add_router("/billing", billing_router)
+    api.add_router("/claims", claims_router)
     api.add_router("/clearinghouse", clearinghouse_router)
     api.add_router("/remittances", remittance_router)
     api.add_router("/ledger", ledger_router)

@@ -196,3 +196,44 @@ def build_837p_for(
     )
     return b.build_837p(batch, envelope_for(practice=practice, control_number=control_number,
                                             created=created))
+
+
+def build_276_for(*, claim: Claim) -> str:
+    """A 276 claim status inquiry about one claim (005010X212)."""
+    from oasys.core.sequences import sequence_next
+    from x12.build import status_276 as s
+
+    practice = claim.practice
+    profile = ProviderProfile.objects.get(practice=practice)
+    policy, client = claim.policy, claim.client
+    subscriber = _subscriber(policy, client)
+    dependent = _patient(policy, client)
+    sub = s.StatusSubscriber(
+        member_id=subscriber.member_id, last_name=subscriber.last_name,
+        first_name=subscriber.first_name, birth_date=subscriber.birth_date,
+        gender=subscriber.gender,
+        dependent_last_name=dependent.last_name if dependent else None,
+        dependent_first_name=dependent.first_name if dependent else None,
+        dependent_birth_date=dependent.birth_date if dependent else None,
+        dependent_gender=dependent.gender if dependent else None,
+    )
+    inquiry = s.StatusInquiry(
+        payer_name=_x12_safe(claim.payer.name)[:60],
+        payer_id=claim.payer.payer_id_claims,
+        receiver_name=_x12_safe(profile.billing_name or practice.name)[:60],
+        receiver_id=(settings.CLEARINGHOUSE_SUBMITTER_ID or practice.slug.upper())[:15],
+        provider_name=_x12_safe(profile.billing_name)[:60],
+        provider_npi=profile.npi,
+        subscribers=[(sub, [s.StatusClaim(
+            trace_number=claim.patient_control_number,
+            patient_control_number=claim.patient_control_number,
+            charge=claim.total_charge,
+            service_from=claim.service_date,
+            payer_claim_number=claim.payer_claim_number or None,
+        )])],
+    )
+    control = sequence_next(name=f"isa:{practice.pk}")
+    created = timezone.localtime().replace(tzinfo=None, microsecond=0)
+    inquiry.created = created
+    return s.build_276(inquiry, envelope_for(practice=practice, control_number=control,
+                                              created=created))

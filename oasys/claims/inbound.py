@@ -9,6 +9,7 @@ table does not allow them (a late 277 about a claim already paid changes nothing
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -42,10 +43,17 @@ def claim_match(
         claim = qs.filter(patient_control_number=pcn).first()
         if claim is not None:
             return claim
+        if _is_ours(pcn):
+            return None  # our own number, and not found: not ours to guess at
     number = (payer_claim_number or "").strip()
     if number:
         return qs.filter(payer_claim_number=number).order_by("-created_at", "-pk").first()
     return None
+
+
+def _is_ours(pcn: str) -> bool:
+    """Our patient control numbers: 'OA' and eight base-36 digits."""
+    return re.fullmatch(r"OA[0-9A-Z]{8}", pcn) is not None
 
 
 def _try_transition(claim: Claim, to: str, *, ctx: AuditContext, source: str,

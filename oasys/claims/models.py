@@ -65,6 +65,7 @@ class Claim(PracticeScoped):
     diagnosis_codes = models.JSONField(default=list)
     validation_errors = models.JSONField(default=list, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    last_status_inquiry_at = models.DateTimeField(null=True, blank=True)
     submission = models.ForeignKey(
         "claims.ClaimSubmission", on_delete=models.PROTECT, null=True, blank=True,
         related_name="claims",
@@ -171,3 +172,18 @@ class ClaimNotice(PracticeScoped):
                 name="claim_notice_once",
             )
         ]
+
+
+class Appeal(PracticeScoped):
+    """An appeal of a denial: when it was filed, why, and the letter we print for it."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="appeals")
+    filed_on = models.DateField()
+    reason = models.TextField()
+    contact = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-filed_on", "-pk"]

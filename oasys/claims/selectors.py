@@ -61,3 +61,45 @@ def claim_counts(*, practice: Practice) -> dict[str, int]:
         "aging": qs.filter(status__in=IN_FLIGHT,
                            submitted_at__lt=timezone.now() - timedelta(days=AGING_DAYS)).count(),
     }
+
+
+def filing_deadline(claim: Claim) -> dict:
+    """The payer's filing deadline for this claim's date of service, and whether it is near.
+    Only open claims (not yet accepted by the payer) are at risk."""
+    days = claim.payer.timely_filing_days or 90
+    deadline = claim.service_date + timedelta(days=days)
+    from oasys.core.timezones import practice_today
+
+    left = (deadline - practice_today(claim.practice)).days
+    at_risk = claim.status in (ClaimStatus.DRAFT, ClaimStatus.REJECTED,
+                               ClaimStatus.VALIDATION_FAILED, ClaimStatus.SUBMISSION_FAILED)
+    return {"date": deadline, "days_left": left, "limit": days,
+            "near": at_risk and 0 <= left <= 14, "passed": at_risk and left < 0}
+
+
+def claim_denial_summary(claim: Claim) -> dict:
+    """The latest rejection or denial of a claim in words, its codes and a suggested fix."""
+    from .denials import fix_for
+
+    summary = {"codes": [], "text": "", "fix": ""}
+    notice = claim.notices.filter(applied_status__in=[ClaimStatus.REJECTED,
+                                                      ClaimStatus.DENIED]).first()
+    if notice is not None:
+        summary["codes"].append(f"{notice.category}:{notice.code}" if notice.code
+                                else notice.category)
+        summary["text"] = notice.message
+        summary["fix"] = fix_for(status_code=notice.code)
+    try:
+        from oasys.remittance.selectors import claim_adjustment_codes
+    except ImportError:
+        claim_adjustment_codes = None
+    if claim_adjustment_codes is not None:
+        for group, carc, words in claim_adjustment_codes(claim=claim):
+            summary["codes"].append(f"{group}-{carc}")
+            if not summary["text"]:
+                summary["text"] = words
+            summary["fix"] = summary["fix"] or fix_for(carc=carc)
+    if not summary["text"]:
+        event = claim.events.filter(to_status=claim.status).last()
+        summary["text"] = event.reason if event else ""
+    return summary

@@ -86,6 +86,7 @@ def submission_send(
     from oasys.clearinghouse.models import FileStatus
     from oasys.clearinghouse.port import ClearinghouseError
     from oasys.clearinghouse.services import edi_file_transmit
+    from oasys.ledger.services import ledger_post_claim_charge
 
     claims = list(submission.claims.order_by("pk"))
     outcome = SubmitOutcome(submission=submission)
@@ -116,5 +117,8 @@ def submission_send(
                              reason=f"sent in interchange {submission.interchange_control_number}",
                              allow_same=True)
             Claim.objects.filter(pk=claim.pk).update(submitted_at=now)
+            # The session's charge becomes a receivable from insurance once it is billed
+            # (once per original claim; replacements and voids carry none).
+            ledger_post_claim_charge(claim=claim, ctx=ctx, actor=actor)
             outcome.submitted.append(claim)
     return outcome

@@ -7,4 +7,9 @@ app_name = "claims"
 urlpatterns = [
     path("", views.claims, name="list"),
     path("<int:pk>/", views.claim_detail, name="detail"),
+    path("<int:pk>/appeal/", views.claim_appeal, name="appeal"),
+    path("<int:pk>/appeals/<int:appeal_pk>/letter.pdf", views.appeal_letter,
+         name="appeal_letter"),
+    path("<int:pk>/write-off/", views.claim_write_off, name="write_off"),
+    path("<int:pk>/<slug:action>/", views.claim_action, name="action"),
 ]

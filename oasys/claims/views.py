@@ -3,15 +3,29 @@ claim's own page with its lines, money and history."""
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
 
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
-from oasys.core.permissions import practice_required
+from oasys.core.permissions import BILLING_ROLES, practice_required
 
-from .selectors import claim_age_days, claim_counts, claim_list, claim_qs, is_aging
+from . import actions
+from .forms import AppealForm, WriteOffForm
+from .letters import appeal_letter_pdf
+from .selectors import (
+    claim_age_days,
+    claim_counts,
+    claim_denial_summary,
+    claim_list,
+    claim_qs,
+    filing_deadline,
+    is_aging,
+)
 from .status import MEANINGS, ClaimStatus
 
 TABS = [("all", "All claims"), ("submitted", "Submitted"), ("secondary", "Secondary"),
@@ -29,7 +43,8 @@ def claims(request: HttpRequest) -> HttpResponse:
     qs = claim_list(practice=request.practice, tab=tab, status=status,
                     query=request.GET.get("q", "").strip())
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    rows = [{"claim": c, "age": claim_age_days(c), "aging": is_aging(c)} for c in page]
+    rows = [{"claim": c, "age": claim_age_days(c), "aging": is_aging(c),
+             "denial": claim_denial_summary(c) if tab == "denied" else None} for c in page]
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="claim", detail={"list": tab, "count": page.paginator.count})
     return render(request, "claims/list.html", {
@@ -49,7 +64,134 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "claim": claim,
         "lines": claim.lines.all(),
         "events": claim.events.select_related("actor"),
+        "notices": claim.notices.select_related("edi_file"),
+        "appeals": claim.appeals.all(),
+        "corrections": claim.corrections.all(),
+        "files": _claim_files(claim),
         "meaning": MEANINGS.get(claim.status, ""),
         "age": claim_age_days(claim),
         "aging": is_aging(claim),
+        "deadline": filing_deadline(claim),
+        "denial": claim_denial_summary(claim),
+        "can_bill": request.user.role in BILLING_ROLES,
+        "can": {
+            "resubmit": claim.status in actions.RESUBMITTABLE,
+            "replace": claim.status in actions.CORRECTABLE,
+            "void": claim.status in actions.VOIDABLE and claim.frequency != "8",
+            "appeal": claim.status == ClaimStatus.DENIED,
+            "write_off": claim.status in (ClaimStatus.DENIED, ClaimStatus.PARTIAL,
+                                          ClaimStatus.REJECTED, ClaimStatus.PAID),
+            "inquire": claim.status in (ClaimStatus.SUBMITTED, ClaimStatus.ACKNOWLEDGED,
+                                        ClaimStatus.IN_REVIEW, ClaimStatus.PENDING_INFO,
+                                        ClaimStatus.PAID, ClaimStatus.PARTIAL,
+                                        ClaimStatus.DENIED),
+        },
+        "appeal_form": AppealForm(),
+        "write_off_form": WriteOffForm(),
     })
+
+
+def _claim_files(claim) -> list:
+    files = []
+    if claim.submission_id:
+        files.append(claim.submission.edi_file)
+    files += [n.edi_file for n in claim.notices.select_related("edi_file")]
+    seen, out = set(), []
+    for f in files:
+        if f.pk not in seen:
+            seen.add(f.pk)
+            out.append(f)
+    return out
+
+
+ACTIONS = {
+    "resubmit": (actions.claim_resubmit, "Corrected and resubmitted."),
+    "replace": (actions.claim_replace, "Replacement claim sent."),
+    "void": (actions.claim_void, "Void sent to the payer."),
+}
+
+
+@require_POST
+@practice_required(roles=BILLING_ROLES)
+def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    claim = get_object_or_404(claim_qs(practice=request.practice), pk=pk)
+    ctx = AuditContext.from_request(request)
+    if action == "inquire":
+        from oasys.clearinghouse.port import ClearinghouseError
+
+        try:
+            words = actions.claim_status_inquire(claim=claim, ctx=ctx)
+        except ClearinghouseError as exc:
+            messages.error(request, f"The payer could not be asked: {exc.message}")
+        else:
+            messages.success(request, f"The payer says: {words}")
+        return redirect("claims:detail", pk=claim.pk)
+    if action not in ACTIONS:
+        return redirect("claims:detail", pk=claim.pk)
+    service, done = ACTIONS[action]
+    try:
+        outcome = service(claim=claim, ctx=ctx, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if outcome.error:
+            messages.error(request, f"Not sent: {outcome.error}")
+        else:
+            messages.success(request, done)
+    return redirect("claims:detail", pk=claim.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@practice_required(roles=BILLING_ROLES)
+def claim_appeal(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_object_or_404(claim_qs(practice=request.practice), pk=pk)
+    form = AppealForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            appeal = actions.claim_appeal(
+                claim=claim, ctx=AuditContext.from_request(request), actor=request.user,
+                data=actions.AppealInput(**form.cleaned_data))
+        except ValidationError as exc:
+            if hasattr(exc, "message_dict"):
+                for field, errs in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errs)
+            else:
+                form.add_error(None, exc.messages)
+        else:
+            messages.success(request, "Appeal recorded; the claim is In Review again. "
+                                      "Print the letter and send it with the records.")
+            return redirect("claims:appeal_letter", pk=claim.pk, appeal_pk=appeal.pk)
+    return render(request, "claims/appeal.html", {"claim": claim, "form": form,
+                                                  "denial": claim_denial_summary(claim)})
+
+
+@practice_required(roles=BILLING_ROLES)
+def appeal_letter(request: HttpRequest, pk: int, appeal_pk: int) -> HttpResponse:
+    claim = get_object_or_404(claim_qs(practice=request.practice), pk=pk)
+    appeal = get_object_or_404(claim.appeals.all(), pk=appeal_pk)
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.EXPORT,
+                 category="claim", client_id=claim.client_id, object_type="Appeal",
+                 object_id=appeal.pk)
+    response = HttpResponse(appeal_letter_pdf(appeal=appeal), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="appeal-{claim.patient_control_number}.pdf"')
+    return response
+
+
+@require_POST
+@practice_required(roles=BILLING_ROLES)
+def claim_write_off(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_object_or_404(claim_qs(practice=request.practice), pk=pk)
+    form = WriteOffForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why this claim is written off.")
+        return redirect("claims:detail", pk=claim.pk)
+    try:
+        amount = actions.claim_write_off(claim=claim, reason=form.cleaned_data["reason"],
+                                         ctx=AuditContext.from_request(request),
+                                         actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Wrote off ${amount}; the claim is closed.")
+    return redirect("claims:detail", pk=claim.pk)

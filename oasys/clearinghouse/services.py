@@ -134,7 +134,8 @@ def edi_file_transmit(*, edi_file_id: int, port: ClearinghousePort | None = None
 # --- inbound ---------------------------------------------------------------------------------
 def edi_file_receive(*, raw: str, external_id: str = "",
                      connection: str = DEFAULT_CONNECTION,
-                     received_at: dt.datetime | None = None) -> tuple[EdiFile, bool]:
+                     received_at: dt.datetime | None = None,
+                     practice: Practice | None = None) -> tuple[EdiFile, bool]:
     """Store one inbound file (once), then parse it, match it and hand it on.
 
     The raw file is committed before parsing, so nothing accepted is ever lost, even a file
@@ -156,7 +157,9 @@ def edi_file_receive(*, raw: str, external_id: str = "",
     try:
         facts = file_facts(raw)
         summary, errors = parse_raw(raw)
-        practice = _practice_for(facts)
+        # A hand upload names its practice; the file's own identifiers win when they say
+        # another, and the caller then refuses it.
+        practice = _practice_for(facts) or practice
     except Exception as exc:  # noqa: BLE001 - a crash must still leave the file visible
         log.exception("parsing inbound EDI file %s failed", edi_file.pk)
         EdiFile.objects.filter(pk=edi_file.pk).update(
@@ -178,9 +181,16 @@ def edi_file_receive(*, raw: str, external_id: str = "",
         edi_file.status = FileStatus.FAILED if errors else FileStatus.PARSED
         edi_file.save()
         _audit_file(edi_file, AuditAction.CREATE)
-    if edi_file.status == FileStatus.PARSED:
+    if edi_file.status == FileStatus.PARSED or (
+        edi_file.set_id in QUARANTINE_HANDLED and edi_file.practice_id is not None
+    ):
         edi_file_handle(edi_file=edi_file)
     return edi_file, True
+
+
+# Sets whose handler also takes files that failed to parse (an 835 that cannot be read is
+# quarantined on the Payment Remittances page, not only listed in EDI history).
+QUARANTINE_HANDLED = {"835"}
 
 
 def edi_file_handle(*, edi_file: EdiFile) -> bool:

@@ -109,7 +109,11 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if sees_billing:
         context["policies"] = list(policy_list(practice=practice, client=client))
         context["rules"] = _rules_with_charge(practice, client)
-        categories += ["insurance", "pricing"]
+        from oasys.ledger.selectors import client_balance
+
+        # What the client owes, from the ledger (never a stored total).
+        context["balance"] = client_balance(practice=practice, client_id=client.pk)
+        categories += ["insurance", "pricing", "balance"]
     phi_read(
         request,
         categories=categories,

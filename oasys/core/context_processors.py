@@ -19,6 +19,7 @@ BILLING_TABS = [
     ("Manage Invoices", "invoices:list"),
     ("Manage Superbills", "superbills:list"),
     ("EDI Files", "clearinghouse:files"),
+    ("Reports", "ledger:aging"),
 ]
 
 

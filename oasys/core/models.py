@@ -17,6 +17,8 @@ class Practice(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     timezone = models.CharField(max_length=64, default="America/New_York")
+    # A claim in flight this many days without news is asked about (276) by itself.
+    claim_status_inquiry_days = models.PositiveSmallIntegerField(default=21)
     created_at = models.DateTimeField(default=dj_tz.now)
 
     def __str__(self) -> str:

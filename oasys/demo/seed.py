@@ -174,6 +174,26 @@ DIAGNOSES = [
 ]
 
 
+# Member IDs that start with these make the local payer simulator answer a given way
+# (sandbox/README.md, "Triggers"), so the demo shows every claim outcome. Real payers ignore
+# them: they are ordinary member IDs.
+SIMULATOR_TRIGGERS = {
+    1: "PAIDFULL",
+    2: "DED",
+    4: "DENYAUTH",
+    5: "PRIMARY",  # primary pays part; the client's secondary insurer is owed the rest
+    6: "REJMEMBER",
+    8: "RFI",
+    9: "REVERSE",
+    10: "PLB",
+    11: "DENYINFO",
+    12: "COINS",
+    13: "SLOW",
+    14: "DENYNC",
+    15: "COPAY",
+}
+
+
 @dataclass
 class SeedResult:
     practices: int = 0
@@ -486,7 +506,9 @@ def _seed_serenity(*, today: date, rng: random.Random) -> bool:
                 subscriber_zip_code=c.zip_code,
             )
         else:
-            _policy(c, payers[n % 5], rng)
+            trigger = SIMULATOR_TRIGGERS.get(n, "")
+            member = f"{trigger}{rng.randint(10000000, 99999999)}" if trigger else None
+            _policy(c, payers[n % 5], rng, **({"member_id": member} if member else {}))
         if n == 5:  # a secondary payer too
             _policy(c, payers[1], rng, priority=PolicyPriority.SECONDARY)
         kind = [types["Family therapy with client"]] if n == 7 else intake_first

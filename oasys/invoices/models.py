@@ -62,6 +62,11 @@ class InvoiceLine(PracticeScoped):
     service_date = models.DateField(null=True, blank=True)
     cpt_code = models.CharField(max_length=5, blank=True)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
+    # A client-responsibility line bills the client's share of one ERA claim, once.
+    remittance_claim = models.OneToOneField(
+        "remittance.RemittanceClaim", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="invoice_line",
+    )
 
     class Meta:
         ordering = ["invoice", "pk"]

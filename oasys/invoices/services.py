@@ -70,6 +70,63 @@ def invoice_create_for_session(
                 ctx=ctx, action=AuditAction.CREATE, category="invoice",
                 client_id=appt.client_id, object_type="Invoice", object_id=invoice.pk,
             )
+            from oasys.ledger.services import ledger_post_invoice_charge
+
+            ledger_post_invoice_charge(invoice=invoice, ctx=ctx, actor=actor)
     except IntegrityError as exc:
         raise AlreadyInvoiced(f"Session {appt.pk} is already invoiced") from exc
+    return invoice
+
+
+def invoice_create_for_client_responsibility(
+    *, practice: Practice, remittance_claim, ctx: AuditContext, actor: User | None = None
+) -> Invoice:
+    """A Draft invoice for exactly the client's share that an ERA claim leaves (deductible,
+    copay, coinsurance), once per remittance claim (a unique key on the line refuses a second,
+    under concurrency too). Raises AlreadyInvoiced, or ValidationError when nothing is due."""
+    from django.core.exceptions import ValidationError
+
+    from oasys.remittance.selectors import client_share_pending
+
+    rc = remittance_claim
+    if rc.practice_id != practice.pk:
+        raise PermissionError("This remittance claim belongs to another practice")
+    if InvoiceLine.objects.filter(remittance_claim=rc).exists():
+        raise AlreadyInvoiced(f"Remittance claim {rc.pk} is already invoiced")
+    amount = client_share_pending(practice=practice, remittance_claim=rc)
+    if amount <= 0 or rc.claim_id is None:
+        raise ValidationError("This ERA claim leaves the client nothing to invoice.")
+    claim = rc.claim
+    today = practice_today(practice)
+    day = claim.service_date
+    line = claim.lines.order_by("line_number").first()
+    payer = rc.remittance.payer_name or "your insurance"
+    try:
+        with transaction.atomic():
+            invoice = Invoice.objects.create(
+                practice=practice,
+                client_id=claim.client_id,
+                number=invoice_number_next(practice=practice),
+                kind=InvoiceKind.CLIENT_RESPONSIBILITY,
+                issue_date=today,
+                due_date=today + timedelta(days=DUE_DAYS),
+                total=money(amount),
+                created_by=actor,
+            )
+            InvoiceLine.objects.create(
+                practice=practice,
+                invoice=invoice,
+                remittance_claim=rc,
+                description=f"Your share after {payer} for the session on {day:%b %d, %Y}"[:200],
+                service_date=day,
+                cpt_code=line.procedure_code if line else "",
+                amount=money(amount),
+            )
+            audit_record(
+                ctx=ctx, action=AuditAction.CREATE, category="invoice",
+                client_id=claim.client_id, object_type="Invoice", object_id=invoice.pk,
+                detail={"kind": InvoiceKind.CLIENT_RESPONSIBILITY, "remittance_claim": rc.pk},
+            )
+    except IntegrityError as exc:
+        raise AlreadyInvoiced(f"Remittance claim {rc.pk} is already invoiced") from exc
     return invoice

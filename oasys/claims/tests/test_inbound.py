@@ -211,6 +211,17 @@ def test_claim_match_by_pcn_then_payer_number(practice):
         == claim
     )
     assert claim_match(practice=practice, patient_control_number="nope") is None
+    assert (
+        claim_match(practice=practice, patient_control_number="", payer_claim_number="ABC123")
+        == claim
+    )
+    # one of OUR numbers that we do not have is not matched by the payer's number instead
+    assert (
+        claim_match(
+            practice=practice, patient_control_number="OA0000ZZZZ", payer_claim_number="ABC123"
+        )
+        is None
+    )
 
 
 @pytest.mark.parametrize(

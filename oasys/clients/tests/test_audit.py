@@ -127,7 +127,7 @@ def test_screen_reads_are_audited(cl_web, cl_client, cl_ctx, cl_payer, cl_servic
 
     cl_web.get(reverse("clients:detail", args=[cl_client.pk]))
     reads = {e.category for e in events(action="read", client_id_ref=cl_client.pk)}
-    assert reads == {"demographics", "diagnosis", "insurance", "pricing", "session"}
+    assert reads == {"demographics", "diagnosis", "insurance", "pricing", "session", "balance"}
 
     for name, args, category in [
         ("clients:edit", [cl_client.pk], "demographics"),

@@ -50,6 +50,27 @@ def victim_ids():
     return sorted(ids)
 
 
+def _bill_some():
+    """Give the victim a claim and an invoice too (no clearinghouse needed for drafts)."""
+    from oasys.billing.readiness import Route, billing_queue
+    from oasys.claims.services import ClaimDraft, claim_create_for_session
+    from oasys.core.audit import AuditContext
+    from oasys.core.models import Practice
+    from oasys.invoices.services import invoice_create_for_session
+
+    practice = Practice.objects.get(slug="serenity")
+    ctx = AuditContext.system(practice_id=practice.pk)
+    items = [i for i in billing_queue(practice=practice) if i.ready]
+    claim_item = next(i for i in items if i.route == Route.CLAIM)
+    invoice_item = next(i for i in items if i.route == Route.INVOICE)
+    claim_create_for_session(practice=practice, ctx=ctx, draft=ClaimDraft(
+        appointment_id=claim_item.appointment.pk, policy_id=claim_item.policy_id,
+        payer_id=claim_item.payer_id, cpt=claim_item.cpt, charge=claim_item.charge,
+        diagnosis_codes=claim_item.diagnosis_codes))
+    invoice_create_for_session(practice=practice, appointment_id=invoice_item.appointment.pk,
+                               amount=invoice_item.charge, cpt=invoice_item.cpt, ctx=ctx)
+
+
 @pytest.fixture
 def intruder_client(client, other_owner):
     client.force_login(other_owner)
@@ -139,10 +160,12 @@ def _fingerprint():
     from django.db.models import Max
 
     from oasys.appointments.models import Appointment
+    from oasys.claims.models import Claim
     from oasys.clients.models import Client, InsurancePolicy, PricingRule
+    from oasys.invoices.models import Invoice
     from oasys.practice.models import ServiceType
 
     return [
         (m.__name__, m.objects.count(), m.objects.aggregate(x=Max("updated_at"))["x"])
-        for m in (Client, InsurancePolicy, PricingRule, Appointment, ServiceType)
+        for m in (Client, InsurancePolicy, PricingRule, Appointment, ServiceType, Claim, Invoice)
     ]

@@ -45,7 +45,8 @@ def test_invoice_for_session_is_a_draft_with_one_line(practice, owner):
     assert (line.appointment_id, line.amount, line.cpt_code, line.service_date) == (
         appt.pk, Decimal("130.00"), "90834", day)
     assert line.description == f"{appt.service_type.name} on {day:%b %d, %Y}"
-    assert AuditEvent.objects.count() == audits + 1
+    # the invoice, and its charge posted to the ledger (each journal entry is audited)
+    assert AuditEvent.objects.count() == audits + 2
 
 
 def test_no_show_invoice_is_a_fee_without_cpt(practice):

@@ -1,0 +1,238 @@
+"""What a biller does with a claim after it left: correct and resubmit, replace (frequency 7),
+void (frequency 8), appeal, write off, and ask the payer for its status (276/277).
+
+Every action goes through `claim_transition` for status and writes an audit row; new claims
+(replacements, voids) are keyed on the claim they correct, so a double click makes one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from oasys.core.audit import AuditContext, audit_record
+from oasys.core.models import AuditAction, User
+from oasys.core.money import money
+from oasys.core.timezones import practice_today
+
+from .models import Appeal, Claim, ClaimEvent, ClaimLine, Frequency
+from .services import claim_transition, patient_control_number
+from .status import ClaimStatus, can_transition
+
+RESUBMITTABLE = {ClaimStatus.REJECTED, ClaimStatus.VALIDATION_FAILED,
+                 ClaimStatus.SUBMISSION_FAILED, ClaimStatus.DRAFT}
+CORRECTABLE = {ClaimStatus.DENIED, ClaimStatus.PAID, ClaimStatus.PARTIAL}
+VOIDABLE = {ClaimStatus.SUBMITTED, ClaimStatus.ACKNOWLEDGED, ClaimStatus.IN_REVIEW,
+            ClaimStatus.PENDING_INFO, ClaimStatus.PAID, ClaimStatus.PARTIAL, ClaimStatus.DENIED}
+
+
+def _refresh_from_session(claim: Claim) -> None:
+    """Rebuild a claim's lines and codes from the session and client as they are now, so a
+    fix made after a rejection is what goes out."""
+    from oasys.billing.readiness import billing_queue
+    from oasys.clients.models import InsurancePolicy
+
+    appt = claim.appointment
+    items = billing_queue(practice=claim.practice,
+                          sessions=type(appt).objects.filter(pk=appt.pk).select_related(
+                              "practice", "client", "clinician", "clinician__supervisor",
+                              "service_type"))
+    if not items:
+        raise ValidationError("This session is no longer billable.")
+    [item] = items
+    problems = [r.text for r in item.problems]
+    if problems:
+        raise ValidationError("Fix these first: " + "; ".join(problems))
+    policy = InsurancePolicy.objects.get(pk=item.policy_id)
+    Claim.objects.filter(pk=claim.pk).update(
+        policy=policy, payer_id=item.payer_id, clinician_id=appt.clinician_id,
+        place_of_service=appt.place_of_service, total_charge=item.charge,
+        diagnosis_codes=list(item.diagnosis_codes), validation_errors=[],
+    )
+    ClaimLine.objects.filter(claim=claim).update(
+        procedure_code=item.cpt, modifiers=appt.modifier_list, charge=item.charge,
+        diagnosis_pointers=list(range(1, min(4, len(item.diagnosis_codes)) + 1)),
+    )
+
+
+def claim_resubmit(*, claim: Claim, ctx: AuditContext, actor: User | None = None,
+                   port=None):
+    """Correct and resubmit a rejected (or failed) claim: rebuild it from today's data and
+    send it again as an original claim (the payer never accepted the first one)."""
+    from .submission import claims_submit
+
+    if claim.status not in RESUBMITTABLE:
+        raise ValidationError(
+            f"A {claim.get_status_display()} claim is corrected with a replacement claim.")
+    _refresh_from_session(claim)
+    if claim.status == ClaimStatus.REJECTED:
+        claim_transition(claim=claim, to=ClaimStatus.DRAFT, ctx=ctx, actor=actor,
+                         reason="corrected for resubmission")
+    return claims_submit(practice=claim.practice, claims=[claim], ctx=ctx, actor=actor,
+                         port=port)
+
+
+def _derived_claim(*, original: Claim, frequency: str, ctx: AuditContext,
+                   actor: User | None) -> Claim:
+    if not original.payer_claim_number:
+        raise ValidationError(
+            "The payer has not given this claim a number yet; replacements and voids must "
+            "cite it. Ask the payer for the claim's status first.")
+    n = Claim.objects.filter(corrects=original, frequency=frequency).count() + 1
+    key = f"{'replace' if frequency == Frequency.REPLACEMENT else 'void'}:{original.pk}:{n}"
+    try:
+        with transaction.atomic():
+            claim = Claim.objects.create(
+                practice=original.practice, billing_key=key, appointment=original.appointment,
+                client=original.client, policy=original.policy, payer=original.payer,
+                clinician=original.clinician, frequency=frequency,
+                payer_sequence=original.payer_sequence, corrects=original,
+                patient_control_number=f"tmp-{key}"[:20],
+                payer_claim_number=original.payer_claim_number,
+                service_date=original.service_date, place_of_service=original.place_of_service,
+                total_charge=original.total_charge, diagnosis_codes=original.diagnosis_codes,
+                created_by=actor,
+            )
+            claim.patient_control_number = patient_control_number(claim.pk)
+            Claim.objects.filter(pk=claim.pk).update(
+                patient_control_number=claim.patient_control_number)
+            for line in original.lines.all():
+                ClaimLine.objects.create(
+                    practice=original.practice, claim=claim, line_number=line.line_number,
+                    procedure_code=line.procedure_code, modifiers=line.modifiers,
+                    charge=line.charge, units=line.units,
+                    diagnosis_pointers=line.diagnosis_pointers, service_date=line.service_date)
+            label = "replacement" if frequency == Frequency.REPLACEMENT else "void"
+            ClaimEvent.objects.create(
+                practice=original.practice, claim=claim, to_status=ClaimStatus.DRAFT,
+                actor=actor, source="manage claims",
+                reason=f"{label} of {original.patient_control_number} "
+                       f"(payer claim {original.payer_claim_number})")
+            audit_record(ctx=ctx, action=AuditAction.CREATE, category="claim",
+                         client_id=original.client_id, object_type="Claim", object_id=claim.pk,
+                         detail={"frequency": frequency, "corrects": original.pk})
+    except IntegrityError as exc:
+        raise ValidationError("That correction was just created.") from exc
+    return claim
+
+
+def claim_replace(*, claim: Claim, ctx: AuditContext, actor: User | None = None, port=None):
+    """Correct a denied or paid claim: a replacement claim (frequency 7) citing the payer's
+    claim number, built from today's data, sent at once."""
+    from .submission import claims_submit
+
+    if claim.status not in CORRECTABLE:
+        raise ValidationError(
+            f"Only denied, paid or partly paid claims are corrected with a replacement; this "
+            f"one is {claim.get_status_display()}.")
+    replacement = _derived_claim(original=claim, frequency=Frequency.REPLACEMENT, ctx=ctx,
+                                 actor=actor)
+    _refresh_from_session(replacement)
+    outcome = claims_submit(practice=claim.practice, claims=[replacement], ctx=ctx,
+                            actor=actor, port=port)
+    if outcome.submitted:
+        claim_transition(claim=claim, to=ClaimStatus.CLOSED, ctx=ctx, actor=actor,
+                         reason=f"replaced by {replacement.patient_control_number}")
+    return outcome
+
+
+def claim_void(*, claim: Claim, ctx: AuditContext, actor: User | None = None, port=None):
+    """Cancel a claim at the payer: a void (frequency 8) citing its number; the original is
+    Voided once the void is sent."""
+    from .submission import claims_submit
+
+    if claim.status not in VOIDABLE:
+        raise ValidationError(f"A {claim.get_status_display()} claim cannot be voided.")
+    void = _derived_claim(original=claim, frequency=Frequency.VOID, ctx=ctx, actor=actor)
+    outcome = claims_submit(practice=claim.practice, claims=[void], ctx=ctx, actor=actor,
+                            port=port)
+    if outcome.submitted:
+        claim_transition(claim=claim, to=ClaimStatus.VOIDED, ctx=ctx, actor=actor,
+                         reason=f"void {void.patient_control_number} sent")
+    return outcome
+
+
+@dataclass(frozen=True)
+class AppealInput:
+    reason: str
+    filed_on: dt.date | None = None
+    contact: str = ""
+
+
+def claim_appeal(*, claim: Claim, data: AppealInput, ctx: AuditContext,
+                 actor: User | None = None) -> Appeal:
+    """Record an appeal of a denial; the claim goes back In Review and is followed again."""
+    if claim.status != ClaimStatus.DENIED:
+        raise ValidationError("Only a denied claim can be appealed.")
+    reason = (data.reason or "").strip()
+    if len(reason) < 10:
+        raise ValidationError({"reason": "Say why the denial is wrong (at least a sentence)."})
+    filed = data.filed_on or practice_today(claim.practice)
+    if filed > practice_today(claim.practice):
+        raise ValidationError({"filed_on": "An appeal cannot be filed in the future."})
+    with transaction.atomic():
+        appeal = Appeal.objects.create(practice=claim.practice, claim=claim, filed_on=filed,
+                                       reason=reason, contact=data.contact[:200],
+                                       created_by=actor)
+        claim_transition(claim=claim, to=ClaimStatus.IN_REVIEW, ctx=ctx, actor=actor,
+                         reason=f"appeal filed {filed:%b %d, %Y}")
+    return appeal
+
+
+def claim_write_off(*, claim: Claim, reason: str, ctx: AuditContext,
+                    actor: User | None = None) -> Decimal:
+    """Write off what remains open on the claim (an adjustment in the ledger) and close it."""
+    if not can_transition(claim.status, ClaimStatus.CLOSED):
+        raise ValidationError(f"A {claim.get_status_display()} claim cannot be written off.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why this claim is written off."})
+    from oasys.ledger.models import Account
+    from oasys.ledger.selectors import claim_balances
+    from oasys.ledger.services import ledger_post_write_off
+
+    with transaction.atomic():
+        # What insurance still owes on the claim, from the journal (never a stored total).
+        amount = money(claim_balances(practice=claim.practice,
+                                      claim_id=claim.pk).get(Account.AR_INSURANCE, 0))
+        if amount > 0:
+            ledger_post_write_off(claim=claim, amount=amount, reason=reason, ctx=ctx,
+                                  actor=actor)
+        claim_transition(claim=claim, to=ClaimStatus.CLOSED, ctx=ctx, actor=actor,
+                         reason=f"written off ${amount}: {reason}")
+    return amount
+
+
+# --- claim status inquiry (276/277) -----------------------------------------------------------
+def claim_status_inquire(*, claim: Claim, ctx: AuditContext, port=None) -> str:
+    """Ask the payer about one claim in real time and apply the answer like a 277CA.
+    Returns the status words the payer gave."""
+    from oasys.clearinghouse.connection import clearinghouse_port
+    from oasys.clearinghouse.services import edi_file_receive
+    from x12.parse import parse_file
+    from x12.parse.status_277 import ClaimStatusResponse
+
+    from .assembly import build_276_for
+    from .inbound import apply_277, words_for
+
+    port = port or clearinghouse_port(realtime=True)
+    x12 = build_276_for(claim=claim)
+    result = port.check_claim_status(x12=x12)
+    edi_file, _ = edi_file_receive(raw=result.x12, external_id=result.transaction_id)
+    if edi_file.practice_id is None:
+        type(edi_file).objects.filter(pk=edi_file.pk).update(practice=claim.practice)
+        edi_file.practice = claim.practice
+    Claim.objects.filter(pk=claim.pk).update(last_status_inquiry_at=timezone.now())
+    words = []
+    for _isa, transactions in parse_file(result.x12.encode("utf-8")).interchanges:
+        for tx in transactions:
+            if isinstance(tx, ClaimStatusResponse):
+                apply_277(edi_file=edi_file, response=tx, ctx=ctx)
+                for c in tx.claims:
+                    words += [words_for(s).text for s in c.statuses]
+    return "; ".join(words) or "The payer gave no status."

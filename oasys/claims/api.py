@@ -1,0 +1,146 @@
+"""/api/v1/claims: claims with their money and history, and the Manage Claims actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from oasys.core.audit import AuditContext, audit_record
+from oasys.core.models import AuditAction
+from oasys.core.money import money_str
+from oasys.core.permissions import BILLING_ROLES
+
+from . import actions
+from .selectors import claim_list, claim_qs
+from .status import ClaimStatus
+
+router = Router(tags=["claims"])
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    from_status: str
+    to_status: str
+    actor: str
+    source: str
+    reason: str
+
+
+class ClaimOut(Schema):
+    id: int
+    patient_control_number: str
+    session_ids: list[int]
+    client_id: int
+    status: str
+    frequency: str
+    payer_sequence: str
+    payer: str
+    payer_id: str
+    service_date: dt.date
+    charge: str
+    paid: str
+    patient_responsibility: str
+    payer_claim_number: str
+    corrects_id: int | None
+    submitted_at: dt.datetime | None
+    events: list[EventOut]
+
+
+def _out(c) -> dict:
+    return {
+        "id": c.pk, "patient_control_number": c.patient_control_number,
+        "session_ids": [c.appointment_id], "client_id": c.client_id, "status": c.status,
+        "frequency": c.frequency, "payer_sequence": c.payer_sequence, "payer": c.payer.name,
+        "payer_id": c.payer.payer_id_claims, "service_date": c.service_date,
+        "charge": money_str(c.total_charge), "paid": money_str(c.paid_amount),
+        "patient_responsibility": money_str(c.patient_responsibility),
+        "payer_claim_number": c.payer_claim_number, "corrects_id": c.corrects_id,
+        "submitted_at": c.submitted_at,
+        "events": [
+            {"at": e.created_at, "from_status": e.from_status, "to_status": e.to_status,
+             "actor": e.actor.email if e.actor_id else "", "source": e.source,
+             "reason": e.reason}
+            for e in c.events.all()
+        ],
+    }
+
+
+@router.get("", response=list[ClaimOut])
+def claims(request: HttpRequest, status: str = "", tab: str = "all", limit: int = 200,
+           offset: int = 0):
+    if status and status not in ClaimStatus.values:
+        raise HttpError(422, f"status must be one of {', '.join(ClaimStatus.values)}")
+    limit = max(1, min(limit, 500))
+    qs = claim_list(practice=request.practice, tab=tab, status=status).prefetch_related(
+        "events__actor")[offset:offset + limit]
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="claim", detail={"api": "list", "status": status})
+    return [_out(c) for c in qs]
+
+
+@router.get("/{claim_id}", response=ClaimOut)
+def claim(request: HttpRequest, claim_id: int):
+    c = get_object_or_404(claim_qs(practice=request.practice), pk=claim_id)
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="claim", client_id=c.client_id, object_type="Claim", object_id=c.pk)
+    return _out(c)
+
+
+class ActionIn(Schema):
+    reason: str = ""
+    filed_on: dt.date | None = None
+    contact: str = ""
+
+
+class ActionOut(Schema):
+    claim: ClaimOut
+    created_claim_id: int | None = None
+    message: str = ""
+
+
+@router.post("/{claim_id}/{action}", response=ActionOut)
+def claim_action(request: HttpRequest, claim_id: int, action: str, payload: ActionIn):
+    """resubmit | replace | void | appeal | write-off | status-inquiry"""
+    if request.user.role not in BILLING_ROLES:
+        raise HttpError(403, "Your role does not allow claim actions")
+    c = get_object_or_404(claim_qs(practice=request.practice), pk=claim_id)
+    ctx = AuditContext.from_request(request)
+    created = None
+    message = ""
+    try:
+        if action in ("resubmit", "replace", "void"):
+            service = {"resubmit": actions.claim_resubmit, "replace": actions.claim_replace,
+                       "void": actions.claim_void}[action]
+            outcome = service(claim=c, ctx=ctx, actor=request.user)
+            if outcome.error:
+                message = outcome.error
+            if action != "resubmit" and outcome.submitted:
+                created = outcome.submitted[0].pk
+        elif action == "appeal":
+            appeal = actions.claim_appeal(claim=c, ctx=ctx, actor=request.user,
+                                          data=actions.AppealInput(payload.reason,
+                                                                   payload.filed_on,
+                                                                   payload.contact))
+            message = f"appeal {appeal.pk} recorded"
+        elif action == "write-off":
+            amount = actions.claim_write_off(claim=c, reason=payload.reason, ctx=ctx,
+                                             actor=request.user)
+            message = f"wrote off {money_str(amount)}"
+        elif action == "status-inquiry":
+            from oasys.clearinghouse.port import ClearinghouseError
+
+            try:
+                message = actions.claim_status_inquire(claim=c, ctx=ctx)
+            except ClearinghouseError as exc:
+                raise HttpError(502, f"The payer could not be asked: {exc.message}") from exc
+        else:
+            raise HttpError(404, "No such action")
+    except ValidationError:
+        raise  # the API's handler answers 422 {"errors": ...}
+    c.refresh_from_db()
+    return {"claim": _out(c), "created_claim_id": created, "message": message}

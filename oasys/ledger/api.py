@@ -1,0 +1,45 @@
+"""/api/v1/ledger: the aging report and a client's balance (amounts as strings)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router
+from ninja.errors import HttpError
+
+from oasys.core.audit import AuditContext, audit_record
+from oasys.core.models import AuditAction
+from oasys.core.money import money_str
+
+from .selectors import ar_aging, client_balances
+
+router = Router(tags=["ledger"])
+
+
+@router.get("/aging")
+def aging(request: HttpRequest):
+    report = ar_aging(practice=request.practice)
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="ledger", detail={"report": "aging"})
+    return {
+        "today": report.today.isoformat(),
+        "buckets": list(report.buckets),
+        "insurance": {b: money_str(v) for b, v in report.insurance.items()},
+        "client": {b: money_str(v) for b, v in report.client.items()},
+        "items": [{"kind": r.kind, "date": r.date.isoformat(), "bucket": r.bucket,
+                   "amount": money_str(r.amount), "client_id": r.client_id,
+                   "claim_id": r.claim_id, "invoice_id": r.invoice_id} for r in report.rows],
+    }
+
+
+@router.get("/clients/{client_id}/balance")
+def client_balance(request: HttpRequest, client_id: int):
+    from oasys.clients.selectors import client_queryset
+
+    if not client_queryset(practice=request.practice).filter(pk=client_id).exists():
+        raise HttpError(404, "Not found")
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="ledger", client_id=client_id, object_type="Client",
+                 object_id=client_id)
+    b = client_balances(practice=request.practice, client_id=client_id)
+    return {"client_id": client_id, "balance": money_str(b["ar_client"]),
+            "insurance_open": money_str(b["ar_insurance"])}

@@ -1,0 +1,43 @@
+"""Billing → Reports: accounts-receivable aging (chart and table), and a client's ledger."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from oasys.core.audit import AuditContext, audit_record
+from oasys.core.models import AuditAction
+from oasys.core.permissions import BILLING_ROLES, practice_required
+
+from .chart import aging_chart
+from .selectors import account_balances, ar_aging, client_balances, journal_entries
+
+
+@practice_required(BILLING_ROLES)
+def aging(request: HttpRequest) -> HttpResponse:
+    report = ar_aging(practice=request.practice)
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="ledger", detail={"report": "aging", "rows": len(report.rows)})
+    chart = aging_chart(report.buckets, {"Insurance": report.insurance,
+                                         "Client": report.client})
+    table = [{"bucket": b, "insurance": report.insurance[b], "client": report.client[b],
+              "total": report.insurance[b] + report.client[b]} for b in report.buckets]
+    return render(request, "ledger/aging.html", {
+        "report": report, "chart": chart, "table": table,
+        "balances": account_balances(practice=request.practice),
+    })
+
+
+@practice_required(BILLING_ROLES)
+def client_ledger(request: HttpRequest, pk: int) -> HttpResponse:
+    from oasys.clients.selectors import client_queryset
+
+    client = get_object_or_404(client_queryset(practice=request.practice), pk=pk)
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="ledger", client_id=client.pk, object_type="Client",
+                 object_id=client.pk)
+    balances = client_balances(practice=request.practice, client_id=client.pk)
+    return render(request, "ledger/client.html", {
+        "client": client, "balances": balances,
+        "entries": journal_entries(practice=request.practice, client_id=client.pk),
+    })

@@ -1,0 +1,133 @@
+"""/api/v1/remittances: ERAs with the claim-by-claim breakdown (amounts as strings)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from oasys.core.audit import AuditContext, audit_record
+from oasys.core.models import AuditAction
+from oasys.core.money import money_str
+
+from .codes import plb_text
+from .models import Remittance, RemittanceStatus
+from .selectors import remittance_breakdown, remittance_get, remittance_list
+
+router = Router(tags=["remittances"])
+
+
+class AdjustmentOut(Schema):
+    level: str
+    line_number: int | None
+    group: str
+    reason: str
+    reason_text: str
+    amount: str
+
+
+class RemarkOut(Schema):
+    code: str
+    text: str
+
+
+class RemittanceClaimOut(Schema):
+    id: int
+    claim_id: int | None
+    client_id: int | None
+    matched: bool
+    patient_control_number: str
+    payer_claim_number: str
+    status_code: str
+    status_text: str
+    reversal: bool
+    service_date: date | None
+    billed: str
+    allowed: str
+    paid: str
+    client_responsibility: str
+    contractual: str
+    open: str
+    adjustments: list[AdjustmentOut]
+    remarks: list[RemarkOut]
+    invoice_id: int | None
+    client_share_to_invoice: str
+
+
+class ProviderAdjustmentOut(Schema):
+    reason: str
+    reason_text: str
+    reference: str
+    amount: str
+
+
+class RemittanceOut(Schema):
+    id: int
+    status: str
+    reason: str
+    payer_name: str
+    payer_id: str
+    payment_method: str
+    payment_date: date | None
+    trace_number: str
+    total_payment: str
+    claim_count: int
+    unmatched_count: int
+    edi_file_id: int
+
+
+class RemittanceDetailOut(RemittanceOut):
+    claims: list[RemittanceClaimOut]
+    provider_adjustments: list[ProviderAdjustmentOut]
+
+
+def _summary(r: Remittance) -> dict:
+    return {"id": r.pk, "status": r.status, "reason": r.reason, "payer_name": r.payer_name,
+            "payer_id": r.payer_identifier, "payment_method": r.payment_method,
+            "payment_date": r.payment_date, "trace_number": r.trace_number,
+            "total_payment": money_str(r.amount), "claim_count": r.claim_count,
+            "unmatched_count": r.unmatched_count, "edi_file_id": r.edi_file_id}
+
+
+@router.get("", response=list[RemittanceOut])
+def remittances(request: HttpRequest, status: str = ""):
+    if status and status not in RemittanceStatus.values:
+        raise HttpError(422, f"status must be one of {', '.join(RemittanceStatus.values)}")
+    rows = list(remittance_list(practice=request.practice, status=status)[:500])
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="remittance", detail={"list": status or "all", "count": len(rows)})
+    return [_summary(r) for r in rows]
+
+
+@router.get("/{remittance_id}", response=RemittanceDetailOut)
+def remittance(request: HttpRequest, remittance_id: int):
+    try:
+        r = remittance_get(practice=request.practice, pk=remittance_id)
+    except Remittance.DoesNotExist as exc:
+        raise HttpError(404, "Not found") from exc
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="remittance", object_type="Remittance", object_id=r.pk)
+    claims = []
+    for c in remittance_breakdown(practice=request.practice, remittance=r):
+        rc = c.rc
+        claims.append({
+            "id": rc.pk, "claim_id": rc.claim_id, "client_id": rc.client_id,
+            "matched": rc.claim_id is not None,
+            "patient_control_number": rc.patient_control_number,
+            "payer_claim_number": rc.payer_claim_number, "status_code": rc.status_code,
+            "status_text": c.status_text, "reversal": rc.is_reversal,
+            "service_date": rc.service_date, "billed": money_str(rc.charge),
+            "allowed": money_str(rc.allowed), "paid": money_str(rc.paid),
+            "client_responsibility": money_str(rc.client_share),
+            "contractual": money_str(rc.contractual_amount), "open": money_str(rc.open_amount),
+            "adjustments": [{"level": a.level, "line_number": a.line_number, "group": a.group,
+                             "reason": a.reason, "reason_text": a.reason_text,
+                             "amount": money_str(a.amount)} for a in c.adjustments],
+            "remarks": [{"code": m["code"], "text": m["text"]} for m in c.remarks],
+            "invoice_id": c.invoice_id, "client_share_to_invoice": money_str(c.pending_share),
+        })
+    return {**_summary(r), "claims": claims, "provider_adjustments": [
+        {"reason": p.reason, "reason_text": plb_text(p.reason), "reference": p.reference,
+         "amount": money_str(p.amount)} for p in r.provider_adjustments.all()]}

@@ -1,0 +1,169 @@
+"""ERAs (835 payments) as received: the payment, each claim the payer adjudicated, its
+service lines and adjustments (CAS), and the provider-level adjustments (PLB).
+
+One `Remittance` per 835 transaction set. A file that fails the balancing rules is kept as a
+quarantined remittance with the reason and posts nothing. `dedupe_key` (set only when
+posted) makes the same payment post once, even when it arrives again in another file.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+
+from oasys.core.models import PracticeScoped
+
+ZERO = Decimal("0")
+
+
+class RemittanceStatus(models.TextChoices):
+    POSTED = "posted", "Posted"
+    PARTIALLY_UNMATCHED = "partially_unmatched", "Posted, some claims unmatched"
+    QUARANTINED = "quarantined", "Quarantined"
+
+
+class Remittance(PracticeScoped):
+    edi_file = models.ForeignKey("clearinghouse.EdiFile", on_delete=models.PROTECT,
+                                 related_name="remittances")
+    transaction_index = models.PositiveIntegerField(default=0)  # which ST..SE in the file
+    control_number = models.CharField(max_length=9, blank=True)  # ST02
+    status = models.CharField(max_length=20, choices=RemittanceStatus.choices)
+    reason = models.TextField(blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    payer_name = models.CharField(max_length=120, blank=True)
+    payer_identifier = models.CharField(max_length=80, blank=True)  # REF*2U, else TRN03
+    payee_name = models.CharField(max_length=120, blank=True)
+    payee_npi = models.CharField(max_length=80, blank=True)
+    payment_method = models.CharField(max_length=3, blank=True)  # BPR04 ACH/CHK/NON
+    credit_debit = models.CharField(max_length=1, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    payment_date = models.DateField(null=True, blank=True)
+    trace_number = models.CharField(max_length=80, blank=True)  # TRN02: check/EFT number
+    claim_count = models.PositiveIntegerField(default=0)
+    unmatched_count = models.PositiveIntegerField(default=0)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-payment_date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["edi_file", "transaction_index"],
+                                    name="remittance_once_per_transaction"),
+            models.UniqueConstraint(fields=["practice", "dedupe_key"],
+                                    name="remittance_posted_once"),
+        ]
+        indexes = [models.Index(fields=["practice", "status"])]
+
+    def __str__(self) -> str:
+        return f"ERA {self.trace_number or self.pk}"
+
+    @property
+    def is_check(self) -> bool:
+        return self.payment_method == "CHK"
+
+
+class RemittanceClaim(PracticeScoped):
+    """One CLP loop. `claim` is empty when the claim matches none of ours: it is kept and
+    shown as unmatched, never dropped."""
+
+    remittance = models.ForeignKey(Remittance, on_delete=models.CASCADE, related_name="claims")
+    position = models.PositiveIntegerField()  # order in the ERA
+    claim = models.ForeignKey("claims.Claim", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="remittance_claims")
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="+")
+    patient_control_number = models.CharField(max_length=38)
+    status_code = models.CharField(max_length=2)  # CLP02
+    charge = models.DecimalField(max_digits=12, decimal_places=2)
+    paid = models.DecimalField(max_digits=12, decimal_places=2)
+    allowed = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    patient_responsibility = models.DecimalField(max_digits=12, decimal_places=2,
+                                                 null=True, blank=True)  # CLP05 as sent
+    client_share = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)  # Σ PR
+    contractual_amount = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    open_amount = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    payer_claim_number = models.CharField(max_length=50, blank=True)
+    frequency = models.CharField(max_length=1, blank=True)
+    patient_name = models.CharField(max_length=120, blank=True)
+    member_id = models.CharField(max_length=80, blank=True)
+    service_date = models.DateField(null=True, blank=True)
+    remarks = models.JSONField(default=list, blank=True)  # MOA/MIA remark codes
+
+    class Meta:
+        ordering = ["remittance", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["remittance", "position"],
+                                    name="remittance_claim_once"),
+        ]
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.status_code == "22"
+
+    @property
+    def is_denied(self) -> bool:
+        return self.status_code == "4"
+
+
+class RemittanceLine(PracticeScoped):
+    remittance_claim = models.ForeignKey(RemittanceClaim, on_delete=models.CASCADE,
+                                         related_name="lines")
+    line_number = models.PositiveSmallIntegerField()
+    procedure_code = models.CharField(max_length=48)
+    modifiers = models.JSONField(default=list, blank=True)
+    charge = models.DecimalField(max_digits=12, decimal_places=2)
+    paid = models.DecimalField(max_digits=12, decimal_places=2)
+    allowed = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    units = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("1"))
+    service_date = models.DateField(null=True, blank=True)
+    control_number = models.CharField(max_length=50, blank=True)
+    remarks = models.JSONField(default=list, blank=True)  # LQ*HE remark codes
+
+    class Meta:
+        ordering = ["remittance_claim", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["remittance_claim", "line_number"],
+                                    name="remittance_line_once"),
+        ]
+
+
+class AdjustmentLevel(models.TextChoices):
+    CLAIM = "claim", "Claim"
+    LINE = "line", "Service line"
+
+
+class RemittanceAdjustment(PracticeScoped):
+    """One CAS reason/amount: group (CO, PR, OA, PI), CARC, amount, quantity."""
+
+    remittance_claim = models.ForeignKey(RemittanceClaim, on_delete=models.CASCADE,
+                                         related_name="adjustments")
+    line = models.ForeignKey(RemittanceLine, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="adjustments")
+    level = models.CharField(max_length=5, choices=AdjustmentLevel.choices)
+    group = models.CharField(max_length=2)
+    reason = models.CharField(max_length=5)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    quantity = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["remittance_claim", "pk"]
+
+
+class ProviderAdjustment(PracticeScoped):
+    """One PLB reason/amount. A positive amount was kept back from the payment."""
+
+    remittance = models.ForeignKey(Remittance, on_delete=models.CASCADE,
+                                   related_name="provider_adjustments")
+    position = models.PositiveIntegerField()
+    provider_id = models.CharField(max_length=80, blank=True)
+    fiscal_period_date = models.DateField(null=True, blank=True)
+    reason = models.CharField(max_length=5)
+    reference = models.CharField(max_length=80, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["remittance", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["remittance", "position"], name="plb_once"),
+        ]

@@ -1,0 +1,162 @@
+"""Reads for ERAs. Every selector takes the practice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+
+from oasys.core.models import Practice
+from oasys.core.money import ZERO, money
+
+from .codes import carc_explained, claim_status_text, group_text, plb_text, rarc_explained
+from .models import (
+    Remittance,
+    RemittanceAdjustment,
+    RemittanceClaim,
+    RemittanceStatus,
+)
+
+POSTED = (RemittanceStatus.POSTED, RemittanceStatus.PARTIALLY_UNMATCHED)
+
+
+def remittance_qs(*, practice: Practice) -> QuerySet[Remittance]:
+    return Remittance.objects.filter(practice=practice)
+
+
+def remittance_list(*, practice: Practice, status: str = "",
+                    query: str = "") -> QuerySet[Remittance]:
+    qs = remittance_qs(practice=practice)
+    if status:
+        qs = qs.filter(status=status)
+    if query:
+        qs = qs.filter(Q(payer_name__icontains=query) | Q(trace_number__icontains=query))
+    return qs.order_by("-payment_date", "-pk")
+
+
+def remittance_get(*, practice: Practice, pk: int) -> Remittance:
+    """One ERA with its claims, lines and adjustments (Remittance.DoesNotExist otherwise)."""
+    return (remittance_qs(practice=practice)
+            .prefetch_related(
+                Prefetch("claims", queryset=RemittanceClaim.objects.select_related(
+                    "claim", "client").prefetch_related(
+                    "lines", Prefetch("adjustments",
+                                      queryset=RemittanceAdjustment.objects.select_related(
+                                          "line").order_by("pk")))),
+                "provider_adjustments")
+            .select_related("edi_file")
+            .get(pk=pk))
+
+
+def remittance_claim_qs(*, practice: Practice) -> QuerySet[RemittanceClaim]:
+    return RemittanceClaim.objects.filter(practice=practice).select_related("remittance",
+                                                                            "claim")
+
+
+def remittance_claims_with_client_share(*, practice: Practice) -> QuerySet[RemittanceClaim]:
+    """Posted, matched, non-reversal remittance claims that leave the client a share and have
+    no invoice yet (candidates for a client-responsibility invoice)."""
+    return (remittance_claim_qs(practice=practice)
+            .filter(remittance__status__in=POSTED, claim__isnull=False, client_share__gt=0,
+                    invoice_line__isnull=True)
+            .exclude(status_code="22")
+            .order_by("remittance_id", "position"))
+
+
+def client_share_pending(*, practice: Practice, remittance_claim: RemittanceClaim) -> Decimal:
+    """What the client still has to be invoiced for this remittance claim: the claim's client
+    share after every posted ERA (reversals included) less what was already invoiced for it,
+    billed on the claim's latest adjudication only. Zero when nothing is due."""
+    from oasys.invoices.models import InvoiceLine, InvoiceStatus
+
+    rc = remittance_claim
+    if (rc.practice_id != practice.pk or rc.claim_id is None or rc.is_reversal
+            or rc.remittance.status not in POSTED):
+        return ZERO
+    if InvoiceLine.objects.filter(remittance_claim=rc).exists():
+        return ZERO
+    siblings = RemittanceClaim.objects.filter(practice=practice, claim_id=rc.claim_id,
+                                              remittance__status__in=POSTED)
+    latest = siblings.exclude(status_code="22").order_by("-remittance_id", "-position").first()
+    if latest is None or latest.pk != rc.pk:
+        return ZERO
+    share = siblings.aggregate(x=Sum("client_share"))["x"] or ZERO
+    invoiced = (InvoiceLine.objects.filter(practice=practice,
+                                           remittance_claim__claim_id=rc.claim_id)
+                .exclude(invoice__status=InvoiceStatus.VOID)
+                .aggregate(x=Sum("amount"))["x"] or ZERO)
+    return max(money(share - invoiced), ZERO)
+
+
+# --- the claim-by-claim breakdown (screen and API) ----------------------------------------------
+@dataclass
+class AdjustmentView:
+    level: str
+    line_number: int | None
+    group: str
+    group_text: str
+    reason: str
+    reason_text: str
+    reason_known: bool
+    amount: Decimal
+    quantity: Decimal | None
+
+
+@dataclass
+class ClaimView:
+    rc: RemittanceClaim
+    status_text: str
+    adjustments: list[AdjustmentView] = field(default_factory=list)
+    remarks: list[dict] = field(default_factory=list)
+    pending_share: Decimal = ZERO
+    invoice_id: int | None = None
+    invoice_number: str = ""
+
+
+def remittance_breakdown(*, practice: Practice, remittance: Remittance) -> list[ClaimView]:
+    from oasys.invoices.models import InvoiceLine
+
+    claims = list(remittance.claims.all())
+    invoiced = {
+        line.remittance_claim_id: line.invoice
+        for line in InvoiceLine.objects.filter(
+            practice=practice, remittance_claim__in=[c.pk for c in claims]
+        ).select_related("invoice")
+    }
+    out = []
+    for rc in claims:
+        adjustments = [
+            AdjustmentView(
+                level=a.level, line_number=a.line.line_number if a.line else None,
+                group=a.group, group_text=group_text(a.group), reason=a.reason,
+                reason_text=str(carc_explained(a.reason)["text"]),
+                reason_known=bool(carc_explained(a.reason)["known"]), amount=a.amount,
+                quantity=a.quantity)
+            for a in rc.adjustments.all()]
+        remark_codes = list(rc.remarks) + [c for ln in rc.lines.all() for c in ln.remarks]
+        remarks = [rarc_explained(c) for c in dict.fromkeys(remark_codes)]
+        invoice = invoiced.get(rc.pk)
+        view = ClaimView(rc=rc, status_text=claim_status_text(rc.status_code),
+                         adjustments=adjustments, remarks=remarks,
+                         invoice_id=invoice.pk if invoice else None,
+                         invoice_number=invoice.number if invoice else "")
+        if invoice is None and rc.client_share > 0 and rc.claim_id:
+            rc.remittance = remittance
+            view.pending_share = client_share_pending(practice=practice, remittance_claim=rc)
+        out.append(view)
+    return out
+
+
+def provider_adjustment_rows(*, remittance: Remittance) -> list[dict]:
+    return [{"reason": p.reason, "reason_text": plb_text(p.reason), "reference": p.reference,
+             "amount": p.amount, "fiscal_period_date": p.fiscal_period_date}
+            for p in remittance.provider_adjustments.all()]
+
+
+def remittance_counts(*, practice: Practice) -> dict[str, int]:
+    out = {s: 0 for s in RemittanceStatus.values}
+    for row in (remittance_qs(practice=practice).values("status")
+                .annotate(n=Count("pk")).order_by()):
+        out[row["status"]] = row["n"]
+    return out

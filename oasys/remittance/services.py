@@ -1,0 +1,416 @@
+"""Writes: receiving 835s (from the clearinghouse or uploaded by hand), checking them,
+posting them to claims and the ledger, and billing the client's share.
+
+An 835 transaction is stored raw first (as an inbound EDI file), then checked against the
+three balancing rules. One that fails is quarantined with the reason and posts nothing; one
+that passes posts completely or not at all, in one database transaction. The same payment
+posts once: a remittance row per (file, transaction) and a payment key per practice are
+unique, so replays and concurrent workers cannot post twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from oasys.core.audit import AuditContext, audit_record
+from oasys.core.models import AuditAction, AuditOutcome, Practice, User
+from oasys.core.money import money
+from x12.errors import X12Error
+from x12.parse.era_835 import ClaimPayment, Remittance835, parse_835
+from x12.reader import X12Reader
+
+from .domain import claim_split, era_problems, payer_identifier, payment_key, service_date_of
+from .models import (
+    AdjustmentLevel,
+    ProviderAdjustment,
+    Remittance,
+    RemittanceAdjustment,
+    RemittanceClaim,
+    RemittanceLine,
+    RemittanceStatus,
+)
+
+log = logging.getLogger(__name__)
+
+UPLOAD_CONNECTION = "upload"
+
+
+class RemittancePostingError(Exception):
+    """Posting failed for an unexpected reason: nothing was posted; importing again retries."""
+
+
+@dataclass
+class PostOutcome:
+    state: str  # posted, partially_unmatched, quarantined, duplicate, already
+    message: str
+    remittance: Remittance | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.state == RemittanceStatus.QUARANTINED
+
+
+@dataclass
+class ImportResult:
+    edi_file_id: int | None
+    created: bool
+    outcomes: list[PostOutcome] = field(default_factory=list)
+    refusal: str = ""
+
+    @property
+    def posted_any(self) -> bool:
+        return any(o.state in (RemittanceStatus.POSTED, RemittanceStatus.PARTIALLY_UNMATCHED)
+                   for o in self.outcomes)
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.refusal) or any(o.refused for o in self.outcomes)
+
+    def lines(self) -> list[str]:
+        if self.refusal:
+            return [self.refusal]
+        return [o.message for o in self.outcomes]
+
+
+# --- describing -----------------------------------------------------------------------------
+def _describe(r: Remittance) -> str:
+    bits = [f"ERA #{r.pk}"]
+    if r.trace_number:
+        bits.append(f"{'check' if r.is_check else 'EFT'} {r.trace_number}")
+    if r.payer_name:
+        bits.append(f"from {r.payer_name}")
+    if r.payment_date:
+        bits.append(f"dated {r.payment_date:%Y-%m-%d}")
+    bits.append(f"${money(r.amount)}")
+    return " ".join(bits)
+
+
+def _outcome_for(r: Remittance, *, again: bool) -> PostOutcome:
+    if r.status == RemittanceStatus.QUARANTINED:
+        msg = f"{_describe(r)}: quarantined, nothing posted. {r.reason}"
+        if again:
+            msg = f"{_describe(r)} was already received and is quarantined: {r.reason}"
+        return PostOutcome(RemittanceStatus.QUARANTINED, msg, r)
+    if again:
+        return PostOutcome("already", f"{_describe(r)} was already posted; nothing posted "
+                                      "again.", r)
+    matched = r.claim_count - r.unmatched_count
+    msg = f"{_describe(r)}: posted {matched} claim(s)"
+    if r.unmatched_count:
+        msg += f"; {r.unmatched_count} claim(s) match none of ours and are kept as unmatched"
+    plb = r.provider_adjustments.count()
+    if plb:
+        msg += f"; {plb} provider-level adjustment(s)"
+    return PostOutcome(r.status, msg + ".", r)
+
+
+# --- posting one file ---------------------------------------------------------------------------
+def _transactions(raw: str) -> tuple[list[tuple[int, Remittance835 | None, list[str]]],
+                                     list[str]]:
+    """Each 835 transaction of the file: (index, parsed or None, problems); and file-level
+    problems (envelope errors, nothing readable)."""
+    reader = X12Reader.from_text(raw)
+    out: list[tuple[int, Remittance835 | None, list[str]]] = []
+    file_problems: list[str] = []
+    index = -1
+    try:
+        for ts in reader:
+            index += 1
+            if ts.set_id != "835":
+                continue
+            problems = [str(e) for e in ts.errors]
+            try:
+                rem = parse_835(ts)
+            except X12Error as exc:
+                out.append((index, None, problems + [str(exc)]))
+                continue
+            out.append((index, rem, problems + era_problems(rem)))
+    except X12Error as exc:
+        file_problems.append(str(exc))
+    file_problems += [str(e) for e in reader.errors if str(e) not in
+                      {p for _, _, ps in out for p in ps}]
+    if not out and not file_problems:
+        file_problems.append("the file holds no 835 transaction")
+    return out, file_problems
+
+
+def remittance_file_post(*, edi_file, practice: Practice, ctx: AuditContext,
+                         actor: User | None = None) -> list[PostOutcome]:
+    """Check and post every 835 transaction of a stored EDI file for `practice`.
+
+    Idempotent: a transaction already recorded (posted or quarantined) reports what it is and
+    posts nothing. Raises RemittancePostingError on an unexpected failure (nothing posted)."""
+    if edi_file.practice_id is not None and edi_file.practice_id != practice.pk:
+        raise PermissionError("This file belongs to another practice")
+    transactions, file_problems = _transactions(edi_file.raw)
+    outcomes: list[PostOutcome] = []
+    if file_problems and not any(rem for _, rem, _ in transactions):
+        outcomes.append(_record_quarantine(practice=practice, edi_file=edi_file, index=0,
+                                           rem=None, problems=file_problems, ctx=ctx))
+        return outcomes
+    for index, rem, problems in transactions:
+        if file_problems:
+            problems = problems + file_problems
+        if problems or rem is None:
+            outcomes.append(_record_quarantine(practice=practice, edi_file=edi_file,
+                                               index=index, rem=rem, problems=problems,
+                                               ctx=ctx))
+        else:
+            outcomes.append(_post(practice=practice, edi_file=edi_file, index=index, rem=rem,
+                                  ctx=ctx, actor=actor))
+    return outcomes
+
+
+def _header(rem: Remittance835 | None) -> dict:
+    if rem is None or rem.payment is None:
+        return {"control_number": rem.control_number[:9] if rem else ""}
+    p = rem.payment
+    return {
+        "control_number": rem.control_number[:9],
+        "payer_name": (rem.payer.name if rem.payer else "")[:120],
+        "payer_identifier": payer_identifier(rem)[:80],
+        "payee_name": (rem.payee.name if rem.payee else "")[:120],
+        "payee_npi": ((rem.payee.id or "") if rem.payee else "")[:80],
+        "payment_method": p.method[:3], "credit_debit": p.credit_debit[:1],
+        "amount": money(p.amount), "payment_date": p.date,
+        "trace_number": (p.trace_number or "")[:80],
+        "claim_count": len(rem.claims),
+    }
+
+
+def _existing(edi_file, index: int) -> Remittance | None:
+    return Remittance.objects.filter(edi_file=edi_file, transaction_index=index).first()
+
+
+def _record_quarantine(*, practice, edi_file, index, rem, problems, ctx) -> PostOutcome:
+    existing = _existing(edi_file, index)
+    if existing is not None:
+        return _outcome_for(existing, again=True)
+    reason = "Nothing was posted: " + "; ".join(problems[:5])
+    if len(problems) > 5:
+        reason += f" (and {len(problems) - 5} more)"
+    try:
+        with transaction.atomic():
+            r = Remittance.objects.create(
+                practice=practice, edi_file=edi_file, transaction_index=index,
+                status=RemittanceStatus.QUARANTINED, reason=reason[:2000],
+                errors=problems[:100], **_header(rem))
+            audit_record(ctx=ctx, action=AuditAction.CREATE, category="remittance",
+                         outcome=AuditOutcome.FAILURE, object_type="Remittance",
+                         object_id=r.pk, detail={"status": r.status,
+                                                 "problems": len(problems)})
+    except IntegrityError:
+        return _outcome_for(_existing(edi_file, index), again=True)
+    log.info("835 transaction %s of EDI file %s quarantined (%d problems)", index,
+             edi_file.pk, len(problems))
+    return _outcome_for(r, again=False)
+
+
+def _post(*, practice, edi_file, index, rem: Remittance835, ctx, actor) -> PostOutcome:
+    existing = _existing(edi_file, index)
+    if existing is not None:
+        return _outcome_for(existing, again=True)
+    key = payment_key(rem)
+    dup = Remittance.objects.filter(practice=practice, dedupe_key=key).first()
+    if dup is not None:
+        return PostOutcome("duplicate", f"{_describe(dup)} was already posted (the same "
+                                        "payment, in another file); nothing posted again.",
+                           dup)
+    try:
+        with transaction.atomic():
+            r = Remittance.objects.create(
+                practice=practice, edi_file=edi_file, transaction_index=index,
+                status=RemittanceStatus.POSTED, dedupe_key=key, posted_at=timezone.now(),
+                **_header(rem))
+            unmatched = 0
+            for position, cp in enumerate(rem.claims, start=1):
+                rc = _store_claim(practice=practice, remittance=r, position=position, cp=cp)
+                if rc.claim_id is None:
+                    unmatched += 1
+                else:
+                    _apply_to_claim(rc=rc, edi_file=edi_file, ctx=ctx, actor=actor)
+            _store_plb(practice=practice, remittance=r, rem=rem, ctx=ctx, actor=actor)
+            r.unmatched_count = unmatched
+            r.status = (RemittanceStatus.PARTIALLY_UNMATCHED if unmatched
+                        else RemittanceStatus.POSTED)
+            Remittance.objects.filter(pk=r.pk).update(unmatched_count=unmatched,
+                                                      status=r.status)
+            audit_record(ctx=ctx, action=AuditAction.CREATE, category="remittance",
+                         object_type="Remittance", object_id=r.pk,
+                         detail={"status": r.status, "claims": r.claim_count,
+                                 "unmatched": unmatched, "edi_file": edi_file.pk})
+    except IntegrityError:
+        again = _existing(edi_file, index) or Remittance.objects.filter(
+            practice=practice, dedupe_key=key).first()
+        if again is None:
+            raise
+        return _outcome_for(again, again=True)
+    except (ValidationError, PermissionError, ValueError, LookupError) as exc:
+        log.warning("posting 835 transaction %s of EDI file %s failed: %s", index, edi_file.pk,
+                    type(exc).__name__)
+        raise RemittancePostingError(
+            f"The ERA could not be posted ({type(exc).__name__}: {exc}); nothing was posted. "
+            "Import it again once the cause is fixed.") from exc
+    return _outcome_for(r, again=False)
+
+
+def _store_claim(*, practice, remittance, position: int, cp: ClaimPayment) -> RemittanceClaim:
+    from oasys.claims.inbound import claim_match
+
+    split = claim_split(cp)
+    claim = claim_match(practice=practice, patient_control_number=cp.patient_control_number,
+                        payer_claim_number=cp.payer_claim_number)
+    patient = cp.patient or cp.insured
+    name = ""
+    if patient is not None:
+        name = " ".join(p for p in (patient.first_name, patient.name) if p)
+    rc = RemittanceClaim.objects.create(
+        practice=practice, remittance=remittance, position=position, claim=claim,
+        client_id=claim.client_id if claim else None,
+        patient_control_number=cp.patient_control_number[:38],
+        status_code=cp.status_code[:2], charge=money(cp.charge), paid=split.paid,
+        allowed=split.allowed,
+        patient_responsibility=(None if cp.patient_responsibility is None
+                                else money(cp.patient_responsibility)),
+        client_share=split.client_share, contractual_amount=split.contractual,
+        open_amount=split.open_amount, payer_claim_number=cp.payer_claim_number[:50],
+        frequency=(cp.frequency or "")[:1], patient_name=name[:120],
+        member_id=((patient.id or "") if patient else "")[:80],
+        service_date=service_date_of(cp), remarks=list(cp.remarks))
+    adjustments = [
+        RemittanceAdjustment(practice=practice, remittance_claim=rc,
+                             level=AdjustmentLevel.CLAIM, group=a.group[:2],
+                             reason=a.reason[:5], amount=money(a.amount),
+                             quantity=a.quantity)
+        for a in cp.adjustments]
+    for n, ln in enumerate(cp.lines, start=1):
+        line = RemittanceLine.objects.create(
+            practice=practice, remittance_claim=rc, line_number=n,
+            procedure_code=ln.procedure[:48], modifiers=list(ln.modifiers),
+            charge=money(ln.charge), paid=money(ln.paid),
+            allowed=None if ln.allowed is None else money(ln.allowed), units=ln.units,
+            service_date=ln.service_start, control_number=(ln.control_number or "")[:50],
+            remarks=list(ln.remarks))
+        adjustments += [
+            RemittanceAdjustment(practice=practice, remittance_claim=rc, line=line,
+                                 level=AdjustmentLevel.LINE, group=a.group[:2],
+                                 reason=a.reason[:5], amount=money(a.amount),
+                                 quantity=a.quantity)
+            for a in ln.adjustments]
+    RemittanceAdjustment.objects.bulk_create(adjustments)
+    return rc
+
+
+def _apply_to_claim(*, rc: RemittanceClaim, edi_file, ctx, actor) -> None:
+    from oasys.claims.inbound import claim_apply_adjudication
+    from oasys.ledger.services import (
+        claim_has_charge,
+        ledger_post_claim_charge,
+        ledger_post_remittance_claim,
+    )
+
+    claim = rc.claim
+    if not claim_has_charge(claim=claim):
+        ledger_post_claim_charge(claim=claim, ctx=ctx, actor=actor)
+    claim_apply_adjudication(
+        claim=claim, status_code=rc.status_code, charge=rc.charge, paid=rc.paid,
+        patient_responsibility=rc.client_share, payer_claim_number=rc.payer_claim_number,
+        source=f"835 file #{edi_file.pk}", ctx=ctx)
+    ledger_post_remittance_claim(remittance_claim=rc, ctx=ctx, actor=actor)
+
+
+def _store_plb(*, practice, remittance, rem: Remittance835, ctx, actor) -> None:
+    from oasys.ledger.services import ledger_post_provider_adjustment
+
+    for position, p in enumerate(rem.provider_adjustments, start=1):
+        plb = ProviderAdjustment.objects.create(
+            practice=practice, remittance=remittance, position=position,
+            provider_id=(p.provider_id or "")[:80], fiscal_period_date=p.fiscal_period_date,
+            reason=p.reason[:5], reference=(p.reference or "")[:80], amount=money(p.amount))
+        ledger_post_provider_adjustment(provider_adjustment=plb, ctx=ctx, actor=actor)
+
+
+# --- entry points -----------------------------------------------------------------------------
+def era_file_handle(edi_file) -> None:
+    """The clearinghouse's handler for 835 files (registered in AppConfig.ready). A file no
+    practice could be matched to stays in the unmatched EDI list; a failure is logged and
+    leaves the file for a later import (it never breaks the polling loop)."""
+    if edi_file.practice_id is None:
+        log.info("835 EDI file %s matches no practice; not posted", edi_file.pk)
+        return
+    ctx = AuditContext.system(practice_id=edi_file.practice_id,
+                              source=f"clearinghouse file #{edi_file.pk}")
+    try:
+        remittance_file_post(edi_file=edi_file, practice=edi_file.practice, ctx=ctx)
+    except Exception as exc:
+        # the type only: an exception's text may quote the file (no PHI in logs). Raised on
+        # so the file stays unhandled and the next poll posts it again (nothing half-posts).
+        log.error("posting 835 EDI file %s failed: %s", edi_file.pk, type(exc).__name__)
+        raise
+
+
+def era_import(*, practice: Practice, raw: str, ctx: AuditContext,
+               actor: User | None = None) -> ImportResult:
+    """Import an 835 by hand: the same path as the clearinghouse's files (stored raw in the EDI
+    history first), then posted for `practice`. Says what it posted or why it refused."""
+    from oasys.clearinghouse.services import edi_file_receive
+
+    raw = raw.lstrip("\ufeff")
+    if not raw.strip():
+        return ImportResult(None, False, refusal="The file is empty.")
+    if "ISA" not in raw[:200]:
+        return ImportResult(None, False, refusal="This is not an X12 file (no ISA header).")
+    edi_file, created = edi_file_receive(raw=raw, connection=UPLOAD_CONNECTION,
+                                         practice=practice)
+    result = ImportResult(edi_file.pk, created)
+    if edi_file.practice_id is not None and edi_file.practice_id != practice.pk:
+        result.refusal = ("Refused: this ERA is addressed to another practice (its payee "
+                          "NPI); nothing was posted.")
+        return result
+    if edi_file.set_id and edi_file.set_id != "835":
+        result.refusal = (f"Refused: this is an X12 {edi_file.label or edi_file.set_id} "
+                          "file, not an 835 remittance; nothing was posted.")
+        return result
+    result.outcomes = remittance_file_post(edi_file=edi_file, practice=practice, ctx=ctx,
+                                           actor=actor)
+    if created:
+        # the clearinghouse handler may already have posted it during receipt: report the
+        # rows as fresh, not as repeats
+        result.outcomes = [_outcome_for(o.remittance, again=False)
+                           if o.state == "already" and o.remittance is not None else o
+                           for o in result.outcomes]
+    return result
+
+
+# --- client responsibility --------------------------------------------------------------------
+def remittance_client_invoices_create(*, practice: Practice, ctx: AuditContext,
+                                      actor: User | None = None) -> list:
+    """Create every pending client-responsibility invoice (Draft) of the practice: one per
+    remittance claim that leaves the client a share not invoiced yet. Auto-billing calls it;
+    safe to run again (each remittance claim is invoiced at most once)."""
+    from oasys.invoices.services import (
+        AlreadyInvoiced,
+        invoice_create_for_client_responsibility,
+    )
+
+    from .selectors import client_share_pending, remittance_claims_with_client_share
+
+    created = []
+    for rc in remittance_claims_with_client_share(practice=practice):
+        if client_share_pending(practice=practice, remittance_claim=rc) <= 0:
+            continue
+        try:
+            created.append(invoice_create_for_client_responsibility(
+                practice=practice, remittance_claim=rc, ctx=ctx, actor=actor))
+        except (AlreadyInvoiced, ValidationError):
+            continue
+    return created
+
+
+__all__ = ["ImportResult", "PostOutcome", "RemittancePostingError", "era_file_handle",
+           "era_import", "remittance_client_invoices_create", "remittance_file_post"]

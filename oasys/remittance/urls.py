@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "remittance"
+
+urlpatterns = [
+    path("", views.remittances, name="list"),
+    path("upload/", views.remittance_upload, name="upload"),
+    path("<int:pk>/", views.remittance_detail, name="detail"),
+    path("claims/<int:pk>/invoice/", views.remittance_claim_invoice, name="claim_invoice"),
+]

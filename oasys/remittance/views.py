@@ -1,0 +1,105 @@
+"""Billing → Payment Remittances: the ERA list, an ERA claim by claim, uploading an 835 by
+hand, and creating the client's invoice for their share."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from oasys.core.audit import AuditContext, audit_record
+from oasys.core.models import AuditAction
+from oasys.core.permissions import BILLING_ROLES, practice_required
+
+from .forms import EraUploadForm
+from .models import Remittance, RemittanceStatus
+from .selectors import (
+    provider_adjustment_rows,
+    remittance_breakdown,
+    remittance_claim_qs,
+    remittance_counts,
+    remittance_get,
+    remittance_list,
+)
+from .services import RemittancePostingError, era_import
+
+
+@practice_required(BILLING_ROLES)
+def remittances(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    if status not in RemittanceStatus.values:
+        status = ""
+    qs = remittance_list(practice=request.practice, status=status,
+                         query=request.GET.get("q", "").strip())
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    counts = remittance_counts(practice=request.practice)
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="remittance", detail={"list": status or "all",
+                                                "count": page.paginator.count})
+    return render(request, "remittance/list.html", {
+        "page": page, "status": status, "q": request.GET.get("q", ""),
+        "status_tabs": [(v, label, counts[v]) for v, label in RemittanceStatus.choices],
+    })
+
+
+@practice_required(BILLING_ROLES)
+def remittance_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        remittance = remittance_get(practice=request.practice, pk=pk)
+    except Remittance.DoesNotExist as exc:
+        raise Http404 from exc
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="remittance", object_type="Remittance", object_id=remittance.pk,
+                 detail={"claims": remittance.claim_count})
+    return render(request, "remittance/detail.html", {
+        "r": remittance,
+        "claims": remittance_breakdown(practice=request.practice, remittance=remittance),
+        "plbs": provider_adjustment_rows(remittance=remittance),
+    })
+
+
+@practice_required(BILLING_ROLES)
+def remittance_upload(request: HttpRequest) -> HttpResponse:
+    form = EraUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = era_import(practice=request.practice, raw=form.cleaned_data["file"],
+                                ctx=AuditContext.from_request(request), actor=request.user)
+        except RemittancePostingError as exc:
+            messages.error(request, str(exc))
+            return redirect("remittance:upload")
+        level = messages.ERROR if result.refused and not result.posted_any else (
+            messages.WARNING if result.refused else messages.SUCCESS)
+        for line in result.lines():
+            messages.add_message(request, level, line)
+        first = next((o.remittance for o in result.outcomes if o.remittance), None)
+        if first is not None and len(result.outcomes) == 1:
+            return redirect("remittance:detail", pk=first.pk)
+        return redirect("remittance:list")
+    return render(request, "remittance/upload.html", {"form": form})
+
+
+@require_POST
+@practice_required(BILLING_ROLES)
+def remittance_claim_invoice(request: HttpRequest, pk: int) -> HttpResponse:
+    from oasys.invoices.services import (
+        AlreadyInvoiced,
+        invoice_create_for_client_responsibility,
+    )
+
+    rc = get_object_or_404(remittance_claim_qs(practice=request.practice), pk=pk)
+    try:
+        invoice = invoice_create_for_client_responsibility(
+            practice=request.practice, remittance_claim=rc,
+            ctx=AuditContext.from_request(request), actor=request.user)
+    except AlreadyInvoiced:
+        messages.info(request, "This client share is already invoiced.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Draft invoice {invoice.number} created for "
+                                  f"${invoice.total}.")
+    return redirect("remittance:detail", pk=rc.remittance_id)
