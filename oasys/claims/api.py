@@ -105,7 +105,7 @@ class ActionOut(Schema):
 
 @router.post("/{claim_id}/{action}", response=ActionOut)
 def claim_action(request: HttpRequest, claim_id: int, action: str, payload: ActionIn):
-    """resubmit | replace | void | appeal | write-off | status-inquiry"""
+    """resubmit | replace | void | secondary | appeal | write-off | status-inquiry"""
     if request.user.role not in BILLING_ROLES:
         raise HttpError(403, "Your role does not allow claim actions")
     c = get_object_or_404(claim_qs(practice=request.practice), pk=claim_id)
@@ -113,9 +113,11 @@ def claim_action(request: HttpRequest, claim_id: int, action: str, payload: Acti
     created = None
     message = ""
     try:
-        if action in ("resubmit", "replace", "void"):
+        if action in ("resubmit", "replace", "void", "secondary"):
+            from .secondary import claim_secondary_bill
+
             service = {"resubmit": actions.claim_resubmit, "replace": actions.claim_replace,
-                       "void": actions.claim_void}[action]
+                       "void": actions.claim_void, "secondary": claim_secondary_bill}[action]
             outcome = service(claim=c, ctx=ctx, actor=request.user)
             if outcome.error:
                 message = outcome.error

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
@@ -18,7 +19,7 @@ from oasys.core.models import Practice
 from oasys.practice.models import Clinician, Payer, ProviderProfile, ProviderType
 from x12.build import claim_837p as b
 from x12.envelope import Envelope
-from x12.models import Address
+from x12.models import Address, Adjustment
 
 from .models import Claim
 
@@ -129,20 +130,59 @@ def _patient(policy: InsurancePolicy, client: Client) -> b.Patient | None:
     )
 
 
+def _adjustments(rows) -> list[Adjustment]:
+    return [Adjustment(group=g, reason=r, amount=Decimal(a)) for g, r, a in rows]
+
+
+def _other_payer(claim: Claim) -> b.OtherPayer | None:
+    """Loops 2320/2330: the primary payer of a secondary claim and what it decided."""
+    cob = claim.cob or {}
+    if claim.payer_sequence != "S" or not cob:
+        return None
+    from oasys.clients.models import InsurancePolicy, PolicyPriority
+
+    primary = (InsurancePolicy.objects.filter(client_id=claim.client_id, is_active=True,
+                                              priority=PolicyPriority.PRIMARY)
+               .select_related("payer").first())
+    payer = primary.payer if primary and primary.payer else None
+    adjudicated = date.fromisoformat(cob["adjudication_date"]) if cob.get(
+        "adjudication_date") else None
+    return b.OtherPayer(
+        payer=b.Payer(name=_x12_safe(cob["payer_name"])[:60], payer_id=cob["payer_id"]),
+        subscriber=_subscriber(primary, claim.client),
+        responsibility="P",
+        relationship=RELATIONSHIP_CODES[Relationship(primary.relationship)],
+        filing_indicator=filing_indicator(payer) if payer else "CI",
+        paid=Decimal(cob["paid"]),
+        adjustments=_adjustments(cob.get("claim_adjustments", [])),
+        adjudication_date=adjudicated if not cob.get("lines") else None,
+    )
+
+
 def claim_to_x12(claim: Claim, profile: ProviderProfile) -> b.Claim:
     policy, client = claim.policy, claim.client
     rendering = claim.clinician
-    lines = [
-        b.ServiceLine(
+    other = _other_payer(claim)
+    cob_lines = (claim.cob or {}).get("lines", []) if other else []
+    adjudicated = (date.fromisoformat(claim.cob["adjudication_date"])
+                   if other and claim.cob.get("adjudication_date") else None)
+    lines = []
+    for index, line in enumerate(claim.lines.all()):
+        adjudications = []
+        if other and index < len(cob_lines) and adjudicated:
+            cl = cob_lines[index]
+            adjudications.append(b.LineAdjudication(
+                payer_id=other.payer.payer_id, paid=Decimal(cl["paid"]),
+                adjudication_date=adjudicated, adjustments=_adjustments(cl["adjustments"])))
+        lines.append(b.ServiceLine(
             procedure=line.procedure_code,
             charge=line.charge,
             service_date=line.service_date,
             units=line.units,
             modifiers=tuple(line.modifiers),
             diagnosis_pointers=tuple(line.diagnosis_pointers) or (1,),
-        )
-        for line in claim.lines.all()
-    ]
+            adjudications=adjudications,
+        ))
     return b.Claim(
         patient_control_number=claim.patient_control_number,
         subscriber=_subscriber(policy, client),
@@ -158,6 +198,7 @@ def claim_to_x12(claim: Claim, profile: ProviderProfile) -> b.Claim:
         assignment="A" if profile.accept_assignment else "C",
         rendering=None if rendering.npi == profile.npi else _person(rendering),
         supervising=_person(rendering.supervisor) if rendering.supervisor_id else None,
+        other_payers=[other] if other else [],
     )
 
 

@@ -63,6 +63,8 @@ class Claim(PracticeScoped):
         max_digits=10, decimal_places=2, default=Decimal("0")
     )
     diagnosis_codes = models.JSONField(default=list)
+    # For a secondary claim: the primary payer's adjudication as we send it (loops 2320/2430).
+    cob = models.JSONField(default=dict, blank=True)
     validation_errors = models.JSONField(default=list, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     last_status_inquiry_at = models.DateTimeField(null=True, blank=True)

@@ -29,9 +29,12 @@ def claim_list(*, practice: Practice, tab: str = "all", status: str = "",
     elif tab == "denied":
         qs = qs.filter(status__in=[ClaimStatus.REJECTED, ClaimStatus.DENIED])
     elif tab == "secondary":
-        qs = qs.filter(status=ClaimStatus.PARTIAL, payer_sequence="P",
-                       client__policies__priority="secondary",
-                       client__policies__is_active=True).distinct()
+        # Primary claims paid in part, whose client has a secondary insurer not yet billed.
+        qs = (qs.filter(status=ClaimStatus.PARTIAL, payer_sequence="P",
+                        client__policies__priority="secondary",
+                        client__policies__is_active=True,
+                        client__policies__payer__isnull=False)
+              .exclude(appointment__claims__payer_sequence="S").distinct())
     if status:
         qs = qs.filter(status=status)
     if query:

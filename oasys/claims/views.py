@@ -17,6 +17,7 @@ from oasys.core.permissions import BILLING_ROLES, practice_required
 from . import actions
 from .forms import AppealForm, WriteOffForm
 from .letters import appeal_letter_pdf
+from .secondary import claim_secondary_bill, secondary_policy_for
 from .selectors import (
     claim_age_days,
     claim_counts,
@@ -81,6 +82,9 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "appeal": claim.status == ClaimStatus.DENIED,
             "write_off": claim.status in (ClaimStatus.DENIED, ClaimStatus.PARTIAL,
                                           ClaimStatus.REJECTED, ClaimStatus.PAID),
+            "secondary": (claim.status == ClaimStatus.PARTIAL and claim.payer_sequence == "P"
+                          and not claim.appointment.claims.filter(payer_sequence="S").exists()
+                          and secondary_policy_for(claim) is not None),
             "inquire": claim.status in (ClaimStatus.SUBMITTED, ClaimStatus.ACKNOWLEDGED,
                                         ClaimStatus.IN_REVIEW, ClaimStatus.PENDING_INFO,
                                         ClaimStatus.PAID, ClaimStatus.PARTIAL,
@@ -108,6 +112,7 @@ ACTIONS = {
     "resubmit": (actions.claim_resubmit, "Corrected and resubmitted."),
     "replace": (actions.claim_replace, "Replacement claim sent."),
     "void": (actions.claim_void, "Void sent to the payer."),
+    "secondary": (claim_secondary_bill, "Secondary claim sent."),
 }
 
 

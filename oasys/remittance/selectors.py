@@ -160,3 +160,23 @@ def remittance_counts(*, practice: Practice) -> dict[str, int]:
                 .annotate(n=Count("pk")).order_by()):
         out[row["status"]] = row["n"]
     return out
+
+
+def claim_adjustment_codes(*, claim) -> list[tuple[str, str, str]]:
+    """(group, CARC, words) of the non-contractual adjustments on a claim's latest
+    adjudication: what the Denied tab shows as the denial."""
+    from .codes import carc_text
+
+    latest = (RemittanceClaim.objects.filter(practice_id=claim.practice_id, claim=claim)
+              .order_by("-remittance__payment_date", "-pk").first())
+    if latest is None:
+        return []
+    out: list[tuple[str, str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for adj in latest.adjustments.all().order_by("pk"):
+        key = (adj.group, adj.reason)
+        if key in seen or (adj.group == "CO" and adj.reason == "45"):
+            continue
+        seen.add(key)
+        out.append((adj.group, adj.reason, carc_text(adj.reason) or f"CARC {adj.reason}"))
+    return out

@@ -1,0 +1,106 @@
+"""Secondary claims: after the primary payer paid part, bill the client's secondary insurer
+with the primary's adjudication (what it paid and why it adjusted, per line)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from oasys.core.audit import AuditContext, audit_record
+from oasys.core.models import AuditAction, User
+
+from .models import Claim, ClaimEvent, ClaimLine, Frequency, PayerSequence
+from .services import patient_control_number
+from .status import ClaimStatus
+
+
+def secondary_policy_for(claim: Claim):
+    from oasys.clients.models import InsurancePolicy, PolicyPriority
+
+    return (InsurancePolicy.objects.filter(client_id=claim.client_id, is_active=True,
+                                           priority=PolicyPriority.SECONDARY,
+                                           payer__isnull=False)
+            .select_related("payer").first())
+
+
+def cob_snapshot(claim: Claim) -> dict:
+    """The primary's latest posted adjudication of `claim`, in the shape assembly needs."""
+    from oasys.remittance.models import RemittanceClaim
+
+    rc = (RemittanceClaim.objects.filter(practice_id=claim.practice_id, claim=claim)
+          .exclude(status_code="22")
+          .select_related("remittance").order_by("-remittance__payment_date", "-pk").first())
+    if rc is None:
+        raise ValidationError("The primary payer's remittance for this claim has not arrived.")
+    date = rc.remittance.payment_date
+    claim_level = [(a.group, a.reason, str(a.amount))
+                   for a in rc.adjustments.filter(line__isnull=True).order_by("pk")]
+    lines = []
+    for line in rc.lines.order_by("line_number"):
+        lines.append({
+            "procedure": line.procedure_code.split(":")[-1] if ":" in line.procedure_code
+            else line.procedure_code,
+            "paid": str(line.paid),
+            "adjustments": [(a.group, a.reason, str(a.amount))
+                            for a in line.adjustments.order_by("pk")],
+        })
+    return {
+        "payer_name": claim.payer.name, "payer_id": claim.payer.payer_id_claims,
+        "paid": str(rc.paid), "adjudication_date": date.isoformat() if date else "",
+        "claim_adjustments": claim_level, "lines": lines,
+        "patient_responsibility": str(rc.patient_responsibility),
+        "remittance_claim_id": rc.pk,
+    }
+
+
+def claim_secondary_create(*, claim: Claim, ctx: AuditContext,
+                           actor: User | None = None) -> Claim:
+    """The secondary claim for a partly paid primary claim (Draft; send with claims_submit)."""
+    if claim.payer_sequence != PayerSequence.PRIMARY or claim.status != ClaimStatus.PARTIAL:
+        raise ValidationError("A secondary claim follows a primary claim that was partly paid.")
+    policy = secondary_policy_for(claim)
+    if policy is None:
+        raise ValidationError("The client has no secondary insurance on file.")
+    cob = cob_snapshot(claim)
+    try:
+        with transaction.atomic():
+            secondary = Claim.objects.create(
+                practice=claim.practice, billing_key=f"appt:{claim.appointment_id}:S",
+                appointment=claim.appointment, client=claim.client, policy=policy,
+                payer=policy.payer, clinician=claim.clinician, frequency=Frequency.ORIGINAL,
+                payer_sequence=PayerSequence.SECONDARY, corrects=None,
+                patient_control_number=f"tmp-s-{claim.pk}"[:20],
+                service_date=claim.service_date, place_of_service=claim.place_of_service,
+                total_charge=claim.total_charge, diagnosis_codes=claim.diagnosis_codes,
+                cob=cob, created_by=actor,
+            )
+            secondary.patient_control_number = patient_control_number(secondary.pk)
+            Claim.objects.filter(pk=secondary.pk).update(
+                patient_control_number=secondary.patient_control_number)
+            for line in claim.lines.all():
+                ClaimLine.objects.create(
+                    practice=claim.practice, claim=secondary, line_number=line.line_number,
+                    procedure_code=line.procedure_code, modifiers=line.modifiers,
+                    charge=line.charge, units=line.units,
+                    diagnosis_pointers=line.diagnosis_pointers, service_date=line.service_date)
+            ClaimEvent.objects.create(
+                practice=claim.practice, claim=secondary, to_status=ClaimStatus.DRAFT,
+                actor=actor, source="secondary",
+                reason=f"secondary of {claim.patient_control_number}: primary paid "
+                       f"${cob['paid']}")
+            audit_record(ctx=ctx, action=AuditAction.CREATE, category="claim",
+                         client_id=claim.client_id, object_type="Claim",
+                         object_id=secondary.pk, detail={"secondary_of": claim.pk})
+    except IntegrityError as exc:
+        raise ValidationError("This session's secondary claim already exists.") from exc
+    return secondary
+
+
+def claim_secondary_bill(*, claim: Claim, ctx: AuditContext, actor: User | None = None,
+                         port=None):
+    """Create and send the secondary claim at once (the Secondary tab's button)."""
+    from .submission import claims_submit
+
+    secondary = claim_secondary_create(claim=claim, ctx=ctx, actor=actor)
+    return claims_submit(practice=claim.practice, claims=[secondary], ctx=ctx, actor=actor,
+                         port=port)
