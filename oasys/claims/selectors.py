@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from oasys.core.models import Practice
+from oasys.core.text import search_text
 
 from .models import Claim
 from .status import IN_FLIGHT, ClaimStatus
@@ -37,6 +38,7 @@ def claim_list(*, practice: Practice, tab: str = "all", status: str = "",
               .exclude(appointment__claims__payer_sequence="S").distinct())
     if status:
         qs = qs.filter(status=status)
+    query = search_text(query)
     if query:
         qs = qs.filter(patient_control_number__icontains=query) | qs.filter(
             client__last_name__icontains=query

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.db.models import Q, QuerySet
 
 from oasys.core.models import Practice
+from oasys.core.text import search_text
 from oasys.practice.models import Payer, ServiceType
 
 from .models import BillingType, Client, Diagnosis, InsurancePolicy, PricingRule
@@ -28,7 +29,7 @@ def client_search(
     """Clients whose first or last name contains every word of `query`, optionally of one
     billing type, ordered by last name."""
     qs = client_queryset(practice=practice)
-    for word in (query or "").split()[:5]:
+    for word in search_text(query).split()[:5]:
         qs = qs.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
     if billing_type in BillingType.values:
         qs = qs.filter(billing_type=billing_type)
@@ -82,7 +83,7 @@ def payer_lookup(*, query: str, limit: int = 20) -> list[Payer]:
     The practice app owns payer search; until its selector lands we fall back to a plain
     name match, so this is the single place to switch over.
     """
-    query = (query or "").strip()
+    query = search_text(query)
     if len(query) < 2:
         return []
     try:

@@ -9,6 +9,7 @@ from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, W
 from django.db.models.functions import Length
 
 from oasys.core.models import Practice, Role, User
+from oasys.core.text import search_text
 
 from .models import (
     AcceptedPayer,
@@ -128,7 +129,7 @@ def payer_search(*, query: str, limit: int = 20) -> list[Payer]:
     """Directory payers matching every word of `query` (forgiving: case, punctuation, word
     order, abbreviations), or whose payer ID is exactly `query`. Best matches first: payer ID,
     then exact name, then names starting with the query, then shorter names."""
-    raw = (query or "").strip()
+    raw = search_text(query)
     if not raw:
         return []
     id_match = (
@@ -146,21 +147,20 @@ def payer_search(*, query: str, limit: int = 20) -> list[Payer]:
     condition = (id_match | words) if terms else id_match
     phrase = normalized_phrase(raw)
     expanded = " ".join(alternatives[-1].strip() for alternatives in terms)
-    first = terms[0][0] if terms else " \x00"
+    whens = [
+        When(id_match, then=Value(0)),
+        When(name__iexact=raw, then=Value(1)),
+        When(search_text__istartswith=f" {phrase} |", then=Value(1)),
+        # The name starts with the query, as typed or with abbreviations expanded.
+        When(search_text__istartswith=f" {phrase}", then=Value(2)),
+        When(search_text__icontains=f"| {expanded}", then=Value(2)),
+        # The name ends with it: "UnitedHealthcare (UHC)" for "uhc".
+        When(search_text__icontains=f" {phrase} |", then=Value(3)),
+    ]
+    if terms:  # a query of punctuation alone has no first word to rank by
+        whens.append(When(search_text__istartswith=terms[0][0], then=Value(4)))
     ranked = Payer.objects.filter(condition).annotate(
-        rank=Case(
-            When(id_match, then=Value(0)),
-            When(name__iexact=raw, then=Value(1)),
-            When(search_text__istartswith=f" {phrase} |", then=Value(1)),
-            # The name starts with the query, as typed or with abbreviations expanded.
-            When(search_text__istartswith=f" {phrase}", then=Value(2)),
-            When(search_text__icontains=f"| {expanded}", then=Value(2)),
-            # The name ends with it: "UnitedHealthcare (UHC)" for "uhc".
-            When(search_text__icontains=f" {phrase} |", then=Value(3)),
-            When(search_text__istartswith=first, then=Value(4)),
-            default=Value(5),
-            output_field=IntegerField(),
-        ),
+        rank=Case(*whens, default=Value(5), output_field=IntegerField()),
         name_length=Length("name"),
     )
     return list(ranked.order_by("rank", "-supports_claims", "name_length", "name", "pk")[:limit])

@@ -9,6 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from oasys.core.models import Practice
 from oasys.core.money import ZERO, money
+from oasys.core.text import search_text
 
 from .codes import carc_explained, claim_status_text, group_text, plb_text, rarc_explained
 from .models import (
@@ -30,6 +31,7 @@ def remittance_list(*, practice: Practice, status: str = "",
     qs = remittance_qs(practice=practice)
     if status:
         qs = qs.filter(status=status)
+    query = search_text(query)
     if query:
         qs = qs.filter(Q(payer_name__icontains=query) | Q(trace_number__icontains=query))
     return qs.order_by("-payment_date", "-pk")
