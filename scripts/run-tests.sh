@@ -31,4 +31,15 @@ for db in sqlite postgres; do
 done
 echo
 echo "make test finished in $(( $(date +%s) - start ))s: sqlite rc=$(cat "$logdir/sqlite.rc"), postgres rc=$(cat "$logdir/postgres.rc")"
+# One closing line for both runs, in the plain form CI reads.
+passed=0; failed=0
+for db in sqlite postgres; do
+  line=$(grep -E "^[0-9]+ (passed|failed)|^[0-9]+ failed, [0-9]+ passed" "$logdir/$db.log" | tail -1)
+  p=$(echo "$line" | grep -oE "[0-9]+ passed" | grep -oE "[0-9]+" || echo 0)
+  f=$(echo "$line" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+" || echo 0)
+  e=$(echo "$line" | grep -oE "[0-9]+ error" | grep -oE "[0-9]+" || echo 0)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0}))
+done
+if [ "$rc" != "0" ] && [ "$failed" = "0" ]; then failed=1; fi  # a run that died before counting
+echo "tests: $passed passed, $failed failed"
 exit $rc
