@@ -108,3 +108,16 @@ def claim_denial_summary(claim: Claim) -> dict:
         event = claim.events.filter(to_status=claim.status).last()
         summary["text"] = event.reason if event else ""
     return summary
+
+
+def unmatched_notices(*, practice: Practice, limit: int = 500) -> list:
+    from .models import ClaimNotice
+
+    return list(ClaimNotice.objects.filter(practice=practice, claim__isnull=True)
+                .select_related("edi_file").order_by("-created_at", "-pk")[:limit])
+
+
+def unmatched_notice_count(*, practice: Practice) -> int:
+    from .models import ClaimNotice
+
+    return ClaimNotice.objects.filter(practice=practice, claim__isnull=True).count()

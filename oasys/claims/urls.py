@@ -6,6 +6,7 @@ app_name = "claims"
 
 urlpatterns = [
     path("", views.claims, name="list"),
+    path("unmatched/", views.unmatched, name="unmatched"),
     path("<int:pk>/", views.claim_detail, name="detail"),
     path("<int:pk>/appeal/", views.claim_appeal, name="appeal"),
     path("<int:pk>/appeals/<int:appeal_pk>/letter.pdf", views.appeal_letter,

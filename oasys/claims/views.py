@@ -26,6 +26,8 @@ from .selectors import (
     claim_qs,
     filing_deadline,
     is_aging,
+    unmatched_notice_count,
+    unmatched_notices,
 )
 from .status import MEANINGS, ClaimStatus
 
@@ -45,6 +47,7 @@ def claims(request: HttpRequest) -> HttpResponse:
                     query=request.GET.get("q", "").strip())
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     rows = [{"claim": c, "age": claim_age_days(c), "aging": is_aging(c),
+             "deadline": filing_deadline(c),
              "denial": claim_denial_summary(c) if tab == "denied" else None} for c in page]
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="claim", detail={"list": tab, "count": page.paginator.count})
@@ -52,7 +55,17 @@ def claims(request: HttpRequest) -> HttpResponse:
         "tab": tab, "tabs": TABS, "rows": rows, "page": page, "status": status,
         "statuses": ClaimStatus.choices, "counts": claim_counts(practice=request.practice),
         "meanings": MEANINGS,
+        "unmatched": unmatched_notice_count(practice=request.practice),
     })
+
+
+@practice_required(roles=BILLING_ROLES)
+def unmatched(request: HttpRequest) -> HttpResponse:
+    """Statements from 999/277 files about claims we could not match: kept, never dropped."""
+    notices = unmatched_notices(practice=request.practice)
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="claim", detail={"list": "unmatched", "count": len(notices)})
+    return render(request, "claims/unmatched.html", {"notices": notices})
 
 
 @practice_required()

@@ -308,3 +308,20 @@ def test_apply_adjudication_then_reversal_and_correction(practice):
     )
     assert claim.status == ClaimStatus.PARTIAL
     assert (claim.paid_amount, claim.patient_responsibility) == (Decimal("78.00"), Decimal("20.00"))
+
+
+def test_unmatched_statements_page_lists_them(owner_client, practice):
+    from django.urls import reverse
+
+    from oasys.claims.models import ClaimNotice
+    from oasys.clearinghouse.models import EdiFile
+
+    f = EdiFile.objects.create(practice=practice, direction="inbound", raw="ISA", sha256="x" * 64,
+                               status="parsed", set_id="277", label="277CA")
+    ClaimNotice.objects.create(practice=practice, edi_file=f, kind="277CA",
+                               patient_control_number="ELSEWHERE9", category="A2", code="20",
+                               message="accepted")
+    listing = owner_client.get(reverse("claims:list"))
+    assert b"1 unmatched statement" in listing.content
+    page = owner_client.get(reverse("claims:unmatched"))
+    assert page.status_code == 200 and b"ELSEWHERE9" in page.content
