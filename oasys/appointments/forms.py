@@ -8,10 +8,10 @@ from django import forms
 
 from oasys.clients.models import Client
 from oasys.clients.selectors import client_queryset, service_type_options, service_type_queryset
+from oasys.core.codes import place_of_service_choices
 from oasys.core.models import Practice
 
 from .models import Appointment, AppointmentStatus
-from .places import place_of_service_choices
 from .selectors import clinician_options, clinician_queryset
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

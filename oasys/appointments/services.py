@@ -16,8 +16,10 @@ correction is an explicit, audited step. Further guards:
 
 - A session cannot be completed or marked no-show before it starts.
 - Once its note is signed a session is frozen: it is never reopened, and only its place of
-  service and modifiers (claim coding, not clinical fact) may still be edited. The billing
-  app will add "already billed" as a further guard when it exists.
+  service and modifiers (claim coding, not clinical fact) may still be edited.
+- Once billed (a claim or an invoice line exists) a session is frozen the same way, signed
+  or not: its status, client, clinician, service and times belong to the bill; a correction
+  goes through voiding or replacing the claim or invoice.
 - A note can be signed only for a completed or no-show session, once, by the user linked to
   the session's clinician or by the practice owner.
 - Supervisor approval applies only to clinicians who have a supervisor, only after the note
@@ -37,14 +39,13 @@ from django.utils import timezone
 
 from oasys.clients.errors import refuse
 from oasys.clients.models import Client
-from oasys.clients.validators import modifiers_clean, modifiers_error
 from oasys.core.audit import AuditContext, audit_record
+from oasys.core.codes import modifiers_error, modifiers_parse, place_of_service_codes
 from oasys.core.models import AuditAction, AuditOutcome, Practice, Role, User
 from oasys.practice.models import Clinician, ServiceType
 
 from .models import Appointment
 from .models import AppointmentStatus as S
-from .places import place_of_service_codes
 from .tz import practice_zone
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -148,9 +149,14 @@ def _appointment_clean(
             values[name] = None
     if values["start"] is None and "start" not in errors:
         errors["start"] = "Enter when the session starts."
-    elif values["start"] is not None and values["start"].year < 2000:
+    elif values["start"] is not None and not (
+        2000 <= values["start"].year <= dt.date.today().year + 2
+    ):
+        # Sessions are booked at most a couple of years ahead; a far date is a typo (and
+        # year 9999 would overflow the end time).
         errors["start"] = "Check the year of this session."
-    if values["end"] is None and "end" not in errors and values["start"] and service_type:
+    if (values["end"] is None and not ({"start", "end"} & errors.keys()) and values["start"]
+            and service_type):
         # The usual case: the session lasts as long as its service type says.
         values["end"] = values["start"] + dt.timedelta(minutes=service_type.duration_minutes)
     if values["start"] and values["end"] and "end" not in errors:
@@ -174,7 +180,7 @@ def _appointment_clean(
     modifiers = str(modifiers or "")
     if msg := modifiers_error(modifiers):
         errors["modifiers"] = msg
-    values["modifiers"] = ",".join(modifiers_clean(modifiers))
+    values["modifiers"] = ",".join(modifiers_parse(modifiers))
     return values, errors
 
 
@@ -234,6 +240,9 @@ def appointment_update(
         locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
         if locked.note_signed_at is not None and set(changed) - EDITABLE_AFTER_SIGNING:
             _refuse_state("The note was just signed; reload the page.")
+        if set(changed) - EDITABLE_AFTER_SIGNING and _is_billed(locked):
+            _refuse_state("This session is billed: void or correct its claim or invoice "
+                          "before changing it.")
         for name, value in values.items():
             setattr(appointment, name, value)
         appointment.save()
@@ -244,6 +253,14 @@ def appointment_update(
 # --- status -------------------------------------------------------------------------------
 
 
+def _is_billed(appointment: Appointment) -> bool:
+    from oasys.claims.models import Claim
+    from oasys.invoices.models import InvoiceLine
+
+    return (Claim.objects.filter(appointment_id=appointment.pk).exists()
+            or InvoiceLine.objects.filter(appointment_id=appointment.pk).exists())
+
+
 def appointment_transition(
     *, appointment: Appointment, ctx: AuditContext, to_status: str
 ) -> Appointment:
@@ -251,6 +268,9 @@ def appointment_transition(
     with transaction.atomic():
         locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
         current = locked.status
+        if _is_billed(locked):
+            _refuse_state("This session is billed: void or correct its claim or invoice "
+                          "before changing its status.")
         if to_status not in TRANSITIONS.get(current, frozenset()):
             _refuse_state(
                 f"A {S(current).label.lower()} session cannot become {S(to_status).label.lower()}."

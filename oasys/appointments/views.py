@@ -15,13 +15,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oasys.clients.errors import error_messages, form_add_errors
 from oasys.clients.phi import phi_read
 from oasys.core.audit import AuditContext
+from oasys.core.codes import place_of_service_name
 from oasys.core.permissions import ALL_ROLES, practice_required
 
 from . import services
 from .forms import AppointmentFilterForm, AppointmentForm
 from .models import Appointment
 from .models import AppointmentStatus as S
-from .places import place_of_service_name
 from .selectors import appointment_queryset, appointment_search
 from .tz import in_practice_timezone
 

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from oasys.core import codes as core_codes  # "codes" names CPT lists below
+
 # Psychotherapy time codes and the minutes each needs (CPT time rules: a code is reported
 # once its midpoint is passed).
 TIME_CODES: dict[str, tuple[int, int | None]] = {
@@ -41,11 +43,8 @@ TELEHEALTH_MODIFIERS = {"95", "GT", "93", "FQ", "GQ"}
 
 
 def cpt_format_error(code: str) -> str | None:
-    if not code:
-        return "No CPT code."
-    if len(code) != 5 or not (code.isdigit() or (code[:4].isdigit() and code[4].isalpha())):
-        return f"{code!r} is not a CPT code (5 digits, or 4 digits and a letter)."
-    return None
+    """The claim line's CPT code as stored (unlike a service type, a claim needs one)."""
+    return core_codes.cpt_error(code, required=True)
 
 
 def procedure_errors(codes: Sequence[str], minutes: int) -> list[str]:
@@ -151,10 +150,5 @@ def timely_filing(
 
 
 def modifier_errors(modifiers: Sequence[str]) -> list[str]:
-    errors = []
-    if len(modifiers) > 4:
-        errors.append("A service line takes at most 4 modifiers.")
-    for m in modifiers:
-        if len(m) != 2 or not m.isalnum():
-            errors.append(f"{m!r} is not a modifier (2 letters or digits).")
-    return errors
+    """The claim line's modifiers as stored; a repeat has never been a scrubber error."""
+    return core_codes.modifier_errors(modifiers, allow_repeats=True)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.core.text import parse_id
 
 from .forms import QueueFilterForm
 from .selectors import queue_get, reasons_linked
@@ -50,7 +51,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 @practice_required(roles=BILLING_ROLES)
 def submit(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("session") if i.isdigit()]
+    ids = [i for i in (parse_id(v) for v in request.POST.getlist("session")) if i is not None]
     if not ids:
         messages.error(request, "Select at least one session to bill.")
         return redirect("billing:queue")

@@ -76,6 +76,7 @@ def claims(request: HttpRequest, status: str = "", tab: str = "all", limit: int 
     if status and status not in ClaimStatus.values:
         raise HttpError(422, f"status must be one of {', '.join(ClaimStatus.values)}")
     limit = max(1, min(limit, 500))
+    offset = max(0, offset)
     qs = claim_list(practice=request.practice, tab=tab, status=status).prefetch_related(
         "events__actor")[offset:offset + limit]
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,

@@ -179,6 +179,9 @@ def claim_appeal(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Appeal recorded; the claim is In Review again. "
                                       "Print the letter and send it with the records.")
             return redirect("claims:appeal_letter", pk=claim.pk, appeal_pk=appeal.pk)
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="claim", client_id=claim.client_id, object_type="Claim",
+                 object_id=claim.pk, detail={"page": "appeal"})
     return render(request, "claims/appeal.html", {"claim": claim, "form": form,
                                                   "denial": claim_denial_summary(claim)})
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from oasys.core.audit import audit_read
+from oasys.core.permissions import BILLING_ROLES, require_roles
 
 from .selectors import edi_file_get, edi_file_list
 
@@ -33,11 +34,14 @@ class EdiFileDetailOut(EdiFileOut):
 
 @router.get("/files", response=list[EdiFileOut])
 def files(request: HttpRequest, type: str | None = None, limit: int = 100):  # noqa: A002
-    return list(edi_file_list(practice=request.practice, set_id=type)[:min(limit, 500)])
+    require_roles(request, BILLING_ROLES)
+    limit = max(1, min(limit, 500))  # a negative slice is a 500, not an answer
+    return list(edi_file_list(practice=request.practice, set_id=type)[:limit])
 
 
 @router.get("/files/{pk}", response=EdiFileDetailOut)
 def file(request: HttpRequest, pk: int):
+    require_roles(request, BILLING_ROLES)
     edi_file = edi_file_get(practice=request.practice, pk=pk)
     audit_read(request, category="edi_file", client_id=None, obj=edi_file)
     return edi_file

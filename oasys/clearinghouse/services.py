@@ -140,6 +140,11 @@ def edi_file_receive(*, raw: str, external_id: str = "",
 
     The raw file is committed before parsing, so nothing accepted is ever lost, even a file
     that fails to parse or a parser that crashes.
+
+    `practice` marks a hand upload: the uploader owns the stored file whatever identifiers
+    it carries (an NPI is public: a file naming another practice must never act on that
+    practice), and no handler runs — the uploading service decides what, if anything, to
+    post for the uploader.
     """
     digest = content_hash(raw)
     existing = EdiFile.objects.filter(direction=Direction.INBOUND, sha256=digest).first()
@@ -157,11 +162,18 @@ def edi_file_receive(*, raw: str, external_id: str = "",
     try:
         facts = file_facts(raw)
         summary, errors = parse_raw(raw)
-        # A hand upload names its practice; the file's own identifiers win when they say
-        # another, and the caller then refuses it.
-        practice = _practice_for(facts) or practice
+        uploader = practice
+        matched = _practice_for(facts)
+        practice = uploader if uploader is not None else matched
+        if uploader is not None and matched is not None and matched.pk != uploader.pk:
+            errors_extra = [{"kind": "OtherPractice",
+                             "message": "This file names another practice; it was kept "
+                                        "but acts on nothing."}]
+        else:
+            errors_extra = []
     except Exception as exc:  # noqa: BLE001 - a crash must still leave the file visible
-        log.exception("parsing inbound EDI file %s failed", edi_file.pk)
+        # The type only: an exception's text may quote the file, and files hold PHI.
+        log.error("parsing inbound EDI file %s failed: %s", edi_file.pk, type(exc).__name__)
         EdiFile.objects.filter(pk=edi_file.pk).update(
             errors=[{"kind": type(exc).__name__, "message": str(exc)[:500]}])
         edi_file.refresh_from_db()
@@ -177,13 +189,13 @@ def edi_file_receive(*, raw: str, external_id: str = "",
         edi_file.interchange_control_number = facts.control_number[:9]
         edi_file.group_control_number = facts.group_control_number[:9]
         edi_file.summary = summary
-        edi_file.errors = errors
+        edi_file.errors = errors + errors_extra
         edi_file.status = FileStatus.FAILED if errors else FileStatus.PARSED
         edi_file.save()
         _audit_file(edi_file, AuditAction.CREATE)
-    if edi_file.status == FileStatus.PARSED or (
+    if uploader is None and (edi_file.status == FileStatus.PARSED or (
         edi_file.set_id in QUARANTINE_HANDLED and edi_file.practice_id is not None
-    ):
+    )):
         edi_file_handle(edi_file=edi_file)
     return edi_file, True
 
@@ -201,7 +213,7 @@ def edi_file_handle(*, edi_file: EdiFile) -> bool:
         try:
             handler(edi_file)
         except Exception as exc:  # noqa: BLE001 - any handler bug must not lose the file
-            log.exception("handler for EDI file %s failed", edi_file.pk)
+            log.error("handler for EDI file %s failed: %s", edi_file.pk, type(exc).__name__)
             errors = [e for e in (edi_file.errors or []) if e.get("kind") != "HandlerError"]
             errors.append({"kind": "HandlerError", "message": f"{type(exc).__name__}: {exc}"[:500]})
             EdiFile.objects.filter(pk=edi_file.pk).update(errors=errors)

@@ -318,6 +318,7 @@ def create_client(request: HttpRequest, payload: ClientIn) -> tuple[int, dict]:
         )
     except ValidationError as exc:
         return 422, errors_body(exc)
+    _audit_client_read(request, client)  # the answer discloses the whole record
     return 201, client_out(request, client)
 
 
@@ -339,6 +340,7 @@ def update_client(request: HttpRequest, client_id: int, payload: ClientIn) -> tu
         )
     except ValidationError as exc:
         return 422, errors_body(exc)
+    _audit_client_read(request, client)  # the answer discloses the whole record
     return 200, client_out(request, client)
 
 

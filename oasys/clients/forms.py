@@ -9,6 +9,7 @@ from django import forms
 
 from oasys.core.addresses import state_choices
 from oasys.core.models import Practice
+from oasys.core.text import parse_id
 from oasys.practice.models import Payer
 
 from .models import BillingType, Gender, InsurancePolicy, PolicyPriority, Relationship
@@ -175,7 +176,7 @@ class PolicyForm(forms.Form):
         # current search results, never the whole list.
         chosen = self.data.get("payer") if self.is_bound else self.initial.get("payer")
         chosen_id = str(getattr(chosen, "pk", chosen) or "")
-        options = list(payer_queryset().filter(pk=chosen_id)) if chosen_id.isdigit() else []
+        options = list(payer_queryset().filter(pk=chosen_id)) if parse_id(chosen_id) else []
         options += [p for p in payer_lookup(query=payer_query) if p not in options]
         field.widget.choices = [("", "Search, then choose…")] + [(p.pk, str(p)) for p in options]
 

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from oasys.core.addresses import address_errors, zip_normalized
 from oasys.core.audit import AuditContext, audit_record
+from oasys.core.codes import cpt_clean, cpt_error, phone_digits, phone_error
 from oasys.core.identifiers import npi_error
 from oasys.core.models import AuditAction, AuditOutcome, Practice
 from oasys.practice.models import Payer, ServiceType
@@ -177,8 +178,8 @@ def _client_clean(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, st
         errors["email"] = msg
 
     phone = _text(values["phone"])
-    values["phone"] = v.phone_normalize(phone) if phone else ""
-    if phone and (msg := v.phone_error(phone)):
+    values["phone"] = phone_digits(phone) if phone else ""
+    if phone and (msg := phone_error(phone)):
         errors["phone"] = msg
 
     _address(values, errors, optional=draft)
@@ -591,8 +592,8 @@ def _pricing_rule_clean(
     else:
         if msg := v.price_error(values["price"]):
             errors["price"] = msg
-    values["cpt_code"] = v.cpt_clean(_text(data.get("cpt_code")))
-    if values["cpt_code"] and (msg := v.cpt_error(values["cpt_code"])):
+    values["cpt_code"] = cpt_clean(_text(data.get("cpt_code")))
+    if msg := cpt_error(values["cpt_code"]):  # empty is fine: the service type's code applies
         errors["cpt_code"] = msg
     if not errors and values["price"] is None and not values["cpt_code"]:
         errors["price"] = "Set a custom price, a CPT code, or both ($0 means not billed)."

@@ -18,9 +18,7 @@ EARLIEST_DOB = dt.date(1900, 1, 1)
 # Payers match names against the card, and X12 carries a limited character set: letters,
 # spaces, hyphens and apostrophes are what legal names on cards use.
 _NAME = re.compile(r"^[A-Za-z](?:[A-Za-z' \-]*[A-Za-z'])?$")
-_CPT = re.compile(r"^(?:\d{5}|\d{4}[A-Z])$")
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]*$")
-_MODIFIER = re.compile(r"^[A-Z0-9]{2}$")
 MAX_PRICE = Decimal("99999999.99")
 
 
@@ -84,45 +82,6 @@ def email_error(value: str) -> str | None:
     return None
 
 
-def phone_normalize(value: str) -> str:
-    """Ten digits, dropping punctuation and a leading US country code."""
-    digits = re.sub(r"\D", "", value or "")
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    return digits
-
-
-def phone_error(value: str) -> str | None:
-    if re.search(r"[A-Za-z]", value or ""):
-        return "A phone number has digits only (spaces, dashes and brackets are fine)."
-    digits = phone_normalize(value)
-    if len(digits) != 10:
-        return f"A US phone number has 10 digits; this has {len(digits)}."
-    # North American numbering: neither the area code nor the exchange starts with 0 or 1.
-    if digits[0] in "01":
-        return "A US area code cannot start with 0 or 1."
-    if digits[3] in "01":
-        return "The 3 digits after the area code cannot start with 0 or 1."
-    return None
-
-
-def phone_display(digits: str) -> str:
-    if len(digits or "") != 10:
-        return digits or ""
-    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
-
-
-def cpt_clean(value: str) -> str:
-    return (value or "").strip().upper()
-
-
-def cpt_error(value: str) -> str | None:
-    """CPT: five digits (90837), or four digits and a letter (Category II/III, e.g. 0591T)."""
-    if not _CPT.match(cpt_clean(value)):
-        return "A CPT code is 5 digits (like 90837), or 4 digits and a letter (like 0591T)."
-    return None
-
-
 def price_parse(value: Decimal | int | str | None) -> Decimal | None:
     """A price from a Decimal, int or string ("120", "120.00", "$1,200.50"); None when blank.
 
@@ -171,20 +130,4 @@ def group_number_error(value: str) -> str | None:
     group = (value or "").strip()
     if group and (len(group) > 40 or not _MEMBER_ID.match(group)):
         return "A group number has letters, digits and hyphens only (up to 40)."
-    return None
-
-
-def modifiers_clean(value: str) -> list[str]:
-    return [m.strip().upper() for m in re.split(r"[,\s]+", value or "") if m.strip()]
-
-
-def modifiers_error(value: str) -> str | None:
-    mods = modifiers_clean(value)
-    if len(mods) > 4:
-        return "A claim line takes at most 4 modifiers."
-    bad = [m for m in mods if not _MODIFIER.match(m)]
-    if bad:
-        return "Each modifier is 2 letters or digits (like 95 or GT), separated by commas."
-    if len(set(mods)) != len(mods):
-        return "Each modifier may appear once."
     return None

@@ -17,6 +17,7 @@ from oasys.appointments.tz import in_practice_timezone
 from oasys.core.audit import AuditContext
 from oasys.core.models import Practice
 from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
+from oasys.core.text import parse_id
 
 from . import services
 from .diagnoses import MAX_DIAGNOSES, diagnosis_description
@@ -175,7 +176,8 @@ def client_diagnoses(request: HttpRequest, pk: int) -> HttpResponse:
                     return redirect("clients:diagnoses", pk=client.pk)
         elif action in {"remove", "up", "down"}:
             diagnosis = get_object_or_404(
-                diagnosis_list(practice=practice, client=client), pk=request.POST.get("diagnosis")
+                diagnosis_list(practice=practice, client=client),
+                pk=parse_id(request.POST.get("diagnosis")) or 0,
             )
             if action == "remove":
                 services.diagnosis_remove(diagnosis=diagnosis, ctx=_ctx(request))

@@ -35,3 +35,12 @@ def practice_required(
         return wrapped
 
     return decorator
+
+
+def require_roles(request: HttpRequest, roles: Iterable[str]) -> None:
+    """For API routes (and services called from them): refuse a user whose role is not one
+    of `roles`. The API answers PermissionDenied with 403."""
+    allowed = {str(r) for r in roles}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.role not in allowed:
+        raise PermissionDenied("Your role does not allow this")

@@ -342,6 +342,32 @@ def _make_client(practice, rng, i, *, billing_type, city, state, zip_code, draft
     return Client.objects.create(practice=practice, **fields)
 
 
+class _NewClient:
+    """Creates one practice's clients in turn. Each takes the next index, which picks its
+    name, so the same run of calls always makes the same people."""
+
+    def __init__(
+        self, practice: Practice, rng: random.Random, *, state: str, first_index: int = 0
+    ) -> None:
+        self.practice, self.rng, self.state, self.index = practice, rng, state, first_index
+
+    def __call__(
+        self, billing_type: str, city: str, zip_code: str, *, draft: bool = False
+    ) -> Client:
+        client = _make_client(
+            self.practice,
+            self.rng,
+            self.index,
+            billing_type=billing_type,
+            city=city,
+            state=self.state,
+            zip_code=zip_code,
+            draft=draft,
+        )
+        self.index += 1
+        return client
+
+
 def _diagnose(client: Client, codes: list[str]) -> None:
     for pos, code in enumerate(codes, start=1):
         Diagnosis.objects.create(practice=client.practice, client=client, position=pos, code=code)
@@ -476,19 +502,10 @@ def _seed_serenity(*, today: date, rng: random.Random) -> bool:
     intake_first = [types["Intake assessment"], *billable]
 
     clients: list[tuple[Client, list[ServiceType], int]] = []
-    i = 0
+    new_client = _NewClient(practice, rng, state="IL")
     # 24 insured clients, spread over the accepted payers.
     for n in range(24):
-        c = _make_client(
-            practice,
-            rng,
-            i,
-            billing_type=BillingType.INSURANCE,
-            city="Chicago",
-            state="IL",
-            zip_code=f"606{rng.randint(10, 57)}",
-        )
-        i += 1
+        c = new_client(BillingType.INSURANCE, "Chicago", f"606{rng.randint(10, 57)}")
         _diagnose(c, rng.sample(DIAGNOSES, k=rng.choice([1, 1, 2, 3])))
         if n == 3:
             _policy(
@@ -514,92 +531,29 @@ def _seed_serenity(*, today: date, rng: random.Random) -> bool:
         kind = [types["Family therapy with client"]] if n == 7 else intake_first
         clients.append((c, kind, 7 if n % 3 else 14))
     # Gaps the Incomplete tab names, each on purpose:
-    gap = _make_client(
-        practice,
-        rng,
-        i,
-        billing_type=BillingType.INSURANCE,
-        city="Evanston",
-        state="IL",
-        zip_code="60201",
-    )
-    i += 1
+    gap = new_client(BillingType.INSURANCE, "Evanston", "60201")
     _diagnose(gap, ["F41.1"])  # insured but no policy at all -> missing insurance payer
     clients.append((gap, billable, 14))
-    gap = _make_client(
-        practice,
-        rng,
-        i,
-        billing_type=BillingType.INSURANCE,
-        city="Evanston",
-        state="IL",
-        zip_code="60202",
-    )
-    i += 1
+    gap = new_client(BillingType.INSURANCE, "Evanston", "60202")
     _diagnose(gap, ["F33.1"])
     _policy(gap, None, rng)  # a policy with no payer chosen
     clients.append((gap, billable, 14))
-    gap = _make_client(
-        practice,
-        rng,
-        i,
-        billing_type=BillingType.INSURANCE,
-        city="Oak Park",
-        state="IL",
-        zip_code="60302",
-    )
-    i += 1
+    gap = new_client(BillingType.INSURANCE, "Oak Park", "60302")
     _diagnose(gap, ["F43.23"])
     _policy(gap, payers[2], rng, member_id="", relationship=Relationship.SPOUSE)  # incomplete
     clients.append((gap, billable, 14))
-    gap = _make_client(
-        practice,
-        rng,
-        i,
-        billing_type=BillingType.INSURANCE,
-        city="Chicago",
-        state="IL",
-        zip_code="60640",
-    )
-    i += 1
+    gap = new_client(BillingType.INSURANCE, "Chicago", "60640")
     _policy(gap, payers[1], rng)  # no diagnosis codes
     clients.append((gap, billable, 14))
-    gap = _make_client(
-        practice,
-        rng,
-        i,
-        billing_type=BillingType.INSURANCE,
-        city="Chicago",
-        state="IL",
-        zip_code="60647",
-    )
-    i += 1
+    gap = new_client(BillingType.INSURANCE, "Chicago", "60647")
     _diagnose(gap, ["F41.1"])
     _policy(gap, payers[5], rng)  # payer whose claims enrollment is still pending
     clients.append((gap, billable, 14))
-    gap = _make_client(
-        practice,
-        rng,
-        i,
-        billing_type=BillingType.INSURANCE,
-        city="Chicago",
-        state="IL",
-        zip_code="60657",
-    )
-    i += 1
+    gap = new_client(BillingType.INSURANCE, "Chicago", "60657")
     _diagnose(gap, ["F43.10"])
     _policy(gap, payers[0], rng)
     clients.append((gap, [types["Wellness coaching"]], 14))  # service with no CPT code
-    gap = _make_client(
-        practice,
-        rng,
-        i,
-        billing_type=BillingType.INSURANCE,
-        city="Chicago",
-        state="IL",
-        zip_code="60618",
-    )
-    i += 1
+    gap = new_client(BillingType.INSURANCE, "Chicago", "60618")
     _diagnose(gap, ["F41.1"])
     _policy(gap, payers[1], rng)
     short = ServiceType.objects.create(  # billed as 60 minutes but booked for 40: scrubber error
@@ -611,16 +565,7 @@ def _seed_serenity(*, today: date, rng: random.Random) -> bool:
         place_of_service="11",
     )
     clients.append((gap, [short], 14))
-    gap = _make_client(
-        practice,
-        rng,
-        i,
-        billing_type=BillingType.INSURANCE,
-        city="Skokie",
-        state="IL",
-        zip_code="60076",
-    )
-    i += 1
+    gap = new_client(BillingType.INSURANCE, "Skokie", "60076")
     _diagnose(gap, ["F33.1"])
     _policy(gap, payers[2], rng)
     bare = ServiceType.objects.create(  # telehealth without the payer's modifier
@@ -635,16 +580,7 @@ def _seed_serenity(*, today: date, rng: random.Random) -> bool:
 
     # Self-pay clients, one with a custom (sliding-scale) price, one priced at $0.
     for n in range(9):
-        c = _make_client(
-            practice,
-            rng,
-            i,
-            billing_type=BillingType.SELF_PAY,
-            city="Chicago",
-            state="IL",
-            zip_code=f"606{rng.randint(10, 57)}",
-        )
-        i += 1
+        c = new_client(BillingType.SELF_PAY, "Chicago", f"606{rng.randint(10, 57)}")
         _diagnose(c, [rng.choice(DIAGNOSES)])
         if n == 0:
             PricingRule.objects.create(
@@ -669,41 +605,13 @@ def _seed_serenity(*, today: date, rng: random.Random) -> bool:
             continue
         clients.append((c, billable, 7 if n % 2 else 14))
     # Not billed (pro bono) and a free consultation: hidden from Bill Sessions.
-    c = _make_client(
-        practice,
-        rng,
-        i,
-        billing_type=BillingType.NOT_BILLED,
-        city="Chicago",
-        state="IL",
-        zip_code="60614",
-    )
-    i += 1
+    c = new_client(BillingType.NOT_BILLED, "Chicago", "60614")
     clients.append((c, billable, 14))
-    c = _make_client(
-        practice,
-        rng,
-        i,
-        billing_type=BillingType.SELF_PAY,
-        city="Chicago",
-        state="IL",
-        zip_code="60613",
-    )
-    i += 1
+    c = new_client(BillingType.SELF_PAY, "Chicago", "60613")
     clients.append((c, [types["Free 15-minute consultation"]], 30))
     # Draft clients who have not signed up yet.
     for _ in range(2):
-        _make_client(
-            practice,
-            rng,
-            i,
-            billing_type=BillingType.INSURANCE,
-            city="Chicago",
-            state="IL",
-            zip_code="60614",
-            draft=True,
-        )
-        i += 1
+        new_client(BillingType.INSURANCE, "Chicago", "60614", draft=True)
 
     for client, kinds, every in clients:
         _sessions(
@@ -808,21 +716,16 @@ def _seed_harbor(*, today: date, rng: random.Random) -> bool:
         types["Psychotherapy, 60 min"],
         types["Telehealth psychotherapy, 45 min"],
     ]
-    i = 100
+    new_client = _NewClient(practice, rng, state="CA", first_index=100)
     roster = [(maya, owner, None), (sam, associate_user, owner), (priya, priya_user, None)]
     for n in range(14):
         clinician, signer, approver = roster[n % 3]
         insured = n % 4 != 3
-        c = _make_client(
-            practice,
-            rng,
-            i,
-            billing_type=BillingType.INSURANCE if insured else BillingType.SELF_PAY,
-            city="San Francisco",
-            state="CA",
-            zip_code=f"941{rng.randint(10, 34)}",
+        c = new_client(
+            BillingType.INSURANCE if insured else BillingType.SELF_PAY,
+            "San Francisco",
+            f"941{rng.randint(10, 34)}",
         )
-        i += 1
         _diagnose(c, rng.sample(DIAGNOSES, k=rng.choice([1, 2])))
         if insured:
             _policy(c, [payers[0], payers[1], payers[2], payers[5]][n % 4], rng)

@@ -24,6 +24,7 @@ from oasys.clients.selectors import (
 from oasys.core.audit import AuditContext
 from oasys.core.models import Role
 from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.core.text import parse_id
 from oasys.core.timezones import practice_zone
 
 from .estimate import estimate_from_summary
@@ -60,7 +61,7 @@ def check_run(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(client_queryset(practice=request.practice), pk=pk)
     policy = get_object_or_404(
         policy_list(practice=request.practice, client=client).filter(is_active=True),
-        pk=request.POST.get("policy") or 0,
+        pk=parse_id(request.POST.get("policy")) or 0,
     )
     try:
         check = eligibility_check_run(policy=policy, ctx=AuditContext.from_request(request),

@@ -9,6 +9,7 @@ from ninja.errors import HttpError
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
+from oasys.core.permissions import BILLING_ROLES, require_roles
 
 from .selectors import ar_aging, client_balances
 
@@ -17,6 +18,7 @@ router = Router(tags=["ledger"])
 
 @router.get("/aging")
 def aging(request: HttpRequest):
+    require_roles(request, BILLING_ROLES)
     report = ar_aging(practice=request.practice)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="ledger", detail={"report": "aging"})
@@ -33,6 +35,7 @@ def aging(request: HttpRequest):
 
 @router.get("/clients/{client_id}/balance")
 def client_balance(request: HttpRequest, client_id: int):
+    require_roles(request, BILLING_ROLES)
     from oasys.clients.selectors import client_queryset
 
     if not client_queryset(practice=request.practice).filter(pk=client_id).exists():

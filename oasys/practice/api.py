@@ -15,6 +15,7 @@ from ninja import Router, Schema
 from oasys.core.audit import AuditContext
 from oasys.core.identifiers import tax_id_masked
 from oasys.core.money import money_str
+from oasys.core.permissions import BILLING_ROLES, require_roles
 
 from . import selectors, services
 from .forms import ClinicianForm, ProviderProfileForm, ServiceTypeForm
@@ -115,6 +116,7 @@ def provider_get(request: HttpRequest) -> dict:
 
 @router.put("/provider", response={200: ProviderOut, 422: ErrorsOut})
 def provider_put(request: HttpRequest, payload: ProviderIn):
+    require_roles(request, BILLING_ROLES)
     """Replace the provider information. Omit tax_id (or send the masked value) to keep it."""
     profile = selectors.provider_profile_get(practice=request.practice)
     data = _form_data(payload)
@@ -191,6 +193,7 @@ def accepted_payers_list(request: HttpRequest) -> list[AcceptedPayer]:
 
 @router.post("/accepted-payers", response={201: AcceptedPayerOut, 422: ErrorsOut})
 def accepted_payers_add(request: HttpRequest, payload: AcceptedPayerIn):
+    require_roles(request, BILLING_ROLES)
     payer = selectors.payer_get(pk=payload.payer_id)
     if payer is None:
         return 422, {"errors": {"payer_id": "No payer with this id in the directory."}}
@@ -261,6 +264,7 @@ def service_types_list(request: HttpRequest) -> list[ServiceType]:
 
 @router.post("/service-types", response={201: ServiceTypeOut, 422: ErrorsOut})
 def service_types_create(request: HttpRequest, payload: ServiceTypeIn):
+    require_roles(request, BILLING_ROLES)
     form = ServiceTypeForm(data=_service_type_data(payload))
     if not form.is_valid():
         return 422, {"errors": _errors(form)}
@@ -284,6 +288,7 @@ def service_types_get(request: HttpRequest, service_type_id: int) -> ServiceType
 
 @router.put("/service-types/{service_type_id}", response={200: ServiceTypeOut, 422: ErrorsOut})
 def service_types_update(request: HttpRequest, service_type_id: int, payload: ServiceTypeIn):
+    require_roles(request, BILLING_ROLES)
     service_type = get_object_or_404(
         selectors.service_type_qs(practice=request.practice), pk=service_type_id
     )
@@ -378,6 +383,7 @@ def clinicians_list(request: HttpRequest) -> list[Clinician]:
 
 @router.post("/clinicians", response={201: ClinicianOut, 422: ErrorsOut})
 def clinicians_create(request: HttpRequest, payload: ClinicianIn):
+    require_roles(request, BILLING_ROLES)
     return _clinician_save(request, payload, None)
 
 
@@ -388,6 +394,7 @@ def clinicians_get(request: HttpRequest, clinician_id: int) -> Clinician:
 
 @router.put("/clinicians/{clinician_id}", response={200: ClinicianOut, 422: ErrorsOut})
 def clinicians_update(request: HttpRequest, clinician_id: int, payload: ClinicianIn):
+    require_roles(request, BILLING_ROLES)
     clinician = get_object_or_404(
         selectors.clinician_qs(practice=request.practice), pk=clinician_id
     )

@@ -8,17 +8,18 @@ from decimal import Decimal
 from django import forms
 
 from oasys.core.addresses import address_errors, state_choices, zip_normalized
-from oasys.core.identifiers import digits_only, npi_error, tax_id_error, tax_id_masked
-from oasys.core.models import Practice
-
-from .codes import (
+from oasys.core.codes import (
+    cpt_clean,
     cpt_error,
     modifiers_error,
     modifiers_parse,
+    phone_display,
     phone_error,
-    phone_formatted,
     place_of_service_choices,
 )
+from oasys.core.identifiers import digits_only, npi_error, tax_id_error, tax_id_masked
+from oasys.core.models import Practice
+
 from .models import EnrollmentStatus, ProviderType, TaxIdType
 from .selectors import clinician_supervisor_candidates, clinician_user_candidates
 from .taxonomy import taxonomy_error, taxonomy_normalized
@@ -143,7 +144,7 @@ class ProviderProfileForm(forms.Form):
         error = phone_error(phone)
         if error:
             raise forms.ValidationError(error)
-        return phone_formatted(phone)
+        return phone_display(phone)
 
     def clean(self) -> dict:
         data = super().clean()
@@ -272,7 +273,7 @@ class ServiceTypeForm(forms.Form):
         return " ".join(self.cleaned_data["name"].split())
 
     def clean_cpt_code(self) -> str:
-        code = self.cleaned_data["cpt_code"].strip().upper()
+        code = cpt_clean(self.cleaned_data["cpt_code"])
         error = cpt_error(code)
         if error:
             raise forms.ValidationError(error)
@@ -280,7 +281,8 @@ class ServiceTypeForm(forms.Form):
 
     def clean_modifiers(self) -> str:
         value = self.cleaned_data["modifiers"]
-        error = modifiers_error(value)
+        # Repeats were never refused here (appointments refuse them): kept as it was.
+        error = modifiers_error(value, allow_repeats=True)
         if error:
             raise forms.ValidationError(error)
         return ",".join(modifiers_parse(value))

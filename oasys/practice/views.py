@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oasys.core.audit import AuditContext
 from oasys.core.identifiers import tax_id_masked
 from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
+from oasys.core.text import parse_id
 
 from . import selectors, services
 from .forms import (
@@ -194,7 +195,7 @@ def accepted_payer(request: HttpRequest, pk: int) -> HttpResponse:
         _require_edit(request)
         enrollment = get_object_or_404(
             selectors.enrollment_qs(practice=practice).filter(accepted_payer=accepted),
-            pk=request.POST.get("enrollment") or 0,
+            pk=parse_id(request.POST.get("enrollment")) or 0,
         )
         form = EnrollmentStatusForm(request.POST, prefix=f"e{enrollment.pk}")
         if form.is_valid():

@@ -11,6 +11,7 @@ from ninja.errors import HttpError
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
+from oasys.core.permissions import BILLING_ROLES, require_roles
 
 from .codes import plb_text
 from .models import Remittance, RemittanceStatus
@@ -93,6 +94,7 @@ def _summary(r: Remittance) -> dict:
 
 @router.get("", response=list[RemittanceOut])
 def remittances(request: HttpRequest, status: str = ""):
+    require_roles(request, BILLING_ROLES)
     if status and status not in RemittanceStatus.values:
         raise HttpError(422, f"status must be one of {', '.join(RemittanceStatus.values)}")
     rows = list(remittance_list(practice=request.practice, status=status)[:500])
@@ -103,6 +105,7 @@ def remittances(request: HttpRequest, status: str = ""):
 
 @router.get("/{remittance_id}", response=RemittanceDetailOut)
 def remittance(request: HttpRequest, remittance_id: int):
+    require_roles(request, BILLING_ROLES)
     try:
         r = remittance_get(practice=request.practice, pk=remittance_id)
     except Remittance.DoesNotExist as exc:

@@ -368,7 +368,8 @@ def era_import(*, practice: Practice, raw: str, ctx: AuditContext,
     edi_file, created = edi_file_receive(raw=raw, connection=UPLOAD_CONNECTION,
                                          practice=practice)
     result = ImportResult(edi_file.pk, created)
-    if edi_file.practice_id is not None and edi_file.practice_id != practice.pk:
+    names_other = any(e.get("kind") == "OtherPractice" for e in (edi_file.errors or []))
+    if (edi_file.practice_id is not None and edi_file.practice_id != practice.pk) or names_other:
         result.refusal = ("Refused: this ERA is addressed to another practice (its payee "
                           "NPI); nothing was posted.")
         return result

@@ -153,7 +153,8 @@ def test_cpt_format_ok(code):
 @pytest.mark.parametrize("code", ["9083", "908345", "9O834", "A0834", "90 83", "9083-"])
 def test_cpt_format_bad(code):
     assert cpt_format_error(code) == (
-        f"{code!r} is not a CPT code (5 digits, or 4 digits and a letter)."
+        f"{code!r} is not a CPT code: use 5 digits (like 90837), "
+        "or 4 digits and a letter (like 0591T)."
     )
 
 
@@ -170,11 +171,21 @@ def test_modifier_errors():
     assert modifier_errors([]) == []
     assert modifier_errors(["95", "GT", "HJ", "59"]) == []
     assert modifier_errors(["95", "GT", "HJ", "59", "25"]) == [
-        "A service line takes at most 4 modifiers."
+        "A claim line takes at most 4 modifiers; this has 5."
     ]
-    assert modifier_errors(["9"]) == ["'9' is not a modifier (2 letters or digits)."]
-    assert modifier_errors(["9-"]) == ["'9-' is not a modifier (2 letters or digits)."]
-    assert modifier_errors(["955"]) == ["'955' is not a modifier (2 letters or digits)."]
+    bad = "Each modifier is 2 letters or digits (like 95, GT or HO); check {}."
+    assert modifier_errors(["9"]) == [bad.format("9")]
+    assert modifier_errors(["9-"]) == [bad.format("9-")]
+    assert modifier_errors(["955"]) == [bad.format("955")]
+    # Both problems at once, and every bad one named in a single message.
+    assert modifier_errors(["95", "9", "GT", "9-", "HO"]) == [
+        "A claim line takes at most 4 modifiers; this has 5.",
+        bad.format("9, 9-"),
+    ]
+    # The scrubber checks the stored value: lower case passes, as it always did; a repeat
+    # is not a scrubber error (appointments refuse repeats when they are entered).
+    assert modifier_errors(["gt"]) == []
+    assert modifier_errors(["95", "95"]) == []
 
 
 # --- telehealth -------------------------------------------------------------------------------

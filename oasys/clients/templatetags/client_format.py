@@ -6,9 +6,8 @@ from decimal import Decimal
 
 from django import template
 
+from oasys.core.codes import phone_display
 from oasys.core.money import money_str
-
-from ..validators import phone_display
 
 register = template.Library()
 

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from oasys.clients import validators as v
 from oasys.clients.errors import error_messages
 from oasys.clients.models import Client
 from oasys.clients.services import client_create, client_update
@@ -207,33 +206,3 @@ def test_update_keeps_fields_not_sent(cl_client, cl_ctx):
     client_update(client=cl_client, ctx=cl_ctx, data={"billing_type": "not_billed"})
     cl_client.refresh_from_db()
     assert cl_client.billing_type == "not_billed" and cl_client.first_name == "Maria"
-
-
-@pytest.mark.parametrize(
-    ("value", "ok"),
-    [
-        ("90837", True),
-        ("0591T", True),
-        ("9083", False),
-        ("90837A", False),
-        ("A0837", False),
-        ("9O837", False),
-    ],
-)
-def test_cpt_format(value, ok):
-    assert (v.cpt_error(value) is None) is ok
-
-
-@pytest.mark.parametrize(
-    ("value", "ok"),
-    [
-        ("95", True),
-        ("95, HO", True),
-        ("95,GT,HO,U1", True),
-        ("95,GT,HO,U1,U2", False),
-        ("9", False),
-        ("95,95", False),
-    ],
-)
-def test_modifiers(value, ok):
-    assert (v.modifiers_error(value) is None) is ok

@@ -39,8 +39,8 @@ def test_valid_and_normalised():
 @pytest.mark.parametrize(
     ("field", "value", "fragment"),
     [
-        ("cpt_code", "9083", "5 characters"),
-        ("cpt_code", "H0004", "5 characters"),
+        ("cpt_code", "9083", "not a CPT code"),
+        ("cpt_code", "H0004", "not a CPT code"),
         ("rate", "-1", "negative"),
         ("rate", "12.345", "2 decimal places"),
         ("rate", "abc", "amount in dollars"),

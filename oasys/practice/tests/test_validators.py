@@ -1,4 +1,6 @@
-"""The identifier, address, taxonomy and code checks that Billing Setup relies on."""
+"""The identifier, address and taxonomy checks that Billing Setup relies on.
+
+The code and phone checks are tested in oasys/core/tests/test_codes.py."""
 
 from __future__ import annotations
 
@@ -6,13 +8,6 @@ import pytest
 
 from oasys.core.addresses import address_errors, is_po_box
 from oasys.core.identifiers import npi_error, npi_with_check_digit, tax_id_error, tax_id_masked
-from oasys.practice.codes import (
-    cpt_error,
-    modifiers_error,
-    phone_error,
-    phone_formatted,
-    place_of_service_choices,
-)
 from oasys.practice.taxonomy import (
     behavioral_taxonomies,
     taxonomy_choices,
@@ -124,54 +119,3 @@ def test_taxonomy_choices_focus_on_behavioral_health_but_any_active_code_is_vali
     assert taxonomy_error("207K00000X") is None  # ...but remains a valid code
     assert not any(t.deactivated for t in behavioral_taxonomies())
     assert taxonomy_codes() is taxonomy_codes()  # loaded once
-
-
-@pytest.mark.parametrize(
-    ("phone", "ok"),
-    [
-        ("(512) 555-0199", True),
-        ("512.555.0199", True),
-        ("+1 512 555 0199", True),
-        ("555-0199", False),
-        ("012 555 0199", False),
-        ("512 055 0199", False),
-        ("512-CALL-NOW", False),
-    ],
-)
-def test_phone(phone, ok):
-    assert (phone_error(phone) is None) is ok
-
-
-def test_phone_formatted():
-    assert phone_formatted("5125550199") == "(512) 555-0199"
-
-
-@pytest.mark.parametrize(
-    ("code", "ok"),
-    [
-        ("90837", True),
-        ("9083T", True),
-        ("9083-", False),
-        ("0591T", True),
-        ("H0004", False),
-        ("9083", False),
-        ("908370", False),
-        ("", True),
-    ],
-)
-def test_cpt_format(code, ok):
-    assert (cpt_error(code) is None) is ok
-
-
-def test_modifiers():
-    assert modifiers_error("95, GT") is None
-    assert modifiers_error("HO,HN,95,GT") is None
-    assert "at most 4" in modifiers_error("HO,HN,95,GT,59")
-    assert "check 9" in modifiers_error("9,HO")
-    assert "check GTX" in modifiers_error("GTX")
-
-
-def test_place_of_service_choices_from_core_csv():
-    choices = dict(place_of_service_choices())
-    assert choices["11"].startswith("11 — Office")
-    assert "02" in choices and "10" in choices
