@@ -281,8 +281,9 @@ class ServiceTypeForm(forms.Form):
 
     def clean_modifiers(self) -> str:
         value = self.cleaned_data["modifiers"]
-        # Repeats were never refused here (appointments refuse them): kept as it was.
-        error = modifiers_error(value, allow_repeats=True)
+        # Repeats are refused as on sessions: a session copies its service type's modifiers,
+        # so "95,95" here would make every new session of this type fail.
+        error = modifiers_error(value)
         if error:
             raise forms.ValidationError(error)
         return ",".join(modifiers_parse(value))

@@ -117,3 +117,13 @@ def test_clinician_role_views_but_cannot_edit(pr_clinician_client):
     assert pr_clinician_client.get(reverse("practice:service_types")).status_code == 200
     assert pr_clinician_client.post(reverse("practice:service_type_new"), GOOD).status_code == 403
     assert not ServiceType.objects.exists()
+
+
+def test_repeated_modifier_is_refused_like_on_sessions(pr_client):
+    from django.urls import reverse
+
+    resp = pr_client.post(reverse("practice:service_type_new"), {
+        "name": "Video 45", "cpt_code": "90834", "rate": "130.00", "duration_minutes": "45",
+        "place_of_service": "10", "modifiers": "95,95", "is_active": "on"})
+    assert resp.status_code == 200
+    assert b"appear once" in resp.content
