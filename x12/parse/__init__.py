@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from x12.errors import ParseError, X12Error
+from x12.gcpause import gc_paused
 from x12.parse.ack_999 import FunctionalGroupAck, parse_999
 from x12.parse.benefits_271 import EligibilityResponse, parse_271
 from x12.parse.era_835 import Remittance835, parse_835
@@ -78,6 +79,11 @@ class ParsedFile:
 
 def parse_file(source: Source) -> ParsedFile:
     """Read and parse a whole file (all interchanges), collecting errors instead of raising."""
+    with gc_paused():
+        return _parse_file(source)
+
+
+def _parse_file(source: Source) -> ParsedFile:
     reader = X12Reader(source)
     result = ParsedFile()
     by_isa: dict[int, list[Parsed]] = {}
