@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from oasys.appointments.models import Appointment, AppointmentStatus
@@ -235,7 +236,11 @@ def _ensure_payer_directory() -> None:
 
 def _payer(payer_id: str, name: str) -> Payer:
     same_id = Payer.objects.filter(payer_id_claims=payer_id).order_by("id")
-    payer = same_id.filter(name__iexact=name).first() or same_id.first()
+    # The directory lists many plans under one payer ID (87726 covers dozens of UHC
+    # products): prefer the exact name, then the shortest name containing it.
+    payer = (same_id.filter(name__iexact=name).first()
+             or same_id.filter(name__icontains=name).order_by(Length("name")).first()
+             or same_id.first())
     if payer is None:
         payer = Payer.objects.create(
             name=name,
