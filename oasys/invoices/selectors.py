@@ -21,3 +21,24 @@ def client_balance(*, practice: Practice, client_id: int) -> Decimal:
         .aggregate(x=Sum(F("total") - F("amount_paid")))["x"]
     )
     return total or Decimal("0.00")
+
+
+def invoice_qs(*, practice: Practice):
+    return Invoice.objects.filter(practice=practice).select_related("client")
+
+
+def invoice_list(*, practice: Practice, status: str = "", kind: str = ""):
+    qs = invoice_qs(practice=practice)
+    if status in InvoiceStatus.values:
+        qs = qs.filter(status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-issue_date", "-pk")
+
+
+def invoice_counts(*, practice: Practice) -> dict[str, int]:
+    from django.db.models import Count
+
+    rows = (Invoice.objects.filter(practice=practice).values("status")
+            .annotate(n=Count("pk")))
+    return {r["status"]: r["n"] for r in rows}

@@ -1,0 +1,46 @@
+"""Billing → Manage Invoices: every invoice with its status, kind and lines.
+
+Delivery through Stripe, reminders and payments come with the payments work; until then
+invoices are created as Drafts (from Bill Sessions and from ERAs' client responsibility)."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from oasys.core.audit import AuditContext, audit_record
+from oasys.core.models import AuditAction
+from oasys.core.permissions import BILLING_ROLES, practice_required
+
+from .models import InvoiceKind, InvoiceStatus
+from .selectors import invoice_counts, invoice_list, invoice_qs
+
+
+@practice_required(roles=BILLING_ROLES)
+def invoices(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    kind = request.GET.get("kind", "")
+    if kind not in InvoiceKind.values:
+        kind = ""
+    qs = invoice_list(practice=request.practice, status=status, kind=kind)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="invoice", detail={"list": status or "all",
+                                             "count": page.paginator.count})
+    return render(request, "invoices/list.html", {
+        "page": page, "status": status, "kind": kind,
+        "statuses": InvoiceStatus.choices, "kinds": InvoiceKind.choices,
+        "counts": invoice_counts(practice=request.practice),
+    })
+
+
+@practice_required(roles=BILLING_ROLES)
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(invoice_qs(practice=request.practice), pk=pk)
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="invoice", client_id=invoice.client_id, object_type="Invoice",
+                 object_id=invoice.pk)
+    return render(request, "invoices/detail.html", {
+        "invoice": invoice, "lines": invoice.lines.select_related("appointment"),
+    })
