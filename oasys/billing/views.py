@@ -8,8 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from oasys.core.audit import AuditContext, audit_record
-from oasys.core.models import AuditAction
+from oasys.core.audit import AuditContext, audit_list_read
 from oasys.core.permissions import BILLING_ROLES, practice_required
 from oasys.core.text import parse_id
 
@@ -28,10 +27,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     items = q.incomplete if tab == "incomplete" else q.ready
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [{"item": item, "reasons": reasons_linked(item)} for item in page.object_list]
-    audit_record(
-        ctx=AuditContext.from_request(request), action=AuditAction.READ,
-        category="billing_queue", detail={"tab": tab, "count": len(items)},
-    )
+    audit_list_read(request, category="billing_queue",
+                    client_ids=[row["item"].appointment.client_id for row in rows],
+                    detail={"tab": tab, "total": len(items)})
     params = request.GET.copy()
     params.pop("page", None)
     params.pop("tab", None)

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from oasys.core.audit import AuditContext, audit_record
+from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
 
@@ -49,8 +49,8 @@ def claims(request: HttpRequest) -> HttpResponse:
     rows = [{"claim": c, "age": claim_age_days(c), "aging": is_aging(c),
              "deadline": filing_deadline(c),
              "denial": claim_denial_summary(c) if tab == "denied" else None} for c in page]
-    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
-                 category="claim", detail={"list": tab, "count": page.paginator.count})
+    audit_list_read(request, category="claim", client_ids=[c.client_id for c in page],
+                    detail={"list": tab, "total": page.paginator.count})
     return render(request, "claims/list.html", {
         "tab": tab, "tabs": TABS, "rows": rows, "page": page, "status": status,
         "statuses": ClaimStatus.choices, "counts": claim_counts(practice=request.practice),

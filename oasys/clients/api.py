@@ -305,7 +305,8 @@ def list_clients(
     require_roles(request, ALL_ROLES)
     qs = client_search(practice=request.practice, query=q, billing_type=billing_type)
     items, meta = paginate(qs, page=page, page_size=page_size)
-    phi_read(request, categories=["demographics"], object_type="Client", count=len(items))
+    phi_read(request, categories=["demographics"], object_type="Client", count=len(items),
+             client_ids=[c.pk for c in items])
     return {**meta, "items": items}
 
 

@@ -20,11 +20,15 @@ def phi_read(
     object_type: str = "",
     object_id: Any = "",
     count: int | None = None,
+    client_ids: Iterable[int] | None = None,
 ) -> None:
     """Audit that the request's user was shown `categories` of one client (or, with `count`
     and no client, a list of that many rows)."""
     ctx = AuditContext.from_request(request)
-    detail = {"count": count} if count is not None else None
+    detail: dict[str, Any] | None = {"count": count} if count is not None else None
+    if client_ids is not None:
+        # A list names every client it disclosed, by id, so "who saw client X" has an answer.
+        detail = {**(detail or {}), "client_ids": sorted(set(client_ids))}
     for category in dict.fromkeys(categories):  # de-duplicated, order kept
         audit_record(
             ctx=ctx,

@@ -61,7 +61,8 @@ def client_list(request: HttpRequest) -> HttpResponse:
         billing_type = form.cleaned_data["billing_type"]
     qs = client_search(practice=request.practice, query=query, billing_type=billing_type)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    phi_read(request, categories=["demographics"], object_type="Client", count=len(page))
+    phi_read(request, categories=["demographics"], object_type="Client", count=len(page),
+             client_ids=[c.pk for c in page])
     params = request.GET.copy()
     params.pop("page", None)
     return render(

@@ -102,6 +102,21 @@ def audit_read(
     )
 
 
+def audit_list_read(
+    request: HttpRequest, *, category: str, client_ids: list[int], detail: dict | None = None
+) -> None:
+    """Record that a list page showed rows of these clients: one row for the page, naming
+    every client disclosed by id (ids are not PHI), so "who saw client X" has an answer."""
+    ids = sorted({int(i) for i in client_ids if i is not None})
+    audit_record(
+        ctx=AuditContext.from_request(request),
+        action=AuditAction.READ,
+        category=category,
+        client_id=ids[0] if len(ids) == 1 else None,
+        detail={**(detail or {}), "count": len(client_ids), "client_ids": ids},
+    )
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     seq: int

@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from oasys.core.audit import AuditContext, audit_record
+from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
 
@@ -25,9 +25,8 @@ def invoices(request: HttpRequest) -> HttpResponse:
         kind = ""
     qs = invoice_list(practice=request.practice, status=status, kind=kind)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
-                 category="invoice", detail={"list": status or "all",
-                                             "count": page.paginator.count})
+    audit_list_read(request, category="invoice", client_ids=[i.client_id for i in page],
+                    detail={"list": status or "all", "total": page.paginator.count})
     return render(request, "invoices/list.html", {
         "page": page, "status": status, "kind": kind,
         "statuses": InvoiceStatus.choices, "kinds": InvoiceKind.choices,

@@ -369,3 +369,17 @@ def test_api_charge_uses_pricing_rule(practice, api_client):
     f.make_pricing_rule(cash.client, cash.service_type, price=Decimal("72.5"))
     (item,) = api_client.get(API_QUEUE, {"state": "ready"}).json()
     assert item["charge"] == "72.50"
+
+
+def test_queue_page_audits_which_clients_it_showed(owner_client, practice):
+    from django.urls import reverse
+
+    from oasys.core.models import AuditEvent
+
+    from .factories import ready_claim_session
+
+    sc = ready_claim_session(practice)
+    owner_client.get(reverse("billing:queue"))
+    event = AuditEvent.objects.filter(category="billing_queue").latest("seq")
+    assert event.detail["client_ids"] == [sc.client.pk]
+    assert event.client_id_ref == sc.client.pk  # one client shown: named directly

@@ -123,7 +123,8 @@ def test_screen_reads_are_audited(cl_web, cl_client, cl_ctx, cl_payer, cl_servic
 
     cl_web.get(reverse("clients:list"))
     listed = events(action="read", category="demographics", client_id_ref=None)
-    assert len(listed) == 1 and listed[0].detail == {"count": 1}
+    assert len(listed) == 1
+    assert listed[0].detail == {"count": 1, "client_ids": [cl_client.pk]}
 
     cl_web.get(reverse("clients:detail", args=[cl_client.pk]))
     reads = {e.category for e in events(action="read", client_id_ref=cl_client.pk)}
@@ -171,7 +172,7 @@ def test_api_reads_and_writes_are_audited(cl_api, cl_client, cl_payer):
     }
     cl_api.get("/api/v1/clients")
     assert events(action="read", client_id_ref=None, category="demographics")[0].detail == {
-        "count": 1
+        "count": 1, "client_ids": [cl_client.pk]
     }
     cl_api.get(f"/api/v1/clients/{cl_client.pk}/policies")
     cl_api.get(f"/api/v1/clients/{cl_client.pk}/pricing-rules")
