@@ -16,10 +16,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from oasys.clients.api import ErrorsOut, errors_body, paginate, require_roles
+from oasys.clients.api import ErrorsOut, errors_body, paginate
 from oasys.clients.phi import phi_read
 from oasys.core.audit import AuditContext
-from oasys.core.permissions import ALL_ROLES
+from oasys.core.permissions import ALL_ROLES, require_roles
 
 from . import services
 from .models import Appointment

@@ -8,10 +8,10 @@ from django.db.models import QuerySet
 
 from oasys.clients.models import Client
 from oasys.core.models import Practice
+from oasys.core.timezones import practice_zone
 from oasys.practice.models import Clinician
 
 from .models import Appointment, AppointmentStatus
-from .tz import practice_zone
 
 
 def appointment_queryset(*, practice: Practice) -> QuerySet[Appointment]:
@@ -27,7 +27,7 @@ def appointment_queryset(*, practice: Practice) -> QuerySet[Appointment]:
 
 
 def _day_start(day: dt.date, practice: Practice) -> dt.datetime:
-    zone = practice_zone(practice) or dt.UTC
+    zone = practice_zone(practice)
     return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
 
 

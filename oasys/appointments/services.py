@@ -42,11 +42,11 @@ from oasys.clients.models import Client
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.codes import modifiers_error, modifiers_parse, place_of_service_codes
 from oasys.core.models import AuditAction, AuditOutcome, Practice, Role, User
+from oasys.core.timezones import practice_zone
 from oasys.practice.models import Clinician, ServiceType
 
 from .models import Appointment
 from .models import AppointmentStatus as S
-from .tz import practice_zone
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.SCHEDULED: frozenset({S.COMPLETED, S.NO_SHOW, S.LATE_CANCELLED, S.CANCELLED}),
@@ -118,7 +118,7 @@ def _when(value: Any, practice: Practice) -> dt.datetime | None:
     if not isinstance(value, dt.datetime):
         value = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     if timezone.is_naive(value):
-        value = value.replace(tzinfo=practice_zone(practice) or dt.UTC)
+        value = value.replace(tzinfo=practice_zone(practice))
     return value
 
 

@@ -23,7 +23,6 @@ from .forms import AppointmentFilterForm, AppointmentForm
 from .models import Appointment
 from .models import AppointmentStatus as S
 from .selectors import appointment_queryset, appointment_search
-from .tz import in_practice_timezone
 
 PAGE_SIZE = 25
 
@@ -34,7 +33,6 @@ def _appointment(request: HttpRequest, pk: int) -> Appointment:
 
 @require_GET
 @practice_required(roles=ALL_ROLES)
-@in_practice_timezone
 def appointment_list(request: HttpRequest) -> HttpResponse:
     form = AppointmentFilterForm(request.GET or None, practice=request.practice)
     filters: dict = {}
@@ -68,7 +66,6 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @practice_required(roles=ALL_ROLES)
-@in_practice_timezone
 def appointment_new(request: HttpRequest) -> HttpResponse:
     initial = {"client": request.GET.get("client")} if request.GET.get("client") else {}
     form = AppointmentForm(request.POST or None, initial=initial, practice=request.practice)
@@ -89,7 +86,6 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @practice_required(roles=ALL_ROLES)
-@in_practice_timezone
 def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment(request, pk)
     phi_read(
@@ -121,7 +117,6 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @practice_required(roles=ALL_ROLES)
-@in_practice_timezone
 def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment(request, pk)
     form = AppointmentForm(

@@ -78,20 +78,12 @@ class QueueItem:
 
 def billed_filter() -> Q:
     """Sessions already turned into a claim or an invoice leave the queue for good."""
-    conditions = Q()
-    try:
-        from oasys.claims.models import Claim
+    from oasys.claims.models import Claim
+    from oasys.invoices.models import InvoiceLine
 
-        conditions |= Q(Exists(Claim.objects.filter(appointment_id=OuterRef("pk"))))
-    except ImportError:  # pragma: no cover - claims ship with billing
-        pass
-    try:
-        from oasys.invoices.models import InvoiceLine
-
-        conditions |= Q(Exists(InvoiceLine.objects.filter(appointment_id=OuterRef("pk"))))
-    except ImportError:  # pragma: no cover
-        pass
-    return conditions
+    return Q(Exists(Claim.objects.filter(appointment_id=OuterRef("pk")))) | Q(
+        Exists(InvoiceLine.objects.filter(appointment_id=OuterRef("pk")))
+    )
 
 
 def unbilled_sessions(*, practice: Practice) -> QuerySet[Appointment]:
@@ -103,8 +95,7 @@ def unbilled_sessions(*, practice: Practice) -> QuerySet[Appointment]:
         )
         .order_by("start", "pk")
     )
-    billed = billed_filter()
-    return qs.exclude(billed) if billed else qs
+    return qs.exclude(billed_filter())
 
 
 @dataclass(slots=True)

@@ -21,7 +21,7 @@ from oasys.core.money import money
 from oasys.core.timezones import practice_today
 
 from .models import Appeal, Claim, ClaimEvent, ClaimLine, Frequency
-from .services import claim_transition, patient_control_number
+from .services import claim_lines_copy, claim_row_create, claim_transition
 from .status import ClaimStatus, can_transition
 
 RESUBMITTABLE = {ClaimStatus.REJECTED, ClaimStatus.VALIDATION_FAILED,
@@ -87,26 +87,17 @@ def _derived_claim(*, original: Claim, frequency: str, ctx: AuditContext,
     key = f"{'replace' if frequency == Frequency.REPLACEMENT else 'void'}:{original.pk}:{n}"
     try:
         with transaction.atomic():
-            claim = Claim.objects.create(
+            claim = claim_row_create(
                 practice=original.practice, billing_key=key, appointment=original.appointment,
                 client=original.client, policy=original.policy, payer=original.payer,
                 clinician=original.clinician, frequency=frequency,
                 payer_sequence=original.payer_sequence, corrects=original,
-                patient_control_number=f"tmp-{key}"[:20],
                 payer_claim_number=original.payer_claim_number,
                 service_date=original.service_date, place_of_service=original.place_of_service,
                 total_charge=original.total_charge, diagnosis_codes=original.diagnosis_codes,
                 created_by=actor,
             )
-            claim.patient_control_number = patient_control_number(claim.pk)
-            Claim.objects.filter(pk=claim.pk).update(
-                patient_control_number=claim.patient_control_number)
-            for line in original.lines.all():
-                ClaimLine.objects.create(
-                    practice=original.practice, claim=claim, line_number=line.line_number,
-                    procedure_code=line.procedure_code, modifiers=line.modifiers,
-                    charge=line.charge, units=line.units,
-                    diagnosis_pointers=line.diagnosis_pointers, service_date=line.service_date)
+            claim_lines_copy(source=original, target=claim)
             label = "replacement" if frequency == Frequency.REPLACEMENT else "void"
             ClaimEvent.objects.create(
                 practice=original.practice, claim=claim, to_status=ClaimStatus.DRAFT,

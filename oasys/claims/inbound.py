@@ -33,11 +33,11 @@ log = logging.getLogger(__name__)
 
 
 def claim_match(
-    *, practice: Practice | None, patient_control_number: str, payer_claim_number: str = ""
+    *, practice: Practice, patient_control_number: str, payer_claim_number: str = ""
 ) -> Claim | None:
-    """Our claim for a (PCN, payer claim number) pair; the newest when a payer number repeats
-    (a replacement claim keeps the original's payer number)."""
-    qs = Claim.objects.all() if practice is None else Claim.objects.filter(practice=practice)
+    """The practice's claim for a (PCN, payer claim number) pair; the newest when a payer
+    number repeats (a replacement claim keeps the original's payer number)."""
+    qs = Claim.objects.filter(practice=practice)
     pcn = (patient_control_number or "").strip()
     if pcn:
         claim = qs.filter(patient_control_number=pcn).first()
@@ -95,12 +95,13 @@ def meaning_or_code(kind: str, code: str, as_dict: dict) -> str:
 def apply_999(*, edi_file, group: FunctionalGroupAck, ctx: AuditContext) -> int:
     """A 999 answers one of our interchanges (AK1 = our GS06). Rejected transaction sets move
     their claims to Rejected with the errors in words. Returns claims changed."""
-    submissions = ClaimSubmission.objects.filter(
-        interchange_control_number=_int(group.group_control_number)
-    )
-    if edi_file.practice_id:
-        submissions = submissions.filter(practice_id=edi_file.practice_id)
-    submission = submissions.order_by("-created_at").first()
+    if edi_file.practice_id is None:
+        return 0  # a file no practice owns acts on nothing: it stays in the unmatched list
+    # Control numbers are counted per practice, so the practice is part of the match.
+    submission = ClaimSubmission.objects.filter(
+        practice_id=edi_file.practice_id,
+        interchange_control_number=_int(group.group_control_number),
+    ).order_by("-created_at").first()
     if submission is None:
         return 0
     changed = 0
@@ -137,9 +138,9 @@ def status_for_category(category: str, *, acknowledgment: bool) -> str | None:
     c = (category or "").upper()
     if c in ("A1", "A2", "A5"):
         return ClaimStatus.ACKNOWLEDGED
-    if c in ("A3", "A4", "A6", "A7", "A8", "E0", "E1", "E2", "E3", "E4") and acknowledgment:
-        return ClaimStatus.REJECTED
     if c in ("A3", "A4", "A6", "A7", "A8"):
+        return ClaimStatus.REJECTED
+    if c.startswith("E") and acknowledgment:  # a 277CA's E codes: the claim was not taken
         return ClaimStatus.REJECTED
     if c in ("P1", "P2", "P5"):
         return ClaimStatus.IN_REVIEW
@@ -182,20 +183,18 @@ def apply_277(*, edi_file, response: ClaimStatusResponse, ctx: AuditContext) -> 
 
 def apply_claim_status(*, edi_file, result: ClaimStatusResult, kind: str, ctx: AuditContext,
                        acknowledgment: bool) -> int:
+    practice = edi_file.practice
+    statuses = result.statuses or []
+    if practice is None or not statuses:
+        return 0  # a file no practice owns acts on nothing: it stays in the unmatched list
     pcn = result.patient_control_number or ""
     payer_number = result.payer_claim_number or ""
-    practice = edi_file.practice
     claim = claim_match(practice=practice, patient_control_number=pcn,
                         payer_claim_number=payer_number)
-    statuses = result.statuses or []
-    if not statuses:
-        return 0
     primary = statuses[0]
     words = "; ".join(words_for(s).text for s in statuses)
     target = status_for_category(primary.category, acknowledgment=acknowledgment)
-    practice_id = claim.practice_id if claim else (practice.pk if practice else None)
-    if practice_id is None:
-        return 0  # no practice to file it under: the file itself stays in the unmatched list
+    practice_id = practice.pk
     applied = ""
     with transaction.atomic():
         if claim is not None:

@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction, User
 
-from .models import Claim, ClaimEvent, ClaimLine, Frequency, PayerSequence
-from .services import patient_control_number
+from .models import Claim, ClaimEvent, Frequency, PayerSequence
+from .services import claim_lines_copy, claim_row_create
 from .status import ClaimStatus
 
 
@@ -64,25 +64,16 @@ def claim_secondary_create(*, claim: Claim, ctx: AuditContext,
     cob = cob_snapshot(claim)
     try:
         with transaction.atomic():
-            secondary = Claim.objects.create(
+            secondary = claim_row_create(
                 practice=claim.practice, billing_key=f"appt:{claim.appointment_id}:S",
                 appointment=claim.appointment, client=claim.client, policy=policy,
                 payer=policy.payer, clinician=claim.clinician, frequency=Frequency.ORIGINAL,
                 payer_sequence=PayerSequence.SECONDARY, corrects=None,
-                patient_control_number=f"tmp-s-{claim.pk}"[:20],
                 service_date=claim.service_date, place_of_service=claim.place_of_service,
                 total_charge=claim.total_charge, diagnosis_codes=claim.diagnosis_codes,
                 cob=cob, created_by=actor,
             )
-            secondary.patient_control_number = patient_control_number(secondary.pk)
-            Claim.objects.filter(pk=secondary.pk).update(
-                patient_control_number=secondary.patient_control_number)
-            for line in claim.lines.all():
-                ClaimLine.objects.create(
-                    practice=claim.practice, claim=secondary, line_number=line.line_number,
-                    procedure_code=line.procedure_code, modifiers=line.modifiers,
-                    charge=line.charge, units=line.units,
-                    diagnosis_pointers=line.diagnosis_pointers, service_date=line.service_date)
+            claim_lines_copy(source=claim, target=secondary)
             ClaimEvent.objects.create(
                 practice=claim.practice, claim=secondary, to_status=ClaimStatus.DRAFT,
                 actor=actor, source="secondary",

@@ -94,16 +94,13 @@ def claim_denial_summary(claim: Claim) -> dict:
                                 else notice.category)
         summary["text"] = notice.message
         summary["fix"] = fix_for(status_code=notice.code)
-    try:
-        from oasys.remittance.selectors import claim_adjustment_codes
-    except ImportError:
-        claim_adjustment_codes = None
-    if claim_adjustment_codes is not None:
-        for group, carc, words in claim_adjustment_codes(claim=claim):
-            summary["codes"].append(f"{group}-{carc}")
-            if not summary["text"]:
-                summary["text"] = words
-            summary["fix"] = summary["fix"] or fix_for(carc=carc)
+    from oasys.remittance.selectors import claim_adjustment_codes
+
+    for group, carc, words in claim_adjustment_codes(claim=claim):
+        summary["codes"].append(f"{group}-{carc}")
+        if not summary["text"]:
+            summary["text"] = words
+        summary["fix"] = summary["fix"] or fix_for(carc=carc)
     if not summary["text"]:
         event = claim.events.filter(to_status=claim.status).last()
         summary["text"] = event.reason if event else ""

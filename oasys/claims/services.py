@@ -102,7 +102,7 @@ def claim_create_for_session(
     service_date = practice_date(appt.start, practice)
     try:
         with transaction.atomic():
-            claim = Claim.objects.create(
+            claim = claim_row_create(
                 practice=practice,
                 billing_key=f"appt:{appt.pk}:{PayerSequence.PRIMARY}",
                 appointment=appt,
@@ -112,17 +112,11 @@ def claim_create_for_session(
                 clinician=appt.clinician,
                 frequency=Frequency.ORIGINAL,
                 payer_sequence=PayerSequence.PRIMARY,
-                patient_control_number=_pcn_placeholder(appt.pk),
                 service_date=service_date,
                 place_of_service=appt.place_of_service,
                 total_charge=draft.charge,
                 diagnosis_codes=list(draft.diagnosis_codes),
                 created_by=actor,
-            )
-            # A short, unique, X12-safe control number derived from our own id.
-            claim.patient_control_number = patient_control_number(claim.pk)
-            Claim.objects.filter(pk=claim.pk).update(
-                patient_control_number=claim.patient_control_number
             )
             ClaimLine.objects.create(
                 practice=practice,
@@ -147,8 +141,25 @@ def claim_create_for_session(
     return claim
 
 
-def _pcn_placeholder(appointment_id: int) -> str:
-    return f"tmp{appointment_id}-{timezone.now().timestamp():.6f}"[:20]
+def claim_row_create(*, billing_key: str, **fields) -> Claim:
+    """Insert a claim row and give it its patient control number, which is derived from the
+    row's own id (short, unique, X12-safe). Call inside the caller's transaction."""
+    claim = Claim.objects.create(billing_key=billing_key,
+                                 patient_control_number=f"tmp-{billing_key}"[:20], **fields)
+    claim.patient_control_number = patient_control_number(claim.pk)
+    Claim.objects.filter(pk=claim.pk).update(patient_control_number=claim.patient_control_number)
+    return claim
+
+
+def claim_lines_copy(*, source: Claim, target: Claim) -> None:
+    """Give `target` (a replacement, void or secondary claim) the lines of `source`."""
+    ClaimLine.objects.bulk_create([
+        ClaimLine(practice_id=source.practice_id, claim=target, line_number=line.line_number,
+                  procedure_code=line.procedure_code, modifiers=line.modifiers,
+                  charge=line.charge, units=line.units,
+                  diagnosis_pointers=line.diagnosis_pointers, service_date=line.service_date)
+        for line in source.lines.all()
+    ])
 
 
 def patient_control_number(claim_id: int) -> str:

@@ -8,7 +8,6 @@ and keeps the others. Amounts are strings with two decimals ("120.00").
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,12 +16,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
-from ninja.errors import HttpError
 
 from oasys.core.audit import AuditContext
 from oasys.core.models import Practice
 from oasys.core.money import money_str
-from oasys.core.permissions import ALL_ROLES, BILLING_ROLES
+from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, require_roles
 
 from . import services
 from .diagnoses import diagnosis_description
@@ -48,11 +46,6 @@ MAX_PAGE_SIZE = 100
 
 class ErrorsOut(Schema):
     errors: dict[str, str]
-
-
-def require_roles(request: HttpRequest, roles: Iterable[str]) -> None:
-    if request.user.role not in {str(r) for r in roles}:
-        raise HttpError(403, "Your role does not allow this")
 
 
 def errors_body(exc: ValidationError) -> dict[str, dict[str, str]]:

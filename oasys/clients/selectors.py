@@ -86,10 +86,8 @@ def payer_lookup(*, query: str, limit: int = 20) -> list[Payer]:
     query = search_text(query)
     if len(query) < 2:
         return []
-    try:
-        from oasys.practice.selectors import payer_search  # type: ignore[attr-defined]
-    except ImportError:
-        return list(Payer.objects.filter(name__icontains=query).order_by("name")[:limit])
+    from oasys.practice.selectors import payer_search
+
     return list(payer_search(query=query, limit=limit))
 
 

@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from oasys.appointments.selectors import appointment_recent_for_client
-from oasys.appointments.tz import in_practice_timezone
 from oasys.core.audit import AuditContext
 from oasys.core.models import Practice
 from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
@@ -91,7 +90,6 @@ def client_new(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @practice_required(roles=ALL_ROLES)
-@in_practice_timezone
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(request, pk)
     practice: Practice = request.practice

@@ -19,13 +19,13 @@ from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 
 from oasys.core.audit import AuditContext
-from oasys.core.permissions import BILLING_ROLES
+from oasys.core.permissions import BILLING_ROLES, require_roles
 from oasys.eligibility.api import CheckOut, check_out
 from oasys.eligibility.models import InsuranceWizardDraft
 from oasys.eligibility.selectors import insurance_card_list, insurance_wizard_draft_get
 
 from . import wizard
-from .api import ErrorsOut, require_roles
+from .api import ErrorsOut
 from .errors import error_messages
 from .models import Client, InsurancePolicy
 from .phi import phi_read

@@ -225,13 +225,10 @@ def seed_demo(*, today: date | None = None, rng_seed: int = 20261127) -> SeedRes
 
 
 def _ensure_payer_directory() -> None:
+    from oasys.practice.services import payer_directory_load
+
     if not Payer.objects.exists():
-        try:
-            from oasys.practice.services import payer_directory_load
-        except ImportError:  # pragma: no cover - the directory loader ships with practice
-            payer_directory_load = None
-        if payer_directory_load is not None:
-            payer_directory_load()
+        payer_directory_load()
 
 
 def _payer(payer_id: str, name: str) -> Payer:

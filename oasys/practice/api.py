@@ -240,8 +240,9 @@ class ServiceTypeOut(Schema):
 class ServiceTypeIn(Schema):
     name: str | None = None
     cpt_code: str | None = None
-    # A string keeps cents exact; a JSON number is accepted and read through its text.
-    rate: str | int | float | None = None
+    # A string keeps cents exact ("130.50"); whole dollars may be a JSON integer. A JSON
+    # fraction would arrive as a float, so it is refused rather than rounded.
+    rate: str | int | None = None
     duration_minutes: int | str | None = None
     place_of_service: str | None = None
     modifiers: str | list[str] | None = None
