@@ -383,3 +383,18 @@ def test_queue_page_audits_which_clients_it_showed(owner_client, practice):
     event = AuditEvent.objects.filter(category="billing_queue").latest("seq")
     assert event.detail["client_ids"] == [sc.client.pk]
     assert event.client_id_ref == sc.client.pk  # one client shown: named directly
+
+
+def test_client_filter_from_the_client_page(owner_client, practice):
+    from django.urls import reverse
+
+    from .factories import ready_claim_session
+
+    one = ready_claim_session(practice)
+    ready_claim_session(practice)  # another client, also Ready
+    assert owner_client.get(reverse("billing:queue")).context["ready_count"] == 2
+    detail = owner_client.get(reverse("clients:detail", args=[one.client.pk]))
+    link = f"{reverse('billing:queue')}?client={one.client.pk}"
+    assert link.encode() in detail.content
+    page = owner_client.get(link)
+    assert page.context["ready_count"] == 1
