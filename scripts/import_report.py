@@ -103,15 +103,20 @@ def walk_imports(tree: ast.AST):
     yield from visit(tree, False)
 
 
-def collect(root: Path) -> tuple[list[Edge], int, int]:
+def is_test_path(path: str) -> bool:
+    parts = Path(path).parts
+    return "tests" in parts or Path(path).name == "conftest.py"
+
+
+def collect(root: Path) -> tuple[list[Edge], list[tuple[str, bool]]]:
+    """Cross-app edges, and every function-level import as (path, marked with noqa)."""
     oasys_dir = root / "oasys"
     _PACKAGES.clear()
     _PACKAGES.update(p.name for p in oasys_dir.iterdir() if (p / "__init__.py").exists())
     edges: list[Edge] = []
-    total_function_level = 0
-    total_excepted = 0
+    function_level: list[tuple[str, bool]] = []
     for path in sorted(oasys_dir.rglob("*.py")):
-        if ".venv" in path.parts:
+        if "migrations" in path.parts:
             continue
         source = path.read_text(encoding="utf-8")
         lines = source.splitlines()
@@ -119,20 +124,19 @@ def collect(root: Path) -> tuple[list[Edge], int, int]:
         module = module_name(root, path)
         is_package = path.name == "__init__.py"
         src_app = app_of(module)
+        rel = str(path.relative_to(root))
         for node, in_function in walk_imports(tree):
-            last = lines[(node.end_lineno or node.lineno) - 1]
-            first = lines[node.lineno - 1]
-            excepted = "PLC0415" in first or "PLC0415" in last
+            text = "\n".join(lines[node.lineno - 1 : node.end_lineno or node.lineno])
+            excepted = "PLC0415" in text
             if in_function:
-                total_function_level += 1
-                total_excepted += excepted
+                function_level.append((rel, excepted))
             for target in targets(node, module, is_package):
                 dst_app = app_of(target)
                 if dst_app is None or dst_app == src_app:
                     continue
                 edges.append(
                     Edge(
-                        path=str(path.relative_to(root)),
+                        path=rel,
                         line=node.lineno,
                         src_app=src_app,
                         dst_app=dst_app,
@@ -141,7 +145,7 @@ def collect(root: Path) -> tuple[list[Edge], int, int]:
                         excepted=excepted,
                     )
                 )
-    return edges, total_function_level, total_excepted
+    return edges, function_level
 
 
 def two_way_pairs(edges: list[Edge], *, module_level_only: bool) -> list[tuple[str, str]]:
@@ -166,35 +170,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list cross-app function imports")
     args = parser.parse_args(argv)
     root = Path(args.root)
-    edges, total_fn, total_excepted = collect(root)
+    all_edges, all_fn = collect(root)
 
-    fn_edges = [e for e in edges if e.function_level]
-    # One import statement can name several apps; count statements, not targets.
-    fn_statements = {(e.path, e.line) for e in fn_edges}
-    fn_excepted = {(e.path, e.line) for e in fn_edges if e.excepted}
-    both_all = two_way_pairs(edges, module_level_only=False)
-    both_module = two_way_pairs(edges, module_level_only=True)
+    rows: list[tuple[str, int, int | None]] = []
+    for label, keep in (("", lambda p: not is_test_path(p)), (" (tests too)", lambda p: True)):
+        edges = [e for e in all_edges if keep(e.path)]
+        fn = [(p, ex) for p, ex in all_fn if keep(p)]
+        # Across apps: one app's module importing another app's (the project modules, which
+        # mount every app, do not count). One statement can name several apps: count statements.
+        across = {(e.path, e.line): e.excepted for e in edges
+                  if e.function_level and PROJECT not in (e.src_app, e.dst_app)}
+        rows += [
+            (f"function-level imports in oasys/{label}", len(fn), sum(ex for _, ex in fn)),
+            ("  of which reach another app", len(across), sum(across.values())),
+            ("app pairs importing each other both ways",
+             len(two_way_pairs(edges, module_level_only=False)), None),
+        ]
+    prod = [e for e in all_edges if not is_test_path(e.path)]
+    both = two_way_pairs(prod, module_level_only=False)
 
-    rows = [
-        ("function-level imports in oasys/", total_fn, total_excepted),
-        ("  of which reach another app", len(fn_statements), len(fn_excepted)),
-        ("app pairs importing each other both ways", len(both_all), None),
-        ("  counting module-level imports only", len(both_module), None),
-    ]
     width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}}  {'count':>5}  {'noqa PLC0415':>12}")
+    print(f"{'oasys/ (migrations excluded)':<{width}}  {'count':>5}  {'noqa PLC0415':>12}")
     for label, count, excepted in rows:
         ex = "" if excepted is None else str(excepted)
         print(f"{label:<{width}}  {count:>5}  {ex:>12}")
-    if both_all:
-        print("\ntwo-way pairs (any level):")
-        for a, b in both_all:
-            ab = sorted({f"{e.path}:{e.line}" for e in edges if (e.src_app, e.dst_app) == (a, b)})
-            ba = sorted({f"{e.path}:{e.line}" for e in edges if (e.src_app, e.dst_app) == (b, a)})
-            print(f"  {a} <-> {b}   ({a}->{b}: {len(ab)}, {b}->{a}: {len(ba)})")
+    if both:
+        print("\ntwo-way app pairs (tests excluded), with the importing lines:")
+        for a, b in both:
+            for x, y in ((a, b), (b, a)):
+                sites = sorted({f"{e.path}:{e.line}" for e in prod
+                                if (e.src_app, e.dst_app) == (x, y)})
+                print(f"  {x} -> {y} ({len(sites)}): {', '.join(sites[:4])}"
+                      f"{' ...' if len(sites) > 4 else ''}")
     if args.list:
         print("\ncross-app function-level imports:")
-        for e in sorted(fn_edges, key=lambda e: (e.path, e.line)):
+        for e in sorted((e for e in all_edges if e.function_level), key=lambda e: (e.path, e.line)):
             mark = "  [noqa]" if e.excepted else ""
             print(f"  {e.path}:{e.line}  {e.src_app} -> {e.target}{mark}")
     return 0

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from oasys.claims.models import Claim
+from oasys.claims.services import AlreadyBilled, ClaimDraft, claim_create_for_session
+from oasys.claims.submission import claims_submit
 from oasys.core.audit import AuditContext
 from oasys.core.models import Practice, User
+from oasys.invoices.services import AlreadyInvoiced, invoice_create_for_session
 
 from .readiness import Route, billing_queue, unbilled_sessions
 
@@ -30,10 +34,6 @@ def billing_submit(
 ) -> BillingResult:
     """Bill the given sessions by their route. Only Ready sessions are billed; the rest are
     reported back with the reason. A session is billed once, even under concurrency."""
-    from oasys.claims.models import Claim
-    from oasys.claims.services import AlreadyBilled, ClaimDraft, claim_create_for_session
-    from oasys.claims.submission import claims_submit
-    from oasys.invoices.services import AlreadyInvoiced, invoice_create_for_session
 
     ids = sorted({int(i) for i in appointment_ids})
     result = BillingResult()

@@ -15,14 +15,26 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from oasys.billing.readiness import billing_queue
+from oasys.clearinghouse.connection import clearinghouse_port
+from oasys.clearinghouse.services import edi_file_receive
+from oasys.clients.models import InsurancePolicy
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction, User
 from oasys.core.money import money
 from oasys.core.timezones import practice_today
+from oasys.ledger.models import Account
+from oasys.ledger.selectors import claim_balances
+from oasys.ledger.services import ledger_post_write_off
+from x12.parse import parse_file
+from x12.parse.status_277 import ClaimStatusResponse
 
+from .assembly import build_276_for
+from .inbound import apply_277, words_for
 from .models import Appeal, Claim, ClaimEvent, ClaimLine, Frequency
 from .services import claim_lines_copy, claim_row_create, claim_transition
 from .status import ClaimStatus, can_transition
+from .submission import claims_submit
 
 RESUBMITTABLE = {ClaimStatus.REJECTED, ClaimStatus.VALIDATION_FAILED,
                  ClaimStatus.SUBMISSION_FAILED, ClaimStatus.DRAFT}
@@ -34,8 +46,6 @@ VOIDABLE = {ClaimStatus.SUBMITTED, ClaimStatus.ACKNOWLEDGED, ClaimStatus.IN_REVI
 def _refresh_from_session(claim: Claim) -> None:
     """Rebuild a claim's lines and codes from the session and client as they are now, so a
     fix made after a rejection is what goes out."""
-    from oasys.billing.readiness import billing_queue
-    from oasys.clients.models import InsurancePolicy
 
     appt = claim.appointment
     items = billing_queue(practice=claim.practice,
@@ -64,7 +74,6 @@ def claim_resubmit(*, claim: Claim, ctx: AuditContext, actor: User | None = None
                    port=None):
     """Correct and resubmit a rejected (or failed) claim: rebuild it from today's data and
     send it again as an original claim (the payer never accepted the first one)."""
-    from .submission import claims_submit
 
     if claim.status not in RESUBMITTABLE:
         raise ValidationError(
@@ -115,7 +124,6 @@ def _derived_claim(*, original: Claim, frequency: str, ctx: AuditContext,
 def claim_replace(*, claim: Claim, ctx: AuditContext, actor: User | None = None, port=None):
     """Correct a denied or paid claim: a replacement claim (frequency 7) citing the payer's
     claim number, built from today's data, sent at once."""
-    from .submission import claims_submit
 
     if claim.status not in CORRECTABLE:
         raise ValidationError(
@@ -135,7 +143,6 @@ def claim_replace(*, claim: Claim, ctx: AuditContext, actor: User | None = None,
 def claim_void(*, claim: Claim, ctx: AuditContext, actor: User | None = None, port=None):
     """Cancel a claim at the payer: a void (frequency 8) citing its number; the original is
     Voided once the void is sent."""
-    from .submission import claims_submit
 
     if claim.status not in VOIDABLE:
         raise ValidationError(f"A {claim.get_status_display()} claim cannot be voided.")
@@ -183,9 +190,6 @@ def claim_write_off(*, claim: Claim, reason: str, ctx: AuditContext,
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why this claim is written off."})
-    from oasys.ledger.models import Account
-    from oasys.ledger.selectors import claim_balances
-    from oasys.ledger.services import ledger_post_write_off
 
     with transaction.atomic():
         # What insurance still owes on the claim, from the journal (never a stored total).
@@ -203,13 +207,6 @@ def claim_write_off(*, claim: Claim, reason: str, ctx: AuditContext,
 def claim_status_inquire(*, claim: Claim, ctx: AuditContext, port=None) -> str:
     """Ask the payer about one claim in real time and apply the answer like a 277CA.
     Returns the status words the payer gave."""
-    from oasys.clearinghouse.connection import clearinghouse_port
-    from oasys.clearinghouse.services import edi_file_receive
-    from x12.parse import parse_file
-    from x12.parse.status_277 import ClaimStatusResponse
-
-    from .assembly import build_276_for
-    from .inbound import apply_277, words_for
 
     port = port or clearinghouse_port(realtime=True)
     x12 = build_276_for(claim=claim)

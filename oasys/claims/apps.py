@@ -7,9 +7,11 @@ class ClaimsConfig(AppConfig):
     verbose_name = "Insurance claims"
 
     def ready(self) -> None:
-        from oasys.clearinghouse.handlers import handler_register
+        # Django app loading: these modules import models, which exist only once every app is
+        # loaded, so they are imported here rather than at the top.
+        from oasys.clearinghouse.handlers import handler_register  # noqa: PLC0415
 
-        from .inbound import handle_claim_file
+        from .inbound import handle_claim_file  # noqa: PLC0415
 
         handler_register("999", handle_claim_file)
         handler_register("277", handle_claim_file)

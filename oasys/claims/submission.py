@@ -14,9 +14,13 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from oasys.clearinghouse.models import FileStatus
+from oasys.clearinghouse.port import ClearinghouseError
+from oasys.clearinghouse.services import edi_file_submit, edi_file_transmit
 from oasys.core.audit import AuditContext
 from oasys.core.models import Practice, User
 from oasys.core.sequences import sequence_next
+from oasys.ledger.services import ledger_post_claim_charge
 from x12.errors import X12Error
 
 from .assembly import build_837p_for
@@ -43,7 +47,6 @@ def claims_submit(
 ) -> SubmitOutcome:
     """Build, store and send one interchange for `claims` (Draft, Validation Failed or
     Submission Failed claims of `practice`)."""
-    from oasys.clearinghouse.services import edi_file_submit
 
     if not claims:
         return SubmitOutcome(submission=None)
@@ -83,10 +86,6 @@ def submission_send(
     *, submission: ClaimSubmission, ctx: AuditContext, actor: User | None = None, port=None
 ) -> SubmitOutcome:
     """Send (or resend) a stored interchange and move its claims by the outcome."""
-    from oasys.clearinghouse.models import FileStatus
-    from oasys.clearinghouse.port import ClearinghouseError
-    from oasys.clearinghouse.services import edi_file_transmit
-    from oasys.ledger.services import ledger_post_claim_charge
 
     claims = list(submission.claims.order_by("pk"))
     outcome = SubmitOutcome(submission=submission)

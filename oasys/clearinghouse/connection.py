@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from .port import ClearinghousePort
+from .stedi import StediClearinghouse
 
 DEFAULT_CONNECTION = "default"
 
@@ -14,7 +15,6 @@ def clearinghouse_port(*, realtime: bool = False) -> ClearinghousePort:
     """The configured adapter. `realtime=True` is for calls a person waits on in a web page
     (eligibility, claim status): a short timeout and one retry, so a payer that is down is
     reported in seconds rather than minutes. Background work keeps the patient defaults."""
-    from .stedi import StediClearinghouse
 
     if realtime:
         timeout = float(getattr(settings, "CLEARINGHOUSE_REALTIME_TIMEOUT_SECONDS", 10))

@@ -18,6 +18,7 @@ from django.utils import timezone
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction, Practice
 from oasys.practice.models import Enrollment, EnrollmentStatus, ProviderProfile
+from oasys.practice.services import enrollment_status_set
 
 from .connection import DEFAULT_CONNECTION, clearinghouse_port
 from .edi import FileFacts, content_hash, file_facts, parse_raw
@@ -31,6 +32,7 @@ from .port import (
     FinalError,
     RetryableError,
 )
+from .tasks import edi_file_transmit_task
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +93,6 @@ def edi_file_submit(*, practice: Practice, x12: str, ctx: AuditContext,
         edi_file.save(update_fields=["idempotency_key"])
         _audit_file(edi_file, AuditAction.CREATE, ctx)
         if transmit:
-            from .tasks import edi_file_transmit_task
-
             pk = edi_file.pk
             transaction.on_commit(lambda: edi_file_transmit_task.delay(pk))
     return edi_file
@@ -288,8 +288,6 @@ def _note(info: EnrollmentInfo) -> str:
 
 
 def _apply(*, enrollment: Enrollment, info: EnrollmentInfo, ctx: AuditContext) -> Enrollment:
-    from oasys.practice.services import enrollment_status_set
-
     if enrollment.external_id != info.external_id:
         Enrollment.objects.filter(pk=enrollment.pk).update(external_id=info.external_id[:80])
         audit_record(ctx=ctx, action=AuditAction.UPDATE, category="enrollment",

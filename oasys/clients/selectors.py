@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from oasys.core.models import Practice
 from oasys.core.text import search_text
 from oasys.practice.models import Payer, ServiceType
+from oasys.practice.selectors import payer_search
 
 from .models import BillingType, Client, Diagnosis, InsurancePolicy, PricingRule
 
@@ -86,7 +87,6 @@ def payer_lookup(*, query: str, limit: int = 20) -> list[Payer]:
     query = search_text(query)
     if len(query) < 2:
         return []
-    from oasys.practice.selectors import payer_search
 
     return list(payer_search(query=query, limit=limit))
 

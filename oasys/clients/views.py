@@ -17,6 +17,7 @@ from oasys.core.audit import AuditContext
 from oasys.core.models import Practice
 from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
 from oasys.core.text import parse_id
+from oasys.ledger.selectors import client_balance
 
 from . import services
 from .diagnoses import MAX_DIAGNOSES, diagnosis_description
@@ -109,7 +110,6 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if sees_billing:
         context["policies"] = list(policy_list(practice=practice, client=client))
         context["rules"] = _rules_with_charge(practice, client)
-        from oasys.ledger.selectors import client_balance
 
         # What the client owes, from the ledger (never a stored total).
         context["balance"] = client_balance(practice=practice, client_id=client.pk)

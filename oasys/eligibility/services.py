@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from oasys.clearinghouse.connection import clearinghouse_port
 from oasys.clearinghouse.port import ClearinghousePort, FinalError, RetryableError
 from oasys.clients.errors import refuse
 from oasys.clients.models import InsurancePolicy
@@ -58,7 +59,6 @@ def _audit(
 def _port(port: ClearinghousePort | None) -> ClearinghousePort:
     if port is not None:
         return port
-    from oasys.clearinghouse.connection import clearinghouse_port
 
     return clearinghouse_port(realtime=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import F, Sum
+from django.db.models import Count, F, Sum
 
 from oasys.core.models import Practice
 
@@ -37,8 +37,6 @@ def invoice_list(*, practice: Practice, status: str = "", kind: str = ""):
 
 
 def invoice_counts(*, practice: Practice) -> dict[str, int]:
-    from django.db.models import Count
-
     rows = (Invoice.objects.filter(practice=practice).values("status")
             .annotate(n=Count("pk")))
     return {r["status"]: r["n"] for r in rows}

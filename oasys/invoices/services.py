@@ -6,13 +6,17 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from oasys.appointments.models import Appointment, AppointmentStatus
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.money import money
 from oasys.core.sequences import sequence_next
 from oasys.core.timezones import practice_date, practice_today
+from oasys.ledger.services import ledger_post_invoice_charge
+from oasys.remittance.selectors import client_share_pending
 
 from .models import Invoice, InvoiceKind, InvoiceLine
 
@@ -37,7 +41,6 @@ def invoice_create_for_session(
     actor: User | None = None,
 ) -> Invoice:
     """A Draft invoice for one session (cash pay or no-show). Refused if already invoiced."""
-    from oasys.appointments.models import Appointment, AppointmentStatus
 
     appt = Appointment.objects.select_related("client", "service_type").get(
         practice=practice, pk=appointment_id
@@ -70,7 +73,6 @@ def invoice_create_for_session(
                 ctx=ctx, action=AuditAction.CREATE, category="invoice",
                 client_id=appt.client_id, object_type="Invoice", object_id=invoice.pk,
             )
-            from oasys.ledger.services import ledger_post_invoice_charge
 
             ledger_post_invoice_charge(invoice=invoice, ctx=ctx, actor=actor)
     except IntegrityError as exc:
@@ -84,9 +86,6 @@ def invoice_create_for_client_responsibility(
     """A Draft invoice for exactly the client's share that an ERA claim leaves (deductible,
     copay, coinsurance), once per remittance claim (a unique key on the line refuses a second,
     under concurrency too). Raises AlreadyInvoiced, or ValidationError when nothing is due."""
-    from django.core.exceptions import ValidationError
-
-    from oasys.remittance.selectors import client_share_pending
 
     rc = remittance_claim
     if rc.practice_id != practice.pk:

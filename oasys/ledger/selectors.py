@@ -9,9 +9,11 @@ from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 
+from oasys.claims.models import Claim
 from oasys.core.models import Practice
 from oasys.core.money import ZERO, money
 from oasys.core.timezones import practice_today
+from oasys.invoices.models import Invoice
 
 from .domain import BUCKETS, aging_bucket, aging_totals
 from .models import Account, JournalEntry, JournalLine
@@ -103,8 +105,6 @@ def ar_aging(*, practice: Practice, today: dt.date | None = None) -> AgingReport
     open balance by date of service. Client: what a client owes on a claim (their share
     after the 835, by date of service) or on an invoice not tied to a claim (by invoice
     date)."""
-    from oasys.claims.models import Claim
-    from oasys.invoices.models import Invoice
 
     today = today or practice_today(practice)
     base = JournalLine.objects.filter(practice=practice)

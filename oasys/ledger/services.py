@@ -17,9 +17,11 @@ from django.db import IntegrityError, transaction
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.money import money
+from oasys.invoices.models import InvoiceKind
 
 from .domain import Leg, check_balanced, reverse_legs, transfer
 from .models import Account, EntryType, JournalEntry, JournalLine
+from .selectors import claim_balances
 
 A = Account
 
@@ -156,7 +158,6 @@ def ledger_post_write_off(*, claim, amount: Decimal, reason: str, ctx: AuditCont
                           actor: User | None = None) -> JournalEntry:
     """Write off part or all of what insurance still owes on a claim. The same amount and
     reason for the same claim posts once; more than the open balance is refused."""
-    from .selectors import claim_balances
 
     amount = money(amount)
     if amount <= 0:
@@ -192,7 +193,6 @@ def ledger_post_invoice_charge(*, invoice, ctx: AuditContext,
                                actor: User | None = None) -> JournalEntry | None:
     """A session or standalone invoice: receivable from the client, revenue. A client-
     responsibility invoice posts nothing: the 835 already moved that share to the client."""
-    from oasys.invoices.models import InvoiceKind
 
     if invoice.kind == InvoiceKind.CLIENT_RESPONSIBILITY:
         return None

@@ -17,9 +17,18 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from oasys.claims.inbound import claim_apply_adjudication, claim_match
+from oasys.clearinghouse.services import edi_file_receive
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction, AuditOutcome, Practice, User
 from oasys.core.money import money
+from oasys.invoices.services import AlreadyInvoiced, invoice_create_for_client_responsibility
+from oasys.ledger.services import (
+    claim_has_charge,
+    ledger_post_claim_charge,
+    ledger_post_provider_adjustment,
+    ledger_post_remittance_claim,
+)
 from x12.errors import X12Error
 from x12.parse.era_835 import ClaimPayment, Remittance835, parse_835
 from x12.reader import X12Reader
@@ -34,6 +43,7 @@ from .models import (
     RemittanceLine,
     RemittanceStatus,
 )
+from .selectors import client_share_pending, remittance_claims_with_client_share
 
 log = logging.getLogger(__name__)
 
@@ -260,8 +270,6 @@ def _post(*, practice, edi_file, index, rem: Remittance835, ctx, actor) -> PostO
 
 
 def _store_claim(*, practice, remittance, position: int, cp: ClaimPayment) -> RemittanceClaim:
-    from oasys.claims.inbound import claim_match
-
     split = claim_split(cp)
     claim = claim_match(practice=practice, patient_control_number=cp.patient_control_number,
                         payer_claim_number=cp.payer_claim_number)
@@ -307,13 +315,6 @@ def _store_claim(*, practice, remittance, position: int, cp: ClaimPayment) -> Re
 
 
 def _apply_to_claim(*, rc: RemittanceClaim, edi_file, ctx, actor) -> None:
-    from oasys.claims.inbound import claim_apply_adjudication
-    from oasys.ledger.services import (
-        claim_has_charge,
-        ledger_post_claim_charge,
-        ledger_post_remittance_claim,
-    )
-
     claim = rc.claim
     if not claim_has_charge(claim=claim):
         ledger_post_claim_charge(claim=claim, ctx=ctx, actor=actor)
@@ -325,8 +326,6 @@ def _apply_to_claim(*, rc: RemittanceClaim, edi_file, ctx, actor) -> None:
 
 
 def _store_plb(*, practice, remittance, rem: Remittance835, ctx, actor) -> None:
-    from oasys.ledger.services import ledger_post_provider_adjustment
-
     for position, p in enumerate(rem.provider_adjustments, start=1):
         plb = ProviderAdjustment.objects.create(
             practice=practice, remittance=remittance, position=position,
@@ -358,7 +357,6 @@ def era_import(*, practice: Practice, raw: str, ctx: AuditContext,
                actor: User | None = None) -> ImportResult:
     """Import an 835 by hand: the same path as the clearinghouse's files (stored raw in the EDI
     history first), then posted for `practice`. Says what it posted or why it refused."""
-    from oasys.clearinghouse.services import edi_file_receive
 
     raw = raw.lstrip("\ufeff")
     if not raw.strip():
@@ -394,12 +392,6 @@ def remittance_client_invoices_create(*, practice: Practice, ctx: AuditContext,
     """Create every pending client-responsibility invoice (Draft) of the practice: one per
     remittance claim that leaves the client a share not invoiced yet. Auto-billing calls it;
     safe to run again (each remittance claim is invoiced at most once)."""
-    from oasys.invoices.services import (
-        AlreadyInvoiced,
-        invoice_create_for_client_responsibility,
-    )
-
-    from .selectors import client_share_pending, remittance_claims_with_client_share
 
     created = []
     for rc in remittance_claims_with_client_share(practice=practice):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.invoices.services import AlreadyInvoiced, invoice_create_for_client_responsibility
 
 from .forms import EraUploadForm
 from .models import Remittance, RemittanceStatus
@@ -85,11 +86,6 @@ def remittance_upload(request: HttpRequest) -> HttpResponse:
 @require_POST
 @practice_required(BILLING_ROLES)
 def remittance_claim_invoice(request: HttpRequest, pk: int) -> HttpResponse:
-    from oasys.invoices.services import (
-        AlreadyInvoiced,
-        invoice_create_for_client_responsibility,
-    )
-
     rc = get_object_or_404(remittance_claim_qs(practice=request.practice), pk=pk)
     try:
         invoice = invoice_create_for_client_responsibility(

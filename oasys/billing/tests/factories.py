@@ -15,6 +15,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from oasys.appointments.models import Appointment, AppointmentStatus
+from oasys.billing.models import TelehealthModifierRule
+from oasys.clearinghouse import port
 from oasys.clients.models import (
     BillingType,
     Client,
@@ -57,7 +59,6 @@ def ctx_for(user=None, practice=None) -> AuditContext:
 def ensure_default_telehealth_rules() -> None:
     """The shipped defaults (migration billing 0002); a transactional test elsewhere may have
     flushed them, so tests that rely on them make sure they are there."""
-    from oasys.billing.models import TelehealthModifierRule
 
     for pos in ("02", "10"):
         TelehealthModifierRule.objects.get_or_create(
@@ -259,7 +260,6 @@ class FakeReceipt:
 
 def clearinghouse_error(kind: str = "retryable"):
     """The port's error types (oasys/clearinghouse/port.py)."""
-    from oasys.clearinghouse import port
 
     return {"retryable": port.RetryableError, "final": port.FinalError,
             "base": port.ClearinghouseError}[kind]

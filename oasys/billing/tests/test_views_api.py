@@ -15,12 +15,13 @@ from django.utils import timezone
 
 from oasys.appointments.models import AppointmentStatus
 from oasys.billing.reasons import MESSAGES
-from oasys.core.models import ApiToken, Role
+from oasys.core.models import ApiToken, AuditEvent, Role
 from oasys.core.services import user_create
 from oasys.invoices.models import Invoice, InvoiceLine
 from oasys.practice.models import AcceptedPayer
 
 from . import factories as f
+from .factories import ready_claim_session
 
 pytestmark = pytest.mark.django_db
 
@@ -372,12 +373,6 @@ def test_api_charge_uses_pricing_rule(practice, api_client):
 
 
 def test_queue_page_audits_which_clients_it_showed(owner_client, practice):
-    from django.urls import reverse
-
-    from oasys.core.models import AuditEvent
-
-    from .factories import ready_claim_session
-
     sc = ready_claim_session(practice)
     owner_client.get(reverse("billing:queue"))
     event = AuditEvent.objects.filter(category="billing_queue").latest("seq")
@@ -386,10 +381,6 @@ def test_queue_page_audits_which_clients_it_showed(owner_client, practice):
 
 
 def test_client_filter_from_the_client_page(owner_client, practice):
-    from django.urls import reverse
-
-    from .factories import ready_claim_session
-
     one = ready_claim_session(practice)
     ready_claim_session(practice)  # another client, also Ready
     assert owner_client.get(reverse("billing:queue")).context["ready_count"] == 2

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from oasys.clearinghouse.stedi import StediClearinghouse
 from oasys.core.audit import AuditContext
+from oasys.practice.models import AcceptedPayer, Enrollment, Payer, ProviderProfile
 
 NPI = "1234567893"
 TIN = "371234567"
@@ -13,8 +15,6 @@ TIN = "371234567"
 
 @pytest.fixture
 def provider_profile(practice):
-    from oasys.practice.models import ProviderProfile
-
     return ProviderProfile.objects.create(
         practice=practice, provider_type="organization", organization_name="Calm Mind Therapy",
         npi=NPI, tax_id=TIN, contact_name="Ana Rivera", contact_email="ana@example.com",
@@ -24,8 +24,6 @@ def provider_profile(practice):
 
 @pytest.fixture
 def enrollment(practice, provider_profile):
-    from oasys.practice.models import AcceptedPayer, Enrollment, Payer
-
     payer = Payer.objects.create(name="CIGNA", payer_id_claims="62308", payer_id_era="62308",
                                  supports_claims=True, supports_era=True,
                                  enrollment_required_era=True)
@@ -41,8 +39,6 @@ def ctx(practice, owner):
 
 @pytest.fixture
 def stedi(clearinghouse_sim):
-    from oasys.clearinghouse.stedi import StediClearinghouse
-
     port = StediClearinghouse(base_url=clearinghouse_sim.base_url,
                               api_key=clearinghouse_sim.api_key, timeout=1.0, attempts=3,
                               backoff=0.05)

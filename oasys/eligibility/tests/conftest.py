@@ -12,7 +12,11 @@ import pytest
 
 from oasys.clearinghouse.fake import FakeClearinghouse
 from oasys.clearinghouse.port import RealtimeResult
+from oasys.clearinghouse.stedi import StediClearinghouse
+from oasys.clients.models import InsurancePolicy
+from oasys.clients.services import client_create, policy_create
 from oasys.core.audit import AuditContext
+from oasys.practice.models import AcceptedPayer, Payer, ProviderProfile
 
 FIXTURES = Path(__file__).resolve().parents[3] / "x12" / "tests" / "fixtures"
 NPI = "1234567893"
@@ -37,8 +41,6 @@ def fixture_text(name: str) -> str:
 
 @pytest.fixture
 def el_provider(practice):
-    from oasys.practice.models import ProviderProfile
-
     return ProviderProfile.objects.create(
         practice=practice, provider_type="organization", organization_name="Calm Mind Therapy",
         npi=NPI, tax_id="371234567", tax_id_type="ein", contact_name="Ana Rivera",
@@ -48,8 +50,6 @@ def el_provider(practice):
 
 @pytest.fixture
 def el_payer(practice):
-    from oasys.practice.models import AcceptedPayer, Payer
-
     payer = Payer.objects.create(name="Sunrise Health", payer_id_claims="SUN01",
                                  payer_id_eligibility="SUNEL", supports_eligibility=True)
     AcceptedPayer.objects.create(practice=practice, payer=payer)
@@ -63,8 +63,6 @@ def el_ctx(practice, owner):
 
 @pytest.fixture
 def el_client(practice, el_ctx):
-    from oasys.clients.services import client_create
-
     return client_create(practice=practice, ctx=el_ctx, data={
         "first_name": "Jane", "last_name": "Doe", "date_of_birth": dt.date(1980, 5, 17),
         "gender": "F", "address1": "9 Elm St", "city": "Springfield", "state": "IL",
@@ -73,9 +71,6 @@ def el_client(practice, el_ctx):
 
 @pytest.fixture
 def el_policy_factory(el_client, el_payer, el_ctx):
-    from oasys.clients.models import InsurancePolicy
-    from oasys.clients.services import policy_create
-
     def make(member_id: str = "W123456789", **extra):
         InsurancePolicy.objects.filter(client=el_client).update(is_active=False)
         return policy_create(client=el_client, ctx=el_ctx, data={
@@ -97,8 +92,6 @@ def el_answering():
 
 @pytest.fixture
 def el_stedi(clearinghouse_sim):
-    from oasys.clearinghouse.stedi import StediClearinghouse
-
     port = StediClearinghouse(base_url=clearinghouse_sim.base_url,
                               api_key=clearinghouse_sim.api_key, timeout=2.0, attempts=1,
                               backoff=0.01)

@@ -12,6 +12,8 @@ import httpx
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from sandbox.clearinghouse.server import main
+
 
 class Command(BaseCommand):
     help = "Run the clearinghouse simulator, or move / read its clock."
@@ -29,8 +31,6 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("the sandbox refuses to run with production settings")
         if opts["which"] == "clearinghouse":
-            from sandbox.clearinghouse.server import main
-
             argv = ["--port", str(opts["port"]), "--db", opts["db"]]
             main(argv + (["--verbose"] if opts["verbose"] else []))
             return
