@@ -8,17 +8,16 @@ Every action goes through `claim_transition` for status and writes an audit row;
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from oasys.billing.readiness import billing_queue
 from oasys.clearinghouse.connection import clearinghouse_port
 from oasys.clearinghouse.services import edi_file_receive
-from oasys.clients.models import InsurancePolicy
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction, User
 from oasys.core.money import money
@@ -31,7 +30,7 @@ from x12.parse.status_277 import ClaimStatusResponse
 
 from .assembly import build_276_for
 from .inbound import apply_277, words_for
-from .models import Appeal, Claim, ClaimEvent, ClaimLine, Frequency
+from .models import Appeal, Claim, ClaimEvent, Frequency
 from .services import claim_lines_copy, claim_row_create, claim_transition
 from .status import ClaimStatus, can_transition
 from .submission import claims_submit
@@ -43,31 +42,24 @@ VOIDABLE = {ClaimStatus.SUBMITTED, ClaimStatus.ACKNOWLEDGED, ClaimStatus.IN_REVI
             ClaimStatus.PENDING_INFO, ClaimStatus.PAID, ClaimStatus.PARTIAL, ClaimStatus.DENIED}
 
 
+# Rebuilding a claim from its session as it is now takes the readiness engine, which is
+# billing's, and billing builds on claims: billing registers the function when the apps load
+# (BillingConfig.ready), the way claims and remittance register inbound-file handlers.
+SessionRefresher = Callable[..., None]  # (*, claim: Claim) -> None
+_session_refresher: list[SessionRefresher] = []
+
+
+def claim_session_refresher_register(refresher: SessionRefresher) -> None:
+    """Called once by billing (AppConfig.ready) with `claim_refresh_from_session`."""
+    _session_refresher[:] = [refresher]
+
+
 def _refresh_from_session(claim: Claim) -> None:
     """Rebuild a claim's lines and codes from the session and client as they are now, so a
     fix made after a rejection is what goes out."""
-
-    appt = claim.appointment
-    items = billing_queue(practice=claim.practice,
-                          sessions=type(appt).objects.filter(pk=appt.pk).select_related(
-                              "practice", "client", "clinician", "clinician__supervisor",
-                              "service_type"))
-    if not items:
-        raise ValidationError("This session is no longer billable.")
-    [item] = items
-    problems = [r.text for r in item.problems]
-    if problems:
-        raise ValidationError("Fix these first: " + "; ".join(problems))
-    policy = InsurancePolicy.objects.get(pk=item.policy_id)
-    Claim.objects.filter(pk=claim.pk).update(
-        policy=policy, payer_id=item.payer_id, clinician_id=appt.clinician_id,
-        place_of_service=appt.place_of_service, total_charge=item.charge,
-        diagnosis_codes=list(item.diagnosis_codes), validation_errors=[],
-    )
-    ClaimLine.objects.filter(claim=claim).update(
-        procedure_code=item.cpt, modifiers=appt.modifier_list, charge=item.charge,
-        diagnosis_pointers=list(range(1, min(4, len(item.diagnosis_codes)) + 1)),
-    )
+    if not _session_refresher:
+        raise ImproperlyConfigured("oasys.billing is not installed: it rebuilds claims.")
+    _session_refresher[0](claim=claim)
 
 
 def claim_resubmit(*, claim: Claim, ctx: AuditContext, actor: User | None = None,
