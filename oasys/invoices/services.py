@@ -16,7 +16,6 @@ from oasys.core.money import money
 from oasys.core.sequences import sequence_next
 from oasys.core.timezones import practice_date, practice_today
 from oasys.ledger.services import ledger_post_invoice_charge
-from oasys.remittance.selectors import client_share_pending
 
 from .models import Invoice, InvoiceKind, InvoiceLine
 
@@ -81,18 +80,21 @@ def invoice_create_for_session(
 
 
 def invoice_create_for_client_responsibility(
-    *, practice: Practice, remittance_claim, ctx: AuditContext, actor: User | None = None
+    *, practice: Practice, remittance_claim, amount: Decimal, ctx: AuditContext,
+    actor: User | None = None
 ) -> Invoice:
     """A Draft invoice for exactly the client's share that an ERA claim leaves (deductible,
     copay, coinsurance), once per remittance claim (a unique key on the line refuses a second,
-    under concurrency too). Raises AlreadyInvoiced, or ValidationError when nothing is due."""
+    under concurrency too). Raises AlreadyInvoiced, or ValidationError when nothing is due.
+
+    `amount` is that share still to invoice, as remittance works it out (it builds on
+    invoices): call it through remittance.services.remittance_claim_invoice_create."""
 
     rc = remittance_claim
     if rc.practice_id != practice.pk:
         raise PermissionError("This remittance claim belongs to another practice")
     if InvoiceLine.objects.filter(remittance_claim=rc).exists():
         raise AlreadyInvoiced(f"Remittance claim {rc.pk} is already invoiced")
-    amount = client_share_pending(practice=practice, remittance_claim=rc)
     if amount <= 0 or rc.claim_id is None:
         raise ValidationError("This ERA claim leaves the client nothing to invoice.")
     claim = rc.claim

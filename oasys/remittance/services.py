@@ -398,12 +398,24 @@ def remittance_client_invoices_create(*, practice: Practice, ctx: AuditContext,
         if client_share_pending(practice=practice, remittance_claim=rc) <= 0:
             continue
         try:
-            created.append(invoice_create_for_client_responsibility(
+            created.append(remittance_claim_invoice_create(
                 practice=practice, remittance_claim=rc, ctx=ctx, actor=actor))
         except (AlreadyInvoiced, ValidationError):
             continue
     return created
 
 
+def remittance_claim_invoice_create(*, practice: Practice, remittance_claim: RemittanceClaim,
+                                    ctx: AuditContext, actor: User | None = None):
+    """The Draft invoice for the client's share an ERA claim leaves, of exactly what is still
+    pending for it (client_share_pending). Raises AlreadyInvoiced, or ValidationError when
+    nothing is due."""
+    amount = client_share_pending(practice=practice, remittance_claim=remittance_claim)
+    return invoice_create_for_client_responsibility(
+        practice=practice, remittance_claim=remittance_claim, amount=amount, ctx=ctx,
+        actor=actor)
+
+
 __all__ = ["ImportResult", "PostOutcome", "RemittancePostingError", "era_file_handle",
-           "era_import", "remittance_client_invoices_create", "remittance_file_post"]
+           "era_import", "remittance_claim_invoice_create", "remittance_client_invoices_create",
+           "remittance_file_post"]

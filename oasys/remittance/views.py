@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
-from oasys.invoices.services import AlreadyInvoiced, invoice_create_for_client_responsibility
+from oasys.invoices.services import AlreadyInvoiced
 
 from .forms import EraUploadForm
 from .models import Remittance, RemittanceStatus
@@ -25,7 +25,7 @@ from .selectors import (
     remittance_get,
     remittance_list,
 )
-from .services import RemittancePostingError, era_import
+from .services import RemittancePostingError, era_import, remittance_claim_invoice_create
 
 
 @practice_required(BILLING_ROLES)
@@ -88,7 +88,7 @@ def remittance_upload(request: HttpRequest) -> HttpResponse:
 def remittance_claim_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     rc = get_object_or_404(remittance_claim_qs(practice=request.practice), pk=pk)
     try:
-        invoice = invoice_create_for_client_responsibility(
+        invoice = remittance_claim_invoice_create(
             practice=request.practice, remittance_claim=rc,
             ctx=AuditContext.from_request(request), actor=request.user)
     except AlreadyInvoiced:
