@@ -20,6 +20,7 @@ from oasys.core.models import AuditAction, Practice
 from oasys.practice.models import Enrollment, EnrollmentStatus, ProviderProfile
 from oasys.practice.services import enrollment_status_set
 
+from . import tasks  # tasks.py imports this module too: both look names up at call time
 from .connection import DEFAULT_CONNECTION, clearinghouse_port
 from .edi import FileFacts, content_hash, file_facts, parse_raw
 from .handlers import handlers_for
@@ -32,7 +33,6 @@ from .port import (
     FinalError,
     RetryableError,
 )
-from .tasks import edi_file_transmit_task
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def edi_file_submit(*, practice: Practice, x12: str, ctx: AuditContext,
         _audit_file(edi_file, AuditAction.CREATE, ctx)
         if transmit:
             pk = edi_file.pk
-            transaction.on_commit(lambda: edi_file_transmit_task.delay(pk))
+            transaction.on_commit(lambda: tasks.edi_file_transmit_task.delay(pk))
     return edi_file
 
 
