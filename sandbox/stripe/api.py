@@ -839,8 +839,8 @@ class Api:
         if pm.get("customer") and pm["customer"] != cus["id"]:
             raise invalid("The payment method you provided has already been attached to a "
                           "customer.", param="payment_method")
-        failure = cards.decline_of(pm["_behaviour"], set_up=True)
-        if failure and failure[0] != "authentication_required":
+        failure = cards.decline_on_save(pm["_behaviour"])
+        if failure:
             code, decline_code = failure
             raise StripeError(402, "card_error", cards.message_for(decline_code), code=code,
                               decline_code=decline_code, param="", saved=True)
@@ -995,8 +995,8 @@ class Api:
         if dt.date(exp_year, exp_month, 1) < dt.datetime.fromtimestamp(now, dt.UTC).date(
                 ).replace(day=1):
             return None, "Your card's expiration date is in the past."
-        failure = cards.decline_of(card.behaviour, set_up=True)
-        if failure and failure[0] != "authentication_required":
+        failure = cards.decline_on_save(card.behaviour)
+        if failure:
             return None, cards.message_for(failure[1])
         pm = self.make_pm(account, card, exp_month=exp_month, exp_year=exp_year, name=name,
                           email=email, postal_code=postal_code)
@@ -1093,8 +1093,8 @@ class Api:
                           "payment method.", param="payment_method",
                           code="setup_intent_unexpected_state")
         pm = self._pm(ctx, si["payment_method"])
-        failure = cards.decline_of(pm["_behaviour"], set_up=False)
-        if failure and failure[0] == "authentication_required":
+        failure = cards.decline_on_save(pm["_behaviour"])
+        if pm["_behaviour"] in ("auth_always", "auth_setup"):
             si["status"] = "requires_action"
             si["next_action"] = {"type": "use_stripe_sdk", "use_stripe_sdk": {
                 "type": "three_d_secure_redirect", "stripe_js": f"{self.base_url}/3ds"}}

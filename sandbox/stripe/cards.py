@@ -110,3 +110,11 @@ def decline_of(behaviour: str, *, set_up: bool) -> tuple[str, str] | None:
 
 def message_for(decline_code: str) -> str:
     return MESSAGES.get(decline_code, "Your card was declined.")
+
+
+def decline_on_save(behaviour: str) -> tuple[str, str] | None:
+    """(code, decline_code) when saving the card (attach, SetupIntent, Checkout) fails: only
+    the cards that decline outright; `charge_fail` and authentication cards save fine."""
+    if behaviour.startswith("decline:"):
+        return decline_of(behaviour, set_up=True)
+    return None

@@ -70,6 +70,7 @@ class Store:
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=OFF")  # a test double: speed over durability
         self.db.executescript(SCHEMA)
 
     # -- plumbing ---------------------------------------------------------------------------

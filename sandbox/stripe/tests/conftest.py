@@ -1,0 +1,148 @@
+"""The Stripe stand-in as a real process on a free loopback port, driven by the official SDK;
+and a tiny webhook receiver that tests wait on (never sleep)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+import stripe
+
+API_KEY = "sk_test_standin_tests"
+
+
+class StandIn:
+    """Handle on the running stand-in: its URL, an SDK client, and its `/_stripe` controls."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.http = httpx.Client(base_url=base_url, timeout=30)
+
+    def client(self, **kw) -> stripe.StripeClient:
+        kw.setdefault("max_network_retries", 0)
+        return stripe.StripeClient(API_KEY, base_addresses={"api": self.base_url}, **kw)
+
+    def reset(self) -> None:
+        self.http.post("/_stripe/reset").raise_for_status()
+
+    def control(self, path: str, payload: dict | None = None, method: str = "POST") -> dict:
+        resp = self.http.request(method, f"/_stripe/{path}", json=payload)
+        resp.raise_for_status()
+        return resp.json()
+
+    def advance(self, days: float = 0, seconds: float = 0) -> int:
+        return self.control("clock", {"days": days, "seconds": seconds})["now"]
+
+    def now(self) -> int:
+        return self.control("clock", method="GET")["now"]
+
+    def deliveries(self) -> list[dict]:
+        return self.control("deliveries", method="GET")["data"]
+
+
+@pytest.fixture(scope="session")
+def stripe_standin_process(tmp_path_factory):
+    """`python -m sandbox.stripe --port 0` with a temporary SQLite and fast webhook retries."""
+    db = tmp_path_factory.mktemp("stripe") / "stripe.sqlite3"
+    log = open(db.with_suffix(".log"), "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.stripe", "--port", "0", "--db", str(db),
+         "--retry-base", "0.05", "--max-attempts", "4"],
+        stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ})
+    line = proc.stdout.readline() if proc.stdout else ""
+    if "listening on" not in line:
+        proc.kill()
+        log.close()
+        raise RuntimeError(f"the Stripe stand-in did not start: {line!r}, see {log.name}")
+    yield StandIn(line.rsplit(" ", 1)[1].strip())
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture
+def standin(stripe_standin_process):
+    """The stand-in with its state reset (objects, events, clock, faults) for this test."""
+    stripe_standin_process.reset()
+    return stripe_standin_process
+
+
+@pytest.fixture
+def sc(standin) -> stripe.StripeClient:
+    return standin.client()
+
+
+@pytest.fixture
+def connected(standin, sc):
+    """An active connected account (onboarded through the hosted form) and its options."""
+    acct = sc.v1.accounts.create({"type": "express", "email": "owner@practice.example"})
+    standin.control(f"accounts/{acct.id}", {"state": "active"})
+    return acct.id
+
+
+class Receiver:
+    """A webhook endpoint on a free port. `statuses` are answered in turn (then 200)."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict, bytes]] = []
+        self.statuses: list[int] = []
+        self.cond = threading.Condition()
+        receiver = self
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver.cond:
+                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                    receiver.received.append(({k: v for k, v in self.headers.items()}, body))
+                    receiver.cond.notify_all()
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/stripe"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def wait_for(self, predicate, timeout: float = 10.0):
+        """Wait until predicate(list of (headers, body)) is truthy; return its value."""
+        with self.cond:
+            result = self.cond.wait_for(lambda: predicate(self.received), timeout=timeout)
+        assert result, f"webhooks received: {[json.loads(b)['type'] for _, b in self.received]}"
+        return result
+
+    def types(self, account: str | None = None) -> list[str]:
+        out = []
+        for _, body in self.received:
+            event = json.loads(body)
+            if account is None or event.get("account") == account:
+                out.append(event["type"])
+        return out
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def events_of(received, type_: str) -> list[dict]:
+    return [json.loads(body) for _, body in received if json.loads(body)["type"] == type_]
