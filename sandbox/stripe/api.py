@@ -1241,6 +1241,13 @@ class Api:
                           "payment method. To confirm the PaymentIntent with cus, pass a "
                           "payment_method.", code="payment_intent_unexpected_state",
                           param="payment_method")
+        if ctx.account:
+            acct = self.store.get(ctx.account, "") or {}
+            if not acct.get("charges_enabled"):
+                raise invalid("Your account cannot currently make charges. To find out why "
+                              "charge creation is currently disabled, look at the "
+                              "`requirements.disabled_reason` property on this account "
+                              f"(/v1/accounts/{ctx.account}).")
         pm = self._pm(ctx, pi["payment_method"])
         failure = cards.decline_of(pm["_behaviour"], set_up=pm.get("_set_up", False))
         if failure and failure[0] == "authentication_required" and not off_session:

@@ -118,11 +118,12 @@ class Receiver:
         self.thread.start()
 
     def wait_for(self, predicate, timeout: float = 10.0):
-        """Wait until predicate(list of (headers, body)) is truthy; return its value."""
+        """Wait until predicate(list of (headers, body)) is truthy; return what arrived."""
         with self.cond:
             result = self.cond.wait_for(lambda: predicate(self.received), timeout=timeout)
-        assert result, f"webhooks received: {[json.loads(b)['type'] for _, b in self.received]}"
-        return result
+            got = list(self.received)
+        assert result, f"webhooks received: {[json.loads(b)['type'] for _, b in got]}"
+        return got
 
     def types(self, account: str | None = None) -> list[str]:
         out = []
