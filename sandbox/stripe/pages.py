@@ -4,6 +4,7 @@ with its PDF, and charge receipts. Plain HTML forms, no JavaScript."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from typing import Any
 
@@ -233,6 +234,9 @@ placeholder="1234 1234 1234 1234">
             month, year = self._expiry(str(form.get("expiry", "")))
         except ValueError:
             return "Your card's expiration date is incomplete."
+        today = dt.datetime.fromtimestamp(self.store.now(), dt.UTC).date()
+        if (year, month) < (today.year, today.month):
+            return "Your card's expiration date is in the past."
         pm = self.api.make_pm(account, card, exp_month=month, exp_year=year)
         pm["_set_up"] = True  # the payer is on the page and authenticates
         self.store.put(pm, account)
