@@ -4,69 +4,20 @@ and a tiny webhook receiver that tests wait on (never sleep)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 import stripe
 
-API_KEY = "sk_test_standin_tests"
-
-
-class StandIn:
-    """Handle on the running stand-in: its URL, an SDK client, and its `/_stripe` controls."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url, timeout=30)
-
-    def client(self, **kw) -> stripe.StripeClient:
-        kw.setdefault("max_network_retries", 0)
-        return stripe.StripeClient(API_KEY, base_addresses={"api": self.base_url}, **kw)
-
-    def reset(self) -> None:
-        self.http.post("/_stripe/reset").raise_for_status()
-
-    def control(self, path: str, payload: dict | None = None, method: str = "POST") -> dict:
-        resp = self.http.request(method, f"/_stripe/{path}", json=payload)
-        resp.raise_for_status()
-        return resp.json()
-
-    def advance(self, days: float = 0, seconds: float = 0) -> int:
-        return self.control("clock", {"days": days, "seconds": seconds})["now"]
-
-    def now(self) -> int:
-        return self.control("clock", method="GET")["now"]
-
-    def deliveries(self) -> list[dict]:
-        return self.control("deliveries", method="GET")["data"]
+from sandbox.stripe.testing import standin_process
 
 
 @pytest.fixture(scope="session")
 def stripe_standin_process(tmp_path_factory):
     """`python -m sandbox.stripe --port 0` with a temporary SQLite and fast webhook retries."""
-    db = tmp_path_factory.mktemp("stripe") / "stripe.sqlite3"
-    log = open(db.with_suffix(".log"), "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.stripe", "--port", "0", "--db", str(db),
-         "--retry-base", "0.05", "--max-attempts", "4"],
-        stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ})
-    line = proc.stdout.readline() if proc.stdout else ""
-    if "listening on" not in line:
-        proc.kill()
-        log.close()
-        raise RuntimeError(f"the Stripe stand-in did not start: {line!r}, see {log.name}")
-    yield StandIn(line.rsplit(" ", 1)[1].strip())
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with standin_process(tmp_path_factory.mktemp("stripe")) as standin:
+        yield standin
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import httpx
 import pytest
 import stripe
 
-from sandbox.stripe.tests.conftest import API_KEY
+from sandbox.stripe.testing import API_KEY
 
 
 def test_bad_or_missing_key_is_authentication_error(standin):
