@@ -184,11 +184,13 @@ class Api:
 
     def __init__(self, store: Store, *, api_key: str | None = None,
                  base_url: str = "http://127.0.0.1:12111",
-                 on_event: Callable[[dict], None] | None = None) -> None:
+                 on_event: Callable[[dict], None] | None = None,
+                 targets: Callable[[dict], list] | None = None) -> None:
         self.store = store
         self.api_key = api_key
         self.base_url = base_url
         self.on_event = on_event or (lambda event: None)
+        self.targets = targets or (lambda event: [])
         self.routes: list[Route] = []
         self._register()
 
@@ -504,6 +506,7 @@ class Api:
                             "idempotency_key": ctx.idempotency_key if ctx else None}
         if account:
             event["account"] = account
+        event["pending_webhooks"] = len(self.targets(event))
         self.store.put(event, account)
         if ctx is not None:
             ctx.events.append(event)

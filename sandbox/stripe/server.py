@@ -34,7 +34,8 @@ class App:
                  base_url: str = "http://127.0.0.1:12111") -> None:
         self.store = store
         self.deliverer = deliverer
-        self.api = Api(store, api_key=api_key, base_url=base_url, on_event=deliverer.enqueue)
+        self.api = Api(store, api_key=api_key, base_url=base_url, on_event=deliverer.enqueue,
+                       targets=deliverer.targets)
         self.pages = Pages(self.api)
 
     @property

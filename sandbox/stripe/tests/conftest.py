@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -99,3 +100,13 @@ def receiver():
 
 def events_of(received, type_: str) -> list[dict]:
     return [json.loads(body) for _, body in received if json.loads(body)["type"] == type_]
+
+
+def delivery_of(standin, endpoint_id: str, state: str, timeout: float = 10.0) -> dict:
+    """The one delivery to this endpoint once it reaches `state`: the stand-in records the
+    answer just after the receiver has sent it, so poll its record (bounded, no sleep)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        (found,) = [d for d in standin.deliveries() if d["endpoint"] == endpoint_id]
+        if found["state"] == state or time.monotonic() > deadline:
+            return found

@@ -1,5 +1,5 @@
 """A person clicks through the stand-in's hosted pages in a real browser (Debian Chromium):
-Connect onboarding, then saving a card through Checkout in setup mode."""
+Connect onboarding, saving a card through Checkout in setup mode, paying a hosted invoice."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def platform_site():
 
 
 @pytest.mark.browser
-def test_click_through_onboarding_then_save_a_card(standin, sc, page, platform_site):
+def test_click_through_onboarding_a_card_and_an_invoice(standin, sc, page, platform_site):
     acct = sc.v1.accounts.create({"type": "express", "email": "owner@practice.example"})
     link = sc.v1.account_links.create({"account": acct.id, "type": "account_onboarding",
                                        "refresh_url": platform_site + "/refresh",
@@ -72,3 +72,23 @@ def test_click_through_onboarding_then_save_a_card(standin, sc, page, platform_s
     assert (pm.card.brand, pm.card.last4, pm.card.exp_month, pm.card.exp_year) == (
         "visa", "4242", 12, 2034)
     assert pm.billing_details.name == "Pat Doe"
+
+    # the hosted invoice page: a decline is shown, then a good card pays
+    inv = sc.v1.invoices.create({"customer": cus.id, "collection_method": "send_invoice",
+                                 "days_until_due": 30}, opts)
+    sc.v1.invoice_items.create({"customer": cus.id, "invoice": inv.id, "amount": 13800,
+                                "description": "90837 psychotherapy, 60 min"}, opts)
+    inv = sc.v1.invoices.finalize_invoice(inv.id, None, opts)
+    page.goto(inv.hosted_invoice_url)
+    assert page.locator("#amount").inner_text() == "$138.00"
+    page.get_by_label("Card number").fill("4000 0000 0000 9995")
+    page.get_by_label("Expiry (MM / YY)").fill("12 / 34")
+    page.get_by_label("CVC").fill("123")
+    page.get_by_role("button", name="Pay").click()
+    assert "insufficient funds" in page.get_by_role("alert").inner_text()
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_label("Expiry (MM / YY)").fill("12 / 34")
+    page.get_by_label("CVC").fill("123")
+    page.get_by_role("button", name="Pay").click()
+    page.get_by_text("This invoice has been paid.").wait_for()
+    assert sc.v1.invoices.retrieve(inv.id, None, opts).status == "paid"
