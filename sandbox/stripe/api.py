@@ -42,6 +42,7 @@ class Reply:
         self.headers = headers or {}
         self.raw = raw
         self.content_type = content_type
+        self.saved = False  # an error answer that idempotency remembers (card errors)
 
     def payload(self) -> bytes:
         if self.raw is not None:
@@ -255,7 +256,7 @@ class Api:
             reply = Reply(200, body)
         except StripeError as exc:
             reply = Reply(exc.status, exc.body)
-            reply.saved = exc.saved  # type: ignore[attr-defined]
+            reply.saved = exc.saved
         for event in ctx.events:
             self.on_event(event)
         return reply
@@ -279,7 +280,7 @@ class Api:
                          headers={"Idempotent-Replayed": "true"})
         ctx.events = []
         reply = self._run(ctx)
-        if reply.status == 200 or getattr(reply, "saved", False):
+        if reply.status == 200 or reply.saved:
             self.store.x("INSERT OR REPLACE INTO idempotency (scope, key, request, params, "
                          "status, response, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
                          ctx.account, key, request, params, reply.status,
@@ -947,7 +948,7 @@ class Api:
                                                                      ctx.now + DAY),
                                                                "expires_at"),
                   cancel_url=p.get("cancel_url"), success_url=p.get("success_url"),
-                  return_url=p.get("return_url"), client_reference_id=p.get(
+                  client_reference_id=p.get(
                       "client_reference_id"), currency=p.get("currency"),
                   customer=p.get("customer"), customer_email=p.get("customer_email"),
                   customer_creation=None, locale=p.get("locale"), mode="setup",
@@ -956,8 +957,7 @@ class Api:
                   setup_intent=None, status="open", url=f"{self.base_url}/c/pay/{cs_id}",
                   billing_address_collection=p.get("billing_address_collection"),
                   livemode=False)
-        if "return_url" not in template("checkout.session"):
-            cs.pop("return_url", None)
+        cs["_return_url"] = p.get("return_url")  # not a field of the pinned version's shape
         cs["_setup_intent_data"] = p.get("setup_intent_data") or {}
         self.store.put(cs, ctx.account)
         return self.out(ctx, cs)

@@ -177,7 +177,7 @@ placeholder="1234 1234 1234 1234">
 
     @staticmethod
     def _success(cs: dict) -> str:
-        url = cs.get("success_url") or cs.get("return_url") or "about:blank"
+        url = cs.get("success_url") or cs.get("_return_url") or "about:blank"
         return url.replace("{CHECKOUT_SESSION_ID}", cs["id"])
 
     # -- hosted invoice page ----------------------------------------------------------------
