@@ -30,6 +30,8 @@ class EntryType(models.TextChoices):
     INSURANCE_PAYMENT = "insurance_payment", "Insurance payment"
     CONTRACTUAL_ADJUSTMENT = "contractual_adjustment", "Contractual adjustment"
     CLIENT_RESPONSIBILITY = "client_responsibility", "Client responsibility transfer"
+    SHARE_INVOICED = "client_share_invoiced", "Client share invoiced"
+    SECONDARY_HOLD = "secondary_hold", "Client share held for the secondary payer"
     PROVIDER_ADJUSTMENT = "provider_adjustment", "Provider-level adjustment"
     WRITE_OFF = "write_off", "Write-off"
     CLIENT_PAYMENT = "client_payment", "Client payment"
