@@ -16,6 +16,7 @@ from oasys.ledger.selectors import claim_client_share_uninvoiced
 
 from .codes import carc_explained, claim_status_text, group_text, plb_text, rarc_explained
 from .models import (
+    PaymentReview,
     Remittance,
     RemittanceAdjustment,
     RemittanceClaim,
@@ -45,7 +46,7 @@ def remittance_get(*, practice: Practice, pk: int) -> Remittance:
     return (remittance_qs(practice=practice)
             .prefetch_related(
                 Prefetch("claims", queryset=RemittanceClaim.objects.select_related(
-                    "claim", "client").prefetch_related(
+                    "claim", "client", "review").prefetch_related(
                     "lines", Prefetch("adjustments",
                                       queryset=RemittanceAdjustment.objects.select_related(
                                           "line").order_by("pk")))),
@@ -129,6 +130,8 @@ class ClaimView:
     pending_share: Decimal = ZERO
     invoice_id: int | None = None
     invoice_number: str = ""
+    review: PaymentReview | None = None
+    held_for_secondary: bool = False
 
 
 def remittance_breakdown(*, practice: Practice, remittance: Remittance) -> list[ClaimView]:
@@ -156,10 +159,12 @@ def remittance_breakdown(*, practice: Practice, remittance: Remittance) -> list[
                          adjustments=adjustments, remarks=remarks,
                          invoice_id=invoice.pk if invoice else None,
                          invoice_number=invoice.number if invoice else "")
+        view.review = getattr(rc, "review", None)
         if invoice is None and rc.claim_id and (rc.client_share > 0
                                                 or rc.claim.payer_sequence == "S"):
             rc.remittance = remittance
             view.pending_share = client_share_pending(practice=practice, remittance_claim=rc)
+            view.held_for_secondary = secondary_pending(claim=rc.claim)
         out.append(view)
     return out
 
@@ -168,6 +173,20 @@ def provider_adjustment_rows(*, remittance: Remittance) -> list[dict]:
     return [{"reason": p.reason, "reason_text": plb_text(p.reason), "reference": p.reference,
              "amount": p.amount, "fiscal_period_date": p.fiscal_period_date}
             for p in remittance.provider_adjustments.all()]
+
+
+def payment_review_list(*, practice: Practice, status: str = "") -> QuerySet[PaymentReview]:
+    """Claim payments held for a biller (their claim was Closed or Voided), newest first."""
+    qs = PaymentReview.objects.filter(practice=practice).select_related(
+        "remittance_claim__remittance", "remittance_claim__claim",
+        "remittance_claim__client", "resolved_by")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-pk")
+
+
+def payment_review_get(*, practice: Practice, pk: int) -> PaymentReview:
+    return payment_review_list(practice=practice).get(pk=pk)
 
 
 def remittance_counts(*, practice: Practice) -> dict[str, int]:
