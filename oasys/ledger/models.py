@@ -1,4 +1,6 @@
-"""The double-entry journal. Balances are never stored: they are sums over journal lines.
+"""The double-entry journal, the only truth for money. Balances are sums over journal lines;
+the few stored figures (Claim.paid_amount / patient_responsibility, Invoice.total) are a
+cache that only the ledger's posting rewrites, in the entry's transaction (services.py).
 
 A posted entry is never edited or deleted (the model and queryset refuse it); a mistake is
 corrected by a reversing entry. Each entry carries a `source_key` unique per practice, so
