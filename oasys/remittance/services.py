@@ -380,7 +380,7 @@ def payment_review_resolve(*, review: PaymentReview, action: str, ctx: AuditCont
     if review.status != ReviewStatus.OPEN:
         raise Conflict(f"This payment was already {review.get_status_display().lower()}.")
     with transaction.atomic():
-        locked = PaymentReview.objects.select_for_update().select_related(
+        locked = PaymentReview.objects.select_for_update(of=("self",)).select_related(
             "remittance_claim__claim", "remittance_claim__remittance__edi_file").get(
             pk=review.pk, practice_id=review.practice_id)
         if locked.status != ReviewStatus.OPEN:
