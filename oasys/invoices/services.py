@@ -15,7 +15,7 @@ from oasys.core.models import AuditAction, Practice, User
 from oasys.core.money import money
 from oasys.core.sequences import sequence_next
 from oasys.core.timezones import practice_date, practice_today
-from oasys.ledger.services import ledger_post_invoice_charge
+from oasys.ledger.services import ledger_post_client_share_invoiced, ledger_post_invoice_charge
 
 from .models import Invoice, InvoiceKind, InvoiceLine
 
@@ -40,7 +40,6 @@ def invoice_create_for_session(
     actor: User | None = None,
 ) -> Invoice:
     """A Draft invoice for one session (cash pay or no-show). Refused if already invoiced."""
-
     appt = Appointment.objects.select_related("client", "service_type").get(
         practice=practice, pk=appointment_id
     )
@@ -56,7 +55,6 @@ def invoice_create_for_session(
                 kind=InvoiceKind.SESSION,
                 issue_date=today,
                 due_date=today + timedelta(days=DUE_DAYS),
-                total=money(amount),
                 created_by=actor,
             )
             InvoiceLine.objects.create(
@@ -72,8 +70,8 @@ def invoice_create_for_session(
                 ctx=ctx, action=AuditAction.CREATE, category="invoice",
                 client_id=appt.client_id, object_type="Invoice", object_id=invoice.pk,
             )
-
-            ledger_post_invoice_charge(invoice=invoice, ctx=ctx, actor=actor)
+            ledger_post_invoice_charge(invoice=invoice, amount=money(amount), ctx=ctx,
+                                       actor=actor)
     except IntegrityError as exc:
         raise AlreadyInvoiced(f"Session {appt.pk} is already invoiced") from exc
     return invoice
@@ -89,7 +87,6 @@ def invoice_create_for_client_responsibility(
 
     `amount` is that share still to invoice, as remittance works it out (it builds on
     invoices): call it through remittance.services.remittance_claim_invoice_create."""
-
     rc = remittance_claim
     if rc.practice_id != practice.pk:
         raise PermissionError("This remittance claim belongs to another practice")
@@ -111,7 +108,6 @@ def invoice_create_for_client_responsibility(
                 kind=InvoiceKind.CLIENT_RESPONSIBILITY,
                 issue_date=today,
                 due_date=today + timedelta(days=DUE_DAYS),
-                total=money(amount),
                 created_by=actor,
             )
             InvoiceLine.objects.create(
@@ -128,6 +124,8 @@ def invoice_create_for_client_responsibility(
                 client_id=claim.client_id, object_type="Invoice", object_id=invoice.pk,
                 detail={"kind": InvoiceKind.CLIENT_RESPONSIBILITY, "remittance_claim": rc.pk},
             )
+            ledger_post_client_share_invoiced(invoice=invoice, claim=claim, amount=amount,
+                                              ctx=ctx, actor=actor)
     except IntegrityError as exc:
         raise AlreadyInvoiced(f"Remittance claim {rc.pk} is already invoiced") from exc
     return invoice
