@@ -14,6 +14,7 @@ from oasys.core.money import money
 from oasys.core.sequences import sequence_next
 from oasys.core.timezones import practice_date, practice_today
 
+from .machine import INVOICE_MACHINE
 from .models import Invoice, InvoiceKind, InvoiceLine
 
 DUE_DAYS = 14
@@ -57,6 +58,8 @@ def invoice_create_for_session(
                 total=money(amount),
                 created_by=actor,
             )
+            INVOICE_MACHINE.record_created(obj=invoice, actor=actor, source="invoices",
+                                           reason="created")
             InvoiceLine.objects.create(
                 practice=practice,
                 invoice=invoice,
@@ -113,6 +116,8 @@ def invoice_create_for_client_responsibility(
                 total=money(amount),
                 created_by=actor,
             )
+            INVOICE_MACHINE.record_created(obj=invoice, actor=actor, source="invoices",
+                                           reason="created")
             InvoiceLine.objects.create(
                 practice=practice,
                 invoice=invoice,

@@ -42,4 +42,5 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
                  object_id=invoice.pk)
     return render(request, "invoices/detail.html", {
         "invoice": invoice, "lines": invoice.lines.select_related("appointment"),
+        "events": invoice.events.select_related("actor"),
     })
