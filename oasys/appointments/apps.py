@@ -7,4 +7,6 @@ class AppointmentsConfig(AppConfig):
     verbose_name = "Therapy sessions"
 
     def ready(self) -> None:
-        from . import services  # noqa: F401  (registers the session state machine)
+        # Django app loading: the machine's module imports models, which exist only once
+        # every app is loaded.
+        from . import services  # noqa: F401, PLC0415  (registers the session state machine)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from oasys.core.statemachine import Action, StateMachine, machine_register
 
 from .models import Claim, ClaimEvent, Frequency, PayerSequence
+from .selectors import secondary_policy_for
 from .status import IN_FLIGHT, TRANSITIONS, ClaimStatus
 
 S = ClaimStatus
@@ -29,9 +30,6 @@ def _sent(claim: Claim) -> bool:
 
 
 def _secondary_billable(claim: Claim) -> bool:
-    # Import here: secondary.py imports this module (through services) at load.
-    from .secondary import secondary_policy_for
-
     return (claim.payer_sequence == PayerSequence.PRIMARY
             and not Claim.objects.filter(appointment_id=claim.appointment_id,
                                          payer_sequence=PayerSequence.SECONDARY).exists()

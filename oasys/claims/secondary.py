@@ -11,17 +11,9 @@ from oasys.core.models import AuditAction, User
 
 from .machine import CLAIM_MACHINE
 from .models import Claim, Frequency, PayerSequence
+from .selectors import secondary_policy_for
 from .services import claim_lines_copy, claim_row_create
 from .status import ClaimStatus
-
-
-def secondary_policy_for(claim: Claim):
-    from oasys.clients.models import InsurancePolicy, PolicyPriority
-
-    return (InsurancePolicy.objects.filter(client_id=claim.client_id, is_active=True,
-                                           priority=PolicyPriority.SECONDARY,
-                                           payer__isnull=False)
-            .select_related("payer").first())
 
 
 def cob_snapshot(claim: Claim) -> dict:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from oasys.clients.models import InsurancePolicy, PolicyPriority
 from oasys.core.models import Practice
 from oasys.core.text import search_text
 
@@ -14,6 +15,14 @@ from .models import Claim
 from .status import IN_FLIGHT, ClaimStatus
 
 AGING_DAYS = 30
+
+
+def secondary_policy_for(claim: Claim) -> InsurancePolicy | None:
+    """The client's active secondary policy with a payer, which a secondary claim bills."""
+    return (InsurancePolicy.objects.filter(client_id=claim.client_id, is_active=True,
+                                           priority=PolicyPriority.SECONDARY,
+                                           payer__isnull=False)
+            .select_related("payer").first())
 
 
 def claim_qs(*, practice: Practice) -> QuerySet[Claim]:

@@ -7,4 +7,6 @@ class InvoicesConfig(AppConfig):
     verbose_name = "Client invoices"
 
     def ready(self) -> None:
-        from . import machine  # noqa: F401  (registers the invoice state machine)
+        # Django app loading: the machine's module imports models, which exist only once
+        # every app is loaded.
+        from . import machine  # noqa: F401, PLC0415  (registers the invoice state machine)

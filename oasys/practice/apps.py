@@ -7,4 +7,6 @@ class PracticeConfig(AppConfig):
     verbose_name = "Practice setup"
 
     def ready(self) -> None:
-        from . import machine  # noqa: F401  (registers the enrollment state machine)
+        # Django app loading: the machine's module imports models, which exist only once
+        # every app is loaded.
+        from . import machine  # noqa: F401, PLC0415  (registers the enrollment state machine)
