@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from oasys.core.statemachine import Action, StateMachine, machine_register
 
 from .models import Claim, ClaimEvent, Frequency, PayerSequence
-from .selectors import secondary_policy_for
+from .selectors import secondary_policy_get
 from .status import IN_FLIGHT, TRANSITIONS, ClaimStatus
 
 S = ClaimStatus
@@ -33,7 +33,7 @@ def _secondary_billable(claim: Claim) -> bool:
     return (claim.payer_sequence == PayerSequence.PRIMARY
             and not Claim.objects.filter(appointment_id=claim.appointment_id,
                                          payer_sequence=PayerSequence.SECONDARY).exists()
-            and secondary_policy_for(claim) is not None)
+            and secondary_policy_get(claim=claim) is not None)
 
 
 ACTIONS: dict[str, Action] = {a.name: a for a in (

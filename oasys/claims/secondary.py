@@ -11,7 +11,7 @@ from oasys.core.models import AuditAction, User
 
 from .machine import CLAIM_MACHINE
 from .models import Claim, Frequency, PayerSequence
-from .selectors import secondary_policy_for
+from .selectors import secondary_policy_get
 from .services import claim_lines_copy, claim_row_create
 from .status import ClaimStatus
 
@@ -49,7 +49,7 @@ def cob_snapshot(claim: Claim) -> dict:
 def claim_secondary_create(*, claim: Claim, ctx: AuditContext,
                            actor: User | None = None) -> Claim:
     """The secondary claim for a partly paid primary claim (Draft; send with claims_submit)."""
-    policy = secondary_policy_for(claim)
+    policy = secondary_policy_get(claim=claim)
     if (policy is None and claim.payer_sequence == PayerSequence.PRIMARY
             and claim.status == ClaimStatus.PARTIAL):
         raise ValidationError("The client has no secondary insurance on file.")

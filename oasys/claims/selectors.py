@@ -17,7 +17,7 @@ from .status import IN_FLIGHT, ClaimStatus
 AGING_DAYS = 30
 
 
-def secondary_policy_for(claim: Claim) -> InsurancePolicy | None:
+def secondary_policy_get(*, claim: Claim) -> InsurancePolicy | None:
     """The client's active secondary policy with a payer, which a secondary claim bills."""
     return (InsurancePolicy.objects.filter(client_id=claim.client_id, is_active=True,
                                            priority=PolicyPriority.SECONDARY,
