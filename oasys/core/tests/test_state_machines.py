@@ -28,7 +28,6 @@ EXPECTED_MACHINES = {"claim", "appointment", "invoice", "enrollment"}
 # Variable names the code base uses for a machine's objects beyond the derived ones.
 ALIASES: dict[str, tuple[str, ...]] = {
     "appointment": ("appt", "session"),
-    "enrollment": ("era",),
 }
 WRITE_METHODS = ("update", "create", "get_or_create", "update_or_create", "bulk_update",
                  "bulk_create")
