@@ -305,7 +305,7 @@ APPOINTMENT_MACHINE = machine_register(StateMachine(
     transitions=TRANSITIONS, event_model=AppointmentEvent, event_fk="appointment",
     changed_at_field="updated_at", actions=APPOINTMENT_ACTIONS,
     # The session audit rows keep their shape: category "session", the fields changed.
-    audit_category="session", audit_detail=lambda frm, to: {"fields": ["status"]},
+    audit_category="session", audit_detail=lambda frm, to, source: {"fields": ["status"]},
     guard=_transition_guard,
     refusal_error=lambda message: TransitionRefused({"status": [message]}),
     writers=("oasys.appointments.services",),

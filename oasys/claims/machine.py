@@ -70,5 +70,7 @@ CLAIM_MACHINE = machine_register(StateMachine(
     name="claim", noun="claim", model=Claim, statuses=ClaimStatus, transitions=TRANSITIONS,
     event_model=ClaimEvent, event_fk="claim", changed_at_field="status_changed_at",
     actions=ACTIONS, refusal_error=ClaimActionRefused,
+    # The claim audit rows keep the shape they had before the mechanism.
+    audit_detail=lambda frm, to, source: {"from": frm, "to": to},
     writers=("oasys.claims.services",),
 ))

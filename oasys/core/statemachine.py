@@ -92,8 +92,9 @@ class StateMachine:
     client_attr: str = "client_id"  # for audit rows; "" when the model has no client
     actions: Mapping[str, Action] = field(default_factory=dict)
     audit_category: str = ""  # the audit row's category; the machine's name when empty
-    # The audit row's detail for a move (from, to); {"from": …, "to": …} when None.
-    audit_detail: Callable[[str, str], dict[str, Any]] | None = None
+    # The audit row's detail for a move (from, to, source); {"from", "to", "source"} when
+    # None. Machines whose audit rows predate the mechanism keep their shape with it.
+    audit_detail: Callable[[str, str, str], dict[str, Any]] | None = None
     # Extra rules checked under the row lock before the table (e.g. "a billed session does
     # not change"); raises to refuse. Receives the locked row, its status and the target.
     guard: Callable[[Any, str, str], None] | None = None
@@ -203,8 +204,8 @@ class StateMachine:
             self.model._default_manager.filter(pk=locked.pk).update(**values)
             self._event(obj=locked, frm=current, to=to, actor=actor, source=source,
                         reason=reason)
-            detail = (self.audit_detail(current, to) if self.audit_detail is not None
-                      else {"from": current, "to": to})
+            detail = (self.audit_detail(current, to, source) if self.audit_detail is not None
+                      else {"from": current, "to": to, "source": source[:80]})
             audit_record(
                 ctx=ctx, action=AuditAction.UPDATE, category=self.audit_category or self.name,
                 client_id=getattr(locked, self.client_attr, None) if self.client_attr else None,

@@ -48,6 +48,8 @@ ENROLLMENT_MACHINE = machine_register(StateMachine(
     name="enrollment", noun="enrollment", model=Enrollment, statuses=EnrollmentStatus,
     transitions=TRANSITIONS, event_model=EnrollmentEvent, event_fk="enrollment",
     changed_at_field="status_changed_at", client_attr="", actions=ENROLLMENT_ACTIONS,
+    # The enrollment audit rows keep their shape: from, to and the fields changed.
+    audit_detail=lambda frm, to, source: {"from": frm, "to": to},
     writers=("oasys.practice.services",),
     # Accepting a payer that needs no enrollment for a transaction starts it active; demo
     # data starts in whatever status it shows.

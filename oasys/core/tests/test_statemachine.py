@@ -93,7 +93,8 @@ def test_a_legal_move_writes_status_event_and_audit(machine, row, ctx, owner):
     assert AuditEvent.objects.count() == audits + 1
     audit = AuditEvent.objects.order_by("-seq").first()
     assert (audit.category, audit.object_type, audit.object_id, audit.detail) == (
-        "light", "Enrollment", str(row.pk), {"from": "not_started", "to": "pending"})
+        "light", "Enrollment", str(row.pk),
+        {"from": "not_started", "to": "pending", "source": "screen"})
 
 
 @pytest.mark.django_db
@@ -168,10 +169,12 @@ def test_guard_runs_under_the_lock_before_the_table(row, ctx):
 
 @pytest.mark.django_db
 def test_audit_shape_can_be_the_machines_own(row, ctx):
-    m = _machine(audit_category="lamp", audit_detail=lambda frm, to: {"fields": ["status"]})
+    m = _machine(audit_category="lamp",
+                 audit_detail=lambda frm, to, source: {"fields": ["status"], "to": to})
     m.transition(obj=row, to=L.PENDING, ctx=ctx, audit_extra={"why": "dark"})
     audit = AuditEvent.objects.order_by("-seq").first()
-    assert (audit.category, audit.detail) == ("lamp", {"fields": ["status"], "why": "dark"})
+    assert (audit.category, audit.detail) == (
+        "lamp", {"fields": ["status"], "to": "pending", "why": "dark"})
 
 
 @pytest.mark.django_db
