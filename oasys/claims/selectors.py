@@ -17,14 +17,6 @@ from .status import IN_FLIGHT, ClaimStatus
 AGING_DAYS = 30
 
 
-def secondary_policy_get(*, claim: Claim) -> InsurancePolicy | None:
-    """The client's active secondary policy with a payer, which a secondary claim bills."""
-    return (InsurancePolicy.objects.filter(client_id=claim.client_id, is_active=True,
-                                           priority=PolicyPriority.SECONDARY,
-                                           payer__isnull=False)
-            .select_related("payer").first())
-
-
 def claim_qs(*, practice: Practice) -> QuerySet[Claim]:
     return Claim.objects.filter(practice=practice).select_related(
         "client", "payer", "clinician", "appointment"
@@ -127,3 +119,11 @@ def unmatched_notice_count(*, practice: Practice) -> int:
     from .models import ClaimNotice
 
     return ClaimNotice.objects.filter(practice=practice, claim__isnull=True).count()
+
+
+def secondary_policy_get(*, claim: Claim) -> InsurancePolicy | None:
+    """The client's active secondary policy with a payer, which a secondary claim bills."""
+    return (InsurancePolicy.objects.filter(client_id=claim.client_id, is_active=True,
+                                           priority=PolicyPriority.SECONDARY,
+                                           payer__isnull=False)
+            .select_related("payer").first())
