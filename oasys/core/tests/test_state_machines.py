@@ -122,13 +122,14 @@ def test_the_machines_this_branch_declares_are_registered():
 
 
 @pytest.mark.parametrize("name", sorted(MACHINES))
-def test_every_status_has_a_row_and_every_status_is_reachable(name):
+def test_every_status_is_reachable(name):
+    # (A status without a row in the table is final; unknown statuses are refused when the
+    # machine is declared.)
     machine = MACHINES[name]
-    assert set(machine.transitions) == set(machine.statuses.values)
     start = {machine.model._meta.get_field(machine.status_field).default, *machine.initial}
     seen, todo = set(start), list(start)
     while todo:
-        for nxt in machine.transitions[todo.pop()]:
+        for nxt in machine.transitions.get(todo.pop(), frozenset()):
             if nxt not in seen:
                 seen.add(nxt)
                 todo.append(nxt)
