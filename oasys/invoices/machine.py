@@ -4,14 +4,16 @@ will offer. The services that send, charge and refund come with the payments wor
 invoices only through `INVOICE_MACHINE.transition` and ask `require_action` first.
 
     draft         -> sending        send: the invoice is finalised and being delivered
-                  -> void           cancel an invoice never sent (numbers are never reused)
+                  -> void           cancel an invoice never sent (Stripe deletes drafts; ours
+                                    keep their number, which is never reused)
     sending       -> open           delivered (Stripe finalised it, the email went out)
                   -> draft          delivery failed: back to Draft to fix and send again
     open          -> paid           paid in full (card, ACH, or a payment recorded by hand)
                   -> overdue        past its due date unpaid (the nightly run)
                   -> void           cancelled (Stripe: voided)
                   -> uncollectible  payment failed permanently (Stripe: marked uncollectible)
-    overdue       -> paid, void, uncollectible
+    overdue       -> paid, void, uncollectible   (Stripe keeps such an invoice `open` and
+                                    sends `invoice.overdue`; it is Overdue here for the pages)
     uncollectible -> paid           Stripe still accepts payment of an uncollectible invoice
                   -> void
     paid          -> (nothing)
