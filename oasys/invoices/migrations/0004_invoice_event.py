@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0004_practice_inquiry_days'),
-        ('invoices', '0002_invoiceline_remittance_claim'),
+        ('invoices', '0003_remove_invoice_amount_paid_alter_invoice_total'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
