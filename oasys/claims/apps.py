@@ -11,6 +11,7 @@ class ClaimsConfig(AppConfig):
         # loaded, so they are imported here rather than at the top.
         from oasys.clearinghouse.handlers import handler_register  # noqa: PLC0415
 
+        from . import machine  # noqa: F401, PLC0415  (registers the claim state machine)
         from .inbound import handle_claim_file  # noqa: PLC0415
 
         handler_register("999", handle_claim_file)

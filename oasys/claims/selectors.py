@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from oasys.clients.models import InsurancePolicy, PolicyPriority
 from oasys.core.era_codes import carc_text
 from oasys.core.models import Practice
 from oasys.core.text import search_text
@@ -135,3 +136,11 @@ def unmatched_notices(*, practice: Practice, limit: int = 500) -> list:
 
 def unmatched_notice_count(*, practice: Practice) -> int:
     return ClaimNotice.objects.filter(practice=practice, claim__isnull=True).count()
+
+
+def secondary_policy_get(*, claim: Claim) -> InsurancePolicy | None:
+    """The client's active secondary policy with a payer, which a secondary claim bills."""
+    return (InsurancePolicy.objects.filter(client_id=claim.client_id, is_active=True,
+                                           priority=PolicyPriority.SECONDARY,
+                                           payer__isnull=False)
+            .select_related("payer").first())
