@@ -82,15 +82,15 @@ def run_together(fn, n: int = THREADS) -> tuple[list, list]:
     return results, errors
 
 
-def test_two_threads_billing_the_same_claims_make_exactly_one_claim_each(practice):
+def test_two_threads_billing_the_same_claims_make_exactly_one_claim_each(practice,
+                                                                         clearinghouse):
     a = f.ready_claim_session(practice)
     b = f.ready_claim_session(practice, payer=a.payer)
     ids = [a.appointment.pk, b.appointment.pk]
-    port = f.FakeClearinghouse()
     ctx = f.ctx_for(practice=practice)
 
     results, errors = run_together(
-        lambda: billing_submit(practice=practice, appointment_ids=ids, ctx=ctx, port=port))
+        lambda: billing_submit(practice=practice, appointment_ids=ids, ctx=ctx))
 
     assert errors == [], tracebacks(errors)
     assert sorted(c.appointment_id for r in results for c in r.claims) == sorted(ids)
@@ -98,7 +98,7 @@ def test_two_threads_billing_the_same_claims_make_exactly_one_claim_each(practic
     assert Claim.objects.filter(appointment_id=b.appointment.pk).count() == 1
     skipped = sorted(s for r in results for s, _ in r.skipped)
     assert len(skipped) == len(ids) * (THREADS - 1)
-    sent = [c["idempotency_key"] for c in port.calls]
+    sent = [c["idempotency_key"] for c in clearinghouse.sent]
     assert len(sent) == len(set(sent)) == ClaimSubmission.objects.count()
     assert sum(s.claim_count for s in ClaimSubmission.objects.all()) == 2
 
