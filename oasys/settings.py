@@ -229,6 +229,9 @@ CLEARINGHOUSE_REALTIME_ATTEMPTS = int(os.environ.get("CLEARINGHOUSE_REALTIME_ATT
 # idempotency key. It must exceed the longest live send (timeout x attempts + back-off).
 CLEARINGHOUSE_SENDING_STALE_SECONDS = float(
     os.environ.get("CLEARINGHOUSE_SENDING_STALE_SECONDS", "600"))
+# A file the clearinghouse did not answer is sent again after this, doubling each attempt
+# (at most an hour).
+CLEARINGHOUSE_RETRY_BASE_SECONDS = float(os.environ.get("CLEARINGHOUSE_RETRY_BASE_SECONDS", "30"))
 # A queued file whose on-commit kick was lost (a crash between commit and enqueue, a broker
 # down) waits this long before the sweeper sends it.
 CLEARINGHOUSE_QUEUED_GRACE_SECONDS = float(

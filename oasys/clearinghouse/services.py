@@ -159,7 +159,9 @@ def _outcome(edi_file: EdiFile, to: str, reason: str, **updates) -> EdiFile:
 
 
 def _retry_delay(attempts: int) -> dt.timedelta:
-    return dt.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+    """Exponential back-off between sends of one file, capped at an hour."""
+    base = float(settings.CLEARINGHOUSE_RETRY_BASE_SECONDS)
+    return dt.timedelta(seconds=min(3600.0, base * 2 ** max(0, attempts - 1)))
 
 
 def _send(edi_file: EdiFile) -> EdiFile:
