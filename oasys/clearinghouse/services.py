@@ -209,12 +209,13 @@ def edi_files_due(*, now: dt.datetime | None = None):
         | Q(status=FileStatus.SENDING, sending_since__lte=now - stale))
 
 
-def edi_files_sweep(*, limit: int = 100) -> dict[str, int]:
+def edi_files_sweep(*, limit: int = 100, now: dt.datetime | None = None) -> dict[str, int]:
     """Send every due outbound file (at most `limit`), one claimed row at a time, so several
-    sweepers and workers share the work without sending one file twice at once."""
+    sweepers and workers share the work without sending one file twice at once. `now` is
+    the clock the due times are read against (tests move it)."""
     counts = {"submitted": 0, "retrying": 0, "refused": 0}
     for _ in range(limit):
-        edi_file = _claim_for_sending(edi_files_due())
+        edi_file = _claim_for_sending(edi_files_due(now=now))
         if edi_file is None:
             break
         try:
