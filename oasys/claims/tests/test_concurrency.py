@@ -10,18 +10,23 @@ threads work on the file, and the in-memory one is put back afterwards.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import threading
 import traceback
+from collections import Counter
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from oasys.billing.services import billing_submit
 from oasys.billing.tests import factories as f
 from oasys.claims.models import Claim, ClaimSubmission
 from oasys.claims.services import AlreadyBilled, ClaimDraft, claim_create_for_session
+from oasys.clearinghouse.models import EdiFile, FileStatus
+from oasys.clearinghouse.services import edi_files_sweep
 from oasys.invoices.models import Invoice, InvoiceLine
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -132,3 +137,22 @@ def test_two_threads_invoicing_the_same_sessions_make_one_invoice_each(practice)
     assert Invoice.objects.filter(practice=practice).count() == 3
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == ["INV-000001", "INV-000002", "INV-000003"]
+
+
+def test_two_sweepers_at_once_send_each_file_once(practice, clearinghouse):
+    ctx = f.ctx_for(practice=practice)
+    clearinghouse.go_down("retryable")  # each commit's kick fails: four files retrying
+    for _ in range(4):
+        s = f.ready_claim_session(practice)
+        billing_submit(practice=practice, appointment_ids=[s.appointment.pk], ctx=ctx)
+    assert EdiFile.objects.filter(status=FileStatus.RETRYING).count() == 4
+    clearinghouse.come_back()
+    later = timezone.now() + dt.timedelta(hours=1)
+    results, errors = run_together(lambda: edi_files_sweep(now=later))
+    assert errors == [], tracebacks(errors)
+    assert sum(r["submitted"] for r in results) == 4
+    sends = Counter(s["idempotency_key"] for s in clearinghouse.sent)
+    # the failed kick and one sweep each: rows are claimed, never sent by both sweepers
+    assert len(sends) == 4 and set(sends.values()) == {2}
+    assert not EdiFile.objects.exclude(status=FileStatus.SUBMITTED).filter(
+        direction="outbound").exists()

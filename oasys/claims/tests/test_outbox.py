@@ -151,3 +151,4 @@ def test_both_machines_are_registered():
     assert MACHINES["edi_file"] is EDI_FILE
     assert MACHINES["claim_submission_ack"] is SUBMISSION_ACK
     assert not EDI_FILE.can(FileStatus.SUBMITTED, FileStatus.SENDING)  # sent is final
+
