@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.ledger.selectors import claim_figures
 
 from . import actions
 from .forms import AppealForm, WriteOffForm
@@ -76,6 +77,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
                  object_id=claim.pk)
     return render(request, "claims/detail.html", {
         "claim": claim,
+        "figures": claim_figures(practice=request.practice, claim=claim),
         "lines": claim.lines.all(),
         "events": claim.events.select_related("actor"),
         "notices": claim.notices.select_related("edi_file"),
