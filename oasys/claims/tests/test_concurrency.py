@@ -10,7 +10,6 @@ threads work on the file, and the in-memory one is put back afterwards.
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 import threading
 import traceback
@@ -19,7 +18,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from oasys.billing.services import billing_submit
 from oasys.billing.tests import factories as f
@@ -139,16 +137,16 @@ def test_two_threads_invoicing_the_same_sessions_make_one_invoice_each(practice)
     assert numbers == ["INV-000001", "INV-000002", "INV-000003"]
 
 
-def test_two_sweepers_at_once_send_each_file_once(practice, clearinghouse):
+def test_two_sweepers_at_once_send_each_file_once(practice, clearinghouse, settings):
     ctx = f.ctx_for(practice=practice)
+    settings.CLEARINGHOUSE_RETRY_BASE_SECONDS = 0  # retries due at once, on the real clock
     clearinghouse.go_down("retryable")  # each commit's kick fails: four files retrying
     for _ in range(4):
         s = f.ready_claim_session(practice)
         billing_submit(practice=practice, appointment_ids=[s.appointment.pk], ctx=ctx)
     assert EdiFile.objects.filter(status=FileStatus.RETRYING).count() == 4
     clearinghouse.come_back()
-    later = timezone.now() + dt.timedelta(hours=1)
-    results, errors = run_together(lambda: edi_files_sweep(now=later))
+    results, errors = run_together(edi_files_sweep)
     assert errors == [], tracebacks(errors)
     assert sum(r["submitted"] for r in results) == 4
     sends = Counter(s["idempotency_key"] for s in clearinghouse.sent)
