@@ -1,5 +1,6 @@
-"""Fixtures shared by every Django test suite: practices, users, logged-in clients, API
-tokens, and one headless Chromium per test process for browser tests."""
+"""Fixtures shared by every Django test suite: the outside services' fakes (installed for every
+test), practices, users, logged-in clients, API tokens, one headless Chromium per test process
+for browser tests, and the clearinghouse simulator as a real process for integration tests."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import httpx
 import pytest
 from django.test import Client
 
+from oasys.celery import app as celery_app
+from oasys.clearinghouse.connection import clearinghouse_fake_install
 from oasys.core.models import ApiToken
 from oasys.core.services import practice_create, user_create
 
@@ -26,6 +29,24 @@ def _fast_hashing(settings):
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.Argon2PasswordHasher",
     ]
+
+
+@pytest.fixture(autouse=True)
+def clearinghouse(settings):
+    """The clearinghouse port for this test: a fresh in-memory fake (clearinghouse/fake.py)
+    that services reach through `clearinghouse_port()`, as they reach the real adapter. Use
+    it to queue answers or failures and to read what was sent. Integration tests that ask
+    for `clearinghouse_sim` get the Stedi adapter pointed at the simulator process instead.
+
+    Celery runs tasks inline during tests, so the transmission queued on commit runs in the
+    committing thread (transactional and live-server tests; other tests never commit).
+    Outgoing email is Django's in-memory outbox (pytest-django sets it up)."""
+    settings.CLEARINGHOUSE_ADAPTER = "fake"
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield clearinghouse_fake_install()
+    celery_app.conf.task_always_eager = eager
+    clearinghouse_fake_install()
 
 
 @pytest.fixture
@@ -172,7 +193,11 @@ def clearinghouse_sim_process(tmp_path_factory):
 
 
 @pytest.fixture
-def clearinghouse_sim(clearinghouse_sim_process):
-    """The simulator with its state reset (clock, claims, members, faults) for this test."""
+def clearinghouse_sim(clearinghouse_sim_process, clearinghouse, settings):
+    """The simulator with its state reset (clock, claims, members, faults) for this test, and
+    the product's clearinghouse port pointed at it (the Stedi adapter, unchanged)."""
     clearinghouse_sim_process.reset()
+    settings.CLEARINGHOUSE_ADAPTER = "stedi"
+    settings.CLEARINGHOUSE_BASE_URL = clearinghouse_sim_process.base_url
+    settings.CLEARINGHOUSE_API_KEY = clearinghouse_sim_process.api_key
     return clearinghouse_sim_process

@@ -182,21 +182,6 @@ STORAGES = {
     },
 }
 
-# --- Email --------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend"
-    if PRODUCTION
-    else "django.core.mail.backends.filebased.EmailBackend",
-)
-EMAIL_FILE_PATH = VAR_DIR / "mail"
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = _bool("EMAIL_USE_TLS", False)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "billing@oasys.invalid")
-
 # --- Celery -------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get(
     "CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
@@ -215,11 +200,42 @@ CELERY_BEAT_SCHEDULE: dict = {
                                   "schedule": 3600.0},
     # quiet in-flight claims are asked about (276) once a day
     "claims-status-inquiries": {"task": "claims.status_inquiries", "schedule": 86400.0},
+    # the transmission outbox: files due a retry, queued files whose kick was lost, and files
+    # a crashed worker left "sending" are sent (again, under the same idempotency key)
+    "clearinghouse-outbox-sweep": {
+        "task": "oasys.clearinghouse.tasks.edi_files_sweep_task",
+        "schedule": float(os.environ.get("CLEARINGHOUSE_SWEEP_SECONDS", "60"))},
 }
 
-# --- Outside services ---------------------------------------------------------------------
+# --- Outside services (ports) -------------------------------------------------------------
+# The one place each outside service is chosen. Services ask for their port
+# (`oasys.clearinghouse.connection.clearinghouse_port()`, Django's `mail` API for email); none
+# takes a port as a parameter. Unit tests install the fakes through the root conftest.py;
+# only integration tests run the stand-ins in `sandbox/` as real processes.
+#
+# Clearinghouse: "stedi" (the Stedi HTTP adapter, pointed at Stedi or at the simulator) or
+# "fake" (in-memory, one per process).
+CLEARINGHOUSE_ADAPTER = os.environ.get("CLEARINGHOUSE_ADAPTER", "stedi")
 CLEARINGHOUSE_BASE_URL = os.environ.get("CLEARINGHOUSE_BASE_URL", "http://127.0.0.1:8701")
 CLEARINGHOUSE_API_KEY = os.environ.get("CLEARINGHOUSE_API_KEY", "test-key")
+CLEARINGHOUSE_TIMEOUT_SECONDS = float(os.environ.get("CLEARINGHOUSE_TIMEOUT_SECONDS", "30"))
+CLEARINGHOUSE_ATTEMPTS = int(os.environ.get("CLEARINGHOUSE_ATTEMPTS", "4"))
+CLEARINGHOUSE_BACKOFF_SECONDS = float(os.environ.get("CLEARINGHOUSE_BACKOFF_SECONDS", "0.5"))
+CLEARINGHOUSE_REALTIME_TIMEOUT_SECONDS = float(
+    os.environ.get("CLEARINGHOUSE_REALTIME_TIMEOUT_SECONDS", "10"))
+CLEARINGHOUSE_REALTIME_ATTEMPTS = int(os.environ.get("CLEARINGHOUSE_REALTIME_ATTEMPTS", "2"))
+# The transmission outbox (oasys/clearinghouse/outbox.py): a file being sent for longer than
+# this is taken to belong to a crashed worker and is sent again by the sweeper, under the same
+# idempotency key. It must exceed the longest live send (timeout x attempts + back-off).
+CLEARINGHOUSE_SENDING_STALE_SECONDS = float(
+    os.environ.get("CLEARINGHOUSE_SENDING_STALE_SECONDS", "600"))
+# A file the clearinghouse did not answer is sent again after this, doubling each attempt
+# (at most an hour).
+CLEARINGHOUSE_RETRY_BASE_SECONDS = float(os.environ.get("CLEARINGHOUSE_RETRY_BASE_SECONDS", "30"))
+# A queued file whose on-commit kick was lost (a crash between commit and enqueue, a broker
+# down) waits this long before the sweeper sends it.
+CLEARINGHOUSE_QUEUED_GRACE_SECONDS = float(
+    os.environ.get("CLEARINGHOUSE_QUEUED_GRACE_SECONDS", "60"))
 # The interchange's sender (ISA06/1000A) is the account the clearinghouse gave the practice;
 # empty means the practice's slug. The receiver is the clearinghouse itself.
 CLEARINGHOUSE_SUBMITTER_ID = os.environ.get("CLEARINGHOUSE_SUBMITTER_ID", "")
@@ -228,9 +244,29 @@ CLEARINGHOUSE_RECEIVER_QUALIFIER = os.environ.get("CLEARINGHOUSE_RECEIVER_QUALIF
 CLEARINGHOUSE_RECEIVER_NAME = os.environ.get("CLEARINGHOUSE_RECEIVER_NAME", "STEDI")
 # What one eligibility check costs the practice (Settings → Subscription & Fees).
 ELIGIBILITY_CHECK_FEE = os.environ.get("ELIGIBILITY_CHECK_FEE", "0.15")
+
+# Payments: the slot for the payments port the Stripe issue adds. It will be chosen here the
+# same way (PAYMENTS_ADAPTER = "stripe" | "fake", read by `oasys.payments.connection.
+# payments_port()`); until then only the SDK's settings exist.
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8702")
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_oasys_sandbox")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_oasys_sandbox")
+
+# Email: Django's email framework; EMAIL_BACKEND picks the transport (SMTP in production, files
+# under var/mail in development; tests get Django's in-memory outbox, `mail.outbox`).
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "billing@oasys.invalid")
 
 # --- Logging: no PHI ever reaches application logs -----------------------------------------
 LOGGING = {

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from oasys.appointments.models import Appointment
+from oasys.claims.models import Claim, ClaimSubmission
 from oasys.core.models import Practice
 
 from .readiness import QueueItem, billing_queue, unbilled_sessions
@@ -115,3 +117,30 @@ def reasons_linked(item: QueueItem) -> list[dict]:
                     "help": help_text(r.code), "url": url, "label": label,
                     "blocked": r.blocked, "warning": r.warning})
     return out
+
+
+# --- what was just billed: claims being sent, then their status ------------------------------
+IN_FLIGHT_FILE = ("queued", "sending", "retrying")
+RECENT = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class SendingRow:
+    submission: ClaimSubmission
+    claims: list[Claim]
+    being_sent: bool  # the file is queued, being sent or waiting for a retry
+    file_status: str
+    error: str
+
+
+def submission_sending_list(*, practice: Practice, limit: int = 5) -> list[SendingRow]:
+    """The practice's interchanges billed in the last hour (newest first), each with its
+    claims: Bill Sessions shows them as being sent until the outbox has sent them."""
+    since = timezone.now() - RECENT
+    subs = (ClaimSubmission.objects.filter(practice=practice, created_at__gte=since)
+            .select_related("edi_file").prefetch_related("claims").order_by("-created_at",
+                                                                             "-pk")[:limit])
+    return [SendingRow(submission=s, claims=sorted(s.claims.all(), key=lambda c: c.pk),
+                       being_sent=s.edi_file.status in IN_FLIGHT_FILE,
+                       file_status=s.edi_file.get_status_display(), error=s.error)
+            for s in subs]

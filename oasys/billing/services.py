@@ -1,9 +1,16 @@
-"""Bill Sessions: turn Ready sessions into claims (insured) or invoices (self-pay, no-show)."""
+"""Bill Sessions: turn Ready sessions into claims (insured) or invoices (self-pay, no-show).
+
+Billing makes no outside call: the claims, their 837P file and its transmission (the outbox
+row) are written in one transaction, and the file is sent after commit. A crash before the
+commit leaves the sessions Ready; after it, the claims are Submitted and the outbox sends them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from django.db import transaction
 
 from oasys.claims.models import Claim
 from oasys.claims.services import AlreadyBilled, ClaimDraft, claim_create_for_session
@@ -30,50 +37,49 @@ def billing_submit(
     appointment_ids: Iterable[int],
     ctx: AuditContext,
     actor: User | None = None,
-    port=None,
 ) -> BillingResult:
-    """Bill the given sessions by their route. Only Ready sessions are billed; the rest are
-    reported back with the reason. A session is billed once, even under concurrency."""
-
+    """Bill the given sessions by their route, in one transaction. Only Ready sessions are
+    billed; the rest are reported back with the reason. A session is billed once, even under
+    concurrency. Claims come back Submitted (queued for the clearinghouse: being sent)."""
     ids = sorted({int(i) for i in appointment_ids})
     result = BillingResult()
-    sessions = unbilled_sessions(practice=practice).filter(pk__in=ids)
-    items = {i.appointment.pk: i for i in billing_queue(practice=practice, sessions=sessions)}
-    new_claims: list[Claim] = []
-    for appt_id in ids:
-        item = items.get(appt_id)
-        if item is None:
-            result.skipped.append((appt_id, "already billed, or not billable"))
-            continue
-        if not item.ready:
-            result.skipped.append((appt_id, "; ".join(r.text for r in item.problems)))
-            continue
-        if item.route == Route.CLAIM:
-            try:
-                claim = claim_create_for_session(
-                    practice=practice, ctx=ctx, actor=actor,
-                    draft=ClaimDraft(appointment_id=appt_id, policy_id=item.policy_id,
-                                     payer_id=item.payer_id, cpt=item.cpt, charge=item.charge,
-                                     diagnosis_codes=item.diagnosis_codes),
-                )
-            except AlreadyBilled:
-                result.skipped.append((appt_id, "already billed"))
+    with transaction.atomic():
+        sessions = unbilled_sessions(practice=practice).filter(pk__in=ids)
+        items = {i.appointment.pk: i for i in billing_queue(practice=practice, sessions=sessions)}
+        new_claims: list[Claim] = []
+        for appt_id in ids:
+            item = items.get(appt_id)
+            if item is None:
+                result.skipped.append((appt_id, "already billed, or not billable"))
                 continue
-            new_claims.append(claim)
-        else:
-            try:
-                invoice = invoice_create_for_session(
-                    practice=practice, appointment_id=appt_id, amount=item.charge, cpt=item.cpt,
-                    ctx=ctx, actor=actor,
-                )
-            except AlreadyInvoiced:
-                result.skipped.append((appt_id, "already invoiced"))
+            if not item.ready:
+                result.skipped.append((appt_id, "; ".join(r.text for r in item.problems)))
                 continue
-            result.invoices.append(invoice)
-    if new_claims:
-        outcome = claims_submit(practice=practice, claims=new_claims, ctx=ctx, actor=actor,
-                                port=port)
-        result.claims = outcome.submitted
-        result.claims_failed = outcome.failed
-        result.submission_error = outcome.error
+            if item.route == Route.CLAIM:
+                try:
+                    claim = claim_create_for_session(
+                        practice=practice, ctx=ctx, actor=actor,
+                        draft=ClaimDraft(appointment_id=appt_id, policy_id=item.policy_id,
+                                         payer_id=item.payer_id, cpt=item.cpt, charge=item.charge,
+                                         diagnosis_codes=item.diagnosis_codes),
+                    )
+                except AlreadyBilled:
+                    result.skipped.append((appt_id, "already billed"))
+                    continue
+                new_claims.append(claim)
+            else:
+                try:
+                    invoice = invoice_create_for_session(
+                        practice=practice, appointment_id=appt_id, amount=item.charge, cpt=item.cpt,
+                        ctx=ctx, actor=actor,
+                    )
+                except AlreadyInvoiced:
+                    result.skipped.append((appt_id, "already invoiced"))
+                    continue
+                result.invoices.append(invoice)
+        if new_claims:
+            outcome = claims_submit(practice=practice, claims=new_claims, ctx=ctx, actor=actor)
+            result.claims = outcome.submitted
+            result.claims_failed = outcome.failed
+            result.submission_error = outcome.error
     return result

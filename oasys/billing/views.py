@@ -13,7 +13,7 @@ from oasys.core.permissions import BILLING_ROLES, practice_required
 from oasys.core.text import parse_id
 
 from .forms import QueueFilterForm
-from .selectors import queue_get, reasons_linked
+from .selectors import queue_get, reasons_linked, submission_sending_list
 from .services import billing_submit
 
 PAGE_SIZE = 50
@@ -43,7 +43,23 @@ def queue(request: HttpRequest) -> HttpResponse:
         "reason_counts": q.reason_counts,
         "filter_query": params.urlencode(),
         "can_bill": request.user.role in BILLING_ROLES,
+        **_sending_context(request),
     })
+
+
+def _sending_context(request: HttpRequest) -> dict:
+    rows = submission_sending_list(practice=request.practice)
+    if rows:  # the panel polls every few seconds: record only what it disclosed
+        audit_list_read(request, category="billing_sending",
+                        client_ids=[c.client_id for row in rows for c in row.claims],
+                        detail={"submissions": [row.submission.pk for row in rows]})
+    return {"sending": rows, "any_being_sent": any(row.being_sent for row in rows)}
+
+
+@practice_required()
+def sending(request: HttpRequest) -> HttpResponse:
+    """The "Just billed" panel alone, which the page polls while claims are being sent."""
+    return render(request, "billing/_sending.html", _sending_context(request))
 
 
 @require_POST
@@ -58,11 +74,14 @@ def submit(request: HttpRequest) -> HttpResponse:
         ctx=AuditContext.from_request(request), actor=request.user,
     )
     if result.claims:
-        messages.success(request, f"Submitted {len(result.claims)} claim(s) to the clearinghouse.")
+        # The claims are queued (Submitted) and sent after this answer; "Just billed" shows them
+        # being sent, then their status.
+        messages.success(request, f"Submitted {len(result.claims)} claim(s) to the clearinghouse: "
+                                  "they are being sent.")
     if result.claims_failed:
         messages.error(
             request,
-            f"{len(result.claims_failed)} claim(s) could not be sent: {result.submission_error} "
+            f"{len(result.claims_failed)} claim(s) could not be built: {result.submission_error} "
             "They are in Manage Claims, ready to retry.",
         )
     if result.invoices:

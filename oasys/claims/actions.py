@@ -36,7 +36,7 @@ from .machine import CLAIM_MACHINE
 from .models import Appeal, Claim, Frequency
 from .services import claim_lines_copy, claim_row_create, claim_transition
 from .status import ClaimStatus
-from .submission import claims_submit
+from .submission import claim_may_be_at_clearinghouse, claims_submit, submission_send_again
 
 # Rebuilding a claim from its session as it is now takes the readiness engine, which is
 # billing's, and billing builds on claims: billing registers the function when the apps load
@@ -58,18 +58,18 @@ def _refresh_from_session(claim: Claim) -> None:
     _session_refresher[0](claim=claim)
 
 
-def claim_resubmit(*, claim: Claim, ctx: AuditContext, actor: User | None = None,
-                   port=None):
+def claim_resubmit(*, claim: Claim, ctx: AuditContext, actor: User | None = None):
     """Correct and resubmit a rejected (or failed) claim: rebuild it from today's data and
     send it again as an original claim (the payer never accepted the first one)."""
-
     CLAIM_MACHINE.require_action(claim, "resubmit")
+    if claim.status != ClaimStatus.REJECTED and claim_may_be_at_clearinghouse(claim=claim):
+        # never a new file (a new key) for a claim the clearinghouse may already hold
+        return submission_send_again(claim=claim, ctx=ctx, actor=actor)
     _refresh_from_session(claim)
     if claim.status == ClaimStatus.REJECTED:
         claim_transition(claim=claim, to=ClaimStatus.DRAFT, ctx=ctx, actor=actor,
                          reason="corrected for resubmission")
-    return claims_submit(practice=claim.practice, claims=[claim], ctx=ctx, actor=actor,
-                         port=port)
+    return claims_submit(practice=claim.practice, claims=[claim], ctx=ctx, actor=actor)
 
 
 def _derived_claim(*, original: Claim, frequency: str, ctx: AuditContext,
@@ -106,7 +106,7 @@ def _derived_claim(*, original: Claim, frequency: str, ctx: AuditContext,
     return claim
 
 
-def claim_replace(*, claim: Claim, ctx: AuditContext, actor: User | None = None, port=None):
+def claim_replace(*, claim: Claim, ctx: AuditContext, actor: User | None = None):
     """Correct a denied or paid claim: a replacement claim (frequency 7) citing the payer's
     claim number, built from today's data, sent at once."""
 
@@ -115,21 +115,20 @@ def claim_replace(*, claim: Claim, ctx: AuditContext, actor: User | None = None,
                                  actor=actor)
     _refresh_from_session(replacement)
     outcome = claims_submit(practice=claim.practice, claims=[replacement], ctx=ctx,
-                            actor=actor, port=port)
+                            actor=actor)
     if outcome.submitted:
         claim_transition(claim=claim, to=ClaimStatus.CLOSED, ctx=ctx, actor=actor,
                          reason=f"replaced by {replacement.patient_control_number}")
     return outcome
 
 
-def claim_void(*, claim: Claim, ctx: AuditContext, actor: User | None = None, port=None):
+def claim_void(*, claim: Claim, ctx: AuditContext, actor: User | None = None):
     """Cancel a claim at the payer: a void (frequency 8) citing its number; the original is
     Voided once the void is sent."""
 
     CLAIM_MACHINE.require_action(claim, "void")
     void = _derived_claim(original=claim, frequency=Frequency.VOID, ctx=ctx, actor=actor)
-    outcome = claims_submit(practice=claim.practice, claims=[void], ctx=ctx, actor=actor,
-                            port=port)
+    outcome = claims_submit(practice=claim.practice, claims=[void], ctx=ctx, actor=actor)
     if outcome.submitted:
         claim_transition(claim=claim, to=ClaimStatus.VOIDED, ctx=ctx, actor=actor,
                          reason=f"void {void.patient_control_number} sent")
@@ -183,12 +182,12 @@ def claim_write_off(*, claim: Claim, reason: str, ctx: AuditContext,
 
 
 # --- claim status inquiry (276/277) -----------------------------------------------------------
-def claim_status_inquire(*, claim: Claim, ctx: AuditContext, port=None) -> str:
+def claim_status_inquire(*, claim: Claim, ctx: AuditContext) -> str:
     """Ask the payer about one claim in real time and apply the answer like a 277CA.
     Returns the status words the payer gave. Only a claim the payer has (in flight or
     adjudicated, and sent) can be asked about."""
     CLAIM_MACHINE.require_action(claim, "inquire")
-    port = port or clearinghouse_port(realtime=True)
+    port = clearinghouse_port(realtime=True)
     x12 = build_276_for(claim=claim)
     result = port.check_claim_status(x12=x12)
     edi_file, _ = edi_file_receive(raw=result.x12, external_id=result.transaction_id)

@@ -28,6 +28,7 @@ from x12.parse.status_277 import ClaimStatusResponse, ClaimStatusResult
 from .models import Claim, ClaimNotice, ClaimSubmission
 from .services import claim_try_transition
 from .status import ClaimStatus
+from .submission import SUBMISSION_ACK
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +105,9 @@ def apply_999(*, edi_file, group: FunctionalGroupAck, ctx: AuditContext) -> int:
     outcomes = [t.outcome for t in group.transactions] or [group.outcome]
     overall = "rejected" if all(o == "rejected" for o in outcomes) else (
         "accepted" if all(o.startswith("accepted") for o in outcomes) else "partially_accepted")
-    ClaimSubmission.objects.filter(pk=submission.pk).update(ack_status=overall,
-                                                            acknowledged_at=now)
+    SUBMISSION_ACK.transition(obj=submission, to=overall, ctx=ctx,
+                              source=f"999 file #{edi_file.pk}", allow_same=True,
+                              updates={"acknowledged_at": now})
     # One ST per interchange of ours: every claim of the submission shares its fate.
     rejected = [t for t in group.transactions if t.outcome == "rejected"]
     if not rejected and group.transactions:

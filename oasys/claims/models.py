@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import models
 
 from oasys.core.models import PracticeScoped
+from oasys.core.statemachine import StatusEventBase
 
 from .status import ClaimStatus
 
@@ -123,6 +124,15 @@ class ClaimEvent(PracticeScoped):
         ordering = ["created_at", "pk"]
 
 
+class AckStatus(models.TextChoices):
+    """The 999's verdict on one interchange (the SUBMISSION_ACK machine, submission.py)."""
+
+    PENDING = "", "Awaiting acknowledgment"
+    ACCEPTED = "accepted", "Accepted"
+    PARTIALLY_ACCEPTED = "partially_accepted", "Partially accepted"
+    REJECTED = "rejected", "Rejected"
+
+
 class ClaimSubmission(PracticeScoped):
     """One 837P interchange of claims. The raw file, its idempotency key and the receipt live
     on the outbound EDI file (EDI history); this row ties the claims to it."""
@@ -132,7 +142,9 @@ class ClaimSubmission(PracticeScoped):
         "clearinghouse.EdiFile", on_delete=models.PROTECT, related_name="claim_submission"
     )
     claim_count = models.PositiveIntegerField()
-    ack_status = models.CharField(max_length=20, blank=True, help_text="from the 999")
+    ack_status = models.CharField(max_length=20, blank=True, choices=AckStatus.choices,
+                                  default=AckStatus.PENDING, editable=False,
+                                  help_text="from the 999")
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     transaction_id = models.CharField(max_length=80, blank=True)
@@ -143,6 +155,17 @@ class ClaimSubmission(PracticeScoped):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class ClaimSubmissionEvent(StatusEventBase):
+    """One move of an interchange's acknowledgment status (written only by the machine)."""
+
+    practice = models.ForeignKey("core.Practice", on_delete=models.PROTECT, related_name="+")
+    submission = models.ForeignKey(ClaimSubmission, on_delete=models.CASCADE,
+                                   related_name="events")
+
+    class Meta(StatusEventBase.Meta):
+        pass
 
 
 class ClaimNotice(PracticeScoped):

@@ -88,10 +88,8 @@ def claim_secondary_create(*, claim: Claim, ctx: AuditContext,
     return secondary
 
 
-def claim_secondary_bill(*, claim: Claim, ctx: AuditContext, actor: User | None = None,
-                         port=None):
+def claim_secondary_bill(*, claim: Claim, ctx: AuditContext, actor: User | None = None):
     """Create and send the secondary claim at once (the Secondary tab's button)."""
 
     secondary = claim_secondary_create(claim=claim, ctx=ctx, actor=actor)
-    return claims_submit(practice=claim.practice, claims=[secondary], ctx=ctx, actor=actor,
-                         port=port)
+    return claims_submit(practice=claim.practice, claims=[secondary], ctx=ctx, actor=actor)

@@ -52,8 +52,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.VALIDATION_FAILED: frozenset({S.DRAFT, S.SUBMITTED, S.SUBMISSION_FAILED, S.CLOSED}),
     S.SUBMISSION_FAILED: frozenset({S.SUBMITTED, S.DRAFT, S.VALIDATION_FAILED,
                                     S.SUBMISSION_FAILED, S.CLOSED}),
+    # Submitted from the moment the claim is in the transmission outbox; the clearinghouse
+    # refusing the file (4xx) makes it Submission Failed.
     S.SUBMITTED: frozenset({S.ACKNOWLEDGED, S.REJECTED, S.IN_REVIEW, S.PENDING_INFO,
-                            *_ADJUDICATED, S.VOIDED}),
+                            *_ADJUDICATED, S.VOIDED, S.SUBMISSION_FAILED}),
     S.ACKNOWLEDGED: frozenset({S.IN_REVIEW, S.PENDING_INFO, S.REJECTED, *_ADJUDICATED,
                                S.VOIDED}),
     S.IN_REVIEW: frozenset({S.PENDING_INFO, *_ADJUDICATED, S.VOIDED}),

@@ -1,8 +1,12 @@
-"""An in-memory clearinghouse implementing the port, for unit tests of the services.
+"""The in-memory clearinghouse implementing the port: the one fake, for every unit test.
 
-It keeps what was submitted (by idempotency key: a repeated key returns the first receipt),
-serves reports that tests add, and moves enrollments when tests say so.  Failures are
-queued with `fail_next`.
+Tests never build it themselves: the root conftest installs a fresh one for every test
+(`clearinghouse` fixture, through `connection.clearinghouse_fake_install`), and services ask
+`clearinghouse_port()` for it as they would for the real adapter. It keeps what was submitted
+(by idempotency key: a repeated key returns the first receipt, as Stedi and the simulator
+do), every submit attempt in `sent` (x12 and key, failed attempts too), serves reports that
+tests add, answers eligibility checks with `eligibility_answer`, and moves enrollments when
+tests say so. Failures are queued with `fail_next`, or made permanent with `go_down`.
 """
 
 from __future__ import annotations
@@ -16,45 +20,70 @@ from .port import (
     ClearinghousePort,
     EnrollmentInfo,
     EnrollmentRequest,
+    FinalError,
     InboundReport,
     PayerInfo,
     RealtimeResult,
     ReportPage,
+    RetryableError,
     SubmissionReceipt,
 )
+
+# What `go_down` raises: a clearinghouse that does not answer, or one that refuses the file.
+DOWN_ERRORS: dict[str, tuple[type[ClearinghouseError], str]] = {
+    "retryable": (RetryableError, "clearinghouse unavailable (503)"),
+    "final": (FinalError, "interchange refused: bad ISA"),
+}
 
 
 @dataclass
 class FakeClearinghouse(ClearinghousePort):
     submissions: dict[str, tuple[str, SubmissionReceipt]] = field(default_factory=dict)
+    sent: list[dict[str, str]] = field(default_factory=list)  # every submit attempt
     reports: list[InboundReport] = field(default_factory=list)
     payers: list[PayerInfo] = field(default_factory=list)
     enrollments: dict[str, EnrollmentInfo] = field(default_factory=dict)
     enrollment_requests: dict[str, EnrollmentRequest] = field(default_factory=dict)
     failures: list[ClearinghouseError] = field(default_factory=list)
+    down: ClearinghouseError | None = None
     calls: list[str] = field(default_factory=list)
+    eligibility_answer: str = ""  # the 271 every 270 gets
+    eligibility_sent: list[str] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _receipts: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def fail_next(self, error: ClearinghouseError) -> None:
         self.failures.append(error)
+
+    def go_down(self, kind: str = "retryable") -> ClearinghouseError:
+        """Fail every call from now on with the `kind` error of DOWN_ERRORS (None: back up)."""
+        cls, message = DOWN_ERRORS[kind]
+        self.down = cls(message, status=503 if kind == "retryable" else 400)
+        return self.down
+
+    def come_back(self) -> None:
+        self.down = None
 
     def _maybe_fail(self, name: str) -> None:
         self.calls.append(name)
         if self.failures:
             raise self.failures.pop(0)
+        if self.down is not None:
+            raise type(self.down)(self.down.message, status=self.down.status)
 
     def add_report(self, x12: str, set_id: str, processed_at: dt.datetime | None = None,
                    transaction_id: str | None = None) -> InboundReport:
-        report = InboundReport(transaction_id or f"txn-{next(self._ids)}", set_id,
+        report = InboundReport(transaction_id or f"report-{next(self._ids)}", set_id,
                                processed_at or dt.datetime.now(dt.UTC), x12)
         self.reports.append(report)
         return report
 
     def submit_interchange(self, *, x12: str, idempotency_key: str) -> SubmissionReceipt:
+        self.sent.append({"x12": x12, "idempotency_key": idempotency_key})
         self._maybe_fail("submit")
         if idempotency_key in self.submissions:
             return self.submissions[idempotency_key][1]
-        receipt = SubmissionReceipt(f"sub-{next(self._ids)}", "000000001", "SUCCESS")
+        receipt = SubmissionReceipt(f"txn-{next(self._receipts)}", "1", "SUCCESS")
         self.submissions[idempotency_key] = (x12, receipt)
         return receipt
 
@@ -66,7 +95,8 @@ class FakeClearinghouse(ClearinghousePort):
 
     def check_eligibility(self, *, x12: str) -> RealtimeResult:
         self._maybe_fail("eligibility")
-        return RealtimeResult("", "elig-1")
+        self.eligibility_sent.append(x12)
+        return RealtimeResult(self.eligibility_answer, "elig-txn-1")
 
     def check_claim_status(self, *, x12: str) -> RealtimeResult:
         self._maybe_fail("claim_status")

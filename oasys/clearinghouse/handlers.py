@@ -1,6 +1,6 @@
 """What happens to an inbound file after it is stored and parsed: a small registry keyed by
-transaction set. Claims (999, 277CA) and remittance (835) handlers arrive with later issues;
-until then a file is recorded only."""
+transaction set (claims take 999 and 277, remittance 835); and, for outbound files, who hears
+how their transmission ended."""
 
 from __future__ import annotations
 
@@ -20,3 +20,20 @@ def handler_register(set_id: str, handler: Handler) -> None:
 
 def handlers_for(set_id: str) -> list[Handler]:
     return list(HANDLERS.get(set_id, []))
+
+
+# What happens when an outbound file's transmission ends (submitted, retrying or refused): the
+# claims app moves the claims the file carries. Called inside the transaction that moves the
+# file's status, so the file and what it carries never disagree, even across a crash.
+OutboundHandler = Callable[[EdiFile], None]
+OUTBOUND_HANDLERS: list[OutboundHandler] = []
+
+
+def outbound_handler_register(handler: OutboundHandler) -> None:
+    """Called by other apps (in AppConfig.ready) to hear how their outbound files fared."""
+    if handler not in OUTBOUND_HANDLERS:
+        OUTBOUND_HANDLERS.append(handler)
+
+
+def outbound_handlers() -> list[OutboundHandler]:
+    return list(OUTBOUND_HANDLERS)

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone as dj_tz
 
 from oasys.core.models import Practice
+from oasys.core.statemachine import StatusEventBase
 
 
 class Direction(models.TextChoices):
@@ -22,6 +23,7 @@ class FileStatus(models.TextChoices):
     PARSED = "parsed", "Parsed"
     FAILED = "failed", "Failed to parse"
     QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
     SUBMITTED = "submitted", "Submitted"
     RETRYING = "retrying", "Retrying"
     REFUSED = "refused", "Refused by the clearinghouse"
@@ -35,7 +37,9 @@ class EdiFile(models.Model):
     label = models.CharField(max_length=20, blank=True)  # 277CA vs 277, shown in lists
     raw = models.TextField()
     sha256 = models.CharField(max_length=64)
-    status = models.CharField(max_length=12, choices=FileStatus.choices)
+    # moved only by the "edi_file" state machine (machines.py)
+    status = models.CharField(max_length=12, choices=FileStatus.choices, editable=False)
+    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     errors = models.JSONField(default=list, blank=True)
     summary = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(default=dj_tz.now)
@@ -45,11 +49,13 @@ class EdiFile(models.Model):
     interchange_receiver = models.CharField(max_length=15, blank=True)
     interchange_control_number = models.CharField(max_length=9, blank=True)
     group_control_number = models.CharField(max_length=9, blank=True)
-    # outbound only
+    # outbound only: the row is the transmission's outbox entry (outbox.py)
     idempotency_key = models.CharField(max_length=80, null=True, blank=True)
     receipt = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)  # queued/retrying: when due
+    sending_since = models.DateTimeField(null=True, blank=True)  # sending: claimed when
     handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -58,10 +64,22 @@ class EdiFile(models.Model):
             models.UniqueConstraint(fields=["direction", "sha256"], name="edi_file_once"),
             models.UniqueConstraint(fields=["idempotency_key"], name="edi_idempotency_key"),
         ]
-        indexes = [models.Index(fields=["practice", "received_at"])]
+        indexes = [models.Index(fields=["practice", "received_at"]),
+                   models.Index(fields=["direction", "status", "next_attempt_at"])]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.label or self.set_id} #{self.pk}"
+
+
+class EdiFileEvent(StatusEventBase):
+    """One move of an EDI file's status (written only by the state machine)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    edi_file = models.ForeignKey(EdiFile, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEventBase.Meta):
+        pass
 
 
 class PollCursor(models.Model):

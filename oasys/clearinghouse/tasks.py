@@ -1,44 +1,41 @@
-"""Celery tasks: take ids, idempotent, no PHI in arguments."""
+"""Celery tasks: take ids, idempotent, no PHI in arguments. Every task here is either in
+CELERY_BEAT_SCHEDULE (settings.py) or queued by a service."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from oasys.core.audit import AuditContext
-from oasys.practice.models import Enrollment
-
-# services.py queues edi_file_transmit_task, so this module reads services' functions at call
-# time (`services.x`) rather than binding them while services.py is still being imported.
-from . import services
+from .models import FileStatus
 from .port import RetryableError
+from .services import edi_file_transmit, edi_files_sweep, enrollments_refresh, reports_poll
 
 
 @shared_task(acks_late=True)
 def clearinghouse_poll_task() -> dict:
-    result = services.reports_poll()
+    """Scheduled: fetch new inbound reports (999, 277CA, 835)."""
+    result = reports_poll()
     return {"stored": len(result.stored), "duplicates": result.duplicates,
             "failed": len(result.failed)}
 
 
-@shared_task(bind=True, acks_late=True, max_retries=12)
-def edi_file_transmit_task(self, edi_file_id: int) -> str:
+@shared_task(acks_late=True)
+def edi_file_transmit_task(edi_file_id: int) -> str:
+    """Queued on commit by `edi_file_submit`: send one outbound file now."""
     try:
-        return services.edi_file_transmit(edi_file_id=edi_file_id).status
-    except RetryableError as exc:
-        # the same row, so the same idempotency key: a retry cannot duplicate the claim
-        raise self.retry(exc=exc, countdown=min(3600, 30 * 2 ** self.request.retries)) from exc
+        return edi_file_transmit(edi_file_id=edi_file_id).status
+    except RetryableError:
+        # the file is left retrying with its due time; the sweeper sends it again (the same
+        # row, so the same idempotency key: a retry cannot duplicate the claims)
+        return FileStatus.RETRYING
+
+
+@shared_task(acks_late=True)
+def edi_files_sweep_task() -> dict:
+    """Scheduled: send due retries, lost kicks and files a crashed worker left sending."""
+    return edi_files_sweep()
 
 
 @shared_task(acks_late=True)
 def enrollments_refresh_task() -> int:
-    return services.enrollments_refresh()
-
-
-@shared_task(bind=True, acks_late=True, max_retries=8)
-def enrollment_submit_task(self, enrollment_id: int) -> str:
-    enrollment = Enrollment.objects.get(pk=enrollment_id)
-    ctx = AuditContext.system(practice_id=enrollment.practice_id, source="clearinghouse")
-    try:
-        return services.enrollment_submit(enrollment=enrollment, ctx=ctx).status
-    except RetryableError as exc:
-        raise self.retry(exc=exc, countdown=min(3600, 60 * 2 ** self.request.retries)) from exc
+    """Scheduled: follow pending enrollments at the clearinghouse."""
+    return enrollments_refresh()

@@ -56,20 +56,12 @@ def _audit(
     )
 
 
-def _port(port: ClearinghousePort | None) -> ClearinghousePort:
-    if port is not None:
-        return port
-
-    return clearinghouse_port(realtime=True)
-
-
 def eligibility_check_run(
     *,
     policy: InsurancePolicy,
     ctx: AuditContext,
     actor: User | None = None,
     source: str = CheckSource.MANUAL,
-    port: ClearinghousePort | None = None,
 ) -> EligibilityCheck:
     """Check `policy` with its payer now and return the finished check.
 
@@ -128,7 +120,8 @@ def eligibility_check_run(
         check.save()
         _audit(ctx, check, AuditAction.CREATE, detail={"source": source, "stage": "sent"})
 
-    return _send(check=check, ctx=ctx, port=_port(port))
+    # a person waits on this answer: the short real-time timeout
+    return _send(check=check, ctx=ctx, port=clearinghouse_port(realtime=True))
 
 
 def _send(

@@ -474,7 +474,7 @@ def _policy_data(ins: Mapping[str, Any], sub: Mapping[str, Any], prefix: str,
 
 
 def insurance_wizard_complete(
-    *, draft: Draft, ctx: AuditContext, actor: User | None, port=None
+    *, draft: Draft, ctx: AuditContext, actor: User | None
 ) -> WizardResult:
     """Check every step again, write the client's details and policies (through the clients
     services), drop the draft, then run the eligibility check on the primary policy.
@@ -547,7 +547,7 @@ def insurance_wizard_complete(
     result = WizardResult(client=client, policy=primary, secondary=secondary, check=None)
     try:
         result.check = eligibility_check_run(policy=primary, ctx=ctx, actor=actor,
-                                             source=CheckSource.WIZARD, port=port)
+                                             source=CheckSource.WIZARD)
     except ValidationError as exc:
         # The insurance is saved; only the check could not run (e.g. no provider NPI yet).
         result.check_problem = error_messages(exc)

@@ -12,11 +12,11 @@ import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.test import TestCase
 from django.utils import timezone
 
 from oasys.appointments.models import Appointment, AppointmentStatus
 from oasys.billing.models import TelehealthModifierRule
-from oasys.clearinghouse import port
 from oasys.clients.models import (
     BillingType,
     Client,
@@ -250,21 +250,6 @@ def self_pay_session(practice, *, status: str = AppointmentStatus.COMPLETED, day
                             status=status, days_ago=days_ago)
 
 
-class FakeReceipt:
-    def __init__(self, transaction_id: str):
-        self.transaction_id = transaction_id
-        self.control_number = "1"
-        self.status = "SUCCESS"
-        self.payer_id = ""
-
-
-def clearinghouse_error(kind: str = "retryable"):
-    """The port's error types (oasys/clearinghouse/port.py)."""
-
-    return {"retryable": port.RetryableError, "final": port.FinalError,
-            "base": port.ClearinghouseError}[kind]
-
-
 def stored_x12(submission) -> str:
     """The interchange a ClaimSubmission stored (on its outbound EDI file, or on itself)."""
     edi = getattr(submission, "edi_file", None)
@@ -276,34 +261,8 @@ def stored_key(submission) -> str:
     return edi.idempotency_key if edi is not None else submission.idempotency_key
 
 
-class FakeClearinghouse:
-    """Implements the clearinghouse port's submit call (`submit_interchange`; `submit_claims`
-    is the same call under the name the brief used); records what it was given."""
-
-    def __init__(self):
-        self.calls: list[dict] = []
-
-    def submit_claims(self, *, x12: str, idempotency_key: str):
-        self.calls.append({"x12": x12, "idempotency_key": idempotency_key})
-        return FakeReceipt(f"txn-{len(self.calls)}")
-
-    def submit_interchange(self, *, x12: str, idempotency_key: str):
-        return self.submit_claims(x12=x12, idempotency_key=idempotency_key)
-
-
-class FailingClearinghouse(FakeClearinghouse):
-    """A clearinghouse that is down: raises the port's ClearinghouseError (retryable)."""
-
-    message = "clearinghouse unavailable (503)"
-    kind = "retryable"
-
-    def submit_claims(self, *, x12: str, idempotency_key: str):
-        self.calls.append({"x12": x12, "idempotency_key": idempotency_key})
-        raise clearinghouse_error(self.kind)(self.message, status=503)
-
-
-class RefusingClearinghouse(FailingClearinghouse):
-    """A clearinghouse that refuses the file for good (4xx): FinalError."""
-
-    message = "interchange refused: bad ISA"
-    kind = "final"
+def committed():
+    """Run what the block queues for after commit (the transmission outbox's kick), as a real
+    commit would; Django's test transaction never commits. With Celery eager in tests (the
+    root conftest), the queued transmission runs at the end of the block."""
+    return TestCase.captureOnCommitCallbacks(execute=True)

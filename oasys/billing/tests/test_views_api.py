@@ -15,6 +15,9 @@ from django.utils import timezone
 
 from oasys.appointments.models import AppointmentStatus
 from oasys.billing.reasons import MESSAGES
+from oasys.billing.services import billing_submit
+from oasys.claims.models import ClaimSubmission
+from oasys.claims.submission import submission_send
 from oasys.core.models import ApiToken, AuditEvent, Role
 from oasys.core.services import user_create
 from oasys.invoices.models import Invoice, InvoiceLine
@@ -246,6 +249,33 @@ def test_submit_bills_selected_self_pay_sessions_as_invoices(practice, role):
     assert sorted(InvoiceLine.objects.values_list("appointment_id", flat=True)) == sorted(
         a.pk for a in picked)
     assert session_ids(resp.content.decode()) == {left.pk}
+
+
+def test_billed_claims_show_as_being_sent_then_their_status(practice, owner_client,
+                                                            clearinghouse):
+    s = f.ready_claim_session(practice)
+    resp = owner_client.post(SUBMIT, {"session": [str(s.appointment.pk)]}, follow=True)
+    html = resp.content.decode()
+    assert "Submitted 1 claim(s) to the clearinghouse: they are being sent." in html
+    assert clearinghouse.sent == []  # the answer came before any outside call
+    panel = html[html.index('data-testid="sending"'):]
+    assert "Being sent" in panel and 'hx-trigger="every 3s"' in html
+    submission = ClaimSubmission.objects.get()
+    claim = submission.claims.get()
+    assert claim.patient_control_number in panel
+    submission_send(submission=submission, ctx=f.ctx_for(practice=practice))  # the worker
+    panel = owner_client.get(reverse("billing:sending")).content.decode()
+    assert "Being sent" not in panel and "every 3s" not in panel  # done: it stops polling
+    assert 'class="badge submitted">Submitted<' in panel
+    assert len(clearinghouse.sent) == 1
+
+
+def test_sending_panel_shows_only_this_practices_claims(practice, other_practice, owner_client):
+    theirs = f.ready_claim_session(other_practice)
+    billing_submit(practice=other_practice, appointment_ids=[theirs.appointment.pk],
+                   ctx=f.ctx_for(practice=other_practice))
+    panel = owner_client.get(reverse("billing:sending")).content.decode()
+    assert "sending-row" not in panel
 
 
 def test_submit_reports_sessions_it_did_not_bill(practice, owner_client):

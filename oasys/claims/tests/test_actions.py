@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from oasys.billing.services import billing_submit
-from oasys.billing.tests.factories import ctx_for, ready_claim_session
+from oasys.billing.tests.factories import committed, ctx_for, ready_claim_session
 from oasys.claims import actions
 from oasys.claims.models import Claim, ClaimEvent
 from oasys.claims.services import claim_transition
@@ -35,8 +35,9 @@ def _bill(practice, member_id="W123456789"):
     sc = ready_claim_session(practice)
     sc.policy.member_id = member_id
     sc.policy.save()
-    [claim] = billing_submit(practice=practice, appointment_ids=[sc.appointment.pk],
-                             ctx=ctx_for(practice=practice)).claims
+    with committed():
+        [claim] = billing_submit(practice=practice, appointment_ids=[sc.appointment.pk],
+                                 ctx=ctx_for(practice=practice)).claims
     return sc, claim
 
 
@@ -51,7 +52,8 @@ def test_rejected_claim_is_corrected_and_resubmitted(practice, sim):
     # Not yet fixed? It goes again anyway only once the data is fixed; here we fix it.
     sc.policy.member_id = "W55500011"
     sc.policy.save()
-    outcome = actions.claim_resubmit(claim=claim, ctx=ctx_for(practice=practice))
+    with committed():
+        outcome = actions.claim_resubmit(claim=claim, ctx=ctx_for(practice=practice))
     assert not outcome.error
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.SUBMITTED and claim.submission_id != first_submission
@@ -88,7 +90,8 @@ def _denied(practice, claim, number="PAYER-777"):
 def test_replacement_cites_the_payer_claim_number_and_closes_the_original(practice, sim):
     sc, claim = _bill(practice)
     claim = _denied(practice, claim)
-    outcome = actions.claim_replace(claim=claim, ctx=ctx_for(practice=practice))
+    with committed():
+        outcome = actions.claim_replace(claim=claim, ctx=ctx_for(practice=practice))
     assert not outcome.error
     [replacement] = outcome.submitted
     replacement.refresh_from_db()
@@ -108,7 +111,8 @@ def test_void_needs_the_payer_number_then_voids(practice, sim):
         actions.claim_void(claim=claim, ctx=ctx_for(practice=practice))
     Claim.objects.filter(pk=claim.pk).update(payer_claim_number="PAYER-888")
     claim.refresh_from_db()
-    outcome = actions.claim_void(claim=claim, ctx=ctx_for(practice=practice))
+    with committed():
+        outcome = actions.claim_void(claim=claim, ctx=ctx_for(practice=practice))
     [void] = outcome.submitted
     assert void.frequency == "8"
     assert "*11:B:8*" in void.submission.edi_file.raw

@@ -26,6 +26,7 @@ from oasys.claims.services import (
 )
 from oasys.claims.status import TRANSITIONS, ClaimStatus
 from oasys.claims.submission import submission_send
+from oasys.clearinghouse.models import FileStatus
 from oasys.core.models import AuditEvent
 from x12.tests.pyx12_check import pyx12_errors
 
@@ -223,10 +224,12 @@ def test_transition_uses_the_stored_status_not_a_stale_object(s, ctx):
 # --- submission through the port --------------------------------------------------------------
 
 
-def test_billing_submit_sends_one_valid_837p_and_claims_end_submitted(s, ctx, owner):
-    port = f.FakeClearinghouse()
-    result = billing_submit(practice=s.practice, appointment_ids=[s.appointment.pk], ctx=ctx,
-                            actor=owner, port=port)
+def test_billing_submit_sends_one_valid_837p_and_claims_end_submitted(
+        s, ctx, owner, clearinghouse, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        result = billing_submit(practice=s.practice, appointment_ids=[s.appointment.pk],
+                                ctx=ctx, actor=owner)
+    assert len(queued) == 1  # the transmission waits for the commit
     assert result.skipped == [] and result.invoices == [] and result.claims_failed == []
     assert [c.appointment_id for c in result.claims] == [s.appointment.pk]
     claim = Claim.objects.get(appointment=s.appointment)
@@ -239,7 +242,7 @@ def test_billing_submit_sends_one_valid_837p_and_claims_end_submitted(s, ctx, ow
     assert submission.sent_at is not None
     x12, key = f.stored_x12(submission), f.stored_key(submission)
     assert key
-    assert port.calls == [{"x12": x12, "idempotency_key": key}]
+    assert clearinghouse.sent == [{"x12": x12, "idempotency_key": key}]
     assert pyx12_errors(x12) == []
     assert f"CLM*{claim.patient_control_number}*130" in x12
     assert [(e.from_status, e.to_status) for e in claim.events.all()] == [
@@ -247,86 +250,110 @@ def test_billing_submit_sends_one_valid_837p_and_claims_end_submitted(s, ctx, ow
     assert billing_queue(practice=s.practice) == []
 
 
-def test_two_sessions_go_in_one_interchange(practice, ctx):
+def test_billing_makes_no_outside_call_and_leaves_claims_being_sent(s, ctx, clearinghouse):
+    result = billing_submit(practice=s.practice, appointment_ids=[s.appointment.pk], ctx=ctx)
+    assert clearinghouse.sent == []  # nothing is sent before the commit
+    claim = Claim.objects.get(appointment=s.appointment)
+    assert [c.pk for c in result.claims] == [claim.pk]
+    # Submitted from the start: whatever the clearinghouse says about it later applies
+    assert claim.status == S.SUBMITTED and claim.submitted_at is None
+    edi = ClaimSubmission.objects.get().edi_file
+    assert edi.status == FileStatus.QUEUED
+    assert edi.idempotency_key == f"oasys-edi-{edi.pk}"
+
+
+def test_two_sessions_go_in_one_interchange(practice, ctx, clearinghouse,
+                                            django_capture_on_commit_callbacks):
     a = f.ready_claim_session(practice)
     b = f.ready_claim_session(practice, payer=a.payer)
-    port = f.FakeClearinghouse()
-    result = billing_submit(practice=practice, appointment_ids=[a.appointment.pk,
-                                                                 b.appointment.pk],
-                            ctx=ctx, port=port)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = billing_submit(practice=practice, appointment_ids=[a.appointment.pk,
+                                                                     b.appointment.pk],
+                                ctx=ctx)
     assert len(result.claims) == 2
-    assert len(port.calls) == 1
+    assert len(clearinghouse.sent) == 1
     submission = ClaimSubmission.objects.get()
     assert submission.claim_count == 2
     assert f.stored_x12(submission).count("~CLM*") == 2
     assert pyx12_errors(f.stored_x12(submission)) == []
 
 
-@pytest.mark.parametrize("fake", [f.FailingClearinghouse, f.RefusingClearinghouse])
-def test_clearinghouse_error_leaves_claims_submission_failed(s, ctx, fake):
-    port = fake()
-    result = billing_submit(practice=s.practice, appointment_ids=[s.appointment.pk], ctx=ctx,
-                            port=port)
-    assert len(port.calls) == 1
-    assert result.claims == []
-    assert [c.appointment_id for c in result.claims_failed] == [s.appointment.pk]
-    assert fake.message in result.submission_error
+def test_refused_file_leaves_claims_submission_failed(s, ctx, clearinghouse,
+                                                      django_capture_on_commit_callbacks):
+    error = clearinghouse.go_down("final")
+    with django_capture_on_commit_callbacks(execute=True):
+        billing_submit(practice=s.practice, appointment_ids=[s.appointment.pk], ctx=ctx)
+    assert len(clearinghouse.sent) == 1
     claim = Claim.objects.get(appointment=s.appointment)
     assert claim.status == S.SUBMISSION_FAILED
     assert claim.submitted_at is None
     submission = ClaimSubmission.objects.get()
-    assert submission.error == result.submission_error
+    assert error.message in submission.error
     assert submission.sent_at is None
+    assert submission.edi_file.status == FileStatus.REFUSED
     ev = claim.events.order_by("-pk").first()
     assert (ev.from_status, ev.to_status, ev.reason) == (
-        S.DRAFT, S.SUBMISSION_FAILED, result.submission_error)
+        S.SUBMITTED, S.SUBMISSION_FAILED, submission.error)
 
 
-def test_resend_reuses_the_idempotency_key(s, ctx):
-    failing = f.FailingClearinghouse()
-    billing_submit(practice=s.practice, appointment_ids=[s.appointment.pk], ctx=ctx,
-                   port=failing)
+def test_clearinghouse_down_leaves_claims_being_sent_and_the_file_retrying(
+        s, ctx, clearinghouse, django_capture_on_commit_callbacks):
+    error = clearinghouse.go_down("retryable")
+    with django_capture_on_commit_callbacks(execute=True):
+        billing_submit(practice=s.practice, appointment_ids=[s.appointment.pk], ctx=ctx)
+    assert len(clearinghouse.sent) == 1
+    claim = Claim.objects.get(appointment=s.appointment)
+    assert claim.status == S.SUBMITTED and claim.submitted_at is None
     submission = ClaimSubmission.objects.get()
-    submission_send(submission=submission, ctx=ctx, port=failing)
-    port = f.FakeClearinghouse()
-    outcome = submission_send(submission=submission, ctx=ctx, port=port)
+    assert error.message in submission.error and submission.sent_at is None
+    edi = submission.edi_file
+    assert edi.status == FileStatus.RETRYING and edi.next_attempt_at > timezone.now()
+
+
+def test_resend_reuses_the_idempotency_key(s, ctx, clearinghouse):
+    clearinghouse.go_down("retryable")
+    billing_submit(practice=s.practice, appointment_ids=[s.appointment.pk], ctx=ctx)
+    submission = ClaimSubmission.objects.get()
+    submission_send(submission=submission, ctx=ctx)
+    submission_send(submission=submission, ctx=ctx)
+    clearinghouse.come_back()
+    outcome = submission_send(submission=submission, ctx=ctx)
     assert [c.pk for c in outcome.submitted] == [Claim.objects.get().pk]
     key = f.stored_key(submission)
-    assert [c["idempotency_key"] for c in failing.calls] == [key, key]
-    assert port.calls == [{"x12": f.stored_x12(submission), "idempotency_key": key}]
+    assert [c["idempotency_key"] for c in clearinghouse.sent] == [key, key, key]
+    assert list(clearinghouse.submissions) == [key]
     assert ClaimSubmission.objects.count() == 1
     claim = Claim.objects.get()
-    assert claim.status == S.SUBMITTED
+    assert claim.status == S.SUBMITTED and claim.submitted_at is not None
     statuses = [e.to_status for e in claim.events.all()]
-    assert (statuses[0], statuses[1], statuses[-1]) == (S.DRAFT, S.SUBMISSION_FAILED,
-                                                        S.SUBMITTED)
-    assert statuses.count(S.SUBMITTED) == 1
+    assert statuses == [S.DRAFT, S.SUBMITTED]
 
 
-def test_billing_submit_skips_incomplete_and_billed_sessions(s, ctx):
+def test_billing_submit_skips_incomplete_and_billed_sessions(
+        s, ctx, clearinghouse, django_capture_on_commit_callbacks):
     broken = f.ready_claim_session(s.practice)
     broken.appointment.note_signed_at = None
     broken.appointment.save()
-    port = f.FakeClearinghouse()
-    first = billing_submit(practice=s.practice, appointment_ids=[broken.appointment.pk], ctx=ctx,
-                           port=port)
+    first = billing_submit(practice=s.practice, appointment_ids=[broken.appointment.pk], ctx=ctx)
     assert first.skipped == [(broken.appointment.pk, "Unsigned clinical notes")]
-    assert Claim.objects.count() == 0 and port.calls == []
-    billing_submit(practice=s.practice, appointment_ids=[s.appointment.pk], ctx=ctx, port=port)
-    again = billing_submit(practice=s.practice, appointment_ids=[s.appointment.pk], ctx=ctx,
-                           port=port)
+    assert Claim.objects.count() == 0 and clearinghouse.sent == []
+    with django_capture_on_commit_callbacks(execute=True):
+        billing_submit(practice=s.practice, appointment_ids=[s.appointment.pk], ctx=ctx)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = billing_submit(practice=s.practice, appointment_ids=[s.appointment.pk],
+                               ctx=ctx)
     assert again.skipped == [(s.appointment.pk, "already billed, or not billable")]
     assert Claim.objects.count() == 1
-    assert len(port.calls) == 1
+    assert len(clearinghouse.sent) == 1
 
 
-def test_billing_submit_ignores_another_practices_sessions(s, ctx, other_practice):
+def test_billing_submit_ignores_another_practices_sessions(s, ctx, other_practice,
+                                                           clearinghouse):
     other = f.ready_claim_session(other_practice)
-    port = f.FakeClearinghouse()
     result = billing_submit(practice=s.practice, appointment_ids=[other.appointment.pk],
-                            ctx=ctx, port=port)
+                            ctx=ctx)
     assert result.skipped == [(other.appointment.pk, "already billed, or not billable")]
-    assert Claim.objects.count() == 0 and port.calls == []
+    assert Claim.objects.count() == 0 and clearinghouse.sent == []
 
 
 def test_billing_submit_routes_mixed_selection(s, ctx):
@@ -334,9 +361,8 @@ def test_billing_submit_routes_mixed_selection(s, ctx):
     no_show = f.ready_claim_session(s.practice, payer=s.payer)
     no_show.appointment.status = AppointmentStatus.NO_SHOW
     no_show.appointment.save()
-    port = f.FakeClearinghouse()
     result = billing_submit(
-        practice=s.practice, ctx=ctx, port=port,
+        practice=s.practice, ctx=ctx,
         appointment_ids=[s.appointment.pk, cash.pk, no_show.appointment.pk])
     assert [c.appointment_id for c in result.claims] == [s.appointment.pk]
     assert sorted(i.lines.get().appointment_id for i in result.invoices) == sorted(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import traceback
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -22,6 +23,8 @@ from oasys.billing.services import billing_submit
 from oasys.billing.tests import factories as f
 from oasys.claims.models import Claim, ClaimSubmission
 from oasys.claims.services import AlreadyBilled, ClaimDraft, claim_create_for_session
+from oasys.clearinghouse.models import EdiFile, FileStatus
+from oasys.clearinghouse.services import edi_files_sweep
 from oasys.invoices.models import Invoice, InvoiceLine
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -82,15 +85,15 @@ def run_together(fn, n: int = THREADS) -> tuple[list, list]:
     return results, errors
 
 
-def test_two_threads_billing_the_same_claims_make_exactly_one_claim_each(practice):
+def test_two_threads_billing_the_same_claims_make_exactly_one_claim_each(practice,
+                                                                         clearinghouse):
     a = f.ready_claim_session(practice)
     b = f.ready_claim_session(practice, payer=a.payer)
     ids = [a.appointment.pk, b.appointment.pk]
-    port = f.FakeClearinghouse()
     ctx = f.ctx_for(practice=practice)
 
     results, errors = run_together(
-        lambda: billing_submit(practice=practice, appointment_ids=ids, ctx=ctx, port=port))
+        lambda: billing_submit(practice=practice, appointment_ids=ids, ctx=ctx))
 
     assert errors == [], tracebacks(errors)
     assert sorted(c.appointment_id for r in results for c in r.claims) == sorted(ids)
@@ -98,7 +101,7 @@ def test_two_threads_billing_the_same_claims_make_exactly_one_claim_each(practic
     assert Claim.objects.filter(appointment_id=b.appointment.pk).count() == 1
     skipped = sorted(s for r in results for s, _ in r.skipped)
     assert len(skipped) == len(ids) * (THREADS - 1)
-    sent = [c["idempotency_key"] for c in port.calls]
+    sent = [c["idempotency_key"] for c in clearinghouse.sent]
     assert len(sent) == len(set(sent)) == ClaimSubmission.objects.count()
     assert sum(s.claim_count for s in ClaimSubmission.objects.all()) == 2
 
@@ -132,3 +135,22 @@ def test_two_threads_invoicing_the_same_sessions_make_one_invoice_each(practice)
     assert Invoice.objects.filter(practice=practice).count() == 3
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == ["INV-000001", "INV-000002", "INV-000003"]
+
+
+def test_two_sweepers_at_once_send_each_file_once(practice, clearinghouse, settings):
+    ctx = f.ctx_for(practice=practice)
+    settings.CLEARINGHOUSE_RETRY_BASE_SECONDS = 0  # retries due at once, on the real clock
+    clearinghouse.go_down("retryable")  # each commit's kick fails: four files retrying
+    for _ in range(4):
+        s = f.ready_claim_session(practice)
+        billing_submit(practice=practice, appointment_ids=[s.appointment.pk], ctx=ctx)
+    assert EdiFile.objects.filter(status=FileStatus.RETRYING).count() == 4
+    clearinghouse.come_back()
+    results, errors = run_together(edi_files_sweep)
+    assert errors == [], tracebacks(errors)
+    assert sum(r["submitted"] for r in results) == 4
+    sends = Counter(s["idempotency_key"] for s in clearinghouse.sent)
+    # the failed kick and one sweep each: rows are claimed, never sent by both sweepers
+    assert len(sends) == 4 and set(sends.values()) == {2}
+    assert not EdiFile.objects.exclude(status=FileStatus.SUBMITTED).filter(
+        direction="outbound").exists()

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from oasys.billing.services import billing_submit
 from oasys.billing.tests.factories import (
+    committed,
     ctx_for,
     make_appointment,
     make_client,
@@ -55,11 +56,12 @@ def billed(practice, clearinghouse_sim, settings):
         "rejmember": _session_for(sc, "REJMEMBER77"),
         "rfi": _session_for(sc, "RFI123"),
     }
-    result = billing_submit(
-        practice=practice,
-        appointment_ids=[a.pk for a in appts.values()],
-        ctx=ctx_for(practice=practice),
-    )
+    with committed():
+        result = billing_submit(
+            practice=practice,
+            appointment_ids=[a.pk for a in appts.values()],
+            ctx=ctx_for(practice=practice),
+        )
     assert len(result.claims) == 3, result
     claims = {k: Claim.objects.get(appointment=a) for k, a in appts.items()}
     return sc, claims, clearinghouse_sim
@@ -124,9 +126,11 @@ def test_a_rejecting_999_moves_every_claim_of_the_interchange_to_rejected(
 ):
     settings.CLEARINGHOUSE_BASE_URL = clearinghouse_sim.base_url
     sc = ready_claim_session(practice)
-    result = billing_submit(
-        practice=practice, appointment_ids=[sc.appointment.pk], ctx=ctx_for(practice=practice)
-    )
+    with committed():
+        result = billing_submit(
+            practice=practice, appointment_ids=[sc.appointment.pk],
+            ctx=ctx_for(practice=practice)
+        )
     [claim] = result.claims
     sub = claim.submission
     raw = _our_999(control=sub.interchange_control_number, rejected=True)

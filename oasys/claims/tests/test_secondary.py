@@ -8,6 +8,7 @@ from django.urls import reverse
 from oasys.billing.services import billing_submit
 from oasys.billing.tests.factories import (
     accept_payer,
+    committed,
     ctx_for,
     make_payer,
     make_policy,
@@ -32,8 +33,9 @@ def partial(practice, clearinghouse_sim, settings):
     second = make_payer(name="CIGNA", payer_id="62308")
     accept_payer(practice, second)
     make_policy(sc.client, second, priority=PolicyPriority.SECONDARY, member_id="PAIDFULL9")
-    [claim] = billing_submit(practice=practice, appointment_ids=[sc.appointment.pk],
-                             ctx=ctx_for(practice=practice)).claims
+    with committed():
+        [claim] = billing_submit(practice=practice, appointment_ids=[sc.appointment.pk],
+                                 ctx=ctx_for(practice=practice)).claims
     reports_poll()
     clearinghouse_sim.advance(10)
     reports_poll()
@@ -48,7 +50,8 @@ def test_secondary_claim_carries_the_primary_adjudication_and_is_paid(
     page = owner_client.get(reverse("claims:list") + "?tab=secondary")
     assert claim.patient_control_number.encode() in page.content
 
-    outcome = claim_secondary_bill(claim=claim, ctx=ctx_for(practice=practice))
+    with committed():
+        outcome = claim_secondary_bill(claim=claim, ctx=ctx_for(practice=practice))
     assert not outcome.error
     [secondary] = outcome.submitted
     secondary.refresh_from_db()
@@ -79,8 +82,9 @@ def test_no_secondary_without_a_secondary_policy(practice, clearinghouse_sim, se
     sc = ready_claim_session(practice)
     sc.policy.member_id = "PRIMARY777"
     sc.policy.save()
-    [claim] = billing_submit(practice=practice, appointment_ids=[sc.appointment.pk],
-                             ctx=ctx_for(practice=practice)).claims
+    with committed():
+        [claim] = billing_submit(practice=practice, appointment_ids=[sc.appointment.pk],
+                                 ctx=ctx_for(practice=practice)).claims
     reports_poll()
     clearinghouse_sim.advance(10)
     reports_poll()

@@ -1,11 +1,11 @@
 """Fixtures for the clearinghouse app: a practice with provider information, accepted payer
-enrollments, and the Stedi adapter pointed at the simulator process."""
+enrollments, and the product's port pointed at the simulator process."""
 
 from __future__ import annotations
 
 import pytest
 
-from oasys.clearinghouse.stedi import StediClearinghouse
+from oasys.clearinghouse.connection import clearinghouse_port
 from oasys.core.audit import AuditContext
 from oasys.practice.models import AcceptedPayer, Enrollment, Payer, ProviderProfile
 
@@ -38,9 +38,12 @@ def ctx(practice, owner):
 
 
 @pytest.fixture
-def stedi(clearinghouse_sim):
-    port = StediClearinghouse(base_url=clearinghouse_sim.base_url,
-                              api_key=clearinghouse_sim.api_key, timeout=1.0, attempts=3,
-                              backoff=0.05)
+def stedi(clearinghouse_sim, settings):
+    """The product's port pointed at the simulator (the clearinghouse_sim fixture), with short
+    timeouts and back-off; services reach the same adapter through `clearinghouse_port()`."""
+    settings.CLEARINGHOUSE_TIMEOUT_SECONDS = 1.0
+    settings.CLEARINGHOUSE_ATTEMPTS = 3
+    settings.CLEARINGHOUSE_BACKOFF_SECONDS = 0.05
+    port = clearinghouse_port()
     yield port
     port.close()

@@ -28,7 +28,7 @@ SUBMIT_PATH = "professionalclaims/v3/raw-x12-submission"
 def _submit(practice, ctx, stedi, pcn="P-1", **kw):
     f = edi_file_submit(practice=practice, x12=sample_837p([SampleClaim(pcn)], **kw), ctx=ctx,
                         transmit=False)
-    return edi_file_transmit(edi_file_id=f.pk, port=stedi)
+    return edi_file_transmit(edi_file_id=f.pk)
 
 
 def test_submission_then_999_277ca_835_land_in_the_practice_history(
@@ -36,21 +36,21 @@ def test_submission_then_999_277ca_835_land_in_the_practice_history(
     sent = _submit(practice, ctx, stedi)
     assert sent.status == FileStatus.SUBMITTED and sent.external_id
     assert sent.idempotency_key == f"oasys-edi-{sent.pk}"
-    first = reports_poll(port=stedi)
+    first = reports_poll()
     assert len(first.stored) == 1
     ack = EdiFile.objects.get(pk=first.stored[0])
     assert (ack.set_id, ack.practice_id, ack.status) == ("999", practice.pk, FileStatus.PARSED)
     clearinghouse_sim.advance(1.01)
-    (ca_id,) = reports_poll(port=stedi).stored
+    (ca_id,) = reports_poll().stored
     ca = EdiFile.objects.get(pk=ca_id)
     assert (ca.label, ca.practice_id) == ("277CA", practice.pk)
     clearinghouse_sim.advance(7)
-    result = reports_poll(port=stedi)
+    result = reports_poll()
     (era,) = EdiFile.objects.filter(pk__in=result.stored)
     assert era.set_id == "835" and era.practice_id == practice.pk
     clp = era.summary["interchanges"][0]["transactions"][0]["claims"][0]
     assert clp["paid"] == "118.00" and "balance_errors" not in era.summary
-    again = reports_poll(port=stedi)
+    again = reports_poll()
     assert again.stored == [] and again.failed == []
     assert EdiFile.objects.filter(direction=Direction.INBOUND).count() == 3
 
@@ -76,18 +76,18 @@ def test_exhausted_retries_leave_the_file_to_retry_with_the_same_key(
     f = edi_file_submit(practice=practice, x12=sample_837p([SampleClaim("R-1")]), ctx=ctx,
                         transmit=False)
     with pytest.raises(RetryableError):
-        edi_file_transmit(edi_file_id=f.pk, port=stedi)
+        edi_file_transmit(edi_file_id=f.pk)
     f.refresh_from_db()
     assert f.status == FileStatus.RETRYING and f.last_error
     # the first dropped attempt was stored by the clearinghouse; the retry gets its result
-    sent = edi_file_transmit(edi_file_id=f.pk, port=stedi)
+    sent = edi_file_transmit(edi_file_id=f.pk)
     assert sent.status == FileStatus.SUBMITTED
     assert [c["pcn"] for c in clearinghouse_sim.claims()] == ["R-1"]
 
 
 def test_refused_file_is_final_with_the_clearinghouse_message(practice, ctx, stedi):
     f = edi_file_submit(practice=practice, x12="NOT X12 AT ALL", ctx=ctx, transmit=False)
-    done = edi_file_transmit(edi_file_id=f.pk, port=stedi)
+    done = edi_file_transmit(edi_file_id=f.pk)
     assert done.status == FileStatus.REFUSED and "could not be parsed" in done.last_error
 
 
@@ -116,12 +116,12 @@ def test_payer_search(stedi):
 
 
 def test_enrollment_goes_live(practice, enrollment, ctx, stedi, clearinghouse_sim):
-    sent = enrollment_submit(enrollment=enrollment, ctx=ctx, port=stedi)
+    sent = enrollment_submit(enrollment=enrollment, ctx=ctx)
     assert sent.status == "pending" and sent.external_id and sent.submitted_at
-    again = enrollment_submit(enrollment=sent, ctx=ctx, port=stedi)  # idempotent
+    again = enrollment_submit(enrollment=sent, ctx=ctx)  # idempotent
     assert again.external_id == sent.external_id
     clearinghouse_sim.advance(25)
-    assert enrollments_refresh(port=stedi) == 1
+    assert enrollments_refresh() == 1
     sent.refresh_from_db()
     assert sent.status == "active" and sent.effective_date is not None
 
@@ -129,8 +129,8 @@ def test_enrollment_goes_live(practice, enrollment, ctx, stedi, clearinghouse_si
 def test_enrollment_rejected_when_npi_and_tax_id_do_not_match(
         practice, enrollment, ctx, stedi, clearinghouse_sim):
     clearinghouse_sim.control("providers", {"npi": "1234567893", "taxId": "999000111"})
-    sent = enrollment_submit(enrollment=enrollment, ctx=ctx, port=stedi)
+    sent = enrollment_submit(enrollment=enrollment, ctx=ctx)
     clearinghouse_sim.advance(5)
-    enrollments_refresh(practice=practice, port=stedi)
+    enrollments_refresh(practice=practice)
     sent.refresh_from_db()
     assert sent.status == "rejected" and "tax ID" in sent.note

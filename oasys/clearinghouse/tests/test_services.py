@@ -1,5 +1,5 @@
-"""Services with the in-memory fake port: storing, deduplicating, failing to parse,
-matching to practices, transmitting with a stable key, enrollments."""
+"""Services with the in-memory fake port (the `clearinghouse` fixture): storing, deduplicating,
+failing to parse, matching to practices, transmitting with a stable key, enrollments."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from oasys.clearinghouse.fake import FakeClearinghouse
 from oasys.clearinghouse.models import Direction, EdiFile, FileStatus, PollCursor
 from oasys.clearinghouse.port import FinalError, RetryableError
 from oasys.clearinghouse.selectors import edi_files_unmatched
@@ -31,14 +30,13 @@ CA = open("x12/tests/fixtures/277CA_own_payer_response.x12", encoding="utf-8").r
 T0 = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
 
 
-def test_poll_stores_each_report_once_and_moves_the_cursor(practice):
-    fake = FakeClearinghouse()
-    fake.add_report(CA, "277", T0)
-    result = reports_poll(port=fake)
+def test_poll_stores_each_report_once_and_moves_the_cursor(practice, clearinghouse):
+    clearinghouse.add_report(CA, "277", T0)
+    result = reports_poll()
     assert len(result.stored) == 1
     assert PollCursor.objects.get(connection="default").cursor == T0
-    fake.add_report(CA, "277", T0 + dt.timedelta(hours=1), transaction_id="again")
-    second = reports_poll(port=fake)
+    clearinghouse.add_report(CA, "277", T0 + dt.timedelta(hours=1), transaction_id="again")
+    second = reports_poll()
     assert second.stored == [] and second.duplicates == 2  # same content: stored once
     assert EdiFile.objects.filter(direction=Direction.INBOUND).count() == 1
 
@@ -79,21 +77,20 @@ def test_inbound_storage_is_audited():
     assert AuditEvent.objects.filter(category="edi_file", object_id=str(edi_file.pk)).exists()
 
 
-def test_submit_stores_once_and_transmits_with_a_key_from_the_row(practice, ctx):
-    fake = FakeClearinghouse()
+def test_submit_stores_once_and_transmits_with_a_key_from_the_row(practice, ctx, clearinghouse):
     text = sample_837p([SampleClaim("K-1")])
     f = edi_file_submit(practice=practice, x12=text, ctx=ctx, transmit=False)
     assert edi_file_submit(practice=practice, x12=text, ctx=ctx, transmit=False).pk == f.pk
-    fake.fail_next(RetryableError("timed out"))
+    clearinghouse.fail_next(RetryableError("timed out"))
     with pytest.raises(RetryableError):
-        edi_file_transmit(edi_file_id=f.pk, port=fake)
+        edi_file_transmit(edi_file_id=f.pk)
     f.refresh_from_db()
     assert f.status == FileStatus.RETRYING
-    sent = edi_file_transmit(edi_file_id=f.pk, port=fake)
+    sent = edi_file_transmit(edi_file_id=f.pk)
     assert sent.status == FileStatus.SUBMITTED
-    assert list(fake.submissions) == [f"oasys-edi-{f.pk}"]
-    assert edi_file_transmit(edi_file_id=f.pk, port=fake).status == FileStatus.SUBMITTED
-    assert fake.calls.count("submit") == 2  # nothing sent once submitted
+    assert list(clearinghouse.submissions) == [f"oasys-edi-{f.pk}"]
+    assert edi_file_transmit(edi_file_id=f.pk).status == FileStatus.SUBMITTED
+    assert clearinghouse.calls.count("submit") == 2  # nothing sent once submitted
 
 
 def test_submit_commits_then_enqueues(practice, ctx, django_capture_on_commit_callbacks,
@@ -104,12 +101,11 @@ def test_submit_commits_then_enqueues(practice, ctx, django_capture_on_commit_ca
     assert len(callbacks) == 1  # transmission waits for the commit
 
 
-def test_final_error_marks_refused(practice, ctx):
-    fake = FakeClearinghouse()
-    fake.fail_next(FinalError("HTTP 400: bad", status=400))
+def test_final_error_marks_refused(practice, ctx, clearinghouse):
+    clearinghouse.fail_next(FinalError("HTTP 400: bad", status=400))
     f = edi_file_submit(practice=practice, x12=sample_837p([SampleClaim("F-1")]), ctx=ctx,
                         transmit=False)
-    assert edi_file_transmit(edi_file_id=f.pk, port=fake).status == FileStatus.REFUSED
+    assert edi_file_transmit(edi_file_id=f.pk).status == FileStatus.REFUSED
 
 
 def test_another_practice_cannot_resubmit_a_file(practice, other_practice, ctx):
@@ -119,26 +115,24 @@ def test_another_practice_cannot_resubmit_a_file(practice, other_practice, ctx):
         edi_file_submit(practice=other_practice, x12=text, ctx=ctx, transmit=False)
 
 
-def test_enrollment_submit_and_refresh(enrollment, ctx):
-    fake = FakeClearinghouse()
-    sent = enrollment_submit(enrollment=enrollment, ctx=ctx, port=fake)
+def test_enrollment_submit_and_refresh(enrollment, ctx, clearinghouse):
+    sent = enrollment_submit(enrollment=enrollment, ctx=ctx)
     assert sent.status == "pending" and sent.external_id
-    request = fake.enrollment_requests[sent.external_id]
+    request = clearinghouse.enrollment_requests[sent.external_id]
     assert request.reference == f"oasys-enrollment-{enrollment.pk}"
     assert request.transactions == ("era",) and request.npi == "1234567893"
-    assert enrollments_refresh(port=fake) == 0  # still submitted: nothing changes
-    fake.set_enrollment(sent.external_id, "LIVE", effective_date=dt.date(2026, 4, 1))
-    assert enrollments_refresh(port=fake) == 1
+    assert enrollments_refresh() == 0  # still submitted: nothing changes
+    clearinghouse.set_enrollment(sent.external_id, "LIVE", effective_date=dt.date(2026, 4, 1))
+    assert enrollments_refresh() == 1
     sent.refresh_from_db()
     assert sent.status == "active" and sent.effective_date == dt.date(2026, 4, 1)
     assert AuditEvent.objects.filter(category="enrollment", object_id=str(sent.pk)).exists()
 
 
-def test_enrollment_rejected_keeps_the_reason(enrollment, ctx):
-    fake = FakeClearinghouse()
-    sent = enrollment_submit(enrollment=enrollment, ctx=ctx, port=fake)
-    fake.set_enrollment(sent.external_id, "REJECTED", reason="NPI mismatch")
-    enrollments_refresh(port=fake)
+def test_enrollment_rejected_keeps_the_reason(enrollment, ctx, clearinghouse):
+    sent = enrollment_submit(enrollment=enrollment, ctx=ctx)
+    clearinghouse.set_enrollment(sent.external_id, "REJECTED", reason="NPI mismatch")
+    enrollments_refresh()
     sent.refresh_from_db()
     assert sent.status == "rejected" and "NPI mismatch" in sent.note
 
@@ -148,11 +142,10 @@ def test_enrollment_needs_provider_information(practice, ctx):
     ap = AcceptedPayer.objects.create(practice=practice, payer=payer)
     e = Enrollment.objects.create(practice=practice, accepted_payer=ap, transaction_type="claims")
     with pytest.raises(ValidationError):
-        enrollment_submit(enrollment=e, ctx=ctx, port=FakeClearinghouse())
+        enrollment_submit(enrollment=e, ctx=ctx)
 
 
-def test_refresh_skips_a_failing_enrollment(enrollment, ctx):
-    fake = FakeClearinghouse()
-    enrollment_submit(enrollment=enrollment, ctx=ctx, port=fake)
-    fake.fail_next(RetryableError("down"))
-    assert enrollments_refresh(port=fake) == 0
+def test_refresh_skips_a_failing_enrollment(enrollment, ctx, clearinghouse):
+    enrollment_submit(enrollment=enrollment, ctx=ctx)
+    clearinghouse.fail_next(RetryableError("down"))
+    assert enrollments_refresh() == 0

@@ -20,7 +20,7 @@ from oasys.core.audit import AuditContext
 from oasys.core.models import AuditEvent
 from oasys.eligibility import wizard
 from oasys.eligibility.models import EligibilityCheck, InsuranceCard, InsuranceWizardDraft
-from oasys.eligibility.tests.conftest import Answering, fixture_text
+from oasys.eligibility.tests.conftest import fixture_text
 from oasys.practice.models import AcceptedPayer, Payer, ProviderProfile
 
 from .conftest import api_client_for
@@ -144,7 +144,8 @@ def test_applicable_steps_skip_subscriber_for_self():
 # --- services -----------------------------------------------------------------------------
 
 
-def test_steps_in_order_resume_and_complete(wz_client, wz_payer, wz_provider, wz_ctx, owner):
+def test_steps_in_order_resume_and_complete(wz_client, wz_payer, wz_provider, wz_ctx, owner,
+                                            clearinghouse):
     draft = wizard.insurance_wizard_start(client=wz_client, ctx=wz_ctx, actor=owner)
     with pytest.raises(ValidationError) as exc:
         wizard.insurance_wizard_step_save(draft=draft, ctx=wz_ctx, actor=owner, step="client",
@@ -166,8 +167,8 @@ def test_steps_in_order_resume_and_complete(wz_client, wz_payer, wz_provider, wz
     draft = wizard.insurance_wizard_step_save(draft=again, ctx=wz_ctx, actor=owner,
                                               step="address", data=ADDRESS)
     assert draft.step == "review"
-    port = Answering(answer=fixture_text("271_own_mental_health.271"))
-    result = wizard.insurance_wizard_complete(draft=draft, ctx=wz_ctx, actor=owner, port=port)
+    clearinghouse.eligibility_answer = fixture_text("271_own_mental_health.271")
+    result = wizard.insurance_wizard_complete(draft=draft, ctx=wz_ctx, actor=owner)
     client = Client.objects.get(pk=wz_client.pk)
     assert client.is_draft and client.gender == "F" and client.date_of_birth == dt.date(
         1980, 5, 17)
@@ -180,15 +181,15 @@ def test_steps_in_order_resume_and_complete(wz_client, wz_payer, wz_provider, wz
 
 
 def test_editing_later_reuses_the_wizard_and_updates(wz_client, wz_payer, wz_provider, wz_ctx,
-                                                     owner):
+                                                     owner, clearinghouse):
     draft = wizard.insurance_wizard_start(client=wz_client, ctx=wz_ctx, actor=owner)
     for step, data in (("insurance", {**INSURANCE, "payer": wz_payer.pk,
                                       "relationship": "child"}),
                        ("client", PERSON), ("subscriber", SUBSCRIBER), ("address", ADDRESS)):
         draft = wizard.insurance_wizard_step_save(draft=draft, ctx=wz_ctx, actor=owner,
                                                   step=step, data=data)
-    port = Answering(answer=fixture_text("271_lfh_dependent.271"))
-    first = wizard.insurance_wizard_complete(draft=draft, ctx=wz_ctx, actor=owner, port=port)
+    clearinghouse.eligibility_answer = fixture_text("271_lfh_dependent.271")
+    first = wizard.insurance_wizard_complete(draft=draft, ctx=wz_ctx, actor=owner)
     assert first.policy.subscriber_first_name == "John"
     draft = wizard.insurance_wizard_start(client=wz_client, ctx=wz_ctx, actor=owner)
     assert draft.data["insurance"]["member_id"] == "W123456789"
@@ -200,7 +201,7 @@ def test_editing_later_reuses_the_wizard_and_updates(wz_client, wz_payer, wz_pro
         data={**INSURANCE, "payer": wz_payer.pk, "member_id": "NEW555"})
     # relationship went child -> self: the subscriber step drops out
     assert "subscriber" not in wizard.applicable_steps(draft.data)
-    second = wizard.insurance_wizard_complete(draft=draft, ctx=wz_ctx, actor=owner, port=port)
+    second = wizard.insurance_wizard_complete(draft=draft, ctx=wz_ctx, actor=owner)
     assert second.policy.pk == first.policy.pk and second.policy.member_id == "NEW555"
     assert second.policy.subscriber_first_name == ""
     assert InsurancePolicy.objects.filter(client=wz_client).count() == 1

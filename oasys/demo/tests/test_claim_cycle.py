@@ -8,6 +8,7 @@ import pytest
 
 from oasys.billing.readiness import Route, billing_queue
 from oasys.billing.services import billing_submit
+from oasys.billing.tests.factories import committed
 from oasys.claims.actions import claim_resubmit
 from oasys.claims.models import Claim
 from oasys.claims.secondary import claim_secondary_bill
@@ -30,7 +31,8 @@ def test_demo_claim_cycle(clearinghouse_sim, settings):
     ctx = AuditContext.system(practice_id=practice.pk, source="demo test")
     ready = [i.appointment.pk for i in billing_queue(practice=practice)
              if i.ready and i.route == Route.CLAIM]
-    result = billing_submit(practice=practice, appointment_ids=ready, ctx=ctx)
+    with committed():
+        result = billing_submit(practice=practice, appointment_ids=ready, ctx=ctx)
     assert len(result.claims) == len(ready) and not result.claims_failed
 
     reports_poll()
@@ -55,13 +57,15 @@ def test_demo_claim_cycle(clearinghouse_sim, settings):
     primary = Claim.objects.filter(practice=practice, policy__member_id__startswith="PRIMARY",
                                    status=ClaimStatus.PARTIAL).first()
     assert primary is not None
-    [secondary] = claim_secondary_bill(claim=primary, ctx=ctx).submitted
+    with committed():
+        [secondary] = claim_secondary_bill(claim=primary, ctx=ctx).submitted
 
     # The rejected member (not found) is corrected and resubmitted.
     rejected = Claim.objects.filter(practice=practice, status=ClaimStatus.REJECTED).first()
     rejected.policy.member_id = "W99887766"
     rejected.policy.save()
-    assert not claim_resubmit(claim=rejected, ctx=ctx).error
+    with committed():
+        assert not claim_resubmit(claim=rejected, ctx=ctx).error
 
     reports_poll()
     for days in (1.1, 9):

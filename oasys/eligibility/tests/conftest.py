@@ -1,18 +1,15 @@
 """Fixtures for eligibility tests, prefixed el_: a practice with provider information and an
-accepted payer, an insured client, a port fake that answers with a given 271, and the Stedi
-adapter pointed at the simulator process."""
+accepted payer, an insured client, the installed port fake answering with a given 271, and
+the product's port pointed at the simulator process."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from oasys.clearinghouse.fake import FakeClearinghouse
-from oasys.clearinghouse.port import RealtimeResult
-from oasys.clearinghouse.stedi import StediClearinghouse
+from oasys.clearinghouse.connection import clearinghouse_port
 from oasys.clients.models import InsurancePolicy
 from oasys.clients.services import client_create, policy_create
 from oasys.core.audit import AuditContext
@@ -20,19 +17,6 @@ from oasys.practice.models import AcceptedPayer, Payer, ProviderProfile
 
 FIXTURES = Path(__file__).resolve().parents[3] / "x12" / "tests" / "fixtures"
 NPI = "1234567893"
-
-
-@dataclass
-class Answering(FakeClearinghouse):
-    """The port fake, answering each 270 with `answer` (a 271 text) and keeping the 270s."""
-
-    answer: str = ""
-    sent: list[str] = field(default_factory=list)
-
-    def check_eligibility(self, *, x12: str) -> RealtimeResult:
-        self._maybe_fail("eligibility")
-        self.sent.append(x12)
-        return RealtimeResult(self.answer, "elig-txn-1")
 
 
 def fixture_text(name: str) -> str:
@@ -86,14 +70,19 @@ def el_policy(el_policy_factory):
 
 
 @pytest.fixture
-def el_answering():
-    return Answering(answer=fixture_text("271_own_mental_health.271"))
+def el_answering(clearinghouse):
+    """The installed fake port, answering each 270 with a 271 (`eligibility_answer`) and
+    keeping the 270s (`eligibility_sent`)."""
+    clearinghouse.eligibility_answer = fixture_text("271_own_mental_health.271")
+    return clearinghouse
 
 
 @pytest.fixture
-def el_stedi(clearinghouse_sim):
-    port = StediClearinghouse(base_url=clearinghouse_sim.base_url,
-                              api_key=clearinghouse_sim.api_key, timeout=2.0, attempts=1,
-                              backoff=0.01)
+def el_stedi(clearinghouse_sim, settings):
+    """The product's port pointed at the simulator, answering in real time (one attempt)."""
+    settings.CLEARINGHOUSE_REALTIME_TIMEOUT_SECONDS = 2.0
+    settings.CLEARINGHOUSE_REALTIME_ATTEMPTS = 1
+    settings.CLEARINGHOUSE_BACKOFF_SECONDS = 0.01
+    port = clearinghouse_port(realtime=True)
     yield port
     port.close()

@@ -29,9 +29,9 @@ def _parsed_270(text: str) -> dict:
 
 def test_subscriber_270_is_valid_and_names_provider_payer_member(
         el_policy, el_provider, el_ctx, el_answering):
-    check = eligibility_check_run(policy=el_policy, ctx=el_ctx, port=el_answering)
+    check = eligibility_check_run(policy=el_policy, ctx=el_ctx)
     assert validate_270(check.x12_270) == []
-    sent = _parsed_270(el_answering.sent[0])
+    sent = _parsed_270(el_answering.eligibility_sent[0])
     assert sent["payer"]["id"] == "SUNEL"  # the eligibility payer id beats the claims id
     assert sent["provider"]["id"] == "1234567893" and sent["provider"]["name"] == \
         "CALM MIND THERAPY"
@@ -51,7 +51,7 @@ def test_dependent_270_when_client_is_not_the_subscriber(
         subscriber_date_of_birth=dt.date(1975, 1, 2), subscriber_gender="M",
         subscriber_address1="9 Elm St", subscriber_city="Springfield", subscriber_state="IL",
         subscriber_zip_code="62702")
-    check = eligibility_check_run(policy=policy, ctx=el_ctx, port=el_answering)
+    check = eligibility_check_run(policy=policy, ctx=el_ctx)
     assert validate_270(check.x12_270) == []
     sent = _parsed_270(check.x12_270)
     assert sent["subscriber"]["first_name"] == "JOHN"
@@ -64,22 +64,22 @@ def test_claims_payer_id_is_used_when_no_eligibility_id(
     el_payer.payer_id_eligibility = ""
     el_payer.save()
     el_policy.refresh_from_db()
-    eligibility_check_run(policy=el_policy, ctx=el_ctx, port=el_answering)
-    assert _parsed_270(el_answering.sent[0])["payer"]["id"] == "SUN01"
+    eligibility_check_run(policy=el_policy, ctx=el_ctx)
+    assert _parsed_270(el_answering.eligibility_sent[0])["payer"]["id"] == "SUN01"
 
 
 def test_missing_provider_npi_is_refused_and_costs_nothing(el_policy, el_ctx, el_answering):
     with pytest.raises(ValidationError) as exc:
-        eligibility_check_run(policy=el_policy, ctx=el_ctx, port=el_answering)
+        eligibility_check_run(policy=el_policy, ctx=el_ctx)
     assert "provider" in exc.value.message_dict
     assert not EligibilityCheck.objects.exists() and not UsageFee.objects.exists()
-    assert el_answering.sent == []
+    assert el_answering.eligibility_sent == []
 
 
 def test_answered_check_costs_the_fee_once(el_policy, el_provider, el_ctx, el_answering,
                                            settings):
     settings.ELIGIBILITY_CHECK_FEE = "0.15"
-    check = eligibility_check_run(policy=el_policy, ctx=el_ctx, port=el_answering)
+    check = eligibility_check_run(policy=el_policy, ctx=el_ctx)
     fee = UsageFee.objects.get()
     assert fee.amount == Decimal("0.15") and fee.eligibility_check == check
     assert fee.practice_id == check.practice_id
@@ -92,7 +92,7 @@ def test_answered_check_costs_the_fee_once(el_policy, el_provider, el_ctx, el_an
 def test_check_that_never_reached_the_payer_is_free(
         el_policy, el_provider, el_ctx, el_answering, error, outcome):
     el_answering.fail_next(error)
-    check = eligibility_check_run(policy=el_policy, ctx=el_ctx, port=el_answering)
+    check = eligibility_check_run(policy=el_policy, ctx=el_ctx)
     assert check.outcome == outcome and not check.reached_payer and check.is_retryable
     assert not UsageFee.objects.exists()
     if outcome == CheckOutcome.NO_RESPONSE:
@@ -104,21 +104,21 @@ def test_rejection_is_explained_in_words(el_policy, el_provider, el_ctx, el_answ
     text = fixture_text("271_own_mental_health.271")
     # keep only the third transaction set (AAA*Y**72*C): an invalid member ID
     head, third = text.split("ST*271*0001")[0], "ST*271*0003" + text.split("ST*271*0003")[1]
-    el_answering.answer = head + third.replace("GE*3*", "GE*1*")
-    check = eligibility_check_run(policy=el_policy, ctx=el_ctx, port=el_answering)
+    el_answering.eligibility_answer = head + third.replace("GE*3*", "GE*1*")
+    check = eligibility_check_run(policy=el_policy, ctx=el_ctx)
     assert check.outcome == CheckOutcome.REJECTED
     assert "member ID" in check.message
     assert UsageFee.objects.filter(eligibility_check=check).exists()  # the payer answered
 
 
 def test_unreadable_answer_is_an_error_and_free(el_policy, el_provider, el_ctx, el_answering):
-    el_answering.answer = "not x12 at all"
-    check = eligibility_check_run(policy=el_policy, ctx=el_ctx, port=el_answering)
+    el_answering.eligibility_answer = "not x12 at all"
+    check = eligibility_check_run(policy=el_policy, ctx=el_ctx)
     assert check.outcome == CheckOutcome.ERROR and not UsageFee.objects.exists()
 
 
 def test_audit_has_no_phi(el_policy, el_provider, el_ctx, el_answering):
-    eligibility_check_run(policy=el_policy, ctx=el_ctx, port=el_answering)
+    eligibility_check_run(policy=el_policy, ctx=el_ctx)
     events = AuditEvent.objects.filter(category="eligibility")
     assert events.count() >= 2
     blob = str([e.detail for e in events])
@@ -131,7 +131,7 @@ def test_audit_has_no_phi(el_policy, el_provider, el_ctx, el_answering):
 
 def _sim_check(el_policy_factory, el_ctx, el_stedi, member_id):
     policy = el_policy_factory(member_id=member_id)
-    return eligibility_check_run(policy=policy, ctx=el_ctx, port=el_stedi)
+    return eligibility_check_run(policy=policy, ctx=el_ctx)
 
 
 def test_simulator_default_plan_summary(el_policy_factory, el_provider, el_ctx, el_stedi):

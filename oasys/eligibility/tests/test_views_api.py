@@ -72,7 +72,7 @@ def test_api_422_without_provider_or_policy(api_client, el_client, el_policy):
 
 def test_other_practice_gets_404(client, other_owner, el_client, el_policy, el_provider,
                                  el_ctx, el_answering):
-    check = eligibility_check_run(policy=el_policy, ctx=el_ctx, port=el_answering)
+    check = eligibility_check_run(policy=el_policy, ctx=el_ctx)
     client.force_login(other_owner)
     for url in (reverse("eligibility:client_checks", args=[el_client.pk]),
                 reverse("eligibility:detail", args=[check.pk])):

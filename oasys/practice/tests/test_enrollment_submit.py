@@ -56,7 +56,8 @@ def test_submit_refuses_get_and_other_practice(client, other_owner, enrollment):
 
 
 def test_clearinghouse_down_is_reported_and_changes_nothing(owner_client, enrollment, settings):
-    settings.CLEARINGHOUSE_BASE_URL = "http://127.0.0.1:9"  # nothing listens there
+    settings.CLEARINGHOUSE_ADAPTER = "stedi"  # the real adapter, at an address where
+    settings.CLEARINGHOUSE_BASE_URL = "http://127.0.0.1:9"  # nothing listens
     settings.CLEARINGHOUSE_TIMEOUT_SECONDS = 2
     url = reverse("clearinghouse:enrollment_submit",
                   args=[enrollment.accepted_payer_id, enrollment.pk])

@@ -46,8 +46,9 @@ def test_eras_from_the_simulator_post_claims_ledger_and_invoices(practice, clear
              "denied": _session(sc, "DENYNC123"), "plb": _session(sc, "PLB123"),
              "reverse": _session(sc, "REVERSE123")}
     ctx = f.ctx_for(practice=practice)
-    result = billing_submit(practice=practice, appointment_ids=[a.pk for a in appts.values()],
-                            ctx=ctx)
+    with f.committed():
+        result = billing_submit(practice=practice,
+                                appointment_ids=[a.pk for a in appts.values()], ctx=ctx)
     assert len(result.claims) == 5, result
     reports_poll()  # 999
     clearinghouse_sim.advance(1.1)

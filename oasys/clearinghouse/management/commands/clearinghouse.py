@@ -1,12 +1,14 @@
-"""`oasys clearinghouse poll | unmatched | submit-file FILE --practice SLUG | status`.
+"""`oasys clearinghouse poll | sweep [--loop N] | unmatched | submit-file FILE --practice SLUG`.
 
-`poll` runs the same service as the periodic task, at once; `unmatched` lists inbound files
-no practice could be matched to (operators only); `submit-file` stores an 837P for a
-practice and transmits it now.
+`poll` and `sweep` run the same services as the periodic tasks, at once (`sweep --loop N`
+keeps sweeping the transmission outbox every N seconds: a worker without Celery);
+`unmatched` lists inbound files no practice could be matched to (operators only);
+`submit-file` stores an 837P for a practice and transmits it now.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -16,7 +18,7 @@ from oasys.core.models import Practice
 
 from ...port import ClearinghouseError
 from ...selectors import edi_files_unmatched
-from ...services import edi_file_submit, edi_file_transmit, reports_poll
+from ...services import edi_file_submit, edi_file_transmit, edi_files_sweep, reports_poll
 
 
 class Command(BaseCommand):
@@ -25,6 +27,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("poll", help="fetch and store new inbound reports now")
+        sweep = sub.add_parser("sweep", help="send due outbound files now (the outbox)")
+        sweep.add_argument("--loop", type=float, default=0,
+                           help="keep sweeping, this many seconds apart")
         sub.add_parser("unmatched", help="inbound files matched to no practice")
         submit = sub.add_parser("submit-file", help="submit an 837P file for a practice")
         submit.add_argument("path")
@@ -41,6 +46,14 @@ class Command(BaseCommand):
                 f"stored {len(result.stored)} file(s) {result.stored}, "
                 f"{len(result.failed)} failed to parse {result.failed}, "
                 f"{result.duplicates} already stored; cursor {result.cursor}")
+        elif action == "sweep":
+            while True:
+                counts = edi_files_sweep()
+                self.stdout.write(", ".join(f"{n} {k}" for k, n in counts.items()))
+                self.stdout.flush()
+                if not opts["loop"]:
+                    break
+                time.sleep(opts["loop"])
         elif action == "unmatched":
             rows = list(edi_files_unmatched())
             for f in rows:
