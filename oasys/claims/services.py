@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
+from oasys.core.errors import Conflict
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.timezones import practice_date
 
@@ -15,12 +16,11 @@ from .models import Claim, ClaimEvent, ClaimLine, Frequency, PayerSequence
 from .status import ClaimStatus, can_transition
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(Conflict):
     def __init__(self, claim: Claim, new: str):
-        super().__init__(
-            f"A claim cannot go from {ClaimStatus(claim.status).label} to "
-            f"{ClaimStatus(new).label}."
-        )
+        message = (f"A claim cannot go from {ClaimStatus(claim.status).label} to "
+                   f"{ClaimStatus(new).label}.")
+        super().__init__(message, errors={"status": message})
         self.claim = claim
         self.new = new
 
@@ -86,7 +86,7 @@ class ClaimDraft:
     diagnosis_codes: tuple[str, ...]
 
 
-class AlreadyBilled(Exception):
+class AlreadyBilled(Conflict):
     """The session already has a claim (perhaps created a moment ago by someone else)."""
 
 

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
+from oasys.core.errors import InvalidInput
 from oasys.core.models import AuditAction, AuditOutcome, Practice, User
 from oasys.core.money import money
 from x12.errors import X12Error
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 UPLOAD_CONNECTION = "upload"
 
 
-class RemittancePostingError(Exception):
+class RemittancePostingError(InvalidInput):
     """Posting failed for an unexpected reason: nothing was posted; importing again retries."""
 
 
