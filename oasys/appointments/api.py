@@ -16,14 +16,14 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from oasys.clients.api import ErrorsOut, errors_body, paginate
 from oasys.clients.phi import phi_read
+from oasys.core.api import ErrorsOut, PageOut, errors_body, paginate
 from oasys.core.audit import AuditContext
 from oasys.core.permissions import ALL_ROLES, require_roles
 
 from . import services
 from .models import Appointment
-from .selectors import appointment_queryset, appointment_search
+from .selectors import appointment_list, appointment_search
 
 router = Router(tags=["appointments"])
 
@@ -45,10 +45,7 @@ class AppointmentOut(Schema):
     supervisor_approved_by_id: int | None
 
 
-class AppointmentListOut(Schema):
-    count: int
-    page: int
-    page_size: int
+class AppointmentListOut(PageOut):
     items: list[AppointmentOut]
 
 
@@ -85,7 +82,7 @@ def appointment_out(a: Appointment) -> dict[str, Any]:
 
 
 def _appointment(request: HttpRequest, appointment_id: int) -> Appointment:
-    return get_object_or_404(appointment_queryset(practice=request.practice), pk=appointment_id)
+    return get_object_or_404(appointment_list(practice=request.practice), pk=appointment_id)
 
 
 def _errors(exc: ValidationError) -> dict[str, dict[str, str]]:

@@ -7,12 +7,13 @@ from typing import Any
 from django import forms
 
 from oasys.clients.models import Client
-from oasys.clients.selectors import client_queryset, service_type_options, service_type_queryset
+from oasys.clients.selectors import client_list, service_type_options
 from oasys.core.codes import place_of_service_choices
 from oasys.core.models import Practice
+from oasys.practice.selectors import clinician_list, service_type_list
 
 from .models import Appointment, AppointmentStatus
-from .selectors import clinician_options, clinician_queryset
+from .selectors import clinician_options
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -38,8 +39,8 @@ class AppointmentFilterForm(forms.Form):
 
     def __init__(self, *args: Any, practice: Practice, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["clinician"].queryset = clinician_queryset(practice=practice)
-        self.fields["client"].queryset = client_queryset(practice=practice).order_by(
+        self.fields["clinician"].queryset = clinician_list(practice=practice).order_by()
+        self.fields["client"].queryset = client_list(practice=practice).order_by(
             "last_name", "first_name"
         )
 
@@ -98,13 +99,13 @@ class AppointmentForm(forms.Form):
         service_types = service_type_options(practice=practice)
         if appointment is not None:
             # An existing session keeps its clinician and service type even if since retired.
-            clinicians = clinicians | clinician_queryset(practice=practice).filter(
+            clinicians = clinicians | clinician_list(practice=practice).order_by().filter(
                 pk=appointment.clinician_id
             )
-            service_types = service_types | service_type_queryset(practice=practice).filter(
+            service_types = service_types | service_type_list(practice=practice).order_by().filter(
                 pk=appointment.service_type_id
             )
-        self.fields["client"].queryset = client_queryset(practice=practice).order_by(
+        self.fields["client"].queryset = client_list(practice=practice).order_by(
             "last_name", "first_name"
         )
         self.fields["clinician"].queryset = clinicians.distinct()

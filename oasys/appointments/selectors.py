@@ -14,7 +14,7 @@ from oasys.practice.models import Clinician
 from .models import Appointment, AppointmentStatus
 
 
-def appointment_queryset(*, practice: Practice) -> QuerySet[Appointment]:
+def appointment_list(*, practice: Practice) -> QuerySet[Appointment]:
     """Every session of the practice, with what list and detail pages show."""
     return Appointment.objects.filter(practice=practice).select_related(
         "client",
@@ -42,7 +42,7 @@ def appointment_search(
 ) -> QuerySet[Appointment]:
     """Sessions by clinician, client, status and a date range (inclusive days in the
     practice's time zone), newest first."""
-    qs = appointment_queryset(practice=practice)
+    qs = appointment_list(practice=practice)
     if clinician_id:
         qs = qs.filter(clinician_id=clinician_id)
     if client_id:
@@ -66,7 +66,3 @@ def clinician_options(*, practice: Practice) -> QuerySet[Clinician]:
     return Clinician.objects.filter(practice=practice, is_active=True).order_by(
         "last_name", "first_name"
     )
-
-
-def clinician_queryset(*, practice: Practice) -> QuerySet[Clinician]:
-    return Clinician.objects.filter(practice=practice)

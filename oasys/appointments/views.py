@@ -18,17 +18,17 @@ from oasys.core.audit import AuditContext
 from oasys.core.codes import place_of_service_name
 from oasys.core.permissions import ALL_ROLES, practice_required
 
-from . import services
+from . import selectors, services
 from .forms import AppointmentFilterForm, AppointmentForm
 from .models import Appointment
 from .models import AppointmentStatus as S
-from .selectors import appointment_queryset, appointment_search
+from .selectors import appointment_search
 
 PAGE_SIZE = 25
 
 
 def _appointment(request: HttpRequest, pk: int) -> Appointment:
-    return get_object_or_404(appointment_queryset(practice=request.practice), pk=pk)
+    return get_object_or_404(selectors.appointment_list(practice=request.practice), pk=pk)
 
 
 @require_GET

@@ -16,15 +16,12 @@ from .status import IN_FLIGHT, ClaimStatus
 AGING_DAYS = 30
 
 
-def claim_qs(*, practice: Practice) -> QuerySet[Claim]:
-    return Claim.objects.filter(practice=practice).select_related(
-        "client", "payer", "clinician", "appointment"
-    )
-
-
 def claim_list(*, practice: Practice, tab: str = "all", status: str = "",
                query: str = "") -> QuerySet[Claim]:
-    qs = claim_qs(practice=practice)
+    """The practice's claims (all of them by default; the base of every claim lookup)."""
+    qs = Claim.objects.filter(practice=practice).select_related(
+        "client", "payer", "clinician", "appointment"
+    )
     if tab == "submitted":
         qs = qs.filter(status__in=IN_FLIGHT).order_by("submitted_at", "pk")
     elif tab == "denied":

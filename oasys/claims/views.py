@@ -23,7 +23,6 @@ from .selectors import (
     claim_counts,
     claim_denial_summary,
     claim_list,
-    claim_qs,
     filing_deadline,
     is_aging,
     unmatched_notice_count,
@@ -70,7 +69,7 @@ def unmatched(request: HttpRequest) -> HttpResponse:
 
 @practice_required()
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = get_object_or_404(claim_qs(practice=request.practice), pk=pk)
+    claim = get_object_or_404(claim_list(practice=request.practice), pk=pk)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="claim", client_id=claim.client_id, object_type="Claim",
                  object_id=claim.pk)
@@ -132,7 +131,7 @@ ACTIONS = {
 @require_POST
 @practice_required(roles=BILLING_ROLES)
 def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    claim = get_object_or_404(claim_qs(practice=request.practice), pk=pk)
+    claim = get_object_or_404(claim_list(practice=request.practice), pk=pk)
     ctx = AuditContext.from_request(request)
     if action == "inquire":
         from oasys.clearinghouse.port import ClearinghouseError
@@ -162,7 +161,7 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @practice_required(roles=BILLING_ROLES)
 def claim_appeal(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = get_object_or_404(claim_qs(practice=request.practice), pk=pk)
+    claim = get_object_or_404(claim_list(practice=request.practice), pk=pk)
     form = AppealForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -188,7 +187,7 @@ def claim_appeal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @practice_required(roles=BILLING_ROLES)
 def appeal_letter(request: HttpRequest, pk: int, appeal_pk: int) -> HttpResponse:
-    claim = get_object_or_404(claim_qs(practice=request.practice), pk=pk)
+    claim = get_object_or_404(claim_list(practice=request.practice), pk=pk)
     appeal = get_object_or_404(claim.appeals.all(), pk=appeal_pk)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.EXPORT,
                  category="claim", client_id=claim.client_id, object_type="Appeal",
@@ -202,7 +201,7 @@ def appeal_letter(request: HttpRequest, pk: int, appeal_pk: int) -> HttpResponse
 @require_POST
 @practice_required(roles=BILLING_ROLES)
 def claim_write_off(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = get_object_or_404(claim_qs(practice=request.practice), pk=pk)
+    claim = get_object_or_404(claim_list(practice=request.practice), pk=pk)
     form = WriteOffForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why this claim is written off.")

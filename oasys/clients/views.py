@@ -17,8 +17,9 @@ from oasys.core.audit import AuditContext
 from oasys.core.models import Practice
 from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
 from oasys.core.text import parse_id
+from oasys.practice.selectors import payer_search
 
-from . import services
+from . import selectors, services
 from .diagnoses import MAX_DIAGNOSES, diagnosis_description
 from .errors import error_messages, form_add_errors
 from .forms import ClientFilterForm, ClientForm, DiagnosisAddForm, PolicyForm, PricingRuleForm
@@ -26,10 +27,8 @@ from .models import Client
 from .phi import phi_read
 from .pricing import charge_for
 from .selectors import (
-    client_queryset,
     client_search,
     diagnosis_list,
-    payer_lookup,
     policy_list,
     pricing_rule_list,
 )
@@ -38,7 +37,7 @@ PAGE_SIZE = 25
 
 
 def _client(request: HttpRequest, pk: int) -> Client:
-    return get_object_or_404(client_queryset(practice=request.practice), pk=pk)
+    return get_object_or_404(selectors.client_list(practice=request.practice), pk=pk)
 
 
 def _ctx(request: HttpRequest) -> AuditContext:
@@ -288,7 +287,7 @@ def client_policy_edit(request: HttpRequest, pk: int, policy_pk: int) -> HttpRes
 def payer_options(request: HttpRequest) -> HttpResponse:
     """htmx: <option>s of payers matching ?payer_q= for the policy form's payer field.
     The payer directory is reference data, not PHI, so this is not audited."""
-    payers = payer_lookup(query=request.GET.get("payer_q", ""))
+    payers = payer_search(query=request.GET.get("payer_q", ""), min_length=2)
     return render(request, "clients/_payer_options.html", {"payers": payers})
 
 

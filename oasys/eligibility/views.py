@@ -16,7 +16,7 @@ from oasys.clients.errors import error_messages
 from oasys.clients.phi import phi_read
 from oasys.clients.pricing import charge_for
 from oasys.clients.selectors import (
-    client_queryset,
+    client_list,
     policy_list,
     pricing_rules_by_client_service,
     service_type_options,
@@ -31,7 +31,6 @@ from .estimate import estimate_from_summary
 from .models import CheckSource
 from .selectors import (
     eligibility_check_list,
-    eligibility_check_queryset,
     usage_fee_list,
     usage_fee_monthly_totals,
 )
@@ -44,7 +43,7 @@ NETWORKS = [("in-network", "in_network"), ("out-of-network", "out_of_network")]
 @require_GET
 @practice_required(roles=BILLING_ROLES)
 def client_checks(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_object_or_404(client_queryset(practice=request.practice), pk=pk)
+    client = get_object_or_404(client_list(practice=request.practice), pk=pk)
     checks = list(eligibility_check_list(practice=request.practice, client=client)[:100])
     policies = [p for p in policy_list(practice=request.practice, client=client) if p.is_active]
     phi_read(request, categories=["eligibility", "insurance"], client_id=client.pk,
@@ -58,7 +57,7 @@ def client_checks(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @practice_required(roles=BILLING_ROLES)
 def check_run(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_object_or_404(client_queryset(practice=request.practice), pk=pk)
+    client = get_object_or_404(client_list(practice=request.practice), pk=pk)
     policy = get_object_or_404(
         policy_list(practice=request.practice, client=client).filter(is_active=True),
         pk=parse_id(request.POST.get("policy")) or 0,
@@ -76,7 +75,7 @@ def check_run(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @practice_required(roles=BILLING_ROLES)
 def check_detail(request: HttpRequest, check_pk: int) -> HttpResponse:
-    check = get_object_or_404(eligibility_check_queryset(practice=request.practice),
+    check = get_object_or_404(eligibility_check_list(practice=request.practice),
                               pk=check_pk)
     client = check.client
     estimates = []

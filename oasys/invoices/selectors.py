@@ -23,12 +23,9 @@ def client_balance(*, practice: Practice, client_id: int) -> Decimal:
     return total or Decimal("0.00")
 
 
-def invoice_qs(*, practice: Practice):
-    return Invoice.objects.filter(practice=practice).select_related("client")
-
-
 def invoice_list(*, practice: Practice, status: str = "", kind: str = ""):
-    qs = invoice_qs(practice=practice)
+    """The practice's invoices, newest first (all of them by default)."""
+    qs = Invoice.objects.filter(practice=practice).select_related("client")
     if status in InvoiceStatus.values:
         qs = qs.filter(status=status)
     if kind:

@@ -30,9 +30,9 @@ def aging(request: HttpRequest) -> HttpResponse:
 
 @practice_required(BILLING_ROLES)
 def client_ledger(request: HttpRequest, pk: int) -> HttpResponse:
-    from oasys.clients.selectors import client_queryset
+    from oasys.clients.selectors import client_list
 
-    client = get_object_or_404(client_queryset(practice=request.practice), pk=pk)
+    client = get_object_or_404(client_list(practice=request.practice), pk=pk)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="ledger", client_id=client.pk, object_type="Client",
                  object_id=client.pk)

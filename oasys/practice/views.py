@@ -182,7 +182,7 @@ def payer_search(request: HttpRequest) -> HttpResponse:
 @practice_required(roles=ALL_ROLES)
 def accepted_payer(request: HttpRequest, pk: int) -> HttpResponse:
     practice = request.practice
-    accepted = get_object_or_404(selectors.accepted_payer_qs(practice=practice), pk=pk)
+    accepted = get_object_or_404(selectors.accepted_payer_list(practice=practice), pk=pk)
     enrollments = list(accepted.enrollments.all())
     forms = {
         e.pk: EnrollmentStatusForm(
@@ -194,7 +194,7 @@ def accepted_payer(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         _require_edit(request)
         enrollment = get_object_or_404(
-            selectors.enrollment_qs(practice=practice).filter(accepted_payer=accepted),
+            selectors.enrollment_list(practice=practice).filter(accepted_payer=accepted),
             pk=parse_id(request.POST.get("enrollment")) or 0,
         )
         form = EnrollmentStatusForm(request.POST, prefix=f"e{enrollment.pk}")
@@ -230,9 +230,9 @@ def enrollment_submit(request: HttpRequest, pk: int, enrollment_pk: int) -> Http
     from oasys.clearinghouse.services import enrollment_submit as submit
 
     practice = request.practice
-    accepted = get_object_or_404(selectors.accepted_payer_qs(practice=practice), pk=pk)
+    accepted = get_object_or_404(selectors.accepted_payer_list(practice=practice), pk=pk)
     enrollment = get_object_or_404(
-        selectors.enrollment_qs(practice=practice).filter(accepted_payer=accepted),
+        selectors.enrollment_list(practice=practice).filter(accepted_payer=accepted),
         pk=enrollment_pk,
     )
     try:
@@ -254,7 +254,7 @@ def enrollment_submit(request: HttpRequest, pk: int, enrollment_pk: int) -> Http
 @practice_required(roles=BILLING_ROLES)
 def accepted_payer_remove(request: HttpRequest, pk: int) -> HttpResponse:
     practice = request.practice
-    accepted = get_object_or_404(selectors.accepted_payer_qs(practice=practice), pk=pk)
+    accepted = get_object_or_404(selectors.accepted_payer_list(practice=practice), pk=pk)
     if request.method == "POST":
         name = accepted.payer.name
         services.accepted_payer_remove(
@@ -290,7 +290,7 @@ def service_type_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @practice_required(roles=BILLING_ROLES)
 def service_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    service_type = get_object_or_404(selectors.service_type_qs(practice=request.practice), pk=pk)
+    service_type = get_object_or_404(selectors.service_type_list(practice=request.practice), pk=pk)
     return _service_type_form(request, service_type=service_type)
 
 
@@ -344,7 +344,7 @@ def clinician_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @practice_required(roles=BILLING_ROLES)
 def clinician_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    clinician = get_object_or_404(selectors.clinician_qs(practice=request.practice), pk=pk)
+    clinician = get_object_or_404(selectors.clinician_list(practice=request.practice), pk=pk)
     return _clinician_form(request, clinician=clinician)
 
 

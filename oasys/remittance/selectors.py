@@ -22,13 +22,10 @@ from .models import (
 POSTED = (RemittanceStatus.POSTED, RemittanceStatus.PARTIALLY_UNMATCHED)
 
 
-def remittance_qs(*, practice: Practice) -> QuerySet[Remittance]:
-    return Remittance.objects.filter(practice=practice)
-
-
 def remittance_list(*, practice: Practice, status: str = "",
                     query: str = "") -> QuerySet[Remittance]:
-    qs = remittance_qs(practice=practice)
+    """The practice's ERAs, newest first (all of them by default)."""
+    qs = Remittance.objects.filter(practice=practice)
     if status:
         qs = qs.filter(status=status)
     query = search_text(query)
@@ -39,7 +36,7 @@ def remittance_list(*, practice: Practice, status: str = "",
 
 def remittance_get(*, practice: Practice, pk: int) -> Remittance:
     """One ERA with its claims, lines and adjustments (Remittance.DoesNotExist otherwise)."""
-    return (remittance_qs(practice=practice)
+    return (remittance_list(practice=practice)
             .prefetch_related(
                 Prefetch("claims", queryset=RemittanceClaim.objects.select_related(
                     "claim", "client").prefetch_related(
@@ -51,7 +48,7 @@ def remittance_get(*, practice: Practice, pk: int) -> Remittance:
             .get(pk=pk))
 
 
-def remittance_claim_qs(*, practice: Practice) -> QuerySet[RemittanceClaim]:
+def remittance_claim_list(*, practice: Practice) -> QuerySet[RemittanceClaim]:
     return RemittanceClaim.objects.filter(practice=practice).select_related("remittance",
                                                                             "claim")
 
@@ -59,7 +56,7 @@ def remittance_claim_qs(*, practice: Practice) -> QuerySet[RemittanceClaim]:
 def remittance_claims_with_client_share(*, practice: Practice) -> QuerySet[RemittanceClaim]:
     """Posted, matched, non-reversal remittance claims that leave the client a share and have
     no invoice yet (candidates for a client-responsibility invoice)."""
-    return (remittance_claim_qs(practice=practice)
+    return (remittance_claim_list(practice=practice)
             .filter(remittance__status__in=POSTED, claim__isnull=False, client_share__gt=0,
                     invoice_line__isnull=True)
             .exclude(status_code="22")
@@ -158,7 +155,7 @@ def provider_adjustment_rows(*, remittance: Remittance) -> list[dict]:
 
 def remittance_counts(*, practice: Practice) -> dict[str, int]:
     out = {s: 0 for s in RemittanceStatus.values}
-    for row in (remittance_qs(practice=practice).values("status")
+    for row in (remittance_list(practice=practice).values("status")
                 .annotate(n=Count("pk")).order_by()):
         out[row["status"]] = row["n"]
     return out

@@ -19,7 +19,7 @@ from .models import Remittance, RemittanceStatus
 from .selectors import (
     provider_adjustment_rows,
     remittance_breakdown,
-    remittance_claim_qs,
+    remittance_claim_list,
     remittance_counts,
     remittance_get,
     remittance_list,
@@ -90,7 +90,7 @@ def remittance_claim_invoice(request: HttpRequest, pk: int) -> HttpResponse:
         invoice_create_for_client_responsibility,
     )
 
-    rc = get_object_or_404(remittance_claim_qs(practice=request.practice), pk=pk)
+    rc = get_object_or_404(remittance_claim_list(practice=request.practice), pk=pk)
     try:
         invoice = invoice_create_for_client_responsibility(
             practice=request.practice, remittance_claim=rc,
