@@ -23,7 +23,7 @@ from oasys.core.permissions import ALL_ROLES, require_roles
 
 from . import services
 from .models import Appointment
-from .selectors import appointment_list, appointment_search
+from .selectors import appointment_list
 
 router = Router(tags=["appointments"])
 
@@ -104,7 +104,7 @@ def list_appointments(
     page_size: int = 25,
 ) -> dict[str, Any]:
     require_roles(request, ALL_ROLES)
-    qs = appointment_search(
+    qs = appointment_list(
         practice=request.practice,
         clinician_id=clinician_id,
         client_id=client_id,

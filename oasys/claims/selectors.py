@@ -104,7 +104,7 @@ def claim_denial_summary(claim: Claim) -> dict:
     return summary
 
 
-def unmatched_notices(*, practice: Practice, limit: int = 500) -> list:
+def claim_notice_unmatched_list(*, practice: Practice, limit: int = 500) -> list:
     from .models import ClaimNotice
 
     return list(ClaimNotice.objects.filter(practice=practice, claim__isnull=True)

@@ -29,7 +29,6 @@ from .phi import phi_read
 from .pricing import charge_for
 from .selectors import (
     client_list,
-    client_search,
     diagnosis_list,
     policy_list,
     pricing_rule_list,
@@ -270,7 +269,7 @@ def list_clients(
     request: HttpRequest, q: str = "", billing_type: str = "", page: int = 1, page_size: int = 25
 ) -> dict[str, Any]:
     require_roles(request, ALL_ROLES)
-    qs = client_search(practice=request.practice, query=q, billing_type=billing_type)
+    qs = client_list(practice=request.practice, query=q, billing_type=billing_type)
     items, meta = paginate(qs, page=page, page_size=page_size)
     phi_read(request, categories=["demographics"], object_type="Client", count=len(items),
              client_ids=[c.pk for c in items])

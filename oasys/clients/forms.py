@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 
 from oasys.core.addresses import state_choices
 from oasys.core.models import Practice
@@ -14,7 +15,6 @@ from oasys.practice.models import Payer
 from oasys.practice.selectors import payer_list, payer_search, service_type_list
 
 from .models import BillingType, Gender, InsurancePolicy, PolicyPriority, Relationship
-from .selectors import service_type_options
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 GENDER_CHOICES = [("", "—"), *Gender.choices]
@@ -219,9 +219,9 @@ class PricingRuleForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         # Active service types, plus the one an existing rule uses even if since retired.
-        options = service_type_options(practice=practice)
+        options = service_type_list(practice=practice, active_only=True)
         if keep_service_type_id:
-            options = options | service_type_list(practice=practice).order_by().filter(
-                pk=keep_service_type_id
+            options = service_type_list(practice=practice).filter(
+                Q(is_active=True) | Q(pk=keep_service_type_id)
             )
-        self.fields["service_type"].queryset = options.distinct()
+        self.fields["service_type"].queryset = options.order_by("name")

@@ -13,23 +13,17 @@ from django.db.models import Q, QuerySet
 
 from oasys.core.models import Practice
 from oasys.core.text import search_text
-from oasys.practice.models import ServiceType
-from oasys.practice.selectors import service_type_list
 
 from .models import BillingType, Client, Diagnosis, InsurancePolicy, PricingRule
 
 
-def client_list(*, practice: Practice) -> QuerySet[Client]:
-    """Every client of the practice; the base of each client lookup."""
-    return Client.objects.filter(practice=practice)
-
-
-def client_search(
+def client_list(
     *, practice: Practice, query: str = "", billing_type: str = ""
 ) -> QuerySet[Client]:
-    """Clients whose first or last name contains every word of `query`, optionally of one
+    """The practice's clients (all of them by default; the base of each client lookup):
+    those whose first or last name contains every word of `query`, optionally of one
     billing type, ordered by last name."""
-    qs = client_list(practice=practice)
+    qs = Client.objects.filter(practice=practice)
     for word in search_text(query).split()[:5]:
         qs = qs.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
     if billing_type in BillingType.values:
@@ -66,8 +60,3 @@ def pricing_rules_by_client_service(
     if client_ids is not None:
         qs = qs.filter(client_id__in=list(client_ids))
     return {(r.client_id, r.service_type_id): r for r in qs}
-
-
-def service_type_options(*, practice: Practice) -> QuerySet[ServiceType]:
-    """Active service types by name, for a select field."""
-    return service_type_list(practice=practice, active_only=True).order_by("name")

@@ -38,8 +38,8 @@ def error_messages(exc: Refusal) -> dict[str, str]:
 def error_text(exc: Refusal) -> str:
     """Every message of the refusal as one sentence for a flash message."""
     if isinstance(exc, DomainError):
-        return exc.message
-    return " ".join(exc.messages) or "Invalid input."
+        return " ".join(dict.fromkeys(exc.errors.values())) or exc.message
+    return " ".join(dict.fromkeys(exc.messages)) or "Invalid input."
 
 
 def form_add_errors(form: forms.Form, exc: Refusal) -> None:

@@ -47,7 +47,7 @@ def client_balances(*, practice: Practice, client_id: int) -> dict[str, Decimal]
     return _balances(JournalLine.objects.filter(practice=practice, client_id=client_id))
 
 
-def journal_entries(*, practice: Practice, client_id: int | None = None,
+def journal_entry_list(*, practice: Practice, client_id: int | None = None,
                     claim_id: int | None = None) -> QuerySet[JournalEntry]:
     qs = JournalEntry.objects.filter(practice=practice).prefetch_related("lines")
     if client_id is not None:
@@ -57,7 +57,7 @@ def journal_entries(*, practice: Practice, client_id: int | None = None,
     return qs.order_by("posted_at", "pk")
 
 
-def unbalanced_entries(*, practice: Practice) -> list[int]:
+def journal_entry_unbalanced_ids(*, practice: Practice) -> list[int]:
     """Ids of entries whose lines do not balance (always empty; a check for tests and ops)."""
     rows = (JournalLine.objects.filter(practice=practice).values("entry_id")
             .annotate(d=Sum("debit"), c=Sum("credit")).order_by())
@@ -167,5 +167,5 @@ def practice_open_receivables(*, practice: Practice) -> dict[str, Decimal]:
 
 
 __all__ = ["AgingReport", "AgingRow", "account_balances", "ar_aging", "claim_balances",
-           "client_balance", "client_balances", "journal_entries", "practice_open_receivables",
-           "unbalanced_entries"]
+           "client_balance", "client_balances", "journal_entry_list", "practice_open_receivables",
+           "journal_entry_unbalanced_ids"]

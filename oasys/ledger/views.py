@@ -10,7 +10,7 @@ from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
 
 from .chart import aging_chart
-from .selectors import account_balances, ar_aging, client_balances, journal_entries
+from .selectors import account_balances, ar_aging, client_balances, journal_entry_list
 
 
 @practice_required(BILLING_ROLES)
@@ -39,5 +39,5 @@ def client_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     balances = client_balances(practice=request.practice, client_id=client.pk)
     return render(request, "ledger/client.html", {
         "client": client, "balances": balances,
-        "entries": journal_entries(practice=request.practice, client_id=client.pk),
+        "entries": journal_entry_list(practice=request.practice, client_id=client.pk),
     })

@@ -248,13 +248,12 @@ def service_type_list(*, practice: Practice, active_only: bool = False) -> Query
 # --- Clinicians -----------------------------------------------------------------------------
 
 
-def clinician_list(*, practice: Practice) -> QuerySet[Clinician]:
-    """The practice's clinicians, active first, by name."""
-    return (
-        Clinician.objects.filter(practice=practice)
-        .select_related("supervisor", "user")
-        .order_by("-is_active", "last_name", "first_name")
-    )
+def clinician_list(*, practice: Practice, active_only: bool = False) -> QuerySet[Clinician]:
+    """The practice's clinicians, active first, by name (only the active ones if asked)."""
+    qs = Clinician.objects.filter(practice=practice)
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return qs.select_related("supervisor", "user").order_by("-is_active", "last_name", "first_name")
 
 
 def clinician_supervisees_ids(*, practice: Practice, clinician: Clinician) -> set[int]:

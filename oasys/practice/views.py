@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from oasys.core.audit import AuditContext
+from oasys.core.feedback import refusals_as_messages
 from oasys.core.identifiers import tax_id_masked
 from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
 from oasys.core.text import parse_id
@@ -135,12 +136,11 @@ def payers(request: HttpRequest) -> HttpResponse:
         if payer is None:
             messages.error(request, "That payer is not in the directory.")
             return redirect("practice:payers")
-        try:
+        with refusals_as_messages(request) as ran:
             accepted = services.accepted_payer_add(
                 practice=practice, actor_ctx=AuditContext.from_request(request), payer=payer
             )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+        if not ran:
             return redirect("practice:payers")
         messages.success(request, f"{payer.name} added. Next: enroll for the transactions below.")
         return redirect("practice:accepted_payer", pk=accepted.pk)
@@ -235,13 +235,14 @@ def enrollment_submit(request: HttpRequest, pk: int, enrollment_pk: int) -> Http
         selectors.enrollment_list(practice=practice).filter(accepted_payer=accepted),
         pk=enrollment_pk,
     )
+    sent = False
     try:
-        enrollment = submit(enrollment=enrollment, ctx=AuditContext.from_request(request))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        with refusals_as_messages(request):
+            enrollment = submit(enrollment=enrollment, ctx=AuditContext.from_request(request))
+            sent = True
     except ClearinghouseError as exc:
         messages.error(request, f"The clearinghouse could not take the enrollment: {exc.message}")
-    else:
+    if sent:
         messages.success(
             request,
             f"{enrollment.get_transaction_type_display()} enrollment sent: "

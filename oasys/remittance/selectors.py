@@ -53,7 +53,7 @@ def remittance_claim_list(*, practice: Practice) -> QuerySet[RemittanceClaim]:
                                                                             "claim")
 
 
-def remittance_claims_with_client_share(*, practice: Practice) -> QuerySet[RemittanceClaim]:
+def remittance_claim_client_share_list(*, practice: Practice) -> QuerySet[RemittanceClaim]:
     """Posted, matched, non-reversal remittance claims that leave the client a share and have
     no invoice yet (candidates for a client-responsibility invoice)."""
     return (remittance_claim_list(practice=practice)
@@ -147,7 +147,7 @@ def remittance_breakdown(*, practice: Practice, remittance: Remittance) -> list[
     return out
 
 
-def provider_adjustment_rows(*, remittance: Remittance) -> list[dict]:
+def provider_adjustment_list(*, remittance: Remittance) -> list[dict]:
     return [{"reason": p.reason, "reason_text": plb_text(p.reason), "reference": p.reference,
              "amount": p.amount, "fiscal_period_date": p.fiscal_period_date}
             for p in remittance.provider_adjustments.all()]

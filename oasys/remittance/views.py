@@ -17,7 +17,7 @@ from oasys.core.permissions import BILLING_ROLES, practice_required
 from .forms import EraUploadForm
 from .models import Remittance, RemittanceStatus
 from .selectors import (
-    provider_adjustment_rows,
+    provider_adjustment_list,
     remittance_breakdown,
     remittance_claim_list,
     remittance_counts,
@@ -57,7 +57,7 @@ def remittance_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "remittance/detail.html", {
         "r": remittance,
         "claims": remittance_breakdown(practice=request.practice, remittance=remittance),
-        "plbs": provider_adjustment_rows(remittance=remittance),
+        "plbs": provider_adjustment_list(remittance=remittance),
     })
 
 
