@@ -111,7 +111,7 @@ def claim_notice_unmatched_list(*, practice: Practice, limit: int = 500) -> list
                 .select_related("edi_file").order_by("-created_at", "-pk")[:limit])
 
 
-def unmatched_notice_count(*, practice: Practice) -> int:
+def claim_notice_unmatched_count(*, practice: Practice) -> int:
     from .models import ClaimNotice
 
     return ClaimNotice.objects.filter(practice=practice, claim__isnull=True).count()

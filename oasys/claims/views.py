@@ -25,10 +25,10 @@ from .selectors import (
     claim_counts,
     claim_denial_summary,
     claim_list,
+    claim_notice_unmatched_count,
     claim_notice_unmatched_list,
     filing_deadline,
     is_aging,
-    unmatched_notice_count,
 )
 from .status import MEANINGS, ClaimStatus
 
@@ -56,7 +56,7 @@ def claims(request: HttpRequest) -> HttpResponse:
         "tab": tab, "tabs": TABS, "rows": rows, "page": page, "status": status,
         "statuses": ClaimStatus.choices, "counts": claim_counts(practice=request.practice),
         "meanings": MEANINGS,
-        "unmatched": unmatched_notice_count(practice=request.practice),
+        "unmatched": claim_notice_unmatched_count(practice=request.practice),
     })
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import F, Sum
+from django.db.models import F, QuerySet, Sum
 
 from oasys.core.models import Practice
 
@@ -23,7 +23,7 @@ def client_balance(*, practice: Practice, client_id: int) -> Decimal:
     return total or Decimal("0.00")
 
 
-def invoice_list(*, practice: Practice, status: str = "", kind: str = ""):
+def invoice_list(*, practice: Practice, status: str = "", kind: str = "") -> QuerySet[Invoice]:
     """The practice's invoices, newest first (all of them by default)."""
     qs = Invoice.objects.filter(practice=practice).select_related("client")
     if status in InvoiceStatus.values:

@@ -273,7 +273,7 @@ def clinician_supervisees_ids(*, practice: Practice, clinician: Clinician) -> se
     return found
 
 
-def clinician_supervisor_candidates(
+def clinician_supervisor_candidate_list(
     *, practice: Practice, clinician: Clinician | None = None
 ) -> QuerySet[Clinician]:
     """Who may supervise `clinician`: same practice, active, not themselves, and not anyone
@@ -286,7 +286,7 @@ def clinician_supervisor_candidates(
     return qs.order_by("last_name", "first_name")
 
 
-def clinician_user_candidates(
+def clinician_user_candidate_list(
     *, practice: Practice, clinician: Clinician | None = None
 ) -> QuerySet[User]:
     """Users of this practice not yet linked to another clinician."""
