@@ -176,7 +176,10 @@ def audit_verify_chains(
         for chain, rows in groupby(ordered, key=lambda e: e.chain):
             results[chain] = _chain_verify(chain, rows, head=None, check_head=False)
         return results
-    chains = set(heads) | set(AuditEvent.objects.values_list("chain", flat=True).distinct())
+    # order_by(): without it the model ordering (id) would make DISTINCT return every row.
+    chains = set(heads) | set(
+        AuditEvent.objects.order_by().values_list("chain", flat=True).distinct()
+    )
     for chain in sorted(chains):
         rows = AuditEvent.objects.filter(chain=chain).order_by("seq").iterator(2000)
         results[chain] = _chain_verify(chain, rows, head=heads.get(chain), check_head=True)
