@@ -107,6 +107,14 @@ def test_django_errors_keep_their_mapping(api_client, monkeypatch):
     monkeypatch.setattr("oasys.practice.api._provider_out", denied)
     assert api_client.get("/api/v1/practice/provider").status_code == 403
 
+    def old_style(practice):
+        raise PermissionError("This file belongs to another practice")
+
+    monkeypatch.setattr("oasys.practice.api._provider_out", old_style)
+    resp = api_client.get("/api/v1/practice/provider")
+    assert (resp.status_code, resp.json()) == (
+        403, {"errors": {"__all__": "This file belongs to another practice"}})
+
 
 def test_refusal_shape_for_screens():
     assert error_messages(Conflict("Already billed")) == {"__all__": "Already billed"}
