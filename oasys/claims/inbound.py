@@ -256,18 +256,14 @@ def claim_apply_adjudication(
     ctx: AuditContext,
     reason: str = "",
 ) -> Claim:
-    """Apply one 835 claim payment (CLP) to our claim: add its money (a reversal's amounts
-    are negative, so they take back what the original gave) and move the status."""
+    """Apply one 835 claim payment (CLP) to our claim: its payer claim number and its
+    status. The money is the ledger's: the remittance posting writes the journal entries,
+    which also rewrite the claim's cached paid and client-share figures (never here)."""
     with transaction.atomic():
         locked = Claim.objects.select_for_update().get(pk=claim.pk)
-        updates = {
-            "paid_amount": money(locked.paid_amount + paid),
-            "patient_responsibility": money(locked.patient_responsibility
-                                            + patient_responsibility),
-        }
         if payer_claim_number:
-            updates["payer_claim_number"] = payer_claim_number[:50]
-        Claim.objects.filter(pk=locked.pk).update(**updates)
+            Claim.objects.filter(pk=locked.pk).update(
+                payer_claim_number=payer_claim_number[:50])
         target = None
         if status_code not in REVERSAL:
             target = adjudication_status(status_code=status_code, paid=paid,

@@ -58,6 +58,9 @@ class Claim(PracticeScoped):
     service_date = models.DateField()
     place_of_service = models.CharField(max_length=2)
     total_charge = models.DecimalField(max_digits=10, decimal_places=2)
+    # A cache of the journal for lists and the API, rewritten only by the ledger's posting
+    # (oasys/ledger/services.py `_cache_refresh`, in the entry's transaction): what the
+    # payers' 835s paid and the client's share they moved to the client. Never bumped here.
     paid_amount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     patient_responsibility = models.DecimalField(
         max_digits=10, decimal_places=2, default=Decimal("0")

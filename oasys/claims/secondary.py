@@ -1,5 +1,10 @@
 """Secondary claims: after the primary payer paid part, bill the client's secondary insurer
-with the primary's adjudication (what it paid and why it adjusted, per line)."""
+with the primary's adjudication (what it paid and why it adjusted, per line).
+
+Billing the secondary holds the client's share: in the same transaction the ledger moves what
+the client still owes on the primary claim to the secondary claim's insurance receivable, so
+no client invoice is offered or created for it until the secondary answers; its answer then
+leaves the client only what it did not pay or settle (ledger `_secondary_parts`)."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from django.db import IntegrityError, transaction
 
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction, User
+from oasys.ledger.services import ledger_post_secondary_hold
 
 from .models import Claim, ClaimEvent, Frequency, PayerSequence
 from .services import claim_lines_copy, claim_row_create
@@ -82,6 +88,8 @@ def claim_secondary_create(*, claim: Claim, ctx: AuditContext,
             audit_record(ctx=ctx, action=AuditAction.CREATE, category="claim",
                          client_id=claim.client_id, object_type="Claim",
                          object_id=secondary.pk, detail={"secondary_of": claim.pk})
+            ledger_post_secondary_hold(primary=claim, secondary=secondary, ctx=ctx,
+                                       actor=actor)
     except IntegrityError as exc:
         raise ValidationError("This session's secondary claim already exists.") from exc
     return secondary

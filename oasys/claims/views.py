@@ -15,6 +15,7 @@ from oasys.core.errors import DomainError
 from oasys.core.feedback import form_add_errors, refusals_as_messages
 from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.ledger.selectors import claim_figures
 
 from . import actions
 from .forms import AppealForm, WriteOffForm
@@ -77,6 +78,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
                  object_id=claim.pk)
     return render(request, "claims/detail.html", {
         "claim": claim,
+        "figures": claim_figures(practice=request.practice, claim=claim),
         "lines": claim.lines.all(),
         "events": claim.events.select_related("actor"),
         "notices": claim.notices.select_related("edi_file"),

@@ -35,8 +35,11 @@ class Invoice(PracticeScoped):
                               default=InvoiceStatus.DRAFT, editable=False)
     issue_date = models.DateField()
     due_date = models.DateField()
-    total = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
-    amount_paid = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    # What the invoice bills. Written only by the ledger's posting (in the transaction of the
+    # journal entry that bills it); what was paid and what is owed are read from the journal
+    # (oasys.ledger.selectors.invoice_figures).
+    total = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"),
+                                editable=False)
     created_by = models.ForeignKey(
         "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -46,10 +49,6 @@ class Invoice(PracticeScoped):
         constraints = [
             models.UniqueConstraint(fields=["practice", "number"], name="invoice_number_unique")
         ]
-
-    @property
-    def balance(self) -> Decimal:
-        return self.total - self.amount_paid
 
 
 class InvoiceLine(PracticeScoped):

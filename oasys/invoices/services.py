@@ -14,6 +14,7 @@ from oasys.core.models import AuditAction, Practice, User
 from oasys.core.money import money
 from oasys.core.sequences import sequence_next
 from oasys.core.timezones import practice_date, practice_today
+from oasys.ledger.services import ledger_post_client_share_invoiced, ledger_post_invoice_charge
 
 from .models import Invoice, InvoiceKind, InvoiceLine
 
@@ -55,7 +56,6 @@ def invoice_create_for_session(
                 kind=InvoiceKind.SESSION,
                 issue_date=today,
                 due_date=today + timedelta(days=DUE_DAYS),
-                total=money(amount),
                 created_by=actor,
             )
             InvoiceLine.objects.create(
@@ -71,9 +71,8 @@ def invoice_create_for_session(
                 ctx=ctx, action=AuditAction.CREATE, category="invoice",
                 client_id=appt.client_id, object_type="Invoice", object_id=invoice.pk,
             )
-            from oasys.ledger.services import ledger_post_invoice_charge
-
-            ledger_post_invoice_charge(invoice=invoice, ctx=ctx, actor=actor)
+            ledger_post_invoice_charge(invoice=invoice, amount=money(amount), ctx=ctx,
+                                       actor=actor)
     except IntegrityError as exc:
         raise AlreadyInvoiced(f"Session {appt.pk} is already invoiced") from exc
     return invoice
@@ -111,7 +110,6 @@ def invoice_create_for_client_responsibility(
                 kind=InvoiceKind.CLIENT_RESPONSIBILITY,
                 issue_date=today,
                 due_date=today + timedelta(days=DUE_DAYS),
-                total=money(amount),
                 created_by=actor,
             )
             InvoiceLine.objects.create(
@@ -128,6 +126,8 @@ def invoice_create_for_client_responsibility(
                 client_id=claim.client_id, object_type="Invoice", object_id=invoice.pk,
                 detail={"kind": InvoiceKind.CLIENT_RESPONSIBILITY, "remittance_claim": rc.pk},
             )
+            ledger_post_client_share_invoiced(invoice=invoice, claim=claim, amount=amount,
+                                              ctx=ctx, actor=actor)
     except IntegrityError as exc:
         raise AlreadyInvoiced(f"Remittance claim {rc.pk} is already invoiced") from exc
     return invoice

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.ledger.selectors import invoice_figures, invoice_figures_one
 
 from .models import InvoiceKind, InvoiceStatus
 from .selectors import invoice_counts, invoice_list
@@ -25,10 +26,12 @@ def invoices(request: HttpRequest) -> HttpResponse:
         kind = ""
     qs = invoice_list(practice=request.practice, status=status, kind=kind)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    figures = invoice_figures(practice=request.practice, invoice_ids=[i.pk for i in page])
+    rows = [(inv, figures.get(inv.pk)) for inv in page]
     audit_list_read(request, category="invoice", client_ids=[i.client_id for i in page],
                     detail={"list": status or "all", "total": page.paginator.count})
     return render(request, "invoices/list.html", {
-        "page": page, "status": status, "kind": kind,
+        "page": page, "rows": rows, "status": status, "kind": kind,
         "statuses": InvoiceStatus.choices, "kinds": InvoiceKind.choices,
         "counts": invoice_counts(practice=request.practice),
     })
@@ -42,4 +45,5 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
                  object_id=invoice.pk)
     return render(request, "invoices/detail.html", {
         "invoice": invoice, "lines": invoice.lines.select_related("appointment"),
+        "figures": invoice_figures_one(practice=request.practice, invoice=invoice),
     })

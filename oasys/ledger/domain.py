@@ -19,10 +19,15 @@ class Unbalanced(ValueError):
 
 @dataclass(frozen=True)
 class Leg:
+    """One leg. `at` = (claim id, invoice id) when this leg belongs to another claim or
+    invoice than its entry (moving a share between a claim's and an invoice's receivable,
+    or from a primary claim to its secondary); None: the entry's own."""
+
     account: str
     debit: Decimal = ZERO
     credit: Decimal = ZERO
     memo: str = ""
+    at: tuple[int | None, int | None] | None = None
 
 
 def transfer(debit_account: str, credit_account: str, amount: Decimal,
@@ -58,7 +63,8 @@ def check_balanced(legs: Iterable[Leg]) -> list[Leg]:
 
 def reverse_legs(legs: Iterable[Leg]) -> list[Leg]:
     """The legs that undo `legs`: every debit becomes a credit of the same account."""
-    return [Leg(leg.account, debit=leg.credit, credit=leg.debit, memo=leg.memo) for leg in legs]
+    return [Leg(leg.account, debit=leg.credit, credit=leg.debit, memo=leg.memo, at=leg.at)
+            for leg in legs]
 
 
 # --- accounts receivable aging --------------------------------------------------------------

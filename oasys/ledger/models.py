@@ -1,4 +1,6 @@
-"""The double-entry journal. Balances are never stored: they are sums over journal lines.
+"""The double-entry journal, the only truth for money. Balances are sums over journal lines;
+the few stored figures (Claim.paid_amount / patient_responsibility, Invoice.total) are a
+cache that only the ledger's posting rewrites, in the entry's transaction (services.py).
 
 A posted entry is never edited or deleted (the model and queryset refuse it); a mistake is
 corrected by a reversing entry. Each entry carries a `source_key` unique per practice, so
@@ -30,6 +32,8 @@ class EntryType(models.TextChoices):
     INSURANCE_PAYMENT = "insurance_payment", "Insurance payment"
     CONTRACTUAL_ADJUSTMENT = "contractual_adjustment", "Contractual adjustment"
     CLIENT_RESPONSIBILITY = "client_responsibility", "Client responsibility transfer"
+    SHARE_INVOICED = "client_share_invoiced", "Client share invoiced"
+    SECONDARY_HOLD = "secondary_hold", "Client share held for the secondary payer"
     PROVIDER_ADJUSTMENT = "provider_adjustment", "Provider-level adjustment"
     WRITE_OFF = "write_off", "Write-off"
     CLIENT_PAYMENT = "client_payment", "Client payment"

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.apps import apps
 from django.db.models import QuerySet, Sum
 
 from oasys.core.models import Practice
@@ -14,7 +15,7 @@ from oasys.core.money import ZERO, money
 from oasys.core.timezones import practice_today
 
 from .domain import BUCKETS, aging_bucket, aging_totals
-from .models import Account, JournalEntry, JournalLine
+from .models import Account, EntryType, JournalEntry, JournalLine
 
 
 def _net(rows) -> dict[str, Decimal]:
@@ -38,13 +39,94 @@ def claim_balances(*, practice: Practice, claim_id: int) -> dict[str, Decimal]:
 
 
 def client_balance(*, practice: Practice, client_id: int) -> Decimal:
-    """What the client owes the practice according to the journal (negative: a credit)."""
-    return _balances(JournalLine.objects.filter(practice=practice, client_id=client_id))[
-        Account.AR_CLIENT]
+    """What the client owes the practice according to the journal (negative: a credit).
+    The one client balance: the client page, the ledger page and the API read it."""
+    return client_balances(practice=practice, client_id=client_id)[Account.AR_CLIENT]
 
 
 def client_balances(*, practice: Practice, client_id: int) -> dict[str, Decimal]:
     return _balances(JournalLine.objects.filter(practice=practice, client_id=client_id))
+
+
+@dataclass(frozen=True)
+class ClaimFigures:
+    """A claim's money as the journal has it (the claim page, list and API show these)."""
+
+    charge: Decimal
+    paid: Decimal  # by the payer of this claim
+    contractual: Decimal
+    written_off: Decimal
+    client_share: Decimal  # moved to the client by this claim's 835s
+    held_for_secondary: Decimal  # the client's share now owed by the secondary claim
+    insurance_open: Decimal  # negative: the payer paid more than was owed (a credit)
+    client_open: Decimal  # what the client still owes on this claim
+
+    @property
+    def insurance_credit(self) -> Decimal:
+        return max(-self.insurance_open, ZERO)
+
+
+def claim_figures(*, practice: Practice, claim) -> ClaimFigures:
+    lines = JournalLine.objects.filter(practice=practice, claim_id=claim.pk)
+    b = _balances(lines)
+    from_835 = _balances(lines.filter(remittance__isnull=False))
+    held = lines.filter(entry__entry_type=EntryType.SECONDARY_HOLD,
+                        account=Account.AR_CLIENT).aggregate(x=Sum("credit"))["x"] or ZERO
+    return ClaimFigures(
+        charge=money(claim.total_charge), paid=from_835[Account.CASH],
+        contractual=b[Account.CONTRACTUAL], written_off=b[Account.WRITE_OFFS],
+        client_share=from_835[Account.AR_CLIENT], held_for_secondary=money(held),
+        insurance_open=b[Account.AR_INSURANCE], client_open=b[Account.AR_CLIENT])
+
+
+def claim_client_share_uninvoiced(*, practice: Practice, claim_id: int) -> Decimal:
+    """The client's share on a claim that no invoice bills yet (what a client-responsibility
+    invoice may bill). A share held for a secondary payer is not here: it was moved off."""
+    return _balances(JournalLine.objects.filter(
+        practice=practice, claim_id=claim_id, invoice__isnull=True))[Account.AR_CLIENT]
+
+
+@dataclass(frozen=True)
+class InvoiceFigures:
+    total: Decimal  # what it bills
+    paid: Decimal  # client payments less refunds
+    moved_to_insurance: Decimal  # held for a secondary payer after it was invoiced
+    balance: Decimal  # what is owed on it now (negative: a credit)
+
+    @property
+    def credit(self) -> Decimal:
+        return max(-self.balance, ZERO)
+
+
+def invoice_figures(*, practice: Practice, invoice_ids) -> dict[int, InvoiceFigures]:
+    """Each invoice's figures from the journal (its total is the cache the ledger writes)."""
+    ids = list(invoice_ids)
+    invoice_model = apps.get_model("invoices", "Invoice")
+    totals = dict(invoice_model.objects.filter(practice=practice, pk__in=ids)
+                  .values_list("pk", "total"))
+    rows = (JournalLine.objects.filter(practice=practice, invoice_id__in=ids)
+            .values("invoice_id", "account", "entry__entry_type")
+            .annotate(d=Sum("debit"), c=Sum("credit")).order_by())
+    paid: dict[int, Decimal] = {}
+    held: dict[int, Decimal] = {}
+    owed: dict[int, Decimal] = {}
+    for r in rows:
+        net = (r["d"] or ZERO) - (r["c"] or ZERO)
+        i = r["invoice_id"]
+        if r["account"] == Account.CASH:
+            paid[i] = paid.get(i, ZERO) + net
+        elif r["account"] == Account.AR_CLIENT:
+            owed[i] = owed.get(i, ZERO) + net
+            if r["entry__entry_type"] == EntryType.SECONDARY_HOLD:
+                held[i] = held.get(i, ZERO) - net
+    return {i: InvoiceFigures(total=money(totals[i]), paid=money(paid.get(i, ZERO)),
+                              moved_to_insurance=money(held.get(i, ZERO)),
+                              balance=money(owed.get(i, ZERO)))
+            for i in ids if i in totals}
+
+
+def invoice_figures_one(*, practice: Practice, invoice) -> InvoiceFigures:
+    return invoice_figures(practice=practice, invoice_ids=[invoice.pk])[invoice.pk]
 
 
 def journal_entry_list(*, practice: Practice, client_id: int | None = None,
@@ -77,6 +159,11 @@ class AgingRow:
     invoice_id: int | None = None
     label: str = ""
 
+    @property
+    def is_credit(self) -> bool:
+        """A negative open amount is a credit (overpaid), never an amount owed."""
+        return self.amount < 0
+
 
 @dataclass
 class AgingReport:
@@ -97,14 +184,25 @@ class AgingReport:
     def client_total(self) -> Decimal:
         return sum(self.client.values(), ZERO)
 
+    @property
+    def insurance_credit(self) -> Decimal:
+        """Overpaid by payers: shown as a credit, kept out of the owed buckets."""
+        return sum((-r.amount for r in self.rows if r.kind == "insurance" and r.is_credit),
+                   ZERO)
+
+    @property
+    def client_credit(self) -> Decimal:
+        return sum((-r.amount for r in self.rows if r.kind == "client" and r.is_credit), ZERO)
+
 
 def ar_aging(*, practice: Practice, today: dt.date | None = None) -> AgingReport:
     """Open receivables in 0–30 / 31–60 / 61–90 / 90+ day buckets. Insurance: each claim's
     open balance by date of service. Client: what a client owes on a claim (their share
     after the 835, by date of service) or on an invoice not tied to a claim (by invoice
     date)."""
-    from oasys.claims.models import Claim
-    from oasys.invoices.models import Invoice
+    # looked up by name: claims and invoices read the ledger, the ledger imports neither
+    Claim = apps.get_model("claims", "Claim")  # noqa: N806
+    Invoice = apps.get_model("invoices", "Invoice")  # noqa: N806
 
     today = today or practice_today(practice)
     base = JournalLine.objects.filter(practice=practice)
@@ -154,9 +252,10 @@ def ar_aging(*, practice: Practice, today: dt.date | None = None) -> AgingReport
     rows.sort(key=lambda r: (r.kind, r.date, r.label))
     return AgingReport(
         today=today,
-        insurance=aging_totals(((r.date, r.amount) for r in rows if r.kind == "insurance"),
-                               today),
-        client=aging_totals(((r.date, r.amount) for r in rows if r.kind == "client"), today),
+        insurance=aging_totals(((r.date, r.amount) for r in rows
+                                if r.kind == "insurance" and not r.is_credit), today),
+        client=aging_totals(((r.date, r.amount) for r in rows
+                             if r.kind == "client" and not r.is_credit), today),
         rows=rows,
     )
 
@@ -166,6 +265,7 @@ def practice_open_receivables(*, practice: Practice) -> dict[str, Decimal]:
     return {"insurance": b[Account.AR_INSURANCE], "client": b[Account.AR_CLIENT]}
 
 
-__all__ = ["AgingReport", "AgingRow", "account_balances", "ar_aging", "claim_balances",
-           "client_balance", "client_balances", "journal_entry_list", "practice_open_receivables",
-           "journal_entry_unbalanced_ids"]
+__all__ = ["AgingReport", "AgingRow", "ClaimFigures", "InvoiceFigures", "account_balances",
+           "ar_aging", "claim_balances", "claim_client_share_uninvoiced", "claim_figures",
+           "client_balance", "client_balances", "invoice_figures", "invoice_figures_one",
+           "journal_entry_list", "journal_entry_unbalanced_ids", "practice_open_receivables"]

@@ -2,21 +2,34 @@
 it checks the legs balance, refuses a second entry with the same source key (idempotency by a
 unique constraint, concurrency included) and writes the audit row. The posting hooks below
 derive an entry's legs from a claim, invoice, remittance claim, PLB, write-off or payment.
+
+The journal is the only truth for money. Two stored figures are kept as a cache for lists
+and the API, and they are written here only, by `journal_post`, in the transaction of the
+entry that changes them, recomputed from the journal (never bumped): `Claim.paid_amount`
+(what payers paid on the claim) and `Claim.patient_responsibility` (the client's share the
+payers' 835s moved to the client), and `Invoice.total` (what the invoice bills). A guard
+test proves no other code writes them.
+
+Every entry's `source_key` is derived from our own ids (a claim, an invoice, a remittance
+claim, a payment's reference): the idempotency key. Re-posting the same key returns the
+entry already posted.
 """
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 
 from oasys.core.audit import AuditContext, audit_record
+from oasys.core.errors import InvalidInput, NotAllowed
 from oasys.core.models import AuditAction, Practice, User
-from oasys.core.money import money
+from oasys.core.money import ZERO, money
 
 from .domain import Leg, check_balanced, reverse_legs, transfer
 from .models import Account, EntryType, JournalEntry, JournalLine
@@ -40,7 +53,11 @@ def journal_post(
     actor: User | None = None,
 ) -> JournalEntry:
     """Post one balanced entry once. A second call with the same `source_key` returns the
-    entry already posted and writes nothing."""
+    entry already posted and writes nothing. The key is required and is ours (derived from
+    our own ids): there is no random fallback, so every posting is idempotent."""
+    source_key = (source_key or "").strip()
+    if not source_key:
+        raise InvalidInput("A journal entry needs a reference (its idempotency key).")
     legs = check_balanced(legs)
     existing = JournalEntry.objects.filter(practice=practice, source_key=source_key).first()
     if existing is not None:
@@ -54,8 +71,12 @@ def journal_post(
                 memo=memo[:300], reverses=reverses, created_by=actor, **dims)
             JournalLine.objects.bulk_create([
                 JournalLine(practice=practice, entry=entry, account=leg.account,
-                            debit=leg.debit, credit=leg.credit, memo=leg.memo[:200], **dims)
+                            debit=leg.debit, credit=leg.credit, memo=leg.memo[:200],
+                            **_leg_dims(dims, leg))
                 for leg in legs])
+            _cache_refresh(practice_id=practice.pk,
+                           claim_ids={claim_id} | {leg.at[0] for leg in legs if leg.at},
+                           invoice_ids={invoice_id} | {leg.at[1] for leg in legs if leg.at})
             audit_record(ctx=ctx, action=AuditAction.CREATE, category="ledger",
                          client_id=client_id, object_type="JournalEntry", object_id=entry.pk,
                          detail={"type": entry_type, "key": source_key})
@@ -67,6 +88,39 @@ def journal_post(
     return entry
 
 
+def _leg_dims(dims: dict, leg: Leg) -> dict:
+    if leg.at is None:
+        return dims
+    return {**dims, "claim_id": leg.at[0], "invoice_id": leg.at[1]}
+
+
+# Entry types whose client-receivable debits are what an invoice bills.
+BILLING_TYPES = (EntryType.CHARGE, EntryType.SHARE_INVOICED)
+
+
+def _cache_refresh(*, practice_id: int, claim_ids: set, invoice_ids: set) -> None:
+    """Rewrite the cached figures of the claims and invoices an entry touched, from the
+    journal, inside the entry's transaction. The only writer of those fields."""
+    claim_model = apps.get_model("claims", "Claim")
+    invoice_model = apps.get_model("invoices", "Invoice")
+    lines = JournalLine.objects.filter(practice_id=practice_id)
+    for claim_id in sorted(i for i in claim_ids if i is not None):
+        # money the payers' 835s moved: cash and the client's share, on remittance entries
+        rows = (lines.filter(claim_id=claim_id, remittance__isnull=False,
+                             account__in=(A.CASH, A.AR_CLIENT))
+                .values("account").annotate(d=Sum("debit"), c=Sum("credit")).order_by())
+        net = {r["account"]: money((r["d"] or ZERO) - (r["c"] or ZERO)) for r in rows}
+        claim_model.objects.filter(pk=claim_id, practice_id=practice_id).update(
+            paid_amount=net.get(A.CASH, ZERO),
+            patient_responsibility=net.get(A.AR_CLIENT, ZERO))
+    for invoice_id in sorted(i for i in invoice_ids if i is not None):
+        billed = lines.filter(invoice_id=invoice_id, account=A.AR_CLIENT,
+                              entry__entry_type__in=BILLING_TYPES).aggregate(
+            x=Sum("debit"))["x"] or ZERO
+        invoice_model.objects.filter(pk=invoice_id, practice_id=practice_id).update(
+            total=money(billed))
+
+
 def _has(practice_id: int, source_key: str) -> bool:
     return JournalEntry.objects.filter(practice_id=practice_id, source_key=source_key).exists()
 
@@ -74,7 +128,7 @@ def _has(practice_id: int, source_key: str) -> bool:
 def _same_practice(*objs) -> None:
     ids = {o.practice_id for o in objs if o is not None}
     if len(ids) > 1:
-        raise PermissionError("Objects of different practices cannot share an entry")
+        raise NotAllowed("Objects of different practices cannot share an entry")
 
 
 # --- claims ----------------------------------------------------------------------------------
@@ -107,20 +161,28 @@ def ledger_post_remittance_claim(*, remittance_claim, ctx: AuditContext,
     receivable), the contractual adjustment, and the client's share moved to the client
     receivable; denials and other adjustments stay open on the insurance receivable until
     appealed or written off. A reversal (CLP02 22) carries negative amounts, so the same legs
-    run backwards. Each part posts once (keyed on the remittance claim)."""
+    run backwards. Each part posts once (keyed on the remittance claim).
+
+    A secondary payer's claim is owed only the client's share held for it when it was
+    billed (see `ledger_post_secondary_hold`): its answer divides that share, see
+    `_secondary_parts`."""
     rc = remittance_claim
     if rc.claim_id is None:
         return []
     claim = rc.claim
     _same_practice(rc, claim)
     reversal = rc.is_reversal
+    if claim.payer_sequence == "S":
+        paid, contractual, client = _secondary_parts(rc)
+    else:
+        paid, contractual, client = rc.paid, rc.contractual_amount, rc.client_share
     parts = [
         ("payment", EntryType.INSURANCE_PAYMENT,
-         transfer(A.CASH, A.AR_INSURANCE, rc.paid, "insurance payment")),
+         transfer(A.CASH, A.AR_INSURANCE, paid, "insurance payment")),
         ("contractual", EntryType.CONTRACTUAL_ADJUSTMENT,
-         transfer(A.CONTRACTUAL, A.AR_INSURANCE, rc.contractual_amount, "contractual")),
+         transfer(A.CONTRACTUAL, A.AR_INSURANCE, contractual, "contractual")),
         ("client", EntryType.CLIENT_RESPONSIBILITY,
-         transfer(A.AR_CLIENT, A.AR_INSURANCE, rc.client_share, "client responsibility")),
+         transfer(A.AR_CLIENT, A.AR_INSURANCE, client, "client responsibility")),
     ]
     entries = []
     for suffix, entry_type, legs in parts:
@@ -135,6 +197,68 @@ def ledger_post_remittance_claim(*, remittance_claim, ctx: AuditContext,
             client_id=claim.client_id, claim_id=claim.pk, remittance_id=rc.remittance_id,
             actor=actor))
     return entries
+
+
+# CARC 23: "the impact of prior payer(s) adjudication" -- on a secondary's 835 it restates
+# what the primary paid and adjusted, which the primary's own 835 already posted.
+PRIOR_PAYER_CARC = "23"
+
+
+def _secondary_parts(rc) -> tuple[Decimal, Decimal, Decimal]:
+    """(paid, contractual, client share) of a secondary payer's answer, against what is
+    open on the secondary claim (the client's share held for it):
+    - what it paid reduces the held share (more than is open is an overpayment: a credit
+      from the payer, shown as one);
+    - its own contractual write-down (not CARC 23) settles up to what is left;
+    - whatever it neither paid nor settled goes back to the client, to be invoiced.
+    A reversal takes back exactly what the claim's earlier answers moved."""
+    lines = JournalLine.objects.filter(practice_id=rc.practice_id, claim_id=rc.claim_id)
+    if rc.is_reversal:
+        posted = {r["account"]: (r["d"] or ZERO) - (r["c"] or ZERO) for r in (
+            lines.filter(remittance__isnull=False, account__in=(A.CONTRACTUAL, A.AR_CLIENT))
+            .values("account").annotate(d=Sum("debit"), c=Sum("credit")).order_by())}
+        return (money(rc.paid), -money(posted.get(A.CONTRACTUAL, ZERO)),
+                -money(posted.get(A.AR_CLIENT, ZERO)))
+    agg = lines.filter(account=A.AR_INSURANCE).aggregate(d=Sum("debit"), c=Sum("credit"))
+    open_amount = money((agg["d"] or ZERO) - (agg["c"] or ZERO))
+    paid = money(rc.paid)
+    left = max(open_amount - paid, ZERO)
+    # rc.contractual_amount sums every settling adjustment, CARC 23 included
+    prior = sum((a.amount for a in rc.adjustments.all()
+                 if a.group != "PR" and a.reason == PRIOR_PAYER_CARC), ZERO)
+    own_contractual = money(rc.contractual_amount - prior)
+    contractual = min(max(own_contractual, ZERO), left)
+    return paid, contractual, money(left - contractual)
+
+
+def ledger_post_secondary_hold(*, primary, secondary, ctx: AuditContext,
+                               actor: User | None = None) -> JournalEntry | None:
+    """Billing the secondary payer holds the client's share of the primary claim: what the
+    client still owes on it (invoiced or not) moves from the client receivable to the
+    insurance receivable of the secondary claim, until the secondary answers. Once per
+    secondary claim."""
+    _same_practice(primary, secondary)
+    rows = (JournalLine.objects.filter(practice_id=primary.practice_id, claim_id=primary.pk,
+                                       account=A.AR_CLIENT)
+            .values("invoice_id").annotate(d=Sum("debit"), c=Sum("credit"))
+            .order_by("invoice_id"))
+    legs: list[Leg] = []
+    for r in rows:
+        amount = money((r["d"] or ZERO) - (r["c"] or ZERO))
+        if amount > 0:
+            legs.append(Leg(A.AR_CLIENT, credit=amount, memo="held for the secondary payer",
+                            at=(primary.pk, r["invoice_id"])))
+    total = sum((leg.credit for leg in legs), ZERO)
+    if total <= 0:
+        return None
+    legs.append(Leg(A.AR_INSURANCE, debit=total, memo="owed by the secondary payer",
+                    at=(secondary.pk, None)))
+    return journal_post(
+        practice=secondary.practice, entry_type=EntryType.SECONDARY_HOLD,
+        source_key=f"claim:{secondary.pk}:secondary_hold", legs=legs, ctx=ctx,
+        memo=(f"Client share of claim {primary.patient_control_number} billed to the "
+              f"secondary payer (claim {secondary.patient_control_number})"),
+        client_id=secondary.client_id, claim_id=secondary.pk, actor=actor)
 
 
 def ledger_post_provider_adjustment(*, provider_adjustment, ctx: AuditContext,
@@ -188,31 +312,68 @@ def _invoice_claim_id(invoice) -> int | None:
     return line.remittance_claim.claim_id if line is not None else None
 
 
-def ledger_post_invoice_charge(*, invoice, ctx: AuditContext,
+def ledger_post_invoice_charge(*, invoice, ctx: AuditContext, amount: Decimal | None = None,
                                actor: User | None = None) -> JournalEntry | None:
-    """A session or standalone invoice: receivable from the client, revenue. A client-
-    responsibility invoice posts nothing: the 835 already moved that share to the client."""
-    from oasys.invoices.models import InvoiceKind
-
-    if invoice.kind == InvoiceKind.CLIENT_RESPONSIBILITY:
+    """A session or standalone invoice: receivable from the client, revenue, for `amount`
+    (None: the amount already charged, for a replay). It writes `Invoice.total`.
+    A client-responsibility invoice is posted by `ledger_post_client_share_invoiced`."""
+    if invoice.kind == "client_responsibility":
         return None
-    return journal_post(
+    amount = money(invoice.total if amount is None else amount)
+    entry = journal_post(
         practice=invoice.practice, entry_type=EntryType.CHARGE,
         source_key=f"invoice:{invoice.pk}:charge",
-        legs=transfer(A.AR_CLIENT, A.REVENUE, invoice.total, "invoice charge"), ctx=ctx,
+        legs=transfer(A.AR_CLIENT, A.REVENUE, amount, "invoice charge"), ctx=ctx,
         memo=f"Invoice {invoice.number}", client_id=invoice.client_id, invoice_id=invoice.pk,
         actor=actor)
+    invoice.total = _invoice_total(invoice)
+    return entry
 
 
-def ledger_post_client_payment(*, invoice, amount: Decimal, ctx: AuditContext,
-                               reference: str = "",
+def _invoice_total(invoice) -> Decimal:
+    return apps.get_model("invoices", "Invoice").objects.values_list(
+        "total", flat=True).get(pk=invoice.pk)
+
+
+def ledger_post_client_share_invoiced(*, invoice, claim, amount: Decimal, ctx: AuditContext,
+                                      actor: User | None = None) -> JournalEntry:
+    """A client-responsibility invoice bills `amount` of the client's share on `claim` that
+    the 835s moved to the client and no invoice billed yet: the share moves from the claim's
+    uninvoiced client receivable to the invoice's (a payment on the invoice then reduces the
+    invoice's). It writes `Invoice.total`. Once per invoice."""
+    amount = money(amount)
+    if amount <= 0:
+        raise InvalidInput("An invoice must bill a positive amount.")
+    _same_practice(invoice, claim)
+    entry = journal_post(
+        practice=invoice.practice, entry_type=EntryType.SHARE_INVOICED,
+        source_key=f"invoice:{invoice.pk}:share",
+        legs=[Leg(A.AR_CLIENT, debit=amount, memo="invoiced", at=(claim.pk, invoice.pk)),
+              Leg(A.AR_CLIENT, credit=amount, memo="client share", at=(claim.pk, None))],
+        ctx=ctx, memo=f"Invoice {invoice.number}: client share of claim "
+                      f"{claim.patient_control_number}",
+        client_id=invoice.client_id, claim_id=claim.pk, invoice_id=invoice.pk, actor=actor)
+    invoice.total = _invoice_total(invoice)
+    return entry
+
+
+def _reference(reference: str) -> str:
+    reference = (reference or "").strip()
+    if not reference:
+        raise InvalidInput("A payment or refund needs its reference (our id for it, e.g. the "
+                           "processor's charge id): it is what makes a retry post once.")
+    return reference[:80]
+
+
+def ledger_post_client_payment(*, invoice, amount: Decimal, ctx: AuditContext, reference: str,
                                actor: User | None = None) -> JournalEntry:
-    """A payment from the client on an invoice: cash in, client receivable down. Pass the
-    payment's own id (e.g. the Stripe charge) as `reference` to make retries post once."""
+    """A payment from the client on an invoice: cash in, client receivable down. The
+    payment's own id (e.g. the Stripe charge) is the required `reference`: a retry with the
+    same reference returns the entry already posted."""
     amount = money(amount)
     if amount <= 0:
         raise ValidationError("A payment must be a positive amount.")
-    key = f"invoice:{invoice.pk}:payment:{reference or uuid.uuid4().hex}"
+    key = f"invoice:{invoice.pk}:payment:{_reference(reference)}"
     return journal_post(
         practice=invoice.practice, entry_type=EntryType.CLIENT_PAYMENT, source_key=key,
         legs=transfer(A.CASH, A.AR_CLIENT, amount, "client payment"), ctx=ctx,
@@ -220,19 +381,40 @@ def ledger_post_client_payment(*, invoice, amount: Decimal, ctx: AuditContext,
         invoice_id=invoice.pk, claim_id=_invoice_claim_id(invoice), actor=actor)
 
 
-def ledger_post_refund(*, invoice, amount: Decimal, ctx: AuditContext, reference: str = "",
+def ledger_post_refund(*, invoice, amount: Decimal, ctx: AuditContext, reference: str,
                        actor: User | None = None) -> JournalEntry:
     """Money paid back to the client: cash out, and the client receivable back up (what was
-    paid is owed again, or a credit balance is cleared)."""
+    paid is owed again, or a credit balance is cleared). `reference` is required, as for a
+    payment."""
     amount = money(amount)
     if amount <= 0:
         raise ValidationError("A refund must be a positive amount.")
-    key = f"invoice:{invoice.pk}:refund:{reference or uuid.uuid4().hex}"
+    key = f"invoice:{invoice.pk}:refund:{_reference(reference)}"
     return journal_post(
         practice=invoice.practice, entry_type=EntryType.REFUND, source_key=key,
         legs=transfer(A.AR_CLIENT, A.CASH, amount, "refund"), ctx=ctx,
         memo=f"Refund on invoice {invoice.number}", client_id=invoice.client_id,
         invoice_id=invoice.pk, claim_id=_invoice_claim_id(invoice), actor=actor)
+
+
+def ledger_post_client_write_off(*, invoice, amount: Decimal, reason: str, ctx: AuditContext,
+                                 actor: User | None = None) -> JournalEntry:
+    """Write off what a client owes on an invoice (uncollectible): a write-off, the client
+    receivable down. The same amount and reason for the same invoice posts once."""
+    amount = money(amount)
+    if amount <= 0:
+        raise InvalidInput("A write-off must be a positive amount.")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Say why the amount is written off.")
+    key = (f"invoice:{invoice.pk}:write_off:{amount}:"
+           f"{hashlib.sha256(reason.encode()).hexdigest()[:12]}")
+    return journal_post(
+        practice=invoice.practice, entry_type=EntryType.WRITE_OFF, source_key=key,
+        legs=transfer(A.WRITE_OFFS, A.AR_CLIENT, amount, "client write-off"), ctx=ctx,
+        memo=f"Write-off on invoice {invoice.number}: {reason}"[:300],
+        client_id=invoice.client_id, invoice_id=invoice.pk,
+        claim_id=_invoice_claim_id(invoice), actor=actor)
 
 
 def ledger_reverse(*, entry: JournalEntry, reason: str, ctx: AuditContext,
@@ -241,7 +423,8 @@ def ledger_reverse(*, entry: JournalEntry, reason: str, ctx: AuditContext,
     reason = reason.strip()
     if not reason:
         raise ValidationError("Say why the entry is reversed.")
-    legs = reverse_legs(Leg(ln.account, ln.debit, ln.credit, ln.memo)
+    legs = reverse_legs(Leg(ln.account, ln.debit, ln.credit, ln.memo,
+                            at=(ln.claim_id, ln.invoice_id))
                         for ln in entry.lines.all())
     return journal_post(
         practice=entry.practice, entry_type=EntryType.REVERSAL,

@@ -4,6 +4,7 @@ identifies a payment. No Django: tested directly."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -83,6 +84,22 @@ def payment_key(rem: Remittance835) -> str:
     assert p is not None
     return "|".join([payer_identifier(rem), p.trace_number or "", f"{money(p.amount)}",
                      p.date.isoformat() if p.date else "", p.credit_debit])[:200]
+
+
+def claim_payment_fingerprint(*, claim_id: int, cp: ClaimPayment) -> str:
+    """A claim payment's identity whatever file (and check or EFT number) carries it: our
+    claim, the payer's claim number, the CLP amounts and the service lines. A reversal (its
+    amounts negated) has the identity of the payment it reverses."""
+    def amount(value) -> str:
+        return "" if value is None else f"{abs(money(value))}"
+
+    parts = [str(claim_id), (cp.payer_claim_number or "").strip(), amount(cp.charge),
+             amount(cp.paid), amount(cp.patient_responsibility)]
+    for ln in cp.lines:
+        parts.append(":".join([ln.procedure or "", ",".join(ln.modifiers or ()),
+                               amount(ln.charge), amount(ln.paid), str(abs(ln.units or 0)),
+                               ln.service_start.isoformat() if ln.service_start else ""]))
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
 def service_date_of(claim: ClaimPayment):

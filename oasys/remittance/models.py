@@ -13,11 +13,13 @@ from decimal import Decimal
 from django.db import models
 
 from oasys.core.models import PracticeScoped
+from oasys.core.statemachine import StateMachine, StatusEventBase, machine_register
 
 ZERO = Decimal("0")
 
 
 class RemittanceStatus(models.TextChoices):
+    RECEIVED = "received", "Received"  # only inside the posting transaction
     POSTED = "posted", "Posted"
     PARTIALLY_UNMATCHED = "partially_unmatched", "Posted, some claims unmatched"
     QUARANTINED = "quarantined", "Quarantined"
@@ -28,7 +30,8 @@ class Remittance(PracticeScoped):
                                  related_name="remittances")
     transaction_index = models.PositiveIntegerField(default=0)  # which ST..SE in the file
     control_number = models.CharField(max_length=9, blank=True)  # ST02
-    status = models.CharField(max_length=20, choices=RemittanceStatus.choices)
+    status = models.CharField(max_length=20, choices=RemittanceStatus.choices,
+                              default=RemittanceStatus.RECEIVED, editable=False)
     reason = models.TextField(blank=True)
     errors = models.JSONField(default=list, blank=True)
     payer_name = models.CharField(max_length=120, blank=True)
@@ -89,13 +92,23 @@ class RemittanceClaim(PracticeScoped):
     member_id = models.CharField(max_length=80, blank=True)
     service_date = models.DateField(null=True, blank=True)
     remarks = models.JSONField(default=list, blank=True)  # MOA/MIA remark codes
+    # The claim payment's identity whatever file carries it (our claim, the payer's claim
+    # number, the CLP amounts and the service lines; a reversal has the identity of what it
+    # reverses), and its place among the posted payments with that identity: unique, so the
+    # same payment cannot post twice even from two files at once. Empty when not posted.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    fingerprint_seq = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["remittance", "position"]
         constraints = [
             models.UniqueConstraint(fields=["remittance", "position"],
                                     name="remittance_claim_once"),
+            models.UniqueConstraint(fields=["practice", "fingerprint", "fingerprint_seq"],
+                                    condition=models.Q(fingerprint_seq__isnull=False),
+                                    name="claim_payment_posted_once"),
         ]
+        indexes = [models.Index(fields=["practice", "fingerprint"])]
 
     @property
     def is_reversal(self) -> bool:
@@ -167,3 +180,65 @@ class ProviderAdjustment(PracticeScoped):
         constraints = [
             models.UniqueConstraint(fields=["remittance", "position"], name="plb_once"),
         ]
+
+
+class RemittanceEvent(StatusEventBase):
+    """One move of a remittance's status (written only by REMITTANCE_MACHINE)."""
+
+    practice = models.ForeignKey("core.Practice", on_delete=models.PROTECT, related_name="+")
+    remittance = models.ForeignKey(Remittance, on_delete=models.CASCADE,
+                                   related_name="events")
+
+    class Meta(StatusEventBase.Meta):
+        pass
+
+
+R = RemittanceStatus
+REMITTANCE_MACHINE = machine_register(StateMachine(
+    name="remittance", noun="ERA", model=Remittance, statuses=RemittanceStatus,
+    # A transaction is recorded as received and, in the same database transaction, posted
+    # or quarantined; nothing moves it afterwards (a correction is another 835).
+    transitions={R.RECEIVED: frozenset({R.POSTED, R.PARTIALLY_UNMATCHED, R.QUARANTINED})},
+    event_model=RemittanceEvent, event_fk="remittance", client_attr=""))
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", "Waiting for review"
+    POSTED = "posted", "Posted anyway"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class PaymentReview(PracticeScoped):
+    """A claim payment of a posted ERA that was NOT posted to the ledger because its claim is
+    Closed or Voided. A biller posts it anyway or dismisses it with a reason."""
+
+    remittance_claim = models.OneToOneField(RemittanceClaim, on_delete=models.PROTECT,
+                                            related_name="review")
+    reason = models.TextField()
+    status = models.CharField(max_length=20, choices=ReviewStatus.choices,
+                              default=ReviewStatus.OPEN, editable=False)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey("core.User", on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="+")
+    resolution_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["practice", "status"])]
+
+
+class PaymentReviewEvent(StatusEventBase):
+    practice = models.ForeignKey("core.Practice", on_delete=models.PROTECT, related_name="+")
+    review = models.ForeignKey(PaymentReview, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEventBase.Meta):
+        pass
+
+
+V = ReviewStatus
+REVIEW_MACHINE = machine_register(StateMachine(
+    name="payment_review", noun="payment review", model=PaymentReview,
+    statuses=ReviewStatus,
+    transitions={V.OPEN: frozenset({V.POSTED, V.DISMISSED})},
+    event_model=PaymentReviewEvent, event_fk="review", changed_at_field="resolved_at",
+    client_attr=""))

@@ -5,14 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet
 
+from oasys.claims.models import Claim
 from oasys.core.models import Practice
 from oasys.core.money import ZERO, money
 from oasys.core.text import search_text
+from oasys.invoices.models import InvoiceLine
+from oasys.ledger.selectors import claim_client_share_uninvoiced
 
 from .codes import carc_explained, claim_status_text, group_text, plb_text, rarc_explained
 from .models import (
+    PaymentReview,
     Remittance,
     RemittanceAdjustment,
     RemittanceClaim,
@@ -39,7 +43,7 @@ def remittance_get(*, practice: Practice, pk: int) -> Remittance:
     return (remittance_list(practice=practice)
             .prefetch_related(
                 Prefetch("claims", queryset=RemittanceClaim.objects.select_related(
-                    "claim", "client").prefetch_related(
+                    "claim", "client", "review").prefetch_related(
                     "lines", Prefetch("adjustments",
                                       queryset=RemittanceAdjustment.objects.select_related(
                                           "line").order_by("pk")))),
@@ -54,38 +58,50 @@ def remittance_claim_list(*, practice: Practice) -> QuerySet[RemittanceClaim]:
 
 
 def remittance_claim_client_share_list(*, practice: Practice) -> QuerySet[RemittanceClaim]:
-    """Posted, matched, non-reversal remittance claims that leave the client a share and have
-    no invoice yet (candidates for a client-responsibility invoice)."""
+    """Posted, matched, non-reversal remittance claims that may leave the client a share and
+    have no invoice yet (candidates for a client-responsibility invoice): a share stated by
+    the payer, or a secondary payer's answer (what it did not pay returns to the client)."""
     return (remittance_claim_list(practice=practice)
-            .filter(remittance__status__in=POSTED, claim__isnull=False, client_share__gt=0,
+            .filter(remittance__status__in=POSTED, claim__isnull=False,
                     invoice_line__isnull=True)
+            .filter(Q(client_share__gt=0) | Q(claim__payer_sequence="S"))
             .exclude(status_code="22")
             .order_by("remittance_id", "position"))
 
 
-def client_share_pending(*, practice: Practice, remittance_claim: RemittanceClaim) -> Decimal:
-    """What the client still has to be invoiced for this remittance claim: the claim's client
-    share after every posted ERA (reversals included) less what was already invoiced for it,
-    billed on the claim's latest adjudication only. Zero when nothing is due."""
-    from oasys.invoices.models import InvoiceLine, InvoiceStatus
+def secondary_pending(*, claim) -> bool:
+    """A primary claim billed to a secondary payer that has not answered yet: the client's
+    share is held (nothing is invoiced) until it does."""
+    if claim.payer_sequence != "P":
+        return False
+    secondaries = Claim.objects.filter(practice_id=claim.practice_id,
+                                       appointment_id=claim.appointment_id,
+                                       payer_sequence="S")
+    return secondaries.exists() and not RemittanceClaim.objects.filter(
+        practice_id=claim.practice_id, claim__in=secondaries,
+        remittance__status__in=POSTED).exclude(status_code="22").exists()
 
+
+def client_share_pending(*, practice: Practice, remittance_claim: RemittanceClaim) -> Decimal:
+    """What the client still has to be invoiced for this remittance claim: the client's share
+    on the claim that the journal holds and no invoice bills yet, offered on the claim's
+    latest adjudication only. Zero when nothing is due, and while a secondary payer billed
+    for the claim has not answered (the share is held for it)."""
     rc = remittance_claim
     if (rc.practice_id != practice.pk or rc.claim_id is None or rc.is_reversal
             or rc.remittance.status not in POSTED):
         return ZERO
     if InvoiceLine.objects.filter(remittance_claim=rc).exists():
         return ZERO
-    siblings = RemittanceClaim.objects.filter(practice=practice, claim_id=rc.claim_id,
-                                              remittance__status__in=POSTED)
-    latest = siblings.exclude(status_code="22").order_by("-remittance_id", "-position").first()
+    latest = (RemittanceClaim.objects.filter(practice=practice, claim_id=rc.claim_id,
+                                             remittance__status__in=POSTED)
+              .exclude(status_code="22").order_by("-remittance_id", "-position").first())
     if latest is None or latest.pk != rc.pk:
         return ZERO
-    share = siblings.aggregate(x=Sum("client_share"))["x"] or ZERO
-    invoiced = (InvoiceLine.objects.filter(practice=practice,
-                                           remittance_claim__claim_id=rc.claim_id)
-                .exclude(invoice__status=InvoiceStatus.VOID)
-                .aggregate(x=Sum("amount"))["x"] or ZERO)
-    return max(money(share - invoiced), ZERO)
+    if secondary_pending(claim=rc.claim):
+        return ZERO
+    share = claim_client_share_uninvoiced(practice=practice, claim_id=rc.claim_id)
+    return max(money(share), ZERO)
 
 
 # --- the claim-by-claim breakdown (screen and API) ----------------------------------------------
@@ -111,11 +127,11 @@ class ClaimView:
     pending_share: Decimal = ZERO
     invoice_id: int | None = None
     invoice_number: str = ""
+    review: PaymentReview | None = None
+    held_for_secondary: bool = False
 
 
 def remittance_breakdown(*, practice: Practice, remittance: Remittance) -> list[ClaimView]:
-    from oasys.invoices.models import InvoiceLine
-
     claims = list(remittance.claims.all())
     invoiced = {
         line.remittance_claim_id: line.invoice
@@ -140,9 +156,12 @@ def remittance_breakdown(*, practice: Practice, remittance: Remittance) -> list[
                          adjustments=adjustments, remarks=remarks,
                          invoice_id=invoice.pk if invoice else None,
                          invoice_number=invoice.number if invoice else "")
-        if invoice is None and rc.client_share > 0 and rc.claim_id:
+        view.review = getattr(rc, "review", None)
+        if invoice is None and rc.claim_id and (rc.client_share > 0
+                                                or rc.claim.payer_sequence == "S"):
             rc.remittance = remittance
             view.pending_share = client_share_pending(practice=practice, remittance_claim=rc)
+            view.held_for_secondary = secondary_pending(claim=rc.claim)
         out.append(view)
     return out
 
@@ -151,6 +170,20 @@ def provider_adjustment_list(*, remittance: Remittance) -> list[dict]:
     return [{"reason": p.reason, "reason_text": plb_text(p.reason), "reference": p.reference,
              "amount": p.amount, "fiscal_period_date": p.fiscal_period_date}
             for p in remittance.provider_adjustments.all()]
+
+
+def payment_review_list(*, practice: Practice, status: str = "") -> QuerySet[PaymentReview]:
+    """Claim payments held for a biller (their claim was Closed or Voided), newest first."""
+    qs = PaymentReview.objects.filter(practice=practice).select_related(
+        "remittance_claim__remittance", "remittance_claim__claim",
+        "remittance_claim__client", "resolved_by")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-pk")
+
+
+def payment_review_get(*, practice: Practice, pk: int) -> PaymentReview:
+    return payment_review_list(practice=practice).get(pk=pk)
 
 
 def remittance_counts(*, practice: Practice) -> dict[str, int]:

@@ -17,23 +17,42 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from oasys.claims.inbound import claim_apply_adjudication, claim_match
+from oasys.claims.status import ClaimStatus
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.errors import InvalidInput
+from oasys.core.errors import Conflict, InvalidInput
 from oasys.core.models import AuditAction, AuditOutcome, Practice, User
 from oasys.core.money import money
+from oasys.ledger.services import (
+    claim_has_charge,
+    ledger_post_claim_charge,
+    ledger_post_provider_adjustment,
+    ledger_post_remittance_claim,
+)
 from x12.errors import X12Error
 from x12.parse.era_835 import ClaimPayment, Remittance835, parse_835
 from x12.reader import X12Reader
 
-from .domain import claim_split, era_problems, payer_identifier, payment_key, service_date_of
+from .domain import (
+    claim_payment_fingerprint,
+    claim_split,
+    era_problems,
+    payer_identifier,
+    payment_key,
+    service_date_of,
+)
 from .models import (
+    REMITTANCE_MACHINE,
+    REVIEW_MACHINE,
     AdjustmentLevel,
+    PaymentReview,
     ProviderAdjustment,
     Remittance,
     RemittanceAdjustment,
     RemittanceClaim,
     RemittanceLine,
     RemittanceStatus,
+    ReviewStatus,
 )
 
 log = logging.getLogger(__name__)
@@ -188,19 +207,23 @@ def _existing(edi_file, index: int) -> Remittance | None:
     return Remittance.objects.filter(edi_file=edi_file, transaction_index=index).first()
 
 
-def _record_quarantine(*, practice, edi_file, index, rem, problems, ctx) -> PostOutcome:
+def _record_quarantine(*, practice, edi_file, index, rem, problems, ctx,
+                       lead: str = "Nothing was posted: ") -> PostOutcome:
     existing = _existing(edi_file, index)
     if existing is not None:
         return _outcome_for(existing, again=True)
-    reason = "Nothing was posted: " + "; ".join(problems[:5])
+    reason = lead + "; ".join(problems[:5])
     if len(problems) > 5:
         reason += f" (and {len(problems) - 5} more)"
     try:
         with transaction.atomic():
             r = Remittance.objects.create(
                 practice=practice, edi_file=edi_file, transaction_index=index,
-                status=RemittanceStatus.QUARANTINED, reason=reason[:2000],
-                errors=problems[:100], **_header(rem))
+                reason=reason[:2000], errors=problems[:100], **_header(rem))
+            source = f"835 file #{edi_file.pk}"
+            REMITTANCE_MACHINE.record_created(obj=r, source=source)
+            REMITTANCE_MACHINE.transition(obj=r, to=RemittanceStatus.QUARANTINED, ctx=ctx,
+                                          source=source, reason=reason[:500])
             audit_record(ctx=ctx, action=AuditAction.CREATE, category="remittance",
                          outcome=AuditOutcome.FAILURE, object_type="Remittance",
                          object_id=r.pk, detail={"status": r.status,
@@ -212,7 +235,8 @@ def _record_quarantine(*, practice, edi_file, index, rem, problems, ctx) -> Post
     return _outcome_for(r, again=False)
 
 
-def _post(*, practice, edi_file, index, rem: Remittance835, ctx, actor) -> PostOutcome:
+def _post(*, practice, edi_file, index, rem: Remittance835, ctx, actor,
+          retried: bool = False) -> PostOutcome:
     existing = _existing(edi_file, index)
     if existing is not None:
         return _outcome_for(existing, again=True)
@@ -222,34 +246,55 @@ def _post(*, practice, edi_file, index, rem: Remittance835, ctx, actor) -> PostO
         return PostOutcome("duplicate", f"{_describe(dup)} was already posted (the same "
                                         "payment, in another file); nothing posted again.",
                            dup)
+    matches = _match_claims(practice=practice, rem=rem)
+    duplicates = _duplicate_payments(practice=practice, matches=matches)
+    if duplicates:
+        # All or nothing: a file that repeats a payment already posted posts none of it.
+        return _record_quarantine(practice=practice, edi_file=edi_file, index=index, rem=rem,
+                                  problems=duplicates, ctx=ctx,
+                                  lead="Duplicate payment, nothing was posted: ")
     try:
         with transaction.atomic():
             r = Remittance.objects.create(
                 practice=practice, edi_file=edi_file, transaction_index=index,
-                status=RemittanceStatus.POSTED, dedupe_key=key, posted_at=timezone.now(),
-                **_header(rem))
-            unmatched = 0
-            for position, cp in enumerate(rem.claims, start=1):
-                rc = _store_claim(practice=practice, remittance=r, position=position, cp=cp)
+                dedupe_key=key, posted_at=timezone.now(), **_header(rem))
+            source = f"835 file #{edi_file.pk}"
+            REMITTANCE_MACHINE.record_created(obj=r, source=source)
+            unmatched = held = 0
+            for position, (cp, claim, fingerprint) in enumerate(matches, start=1):
+                rc = _store_claim(practice=practice, remittance=r, position=position, cp=cp,
+                                  claim=claim, fingerprint=fingerprint)
                 if rc.claim_id is None:
                     unmatched += 1
+                elif claim.status in HELD_STATUSES:
+                    held += 1
+                    _review_open(rc=rc, ctx=ctx)
                 else:
                     _apply_to_claim(rc=rc, edi_file=edi_file, ctx=ctx, actor=actor)
             _store_plb(practice=practice, remittance=r, rem=rem, ctx=ctx, actor=actor)
+            status = (RemittanceStatus.PARTIALLY_UNMATCHED if unmatched
+                      else RemittanceStatus.POSTED)
+            Remittance.objects.filter(pk=r.pk).update(unmatched_count=unmatched)
             r.unmatched_count = unmatched
-            r.status = (RemittanceStatus.PARTIALLY_UNMATCHED if unmatched
-                        else RemittanceStatus.POSTED)
-            Remittance.objects.filter(pk=r.pk).update(unmatched_count=unmatched,
-                                                      status=r.status)
+            REMITTANCE_MACHINE.transition(
+                obj=r, to=status, ctx=ctx, actor=actor, source=source,
+                reason=f"{len(matches) - unmatched - held} claim(s) posted, {unmatched} "
+                       f"unmatched, {held} held for review")
             audit_record(ctx=ctx, action=AuditAction.CREATE, category="remittance",
                          object_type="Remittance", object_id=r.pk,
                          detail={"status": r.status, "claims": r.claim_count,
-                                 "unmatched": unmatched, "edi_file": edi_file.pk})
+                                 "unmatched": unmatched, "held": held,
+                                 "edi_file": edi_file.pk})
     except IntegrityError:
         again = _existing(edi_file, index) or Remittance.objects.filter(
             practice=practice, dedupe_key=key).first()
         if again is None:
-            raise
+            if retried:
+                raise
+            # another worker posted one of these claim payments a moment ago: look again,
+            # and the duplicate is quarantined
+            return _post(practice=practice, edi_file=edi_file, index=index, rem=rem, ctx=ctx,
+                         actor=actor, retried=True)
         return _outcome_for(again, again=True)
     except (ValidationError, PermissionError, ValueError, LookupError) as exc:
         log.warning("posting 835 transaction %s of EDI file %s failed: %s", index, edi_file.pk,
@@ -260,12 +305,103 @@ def _post(*, practice, edi_file, index, rem: Remittance835, ctx, actor) -> PostO
     return _outcome_for(r, again=False)
 
 
-def _store_claim(*, practice, remittance, position: int, cp: ClaimPayment) -> RemittanceClaim:
-    from oasys.claims.inbound import claim_match
+# A payment for a claim in these statuses is not posted: it waits in the review list.
+HELD_STATUSES = (ClaimStatus.CLOSED, ClaimStatus.VOIDED)
 
+
+def _match_claims(*, practice, rem: Remittance835) -> list[tuple[ClaimPayment, object, str]]:
+    out = []
+    for cp in rem.claims:
+        claim = claim_match(practice=practice, patient_control_number=cp.patient_control_number,
+                            payer_claim_number=cp.payer_claim_number)
+        fingerprint = claim_payment_fingerprint(claim_id=claim.pk, cp=cp) if claim else ""
+        out.append((cp, claim, fingerprint))
+    return out
+
+
+def _posted_with(practice, fingerprint: str):
+    return RemittanceClaim.objects.filter(practice=practice, fingerprint=fingerprint,
+                                          fingerprint_seq__isnull=False)
+
+
+def _duplicate_payments(*, practice, matches) -> list[str]:
+    """Why claim payments of this transaction were already posted (from any file): a
+    payment counts once until the payer reverses it; a reversal reverses once."""
+    problems = []
+    seen: dict[str, int] = {}
+    for cp, claim, fingerprint in matches:
+        if claim is None:
+            continue
+        posted = list(_posted_with(practice, fingerprint).select_related("remittance"))
+        payments = sum(1 for p in posted if not p.is_reversal)
+        reversals = len(posted) - payments
+        reversal = cp.status_code == "22"
+        n = seen.get(fingerprint, 0)
+        seen[fingerprint] = n + 1
+        live = payments - reversals + (n if not reversal else -n)
+        if (not reversal and live >= 1) or (reversal and payments >= 1 and live <= 0):
+            first = next((p for p in posted if p.is_reversal == reversal), None)
+            trace = (first.remittance.trace_number or "no trace number") if first else ""
+            where = (f"in ERA #{first.remittance_id} ({trace})" if first
+                     else "earlier in this ERA")
+            problems.append(
+                f"claim {cp.patient_control_number}: this {'reversal' if reversal else 'payment'}"
+                f" (payer claim {cp.payer_claim_number or '-'}, charge {money(cp.charge)}, paid "
+                f"{money(cp.paid)}, same service lines) was already posted {where}")
+    return problems
+
+
+def _review_open(*, rc: RemittanceClaim, ctx: AuditContext) -> PaymentReview:
+    claim = rc.claim
+    reason = (f"Claim {claim.patient_control_number} is {claim.get_status_display()}: this "
+              f"payment of ${money(rc.paid)} was not posted. Post it anyway or dismiss it.")
+    review = PaymentReview.objects.create(practice_id=rc.practice_id, remittance_claim=rc,
+                                          reason=reason)
+    REVIEW_MACHINE.record_created(obj=review, source=f"ERA #{rc.remittance_id}",
+                                  reason=reason)
+    audit_record(ctx=ctx, action=AuditAction.CREATE, category="remittance",
+                 client_id=rc.client_id, object_type="PaymentReview", object_id=review.pk,
+                 detail={"claim": claim.pk, "status": claim.status})
+    return review
+
+
+def payment_review_resolve(*, review: PaymentReview, action: str, ctx: AuditContext,
+                           note: str = "", actor: User | None = None) -> PaymentReview:
+    """A biller's decision on a held claim payment: "post" posts it to the claim and the
+    ledger as the 835 said (the claim's status is not forced: a Closed claim stays
+    Closed); "dismiss" records why it is not posted. Either once."""
+    note = (note or "").strip()
+    if action not in ("post", "dismiss"):
+        raise InvalidInput("Choose to post the payment or to dismiss it.",
+                           errors={"action": "Choose post or dismiss."})
+    if action == "dismiss" and not note:
+        raise InvalidInput("Say why the payment is dismissed.",
+                           errors={"note": "Say why the payment is dismissed."})
+    if review.status != ReviewStatus.OPEN:
+        raise Conflict(f"This payment was already {review.get_status_display().lower()}.")
+    with transaction.atomic():
+        locked = PaymentReview.objects.select_for_update(of=("self",)).select_related(
+            "remittance_claim__claim", "remittance_claim__remittance__edi_file").get(
+            pk=review.pk, practice_id=review.practice_id)
+        if locked.status != ReviewStatus.OPEN:
+            raise Conflict(f"This payment was already {locked.get_status_display().lower()}.")
+        rc = locked.remittance_claim
+        if action == "post":
+            _apply_to_claim(rc=rc, edi_file=rc.remittance.edi_file, ctx=ctx, actor=actor)
+        to = ReviewStatus.POSTED if action == "post" else ReviewStatus.DISMISSED
+        REVIEW_MACHINE.transition(obj=locked, to=to, ctx=ctx, actor=actor,
+                                  source="payment review", reason=note,
+                                  updates={"resolved_by": actor, "resolution_note": note})
+    review.refresh_from_db()
+    return review
+
+
+def _store_claim(*, practice, remittance, position: int, cp: ClaimPayment, claim,
+                 fingerprint: str) -> RemittanceClaim:
     split = claim_split(cp)
-    claim = claim_match(practice=practice, patient_control_number=cp.patient_control_number,
-                        payer_claim_number=cp.payer_claim_number)
+    seq = None
+    if claim is not None:
+        seq = _posted_with(practice, fingerprint).count()
     patient = cp.patient or cp.insured
     name = ""
     if patient is not None:
@@ -282,7 +418,8 @@ def _store_claim(*, practice, remittance, position: int, cp: ClaimPayment) -> Re
         open_amount=split.open_amount, payer_claim_number=cp.payer_claim_number[:50],
         frequency=(cp.frequency or "")[:1], patient_name=name[:120],
         member_id=((patient.id or "") if patient else "")[:80],
-        service_date=service_date_of(cp), remarks=list(cp.remarks))
+        service_date=service_date_of(cp), remarks=list(cp.remarks),
+        fingerprint=fingerprint, fingerprint_seq=seq)
     adjustments = [
         RemittanceAdjustment(practice=practice, remittance_claim=rc,
                              level=AdjustmentLevel.CLAIM, group=a.group[:2],
@@ -308,13 +445,6 @@ def _store_claim(*, practice, remittance, position: int, cp: ClaimPayment) -> Re
 
 
 def _apply_to_claim(*, rc: RemittanceClaim, edi_file, ctx, actor) -> None:
-    from oasys.claims.inbound import claim_apply_adjudication
-    from oasys.ledger.services import (
-        claim_has_charge,
-        ledger_post_claim_charge,
-        ledger_post_remittance_claim,
-    )
-
     claim = rc.claim
     if not claim_has_charge(claim=claim):
         ledger_post_claim_charge(claim=claim, ctx=ctx, actor=actor)
@@ -326,8 +456,6 @@ def _apply_to_claim(*, rc: RemittanceClaim, edi_file, ctx, actor) -> None:
 
 
 def _store_plb(*, practice, remittance, rem: Remittance835, ctx, actor) -> None:
-    from oasys.ledger.services import ledger_post_provider_adjustment
-
     for position, p in enumerate(rem.provider_adjustments, start=1):
         plb = ProviderAdjustment.objects.create(
             practice=practice, remittance=remittance, position=position,
@@ -415,4 +543,5 @@ def remittance_client_invoices_create(*, practice: Practice, ctx: AuditContext,
 
 
 __all__ = ["ImportResult", "PostOutcome", "RemittancePostingError", "era_file_handle",
-           "era_import", "remittance_client_invoices_create", "remittance_file_post"]
+           "era_import", "payment_review_resolve", "remittance_client_invoices_create",
+           "remittance_file_post"]

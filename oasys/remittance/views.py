@@ -10,13 +10,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from oasys.core.audit import AuditContext, audit_record
+from oasys.core.audit import AuditContext, audit_list_read, audit_record
+from oasys.core.errors import DomainError
 from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
 
 from .forms import EraUploadForm
-from .models import Remittance, RemittanceStatus
+from .models import PaymentReview, Remittance, RemittanceStatus, ReviewStatus
 from .selectors import (
+    payment_review_get,
+    payment_review_list,
     provider_adjustment_list,
     remittance_breakdown,
     remittance_claim_list,
@@ -24,7 +27,7 @@ from .selectors import (
     remittance_get,
     remittance_list,
 )
-from .services import RemittancePostingError, era_import
+from .services import RemittancePostingError, era_import, payment_review_resolve
 
 
 @practice_required(BILLING_ROLES)
@@ -41,7 +44,10 @@ def remittances(request: HttpRequest) -> HttpResponse:
                                                 "count": page.paginator.count})
     return render(request, "remittance/list.html", {
         "page": page, "status": status, "q": request.GET.get("q", ""),
-        "status_tabs": [(v, label, counts[v]) for v, label in RemittanceStatus.choices],
+        "status_tabs": [(v, label, counts[v]) for v, label in RemittanceStatus.choices
+                        if v != RemittanceStatus.RECEIVED],
+        "reviews_open": payment_review_list(practice=request.practice,
+                                            status=ReviewStatus.OPEN).count(),
     })
 
 
@@ -103,3 +109,41 @@ def remittance_claim_invoice(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Draft invoice {invoice.number} created for "
                                   f"${invoice.total}.")
     return redirect("remittance:detail", pk=rc.remittance_id)
+
+
+@practice_required(BILLING_ROLES)
+def payment_reviews(request: HttpRequest) -> HttpResponse:
+    """Payment Remittances → Review: claim payments not posted because their claim was
+    Closed or Voided, waiting for a biller to post or dismiss them."""
+    status = request.GET.get("status", ReviewStatus.OPEN)
+    if status not in ReviewStatus.values:
+        status = ""
+    page = Paginator(payment_review_list(practice=request.practice, status=status),
+                     50).get_page(request.GET.get("page"))
+    audit_list_read(request, category="remittance",
+                    client_ids=[r.remittance_claim.client_id for r in page],
+                    detail={"list": f"review:{status or 'all'}",
+                            "total": page.paginator.count})
+    return render(request, "remittance/review.html", {
+        "page": page, "status": status, "statuses": ReviewStatus.choices})
+
+
+@require_POST
+@practice_required(BILLING_ROLES)
+def payment_review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        review = payment_review_get(practice=request.practice, pk=pk)
+    except PaymentReview.DoesNotExist as exc:
+        raise Http404 from exc
+    action = request.POST.get("action", "")
+    try:
+        payment_review_resolve(review=review, action=action, note=request.POST.get("note", ""),
+                               ctx=AuditContext.from_request(request), actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Payment posted to the claim." if action == "post"
+                         else "Payment dismissed; nothing was posted.")
+    if request.POST.get("next") == "era":
+        return redirect("remittance:detail", pk=review.remittance_claim.remittance_id)
+    return redirect("remittance:reviews")

@@ -19,7 +19,6 @@ from oasys.billing.tests.factories import (
 from oasys.claims.inbound import (
     adjudication_status,
     apply_999,
-    claim_apply_adjudication,
     claim_match,
     status_for_category,
 )
@@ -262,52 +261,6 @@ def test_adjudication_status(code, paid, pr, expected):
         )
         == expected
     )
-
-
-def test_apply_adjudication_then_reversal_and_correction(practice):
-    from oasys.claims.services import ClaimDraft, claim_create_for_session, claim_transition
-
-    sc = ready_claim_session(practice)
-    ctx = ctx_for(practice=practice)
-    claim = claim_create_for_session(
-        practice=practice,
-        ctx=ctx,
-        draft=ClaimDraft(
-            appointment_id=sc.appointment.pk,
-            policy_id=sc.policy.pk,
-            payer_id=sc.payer.pk,
-            cpt="90834",
-            charge=Decimal("130.00"),
-            diagnosis_codes=("F41.1",),
-        ),
-    )
-    claim_transition(claim=claim, to=ClaimStatus.SUBMITTED, ctx=ctx)
-    kw = dict(charge=Decimal("130.00"), payer_claim_number="P1", source="835 file #1", ctx=ctx)
-    claim = claim_apply_adjudication(
-        claim=claim,
-        status_code="1",
-        paid=Decimal("88.20"),
-        patient_responsibility=Decimal("0.00"),
-        **kw,
-    )
-    assert claim.status == ClaimStatus.PAID and claim.paid_amount == Decimal("88.20")
-    claim = claim_apply_adjudication(
-        claim=claim,
-        status_code="22",
-        paid=Decimal("-88.20"),
-        patient_responsibility=Decimal("0.00"),
-        **kw,
-    )
-    assert claim.status == ClaimStatus.PAID and claim.paid_amount == Decimal("0.00")
-    claim = claim_apply_adjudication(
-        claim=claim,
-        status_code="1",
-        paid=Decimal("78.00"),
-        patient_responsibility=Decimal("20.00"),
-        **kw,
-    )
-    assert claim.status == ClaimStatus.PARTIAL
-    assert (claim.paid_amount, claim.patient_responsibility) == (Decimal("78.00"), Decimal("20.00"))
 
 
 def test_unmatched_statements_page_lists_them(owner_client, practice):

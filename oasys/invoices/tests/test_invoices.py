@@ -12,8 +12,14 @@ from oasys.appointments.models import AppointmentStatus
 from oasys.billing.tests import factories as f
 from oasys.core.models import AuditEvent
 from oasys.invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
-from oasys.invoices.selectors import client_balance
 from oasys.invoices.services import AlreadyInvoiced, invoice_create_for_session
+from oasys.ledger.models import JournalEntry
+from oasys.ledger.selectors import client_balance, invoice_figures_one
+from oasys.ledger.services import (
+    ledger_post_client_payment,
+    ledger_post_client_write_off,
+    ledger_reverse,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +43,7 @@ def test_invoice_for_session_is_a_draft_with_one_line(practice, owner):
     assert invoice.client_id == appt.client_id
     assert (invoice.issue_date, invoice.due_date) == (today, today + dt.timedelta(days=14))
     assert invoice.total == Decimal("130.00")
-    assert invoice.balance == Decimal("130.00")
+    assert invoice_figures_one(practice=practice, invoice=invoice).balance == Decimal("130.00")
     assert invoice.created_by_id == owner.pk
     lines = list(invoice.lines.all())
     assert len(lines) == 1
@@ -97,6 +103,9 @@ def test_cannot_invoice_another_practices_session(practice, other_practice):
 
 
 def test_client_balance_sums_outstanding_invoices(practice, other_practice):
+    """The one client balance is the journal's: a payment, a void (the charge reversed), a
+    payment in full and an uncollectible write-off each leave only what is owed."""
+    ctx = f.ctx_for(practice=practice)
     appt = f.self_pay_session(practice)
     client = appt.client
     st, clin = appt.service_type, appt.clinician
@@ -108,11 +117,21 @@ def test_client_balance_sums_outstanding_invoices(practice, other_practice):
     assert client_balance(practice=practice, client_id=client.pk) == Decimal("0.00")
     _invoice(practice, appt, amount="130.00")
     partly = _invoice(practice, session(5), amount="80.00")
-    Invoice.objects.filter(pk=partly.pk).update(amount_paid=Decimal("30.00"),
-                                                status=InvoiceStatus.OPEN)
+    ledger_post_client_payment(invoice=partly, amount=Decimal("30.00"), reference="pay-1",
+                               ctx=ctx)
+    Invoice.objects.filter(pk=partly.pk).update(status=InvoiceStatus.OPEN)
     for status in (InvoiceStatus.VOID, InvoiceStatus.PAID, InvoiceStatus.UNCOLLECTIBLE):
         inv = _invoice(practice, session(6 + len(status)), amount="500.00")
         Invoice.objects.filter(pk=inv.pk).update(status=status)
+        if status == InvoiceStatus.VOID:
+            ledger_reverse(entry=JournalEntry.objects.get(invoice=inv, entry_type="charge"),
+                           reason="voided", ctx=ctx)
+        elif status == InvoiceStatus.PAID:
+            ledger_post_client_payment(invoice=inv, amount=Decimal("500.00"),
+                                       reference="pay-2", ctx=ctx)
+        else:
+            ledger_post_client_write_off(invoice=inv, amount=Decimal("500.00"),
+                                         reason="uncollectible", ctx=ctx)
     overdue = _invoice(practice, session(20), amount="10.00")
     Invoice.objects.filter(pk=overdue.pk).update(status=InvoiceStatus.OVERDUE)
     _invoice(practice, f.self_pay_session(practice), amount="999.00")  # another client
