@@ -20,6 +20,7 @@ from oasys.clients.phi import phi_read
 from oasys.core.api import ErrorsOut, PageOut, errors_body, paginate
 from oasys.core.audit import AuditContext
 from oasys.core.permissions import ALL_ROLES, require_roles
+from oasys.core.statemachine import IllegalTransition
 
 from . import services
 from .models import Appointment
@@ -43,6 +44,12 @@ class AppointmentOut(Schema):
     needs_supervisor_approval: bool
     supervisor_approved_at: dt.datetime | None
     supervisor_approved_by_id: int | None
+
+
+class AppointmentDetailOut(AppointmentOut):
+    # The status actions possible now (the session machine's names: complete, no_show,
+    # cancel, late_cancel, reopen); each is a POST route below.
+    actions: list[str]
 
 
 class AppointmentListOut(PageOut):
@@ -79,6 +86,11 @@ def appointment_out(a: Appointment) -> dict[str, Any]:
         "supervisor_approved_at": a.supervisor_approved_at,
         "supervisor_approved_by_id": a.supervisor_approved_by_id,
     }
+
+
+def appointment_detail_out(a: Appointment) -> dict[str, Any]:
+    return {**appointment_out(a),
+            "actions": services.appointment_allowed_actions(appointment=a)}
 
 
 def _appointment(request: HttpRequest, appointment_id: int) -> Appointment:
@@ -123,7 +135,7 @@ def list_appointments(
     return {**meta, "items": [appointment_out(a) for a in items]}
 
 
-@router.post("", response={201: AppointmentOut, 422: ErrorsOut})
+@router.post("", response={201: AppointmentDetailOut, 422: ErrorsOut})
 def create_appointment(request: HttpRequest, payload: AppointmentIn) -> tuple[int, Any]:
     require_roles(request, ALL_ROLES)
     data = payload.dict(exclude_unset=True)
@@ -138,10 +150,10 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn) -> tuple[in
         )
     except ValidationError as exc:
         return 422, _errors(exc)
-    return 201, appointment_out(_appointment(request, appointment.pk))
+    return 201, appointment_detail_out(_appointment(request, appointment.pk))
 
 
-@router.get("/{appointment_id}", response=AppointmentOut)
+@router.get("/{appointment_id}", response=AppointmentDetailOut)
 def get_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
     require_roles(request, ALL_ROLES)
     appointment = _appointment(request, appointment_id)
@@ -152,7 +164,7 @@ def get_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]
         object_type="Appointment",
         object_id=appointment.pk,
     )
-    return appointment_out(appointment)
+    return appointment_detail_out(appointment)
 
 
 def _act(
@@ -168,9 +180,11 @@ def _act(
         raise HttpError(403, str(exc) or "Not allowed") from exc
     except services.TransitionRefused as exc:
         return 409, _errors(exc)
+    except IllegalTransition as exc:  # the machine's own refusal, should a guard not catch it
+        return 409, {"errors": exc.errors}
     except ValidationError as exc:
         return 422, _errors(exc)
-    return 200, appointment_out(_appointment(request, appointment_id))
+    return 200, appointment_detail_out(_appointment(request, appointment_id))
 
 
 def _late_flag(request: HttpRequest) -> bool:
@@ -188,7 +202,7 @@ def _late_flag(request: HttpRequest) -> bool:
     return isinstance(body, dict) and body.get("late") is True
 
 
-ACTION_RESPONSES = {200: AppointmentOut, 409: ErrorsOut, 422: ErrorsOut}
+ACTION_RESPONSES = {200: AppointmentDetailOut, 409: ErrorsOut, 422: ErrorsOut}
 
 
 @router.post("/{appointment_id}/complete", response=ACTION_RESPONSES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from oasys.core.models import PracticeScoped
+from oasys.core.statemachine import StatusEventBase
 
 
 class AppointmentStatus(models.TextChoices):
@@ -58,3 +59,14 @@ class Appointment(PracticeScoped):
     @property
     def modifier_list(self) -> list[str]:
         return [m.strip() for m in self.modifiers.split(",") if m.strip()]
+
+
+class AppointmentEvent(StatusEventBase):
+    """One status change of a session: from, to, who, why, when. Written only by the session
+    state machine (services.py)."""
+
+    practice = models.ForeignKey("core.Practice", on_delete=models.PROTECT, related_name="+")
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEventBase.Meta):
+        indexes = [models.Index(fields=["appointment", "created_at"])]

@@ -2,8 +2,11 @@
 
 Status rules
 ------------
-`appointment_transition` is the only code that assigns `Appointment.status`; it locks the
-row, checks `TRANSITIONS`, and audits. The table:
+`appointment_transition` is the only code that assigns `Appointment.status`: it moves the
+session through `APPOINTMENT_MACHINE` (oasys/core/statemachine.py), which locks the row,
+checks `TRANSITIONS` and the guards below, writes an `AppointmentEvent` and audits. Screens
+and the API ask the machine's `allowed_actions` (complete, no_show, cancel, late_cancel,
+reopen). The table:
 
     scheduled       -> completed, no_show, late_cancelled, cancelled
     completed       -> scheduled   (reopen a session marked complete by mistake)
@@ -43,10 +46,11 @@ from oasys.core.audit import AuditContext, audit_record
 from oasys.core.codes import modifiers_error, modifiers_parse, place_of_service_codes
 from oasys.core.errors import Conflict
 from oasys.core.models import AuditAction, AuditOutcome, Practice, Role, User
+from oasys.core.statemachine import Action, StateMachine, machine_register
 from oasys.core.timezones import practice_zone
 from oasys.practice.models import Clinician, ServiceType
 
-from .models import Appointment
+from .models import Appointment, AppointmentEvent, AppointmentStatus
 from .models import AppointmentStatus as S
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -216,6 +220,8 @@ def appointment_create(
         refuse(errors)
     with transaction.atomic():
         appointment = Appointment.objects.create(practice=practice, **values)
+        APPOINTMENT_MACHINE.record_created(obj=appointment, actor=ctx.user_id,
+                                           source="sessions", reason="scheduled")
         _audit(
             ctx=ctx,
             appointment=appointment,
@@ -273,30 +279,66 @@ def _is_billed(appointment: Appointment) -> bool:
             or InvoiceLine.objects.filter(appointment_id=appointment.pk).exists())
 
 
+def _transition_guard(locked: Appointment, current: str, to_status: str) -> None:
+    """The session rules beyond the table, checked under the row lock in this order."""
+    if _is_billed(locked):
+        _refuse_state("This session is billed: void or correct its claim or invoice "
+                      "before changing its status.")
+    if to_status not in TRANSITIONS.get(current, frozenset()):
+        _refuse_state(
+            f"A {S(current).label.lower()} session cannot become {S(to_status).label.lower()}."
+        )
+    if locked.note_signed_at is not None:
+        _refuse_state("The note is signed, so this session can no longer change status.")
+    if to_status in {S.COMPLETED, S.NO_SHOW} and locked.start > timezone.now():
+        _refuse_state("This session has not started yet.")
+
+
+def _unfrozen(appointment: Appointment) -> bool:
+    # A signed note or a bill freezes the session's status (the guard says why when a move
+    # is asked for anyway).
+    return appointment.note_signed_at is None and not _is_billed(appointment)
+
+
+_ENDED = frozenset({S.COMPLETED, S.NO_SHOW, S.LATE_CANCELLED, S.CANCELLED})
+
+APPOINTMENT_ACTIONS: dict[str, Action] = {a.name: a for a in (
+    Action("complete", "Mark completed", frozenset({S.SCHEDULED}), to=S.COMPLETED,
+           when=_unfrozen),
+    Action("no_show", "Mark no-show", frozenset({S.SCHEDULED}), to=S.NO_SHOW, when=_unfrozen),
+    Action("cancel", "Cancel", frozenset({S.SCHEDULED}), to=S.CANCELLED, when=_unfrozen),
+    Action("late_cancel", "Late-cancel", frozenset({S.SCHEDULED}), to=S.LATE_CANCELLED,
+           when=_unfrozen),
+    Action("reopen", "Reopen", _ENDED, to=S.SCHEDULED, when=_unfrozen),
+)}
+
+APPOINTMENT_MACHINE = machine_register(StateMachine(
+    name="appointment", noun="session", model=Appointment, statuses=AppointmentStatus,
+    transitions=TRANSITIONS, event_model=AppointmentEvent, event_fk="appointment",
+    changed_at_field="updated_at", actions=APPOINTMENT_ACTIONS,
+    # The session audit rows keep their shape: category "session", the fields changed.
+    audit_category="session", audit_detail=lambda frm, to, source: {"fields": ["status"]},
+    guard=_transition_guard,
+    refusal_error=lambda message: TransitionRefused({"status": [message]}),
+    writers=("oasys.appointments.services",),
+    # Demo data is created in its final statuses (a seeded past, not moves anyone made).
+    creators=("oasys.demo.seed",),
+))
+
+
+def appointment_allowed_actions(*, appointment: Appointment) -> list[str]:
+    """The status actions a screen or the API may offer for the session now."""
+    return [a.name for a in APPOINTMENT_MACHINE.allowed_actions(appointment)]
+
+
 def appointment_transition(
-    *, appointment: Appointment, ctx: AuditContext, to_status: str
+    *, appointment: Appointment, ctx: AuditContext, to_status: str, reason: str = "",
+    source: str = "",
 ) -> Appointment:
     """Move a session to `to_status` if `TRANSITIONS` and the guards above allow it."""
-    with transaction.atomic():
-        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        current = locked.status
-        if _is_billed(locked):
-            _refuse_state("This session is billed: void or correct its claim or invoice "
-                          "before changing its status.")
-        if to_status not in TRANSITIONS.get(current, frozenset()):
-            _refuse_state(
-                f"A {S(current).label.lower()} session cannot become {S(to_status).label.lower()}."
-            )
-        if locked.note_signed_at is not None:
-            _refuse_state("The note is signed, so this session can no longer change status.")
-        if to_status in {S.COMPLETED, S.NO_SHOW} and locked.start > timezone.now():
-            _refuse_state("This session has not started yet.")
-        locked.status = to_status
-        locked.save(update_fields=["status", "updated_at"])
-        _audit(ctx=ctx, appointment=locked, action=AuditAction.UPDATE, fields=["status"])
-    appointment.status = locked.status
-    appointment.updated_at = locked.updated_at
-    return appointment
+    return APPOINTMENT_MACHINE.transition(
+        obj=appointment, to=to_status, ctx=ctx, actor=ctx.user_id, reason=reason,
+        source=source or "sessions")
 
 
 def appointment_complete(*, appointment: Appointment, ctx: AuditContext) -> Appointment:

@@ -22,7 +22,6 @@ from oasys.core.permissions import ALL_ROLES, practice_required
 from . import selectors, services
 from .forms import AppointmentFilterForm, AppointmentForm
 from .models import Appointment
-from .models import AppointmentStatus as S
 
 PAGE_SIZE = 25
 
@@ -95,15 +94,18 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         object_type="Appointment",
         object_id=appointment.pk,
     )
-    allowed = services.TRANSITIONS.get(appointment.status, frozenset())
+    # The status buttons are the session machine's allowed actions (one list for page and API).
+    allowed = set(services.appointment_allowed_actions(appointment=appointment))
     unsigned = appointment.note_signed_at is None
     context = {
         "appointment": appointment,
         "place_of_service_name": place_of_service_name(appointment.place_of_service),
-        "can_complete": unsigned and S.COMPLETED in allowed,
-        "can_no_show": unsigned and S.NO_SHOW in allowed,
-        "can_cancel": unsigned and S.CANCELLED in allowed,
-        "can_reopen": unsigned and S.SCHEDULED in allowed,
+        "can_complete": "complete" in allowed,
+        "can_no_show": "no_show" in allowed,
+        "can_cancel": "cancel" in allowed,
+        "can_late_cancel": "late_cancel" in allowed,
+        "can_reopen": "reopen" in allowed,
+        "events": appointment.events.select_related("actor"),
         "can_sign": unsigned
         and appointment.status in services.SIGNABLE
         and services.appointment_can_sign(appointment=appointment, user=request.user),

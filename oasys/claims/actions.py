@@ -1,8 +1,10 @@
 """What a biller does with a claim after it left: correct and resubmit, replace (frequency 7),
 void (frequency 8), appeal, write off, and ask the payer for its status (276/277).
 
-Every action goes through `claim_transition` for status and writes an audit row; new claims
-(replacements, voids) are keyed on the claim they correct, so a double click makes one.
+Which claim may take which action is the claim machine's (machine.py `ACTIONS`): each service
+asks `require_action` first, and screens and the API ask `allowed_actions`. Every action goes
+through `claim_transition` for status and writes an audit row; new claims (replacements,
+voids) are keyed on the claim they correct, so a double click makes one.
 """
 
 from __future__ import annotations
@@ -20,15 +22,10 @@ from oasys.core.models import AuditAction, User
 from oasys.core.money import money
 from oasys.core.timezones import practice_today
 
-from .models import Appeal, Claim, ClaimEvent, ClaimLine, Frequency
+from .machine import CLAIM_MACHINE
+from .models import Appeal, Claim, ClaimLine, Frequency
 from .services import claim_lines_copy, claim_row_create, claim_transition
-from .status import ClaimStatus, can_transition
-
-RESUBMITTABLE = {ClaimStatus.REJECTED, ClaimStatus.VALIDATION_FAILED,
-                 ClaimStatus.SUBMISSION_FAILED, ClaimStatus.DRAFT}
-CORRECTABLE = {ClaimStatus.DENIED, ClaimStatus.PAID, ClaimStatus.PARTIAL}
-VOIDABLE = {ClaimStatus.SUBMITTED, ClaimStatus.ACKNOWLEDGED, ClaimStatus.IN_REVIEW,
-            ClaimStatus.PENDING_INFO, ClaimStatus.PAID, ClaimStatus.PARTIAL, ClaimStatus.DENIED}
+from .status import ClaimStatus
 
 
 def _refresh_from_session(claim: Claim) -> None:
@@ -66,9 +63,7 @@ def claim_resubmit(*, claim: Claim, ctx: AuditContext, actor: User | None = None
     send it again as an original claim (the payer never accepted the first one)."""
     from .submission import claims_submit
 
-    if claim.status not in RESUBMITTABLE:
-        raise ValidationError(
-            f"A {claim.get_status_display()} claim is corrected with a replacement claim.")
+    CLAIM_MACHINE.require_action(claim, "resubmit")
     _refresh_from_session(claim)
     if claim.status == ClaimStatus.REJECTED:
         claim_transition(claim=claim, to=ClaimStatus.DRAFT, ctx=ctx, actor=actor,
@@ -99,9 +94,8 @@ def _derived_claim(*, original: Claim, frequency: str, ctx: AuditContext,
             )
             claim_lines_copy(source=original, target=claim)
             label = "replacement" if frequency == Frequency.REPLACEMENT else "void"
-            ClaimEvent.objects.create(
-                practice=original.practice, claim=claim, to_status=ClaimStatus.DRAFT,
-                actor=actor, source="manage claims",
+            CLAIM_MACHINE.record_created(
+                obj=claim, actor=actor, source="manage claims",
                 reason=f"{label} of {original.patient_control_number} "
                        f"(payer claim {original.payer_claim_number})")
             audit_record(ctx=ctx, action=AuditAction.CREATE, category="claim",
@@ -117,10 +111,7 @@ def claim_replace(*, claim: Claim, ctx: AuditContext, actor: User | None = None,
     claim number, built from today's data, sent at once."""
     from .submission import claims_submit
 
-    if claim.status not in CORRECTABLE:
-        raise ValidationError(
-            f"Only denied, paid or partly paid claims are corrected with a replacement; this "
-            f"one is {claim.get_status_display()}.")
+    CLAIM_MACHINE.require_action(claim, "replace")
     replacement = _derived_claim(original=claim, frequency=Frequency.REPLACEMENT, ctx=ctx,
                                  actor=actor)
     _refresh_from_session(replacement)
@@ -137,8 +128,7 @@ def claim_void(*, claim: Claim, ctx: AuditContext, actor: User | None = None, po
     Voided once the void is sent."""
     from .submission import claims_submit
 
-    if claim.status not in VOIDABLE:
-        raise ValidationError(f"A {claim.get_status_display()} claim cannot be voided.")
+    CLAIM_MACHINE.require_action(claim, "void")
     void = _derived_claim(original=claim, frequency=Frequency.VOID, ctx=ctx, actor=actor)
     outcome = claims_submit(practice=claim.practice, claims=[void], ctx=ctx, actor=actor,
                             port=port)
@@ -158,8 +148,7 @@ class AppealInput:
 def claim_appeal(*, claim: Claim, data: AppealInput, ctx: AuditContext,
                  actor: User | None = None) -> Appeal:
     """Record an appeal of a denial; the claim goes back In Review and is followed again."""
-    if claim.status != ClaimStatus.DENIED:
-        raise ValidationError("Only a denied claim can be appealed.")
+    CLAIM_MACHINE.require_action(claim, "appeal")
     reason = (data.reason or "").strip()
     if len(reason) < 10:
         raise ValidationError({"reason": "Say why the denial is wrong (at least a sentence)."})
@@ -178,8 +167,7 @@ def claim_appeal(*, claim: Claim, data: AppealInput, ctx: AuditContext,
 def claim_write_off(*, claim: Claim, reason: str, ctx: AuditContext,
                     actor: User | None = None) -> Decimal:
     """Write off what remains open on the claim (an adjustment in the ledger) and close it."""
-    if not can_transition(claim.status, ClaimStatus.CLOSED):
-        raise ValidationError(f"A {claim.get_status_display()} claim cannot be written off.")
+    CLAIM_MACHINE.require_action(claim, "write_off")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why this claim is written off."})
@@ -202,7 +190,8 @@ def claim_write_off(*, claim: Claim, reason: str, ctx: AuditContext,
 # --- claim status inquiry (276/277) -----------------------------------------------------------
 def claim_status_inquire(*, claim: Claim, ctx: AuditContext, port=None) -> str:
     """Ask the payer about one claim in real time and apply the answer like a 277CA.
-    Returns the status words the payer gave."""
+    Returns the status words the payer gave. Only a claim the payer has (in flight or
+    adjudicated, and sent) can be asked about."""
     from oasys.clearinghouse.connection import clearinghouse_port
     from oasys.clearinghouse.services import edi_file_receive
     from x12.parse import parse_file
@@ -211,6 +200,7 @@ def claim_status_inquire(*, claim: Claim, ctx: AuditContext, port=None) -> str:
     from .assembly import build_276_for
     from .inbound import apply_277, words_for
 
+    CLAIM_MACHINE.require_action(claim, "inquire")
     port = port or clearinghouse_port(realtime=True)
     x12 = build_276_for(claim=claim)
     result = port.check_claim_status(x12=x12)

@@ -17,6 +17,7 @@ from oasys.core.money import money_str
 from oasys.core.permissions import BILLING_ROLES
 
 from . import actions
+from .machine import CLAIM_MACHINE
 from .selectors import claim_list
 from .status import ClaimStatus
 
@@ -50,6 +51,8 @@ class ClaimOut(Schema):
     corrects_id: int | None
     submitted_at: dt.datetime | None
     events: list[EventOut]
+    # What can be done to the claim now (the claim machine's action names), e.g. "void".
+    actions: list[str]
 
 
 def _out(c) -> dict:
@@ -68,6 +71,7 @@ def _out(c) -> dict:
              "reason": e.reason}
             for e in c.events.all()
         ],
+        "actions": sorted(CLAIM_MACHINE.allowed_action_names(c)),
     }
 
 
@@ -110,11 +114,17 @@ class ActionOut(Schema):
     message: str = ""
 
 
+# The claim machine's action names where the route's older names differ.
+API_ACTION_NAMES = {"write_off": "write-off", "inquire": "status-inquiry"}
+
+
 @router.post("/{claim_id}/{action}", response=ActionOut)
 def claim_action(request: HttpRequest, claim_id: int, action: str, payload: ActionIn):
-    """resubmit | replace | void | secondary | appeal | write-off | status-inquiry"""
+    """resubmit | replace | void | secondary | appeal | write-off | status-inquiry; the
+    names a claim's "actions" lists (write_off, inquire) are accepted too."""
     if request.user.role not in BILLING_ROLES:
         raise HttpError(403, "Your role does not allow claim actions")
+    action = API_ACTION_NAMES.get(action, action)
     c = get_object_or_404(claim_list(practice=request.practice), pk=claim_id)
     ctx = AuditContext.from_request(request)
     created = None

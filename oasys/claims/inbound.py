@@ -26,8 +26,8 @@ from x12.parse.ack_999 import FunctionalGroupAck
 from x12.parse.status_277 import ClaimStatusResponse, ClaimStatusResult
 
 from .models import Claim, ClaimNotice, ClaimSubmission
-from .services import claim_transition
-from .status import ClaimStatus, can_transition
+from .services import claim_try_transition
+from .status import ClaimStatus
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +59,9 @@ def _is_ours(pcn: str) -> bool:
 def _try_transition(claim: Claim, to: str, *, ctx: AuditContext, source: str,
                     reason: str) -> str:
     """Move if the table allows it; return the status applied ('' when nothing changed)."""
+    moved = claim_try_transition(claim=claim, to=to, ctx=ctx, source=source, reason=reason)
     claim.refresh_from_db(fields=["status"])
-    if claim.status == to:
-        return ""
-    if not can_transition(claim.status, to):
-        log.info("claim %s: %s -> %s not applied (not allowed)", claim.pk, claim.status, to)
-        return ""
-    claim_transition(claim=claim, to=to, ctx=ctx, source=source, reason=reason)
-    return to
+    return to if moved else ""
 
 
 # --- 999 -------------------------------------------------------------------------------------

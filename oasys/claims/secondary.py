@@ -15,18 +15,11 @@ from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction, User
 from oasys.ledger.services import ledger_post_secondary_hold
 
-from .models import Claim, ClaimEvent, Frequency, PayerSequence
+from .machine import CLAIM_MACHINE
+from .models import Claim, Frequency, PayerSequence
+from .selectors import secondary_policy_get
 from .services import claim_lines_copy, claim_row_create
 from .status import ClaimStatus
-
-
-def secondary_policy_for(claim: Claim):
-    from oasys.clients.models import InsurancePolicy, PolicyPriority
-
-    return (InsurancePolicy.objects.filter(client_id=claim.client_id, is_active=True,
-                                           priority=PolicyPriority.SECONDARY,
-                                           payer__isnull=False)
-            .select_related("payer").first())
 
 
 def cob_snapshot(claim: Claim) -> dict:
@@ -62,11 +55,11 @@ def cob_snapshot(claim: Claim) -> dict:
 def claim_secondary_create(*, claim: Claim, ctx: AuditContext,
                            actor: User | None = None) -> Claim:
     """The secondary claim for a partly paid primary claim (Draft; send with claims_submit)."""
-    if claim.payer_sequence != PayerSequence.PRIMARY or claim.status != ClaimStatus.PARTIAL:
-        raise ValidationError("A secondary claim follows a primary claim that was partly paid.")
-    policy = secondary_policy_for(claim)
-    if policy is None:
+    policy = secondary_policy_get(claim=claim)
+    if (policy is None and claim.payer_sequence == PayerSequence.PRIMARY
+            and claim.status == ClaimStatus.PARTIAL):
         raise ValidationError("The client has no secondary insurance on file.")
+    CLAIM_MACHINE.require_action(claim, "secondary")
     cob = cob_snapshot(claim)
     try:
         with transaction.atomic():
@@ -80,9 +73,8 @@ def claim_secondary_create(*, claim: Claim, ctx: AuditContext,
                 cob=cob, created_by=actor,
             )
             claim_lines_copy(source=claim, target=secondary)
-            ClaimEvent.objects.create(
-                practice=claim.practice, claim=secondary, to_status=ClaimStatus.DRAFT,
-                actor=actor, source="secondary",
+            CLAIM_MACHINE.record_created(
+                obj=secondary, actor=actor, source="secondary",
                 reason=f"secondary of {claim.patient_control_number}: primary paid "
                        f"${cob['paid']}")
             audit_record(ctx=ctx, action=AuditAction.CREATE, category="claim",

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from oasys.clients.models import InsurancePolicy, PolicyPriority
 from oasys.core.models import Practice
 from oasys.core.text import search_text
 
@@ -115,3 +116,11 @@ def claim_notice_unmatched_count(*, practice: Practice) -> int:
     from .models import ClaimNotice
 
     return ClaimNotice.objects.filter(practice=practice, claim__isnull=True).count()
+
+
+def secondary_policy_get(*, claim: Claim) -> InsurancePolicy | None:
+    """The client's active secondary policy with a payer, which a secondary claim bills."""
+    return (InsurancePolicy.objects.filter(client_id=claim.client_id, is_active=True,
+                                           priority=PolicyPriority.SECONDARY,
+                                           payer__isnull=False)
+            .select_related("payer").first())

@@ -1,28 +1,20 @@
-"""Writes for claims. `claim_transition` is the only code that assigns a claim status."""
+"""Writes for claims. `claim_transition` (the claim machine, machine.py) is the only code that
+assigns a claim status."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import Conflict
 from oasys.core.models import AuditAction, Practice, User
+from oasys.core.statemachine import IllegalTransition as IllegalTransition  # re-exported
 from oasys.core.timezones import practice_date
 
-from .models import Claim, ClaimEvent, ClaimLine, Frequency, PayerSequence
-from .status import ClaimStatus, can_transition
-
-
-class IllegalTransition(Conflict):
-    def __init__(self, claim: Claim, new: str):
-        message = (f"A claim cannot go from {ClaimStatus(claim.status).label} to "
-                   f"{ClaimStatus(new).label}.")
-        super().__init__(message, errors={"status": message})
-        self.claim = claim
-        self.new = new
+from .machine import CLAIM_MACHINE
+from .models import Claim, ClaimLine, Frequency, PayerSequence
 
 
 def claim_transition(
@@ -35,43 +27,22 @@ def claim_transition(
     reason: str = "",
     allow_same: bool = False,
 ) -> Claim:
-    """Move a claim to `to`: lock the row, check the table, record the event, audit.
+    """Move a claim to `to` through the claim machine: lock the row, check the table, record
+    the event, audit.
 
     Re-applying the status a claim already has is a no-op when `allow_same` (inbound files
-    are replayed), otherwise it is refused like any other illegal edge.
+    are replayed), otherwise it is refused (`IllegalTransition`) like any other illegal edge.
     """
-    with transaction.atomic():
-        locked = Claim.objects.select_for_update().get(pk=claim.pk)
-        if locked.status == to and allow_same:
-            return locked
-        if not can_transition(locked.status, to):
-            raise IllegalTransition(locked, to)
-        previous = locked.status
-        now = timezone.now()
-        Claim.objects.filter(pk=locked.pk).update(status=to, status_changed_at=now)
-        ClaimEvent.objects.create(
-            practice_id=locked.practice_id,
-            claim=locked,
-            from_status=previous,
-            to_status=to,
-            actor=actor,
-            source=source,
-            reason=reason,
-        )
-        audit_record(
-            ctx=ctx,
-            action=AuditAction.UPDATE,
-            category="claim",
-            client_id=locked.client_id,
-            object_type="Claim",
-            object_id=locked.pk,
-            detail={"from": previous, "to": to},
-        )
-        locked.status = to
-        locked.status_changed_at = now
-    claim.status = locked.status
-    claim.status_changed_at = now
-    return claim
+    return CLAIM_MACHINE.transition(obj=claim, to=to, ctx=ctx, actor=actor, source=source,
+                                    reason=reason, allow_same=allow_same)
+
+
+def claim_try_transition(*, claim: Claim, to: str, ctx: AuditContext, source: str = "",
+                         reason: str = "") -> bool:
+    """Move if the table allows it and the claim is not there already (inbound files report
+    what happened rather than ask); say whether it moved."""
+    return CLAIM_MACHINE.try_transition(obj=claim, to=to, ctx=ctx, source=source,
+                                        reason=reason)
 
 
 @dataclass(frozen=True)
@@ -128,10 +99,8 @@ def claim_create_for_session(
                 diagnosis_pointers=list(range(1, min(4, len(draft.diagnosis_codes)) + 1)),
                 service_date=service_date,
             )
-            ClaimEvent.objects.create(
-                practice=practice, claim=claim, from_status="", to_status=ClaimStatus.DRAFT,
-                actor=actor, source="bill sessions", reason="created from a completed session",
-            )
+            CLAIM_MACHINE.record_created(obj=claim, actor=actor, source="bill sessions",
+                                         reason="created from a completed session")
             audit_record(
                 ctx=ctx, action=AuditAction.CREATE, category="claim", client_id=appt.client_id,
                 object_type="Claim", object_id=claim.pk,

@@ -20,7 +20,8 @@ from oasys.ledger.selectors import claim_figures
 from . import actions
 from .forms import AppealForm, WriteOffForm
 from .letters import appeal_letter_pdf
-from .secondary import claim_secondary_bill, secondary_policy_for
+from .machine import CLAIM_MACHINE
+from .secondary import claim_secondary_bill
 from .selectors import (
     claim_age_days,
     claim_counts,
@@ -91,21 +92,8 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "deadline": filing_deadline(claim),
         "denial": claim_denial_summary(claim),
         "can_bill": request.user.role in BILLING_ROLES,
-        "can": {
-            "resubmit": claim.status in actions.RESUBMITTABLE,
-            "replace": claim.status in actions.CORRECTABLE,
-            "void": claim.status in actions.VOIDABLE and claim.frequency != "8",
-            "appeal": claim.status == ClaimStatus.DENIED,
-            "write_off": claim.status in (ClaimStatus.DENIED, ClaimStatus.PARTIAL,
-                                          ClaimStatus.REJECTED, ClaimStatus.PAID),
-            "secondary": (claim.status == ClaimStatus.PARTIAL and claim.payer_sequence == "P"
-                          and not claim.appointment.claims.filter(payer_sequence="S").exists()
-                          and secondary_policy_for(claim) is not None),
-            "inquire": claim.status in (ClaimStatus.SUBMITTED, ClaimStatus.ACKNOWLEDGED,
-                                        ClaimStatus.IN_REVIEW, ClaimStatus.PENDING_INFO,
-                                        ClaimStatus.PAID, ClaimStatus.PARTIAL,
-                                        ClaimStatus.DENIED),
-        },
+        # What this claim can do now, from the claim machine (one list for page and API).
+        "actions": CLAIM_MACHINE.allowed_action_names(claim),
         "appeal_form": AppealForm(),
         "write_off_form": WriteOffForm(),
     })
@@ -144,6 +132,8 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             words = actions.claim_status_inquire(claim=claim, ctx=ctx)
         except ClearinghouseError as exc:
             messages.error(request, f"The payer could not be asked: {exc.message}")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, f"The payer says: {words}")
         return redirect("claims:detail", pk=claim.pk)

@@ -91,6 +91,23 @@ class StateMachine:
     changed_at_field: str = ""  # a timestamp field set on every move, if the model has one
     client_attr: str = "client_id"  # for audit rows; "" when the model has no client
     actions: Mapping[str, Action] = field(default_factory=dict)
+    audit_category: str = ""  # the audit row's category; the machine's name when empty
+    # The audit row's detail for a move (from, to, source); {"from", "to", "source"} when
+    # None. Machines whose audit rows predate the mechanism keep their shape with it.
+    audit_detail: Callable[[str, str, str], dict[str, Any]] | None = None
+    # Extra rules checked under the row lock before the table (e.g. "a billed session does
+    # not change"); raises to refuse. Receives the locked row, its status and the target.
+    guard: Callable[[Any, str, str], None] | None = None
+    # What `require_action` raises when an action is not possible now.
+    refusal_error: Callable[[str], Exception] = Conflict
+    # Modules (dotted) allowed to write the status field: the machine's own services. The
+    # guard test refuses a status write anywhere else. Empty: the model's app's services.
+    writers: tuple[str, ...] = ()
+    # Modules allowed to create rows in a status other than the default (seed data, …).
+    creators: tuple[str, ...] = ()
+    # Statuses a row may be created in besides the field's default (e.g. an enrollment that
+    # needs none starts active).
+    initial: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         known = set(self.statuses.values)
@@ -101,6 +118,16 @@ class StateMachine:
         for action in self.actions.values():
             if action.to is not None and action.to not in known:
                 raise ValueError(f"{self.name}: action {action.name} leads nowhere known")
+            if set(action.sources) - known:
+                raise ValueError(f"{self.name}: action {action.name} starts from unknown "
+                                 f"statuses: {set(action.sources) - known}")
+            if action.to is not None and not any(
+                    self.can(s, action.to) or s == action.to for s in action.sources):
+                raise ValueError(f"{self.name}: action {action.name} can never be taken")
+
+    @property
+    def writer_modules(self) -> tuple[str, ...]:
+        return self.writers or (f"{self.model.__module__.rsplit('.', 1)[0]}.services",)
 
     # --- reading the table ----------------------------------------------------------------
     def label(self, status: str) -> str:
@@ -130,10 +157,14 @@ class StateMachine:
         action = self.actions[name]
         if action not in self.allowed_actions(obj):
             status = self.label(getattr(obj, self.status_field))
-            raise Conflict(action.refusal.format(status=status) if action.refusal else
-                           f"This {self.noun} is {status}: \"{action.label}\" is not "
-                           f"possible now.")
+            raise self.refusal_error(
+                action.refusal.format(status=status, noun=self.noun) if action.refusal else
+                f"This {self.noun} is {status}: \"{action.label}\" is not possible now.")
         return action
+
+    def allows(self, obj: Any, name: str) -> bool:
+        """Whether the action `name` is possible for `obj` now (for templates and the API)."""
+        return name in self.allowed_action_names(obj)
 
     # --- moving -----------------------------------------------------------------------------
     def transition(
@@ -148,18 +179,22 @@ class StateMachine:
         allow_same: bool = False,
         updates: Mapping[str, Any] | None = None,
         on_commit: Iterable[Callable[[], Any]] = (),
+        audit_extra: Mapping[str, Any] | None = None,
     ) -> Any:
         """Move `obj` to `to`: lock the row, check the table, write the event and audit rows,
         and queue `on_commit` callbacks. `updates` are other fields written in the same
         statement (e.g. a timestamp the move sets). Re-applying the current status is a
         no-op when `allow_same` (replayed inbound files), otherwise refused like any other
-        illegal edge. Returns `obj` with the new values set."""
+        illegal edge. `audit_extra` adds keys to the audit row's detail. Returns `obj` with
+        the new values set."""
         with transaction.atomic():
             locked = self.model._default_manager.select_for_update().get(pk=obj.pk)
             current = getattr(locked, self.status_field)
             if current == to and allow_same:
                 setattr(obj, self.status_field, current)
                 return obj
+            if self.guard is not None:
+                self.guard(locked, current, to)
             if not self.can(current, to):
                 raise IllegalTransition(self, locked, current, to)
             now = timezone.now()
@@ -169,11 +204,13 @@ class StateMachine:
             self.model._default_manager.filter(pk=locked.pk).update(**values)
             self._event(obj=locked, frm=current, to=to, actor=actor, source=source,
                         reason=reason)
+            detail = (self.audit_detail(current, to, source) if self.audit_detail is not None
+                      else {"from": current, "to": to, "source": source[:80]})
             audit_record(
-                ctx=ctx, action=AuditAction.UPDATE, category=self.name,
+                ctx=ctx, action=AuditAction.UPDATE, category=self.audit_category or self.name,
                 client_id=getattr(locked, self.client_attr, None) if self.client_attr else None,
                 object_type=self.model.__name__, object_id=locked.pk,
-                detail={"from": current, "to": to, "source": source[:80]})
+                detail={**detail, **(audit_extra or {})})
             for callback in on_commit:
                 transaction.on_commit(callback)
         for key, value in values.items():
@@ -209,8 +246,10 @@ class StateMachine:
                reason: str) -> None:
         if self.event_model is None:
             return
+        # `actor` is a user or a user's id (what an AuditContext carries).
+        who = {"actor_id": actor} if isinstance(actor, int) else {"actor": actor}
         fields: dict[str, Any] = {self.event_fk: obj, "from_status": frm, "to_status": to,
-                                  "actor": actor, "source": source[:120], "reason": reason}
+                                  "source": source[:120], "reason": reason, **who}
         if any(f.name == "practice" for f in self.event_model._meta.get_fields()):
             fields["practice_id"] = getattr(obj, "practice_id", None)
         self.event_model._default_manager.create(**fields)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import models
 
 from oasys.core.models import PracticeScoped
+from oasys.core.statemachine import StatusEventBase
 
 
 class InvoiceStatus(models.TextChoices):
@@ -77,3 +78,14 @@ class InvoiceLine(PracticeScoped):
                 name="session_invoiced_once",
             )
         ]
+
+
+class InvoiceEvent(StatusEventBase):
+    """One status change of an invoice (the first records its creation as Draft). Written
+    only by the invoice state machine (machine.py)."""
+
+    practice = models.ForeignKey("core.Practice", on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEventBase.Meta):
+        indexes = [models.Index(fields=["invoice", "created_at"])]

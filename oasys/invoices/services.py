@@ -16,6 +16,7 @@ from oasys.core.sequences import sequence_next
 from oasys.core.timezones import practice_date, practice_today
 from oasys.ledger.services import ledger_post_client_share_invoiced, ledger_post_invoice_charge
 
+from .machine import INVOICE_MACHINE
 from .models import Invoice, InvoiceKind, InvoiceLine
 
 DUE_DAYS = 14
@@ -58,6 +59,8 @@ def invoice_create_for_session(
                 due_date=today + timedelta(days=DUE_DAYS),
                 created_by=actor,
             )
+            INVOICE_MACHINE.record_created(obj=invoice, actor=actor, source="invoices",
+                                           reason="created")
             InvoiceLine.objects.create(
                 practice=practice,
                 invoice=invoice,
@@ -112,6 +115,8 @@ def invoice_create_for_client_responsibility(
                 due_date=today + timedelta(days=DUE_DAYS),
                 created_by=actor,
             )
+            INVOICE_MACHINE.record_created(obj=invoice, actor=actor, source="invoices",
+                                           reason="created")
             InvoiceLine.objects.create(
                 practice=practice,
                 invoice=invoice,

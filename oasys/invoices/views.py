@@ -45,5 +45,6 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
                  object_id=invoice.pk)
     return render(request, "invoices/detail.html", {
         "invoice": invoice, "lines": invoice.lines.select_related("appointment"),
+        "events": invoice.events.select_related("actor"),
         "figures": invoice_figures_one(practice=request.practice, invoice=invoice),
     })

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import models
 
 from oasys.core.models import Practice, PracticeScoped
+from oasys.core.statemachine import StatusEventBase
 
 
 class ProviderType(models.TextChoices):
@@ -128,6 +129,17 @@ class Enrollment(PracticeScoped):
         ]
 
 
+class EnrollmentEvent(StatusEventBase):
+    """One status change of an enrollment (the first records its creation). Written only by
+    the enrollment state machine (practice/machine.py, through practice/services.py)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEventBase.Meta):
+        indexes = [models.Index(fields=["enrollment", "created_at"])]
+
+
 class ServiceType(PracticeScoped):
     name = models.CharField(max_length=100)
     cpt_code = models.CharField("CPT code", max_length=5, blank=True)
@@ -182,6 +194,7 @@ __all__ = [
     "AcceptedPayer",
     "Clinician",
     "Enrollment",
+    "EnrollmentEvent",
     "EnrollmentStatus",
     "Payer",
     "Practice",

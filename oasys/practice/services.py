@@ -16,6 +16,7 @@ from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import NotAllowed
 from oasys.core.models import AuditAction, Practice, User
 
+from .machine import ENROLLMENT_MACHINE
 from .models import (
     AcceptedPayer,
     Clinician,
@@ -202,7 +203,7 @@ def accepted_payer_add(
                 if not getattr(payer, supports):
                     continue
                 needs_enrollment = getattr(payer, required)
-                Enrollment.objects.create(
+                enrollment = Enrollment.objects.create(
                     practice=practice,
                     accepted_payer=accepted,
                     transaction_type=txn,
@@ -220,6 +221,9 @@ def accepted_payer_add(
                         "from any provider through the clearinghouse."
                     ),
                 )
+                ENROLLMENT_MACHINE.record_created(
+                    obj=enrollment, actor=actor_ctx.user_id, source="accepted payers",
+                    reason="payer accepted" if needs_enrollment else "no enrollment needed")
             audit_record(
                 ctx=actor_ctx,
                 action=AuditAction.CREATE,
@@ -261,12 +265,16 @@ def enrollment_status_set(
     status: str,
     effective_date: dt.date | None = None,
     note: str | None = None,
+    source: str = "",
 ) -> Enrollment:
-    """Record an enrollment's status as the clearinghouse reports it.
+    """Record an enrollment's status as the clearinghouse reports it (or a person does).
 
     Moving to pending stamps submitted_at (once); every change stamps status_changed_at;
-    becoming active without a date makes it effective today.
+    becoming active without a date makes it effective today. The status itself moves
+    through ENROLLMENT_MACHINE (practice/machine.py), which records the event.
     """
+    # A system context names its job in user_email ("clearinghouse"); a person is the screen.
+    source = source or (actor_ctx.user_email if actor_ctx.user_id is None else "practice setup")
     if enrollment.practice_id != practice.pk:
         raise NotAllowed("This enrollment belongs to another practice")
     if status not in EnrollmentStatus.values:
@@ -275,26 +283,32 @@ def enrollment_status_set(
     with transaction.atomic():
         enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
         previous = enrollment.status
-        changed = []
+        changed: list[str] = []
+        values: dict[str, Any] = {}
         if status != previous:
-            enrollment.status = status
-            enrollment.status_changed_at = now
             changed += ["status", "status_changed_at"]
             if status == EnrollmentStatus.PENDING and enrollment.submitted_at is None:
-                enrollment.submitted_at = now
+                values["submitted_at"] = now
                 changed.append("submitted_at")
         if status == EnrollmentStatus.ACTIVE and effective_date is None:
             effective_date = enrollment.effective_date or timezone.localdate(now)
         if status == EnrollmentStatus.NOT_STARTED:
             effective_date = None
         if effective_date != enrollment.effective_date:
-            enrollment.effective_date = effective_date
+            values["effective_date"] = effective_date
             changed.append("effective_date")
         if note is not None and note != enrollment.note:
-            enrollment.note = note
+            values["note"] = note
             changed.append("note")
-        if changed:
-            enrollment.save()
+        if status != previous:
+            # The status moves through the enrollment machine (event row and audit row);
+            # the other fields are written in the same statement.
+            ENROLLMENT_MACHINE.transition(
+                obj=enrollment, to=status, ctx=actor_ctx, actor=actor_ctx.user_id,
+                source=source, reason=note or "", updates={**values, "updated_at": now},
+                audit_extra={"fields": changed})
+        elif changed:
+            Enrollment.objects.filter(pk=enrollment.pk).update(**values, updated_at=now)
             audit_record(
                 ctx=actor_ctx,
                 action=AuditAction.UPDATE,
@@ -303,7 +317,7 @@ def enrollment_status_set(
                 object_id=enrollment.pk,
                 detail={"fields": changed, "from": previous, "to": status},
             )
-    return enrollment
+    return Enrollment.objects.get(pk=enrollment.pk)
 
 
 # --- Service types --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from .forms import (
     ProviderProfileForm,
     ServiceTypeForm,
 )
+from .machine import ENROLLMENT_MACHINE
 from .models import EnrollmentStatus, TransactionType
 from .taxonomy import behavioral_taxonomies, taxonomy_label
 
@@ -214,7 +215,9 @@ def accepted_payer(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("practice:accepted_payer", pk=accepted.pk)
         forms[enrollment.pk] = form
-    rows = [(e, forms[e.pk], _BADGE.get(e.status, "")) for e in enrollments]
+    # Each enrollment's possible actions come from the enrollment machine.
+    rows = [(e, forms[e.pk], _BADGE.get(e.status, ""),
+             ENROLLMENT_MACHINE.allowed_action_names(e)) for e in enrollments]
     return render(
         request,
         "practice/accepted_payer.html",
