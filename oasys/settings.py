@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "oasys.core.middleware.PracticeMiddleware",
+    "oasys.core.middleware.DomainErrorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 
+from oasys.core.api import ErrorsOut
 from oasys.core.audit import AuditContext
 from oasys.core.permissions import BILLING_ROLES, require_roles
 from oasys.eligibility.api import CheckOut, check_out
@@ -25,11 +26,10 @@ from oasys.eligibility.models import InsuranceWizardDraft
 from oasys.eligibility.selectors import insurance_card_list, insurance_wizard_draft_get
 
 from . import wizard
-from .api import ErrorsOut
 from .errors import error_messages
 from .models import Client, InsurancePolicy
 from .phi import phi_read
-from .selectors import client_queryset
+from .selectors import client_list
 
 router = Router(tags=["insurance wizard"])
 
@@ -70,7 +70,7 @@ class CompleteOut(Schema):
 
 
 def _client(request: HttpRequest, client_id: int) -> Client:
-    return get_object_or_404(client_queryset(practice=request.practice), pk=client_id)
+    return get_object_or_404(client_list(practice=request.practice), pk=client_id)
 
 
 def _api_names(values: dict[str, Any]) -> dict[str, Any]:

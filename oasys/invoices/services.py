@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from oasys.core.audit import AuditContext, audit_record
+from oasys.core.errors import Conflict
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.money import money
 from oasys.core.sequences import sequence_next
@@ -21,7 +22,7 @@ from .models import Invoice, InvoiceKind, InvoiceLine
 DUE_DAYS = 14
 
 
-class AlreadyInvoiced(Exception):
+class AlreadyInvoiced(Conflict):
     pass
 
 

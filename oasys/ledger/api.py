@@ -36,9 +36,9 @@ def aging(request: HttpRequest):
 @router.get("/clients/{client_id}/balance")
 def client_balance(request: HttpRequest, client_id: int):
     require_roles(request, BILLING_ROLES)
-    from oasys.clients.selectors import client_queryset
+    from oasys.clients.selectors import client_list
 
-    if not client_queryset(practice=request.practice).filter(pk=client_id).exists():
+    if not client_list(practice=request.practice).filter(pk=client_id).exists():
         raise HttpError(404, "Not found")
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="ledger", client_id=client_id, object_type="Client",

@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 UPLOAD_CONNECTION = "upload"
 
 
-class RemittancePostingError(Exception):
+class RemittancePostingError(InvalidInput):
     """Posting failed for an unexpected reason: nothing was posted; importing again retries."""
 
 
@@ -528,10 +528,10 @@ def remittance_client_invoices_create(*, practice: Practice, ctx: AuditContext,
         invoice_create_for_client_responsibility,
     )
 
-    from .selectors import client_share_pending, remittance_claims_with_client_share
+    from .selectors import client_share_pending, remittance_claim_client_share_list
 
     created = []
-    for rc in remittance_claims_with_client_share(practice=practice):
+    for rc in remittance_claim_client_share_list(practice=practice):
         if client_share_pending(practice=practice, remittance_claim=rc) <= 0:
             continue
         try:

@@ -20,9 +20,9 @@ from .models import PaymentReview, Remittance, RemittanceStatus, ReviewStatus
 from .selectors import (
     payment_review_get,
     payment_review_list,
-    provider_adjustment_rows,
+    provider_adjustment_list,
     remittance_breakdown,
-    remittance_claim_qs,
+    remittance_claim_list,
     remittance_counts,
     remittance_get,
     remittance_list,
@@ -63,7 +63,7 @@ def remittance_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "remittance/detail.html", {
         "r": remittance,
         "claims": remittance_breakdown(practice=request.practice, remittance=remittance),
-        "plbs": provider_adjustment_rows(remittance=remittance),
+        "plbs": provider_adjustment_list(remittance=remittance),
     })
 
 
@@ -96,7 +96,7 @@ def remittance_claim_invoice(request: HttpRequest, pk: int) -> HttpResponse:
         invoice_create_for_client_responsibility,
     )
 
-    rc = get_object_or_404(remittance_claim_qs(practice=request.practice), pk=pk)
+    rc = get_object_or_404(remittance_claim_list(practice=request.practice), pk=pk)
     try:
         invoice = invoice_create_for_client_responsibility(
             practice=request.practice, remittance_claim=rc,
