@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.errors import Conflict
+from oasys.core.errors import Conflict, NotAllowed
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.money import money
 from oasys.core.sequences import sequence_next
@@ -93,7 +93,7 @@ def invoice_create_for_client_responsibility(
 
     rc = remittance_claim
     if rc.practice_id != practice.pk:
-        raise PermissionError("This remittance claim belongs to another practice")
+        raise NotAllowed("This remittance claim belongs to another practice")
     if InvoiceLine.objects.filter(remittance_claim=rc).exists():
         raise AlreadyInvoiced(f"Remittance claim {rc.pk} is already invoiced")
     amount = client_share_pending(practice=practice, remittance_claim=rc)

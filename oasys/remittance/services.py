@@ -20,7 +20,7 @@ from django.utils import timezone
 from oasys.claims.inbound import claim_apply_adjudication, claim_match
 from oasys.claims.status import ClaimStatus
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.errors import Conflict, InvalidInput
+from oasys.core.errors import Conflict, InvalidInput, NotAllowed
 from oasys.core.models import AuditAction, AuditOutcome, Practice, User
 from oasys.core.money import money
 from oasys.ledger.services import (
@@ -166,7 +166,7 @@ def remittance_file_post(*, edi_file, practice: Practice, ctx: AuditContext,
     Idempotent: a transaction already recorded (posted or quarantined) reports what it is and
     posts nothing. Raises RemittancePostingError on an unexpected failure (nothing posted)."""
     if edi_file.practice_id is not None and edi_file.practice_id != practice.pk:
-        raise PermissionError("This file belongs to another practice")
+        raise NotAllowed("This file belongs to another practice")
     transactions, file_problems = _transactions(edi_file.raw)
     outcomes: list[PostOutcome] = []
     if file_problems and not any(rem for _, rem, _ in transactions):
@@ -296,7 +296,7 @@ def _post(*, practice, edi_file, index, rem: Remittance835, ctx, actor,
             return _post(practice=practice, edi_file=edi_file, index=index, rem=rem, ctx=ctx,
                          actor=actor, retried=True)
         return _outcome_for(again, again=True)
-    except (ValidationError, PermissionError, ValueError, LookupError) as exc:
+    except (ValidationError, NotAllowed, ValueError, LookupError) as exc:
         log.warning("posting 835 transaction %s of EDI file %s failed: %s", index, edi_file.pk,
                     type(exc).__name__)
         raise RemittancePostingError(
