@@ -16,6 +16,8 @@ from .claims.api import router as claims_router
 from .clearinghouse.api import router as clearinghouse_router
 from .clients.api import router as clients_router
 from .core.api_auth import TokenAuth
+from .core.errors import DomainError, NotAllowed
+from .core.feedback import error_messages
 from .core.services import TokenRefused, api_token_issue
 from .eligibility.api import router as eligibility_router
 from .eligibility.wizard_api import router as wizard_router
@@ -54,6 +56,21 @@ def auth_token(request: HttpRequest, payload: TokenIn) -> dict:
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied):
     return api.create_response(request, {"detail": str(exc) or "Not allowed"}, status=403)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError):
+    # One handler for every domain error: the subclass says the status (422/403/409/404),
+    # the body is the documented {"errors": {field: message}}. Never a 500.
+    return api.create_response(request, {"errors": error_messages(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(PermissionError)
+def _builtin_not_allowed(request: HttpRequest, exc: PermissionError):
+    # The older style some services still raise for another practice's object; it means
+    # NotAllowed, so it answers like one until those raise sites move to the core classes.
+    message = str(exc) or NotAllowed.default_message()
+    return api.create_response(request, {"errors": {"__all__": message}}, status=403)
 
 
 @api.exception_handler(DjangoValidationError)

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "oasys.core.middleware.PracticeMiddleware",
+    "oasys.core.middleware.DomainErrorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -248,7 +249,7 @@ ELIGIBILITY_CHECK_FEE = os.environ.get("ELIGIBILITY_CHECK_FEE", "0.15")
 # Payments: the slot for the payments port the Stripe issue adds. It will be chosen here the
 # same way (PAYMENTS_ADAPTER = "stripe" | "fake", read by `oasys.payments.connection.
 # payments_port()`); until then only the SDK's settings exist.
-STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8702")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:12111")  # the stand-in
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_oasys_sandbox")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_oasys_sandbox")
 

@@ -16,15 +16,15 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from oasys.clients.api import ErrorsOut, errors_body, paginate
 from oasys.clients.phi import phi_read
+from oasys.core.api import ErrorsOut, PageOut, errors_body, paginate
 from oasys.core.audit import AuditContext
 from oasys.core.permissions import ALL_ROLES, require_roles
 from oasys.core.statemachine import IllegalTransition
 
 from . import services
 from .models import Appointment
-from .selectors import appointment_queryset, appointment_search
+from .selectors import appointment_list
 
 router = Router(tags=["appointments"])
 
@@ -52,10 +52,7 @@ class AppointmentDetailOut(AppointmentOut):
     actions: list[str]
 
 
-class AppointmentListOut(Schema):
-    count: int
-    page: int
-    page_size: int
+class AppointmentListOut(PageOut):
     items: list[AppointmentOut]
 
 
@@ -97,7 +94,7 @@ def appointment_detail_out(a: Appointment) -> dict[str, Any]:
 
 
 def _appointment(request: HttpRequest, appointment_id: int) -> Appointment:
-    return get_object_or_404(appointment_queryset(practice=request.practice), pk=appointment_id)
+    return get_object_or_404(appointment_list(practice=request.practice), pk=appointment_id)
 
 
 def _errors(exc: ValidationError) -> dict[str, dict[str, str]]:
@@ -119,7 +116,7 @@ def list_appointments(
     page_size: int = 25,
 ) -> dict[str, Any]:
     require_roles(request, ALL_ROLES)
-    qs = appointment_search(
+    qs = appointment_list(
         practice=request.practice,
         clinician_id=clinician_id,
         client_id=client_id,

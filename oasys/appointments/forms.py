@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 
 from oasys.clients.models import Client
-from oasys.clients.selectors import client_queryset, service_type_options, service_type_queryset
+from oasys.clients.selectors import client_list
 from oasys.core.codes import place_of_service_choices
 from oasys.core.models import Practice
+from oasys.practice.selectors import clinician_list, service_type_list
 
 from .models import Appointment, AppointmentStatus
-from .selectors import clinician_options, clinician_queryset
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -38,8 +39,8 @@ class AppointmentFilterForm(forms.Form):
 
     def __init__(self, *args: Any, practice: Practice, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["clinician"].queryset = clinician_queryset(practice=practice)
-        self.fields["client"].queryset = client_queryset(practice=practice).order_by(
+        self.fields["clinician"].queryset = clinician_list(practice=practice).order_by()
+        self.fields["client"].queryset = client_list(practice=practice).order_by(
             "last_name", "first_name"
         )
 
@@ -94,21 +95,21 @@ class AppointmentForm(forms.Form):
         self, *args: Any, practice: Practice, appointment: Appointment | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        clinicians = clinician_options(practice=practice)
-        service_types = service_type_options(practice=practice)
+        clinicians = clinician_list(practice=practice, active_only=True)
+        service_types = service_type_list(practice=practice, active_only=True)
         if appointment is not None:
             # An existing session keeps its clinician and service type even if since retired.
-            clinicians = clinicians | clinician_queryset(practice=practice).filter(
-                pk=appointment.clinician_id
+            clinicians = clinician_list(practice=practice).filter(
+                Q(is_active=True) | Q(pk=appointment.clinician_id)
             )
-            service_types = service_types | service_type_queryset(practice=practice).filter(
-                pk=appointment.service_type_id
+            service_types = service_type_list(practice=practice).filter(
+                Q(is_active=True) | Q(pk=appointment.service_type_id)
             )
-        self.fields["client"].queryset = client_queryset(practice=practice).order_by(
+        self.fields["client"].queryset = client_list(practice=practice).order_by(
             "last_name", "first_name"
         )
-        self.fields["clinician"].queryset = clinicians.distinct()
-        self.fields["service_type"].queryset = service_types.distinct()
+        self.fields["clinician"].queryset = clinicians.order_by("last_name", "first_name")
+        self.fields["service_type"].queryset = service_types.order_by("name")
         self.fields["place_of_service"].choices = [
             ("", "Service type's default"),
             *place_of_service_choices(),

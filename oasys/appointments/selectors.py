@@ -9,21 +9,8 @@ from django.db.models import QuerySet
 from oasys.clients.models import Client
 from oasys.core.models import Practice
 from oasys.core.timezones import practice_zone
-from oasys.practice.models import Clinician
 
 from .models import Appointment, AppointmentStatus
-
-
-def appointment_queryset(*, practice: Practice) -> QuerySet[Appointment]:
-    """Every session of the practice, with what list and detail pages show."""
-    return Appointment.objects.filter(practice=practice).select_related(
-        "client",
-        "clinician",
-        "clinician__supervisor",
-        "service_type",
-        "note_signed_by",
-        "supervisor_approved_by",
-    )
 
 
 def _day_start(day: dt.date, practice: Practice) -> dt.datetime:
@@ -31,7 +18,7 @@ def _day_start(day: dt.date, practice: Practice) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
 
 
-def appointment_search(
+def appointment_list(
     *,
     practice: Practice,
     clinician_id: int | None = None,
@@ -40,9 +27,17 @@ def appointment_search(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> QuerySet[Appointment]:
-    """Sessions by clinician, client, status and a date range (inclusive days in the
-    practice's time zone), newest first."""
-    qs = appointment_queryset(practice=practice)
+    """The practice's sessions (all of them by default; the base of each session lookup),
+    by clinician, client, status and a date range (inclusive days in the practice's time
+    zone), newest first, with what list and detail pages show."""
+    qs = Appointment.objects.filter(practice=practice).select_related(
+        "client",
+        "clinician",
+        "clinician__supervisor",
+        "service_type",
+        "note_signed_by",
+        "supervisor_approved_by",
+    )
     if clinician_id:
         qs = qs.filter(clinician_id=clinician_id)
     if client_id:
@@ -56,17 +51,8 @@ def appointment_search(
     return qs.order_by("-start", "-pk")
 
 
-def appointment_recent_for_client(
+def appointment_recent_list(
     *, practice: Practice, client: Client, limit: int = 10
 ) -> list[Appointment]:
-    return list(appointment_search(practice=practice, client_id=client.pk)[:limit])
-
-
-def clinician_options(*, practice: Practice) -> QuerySet[Clinician]:
-    return Clinician.objects.filter(practice=practice, is_active=True).order_by(
-        "last_name", "first_name"
-    )
-
-
-def clinician_queryset(*, practice: Practice) -> QuerySet[Clinician]:
-    return Clinician.objects.filter(practice=practice)
+    """The client's latest sessions, newest first."""
+    return list(appointment_list(practice=practice, client_id=client.pk)[:limit])

@@ -44,6 +44,7 @@ from oasys.clients.errors import refuse
 from oasys.clients.models import Client
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.codes import modifiers_error, modifiers_parse, place_of_service_codes
+from oasys.core.errors import Conflict
 from oasys.core.models import AuditAction, AuditOutcome, Practice, Role, User
 from oasys.core.statemachine import Action, StateMachine, machine_register
 from oasys.core.timezones import practice_zone
@@ -73,8 +74,19 @@ APPOINTMENT_FIELDS = (
 EDITABLE_AFTER_SIGNING = frozenset({"place_of_service", "modifiers"})
 
 
-class TransitionRefused(ValidationError):
-    """The session's current state does not allow this change (the API answers 409)."""
+class TransitionRefused(Conflict, ValidationError):
+    """The session's current state does not allow this change (the API answers 409).
+
+    Still a ValidationError, so callers that catch that keep working; raised with
+    ValidationError's {field: [message]} argument."""
+
+    def __init__(self, message: object) -> None:
+        ValidationError.__init__(self, message)
+        errors = (
+            {field: msgs[0] for field, msgs in self.message_dict.items()}
+            if hasattr(self, "error_dict") else {"__all__": " ".join(self.messages)}
+        )
+        Conflict.__init__(self, " ".join(errors.values()), errors=errors)
 
 
 def _refuse_state(message: str) -> NoReturn:

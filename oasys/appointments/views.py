@@ -12,22 +12,22 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from oasys.clients.errors import error_messages, form_add_errors
+from oasys.clients.errors import form_add_errors
 from oasys.clients.phi import phi_read
 from oasys.core.audit import AuditContext
 from oasys.core.codes import place_of_service_name
+from oasys.core.feedback import refusals_as_messages
 from oasys.core.permissions import ALL_ROLES, practice_required
 
-from . import services
+from . import selectors, services
 from .forms import AppointmentFilterForm, AppointmentForm
 from .models import Appointment
-from .selectors import appointment_queryset, appointment_search
 
 PAGE_SIZE = 25
 
 
 def _appointment(request: HttpRequest, pk: int) -> Appointment:
-    return get_object_or_404(appointment_queryset(practice=request.practice), pk=pk)
+    return get_object_or_404(selectors.appointment_list(practice=request.practice), pk=pk)
 
 
 @require_GET
@@ -44,7 +44,7 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
             "date_from": data["date_from"],
             "date_to": data["date_to"],
         }
-    qs = appointment_search(practice=request.practice, **filters)
+    qs = selectors.appointment_list(practice=request.practice, **filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     client_id = filters.get("client_id")
     phi_read(
@@ -156,11 +156,9 @@ def _action(
     """Run one POST action; a refused change comes back as a message on the detail page.
     PermissionDenied propagates and answers 403."""
     appointment = _appointment(request, pk)
-    try:
+    with refusals_as_messages(request) as ran:
         run(appointment, AuditContext.from_request(request))
-    except ValidationError as exc:
-        messages.error(request, " ".join(error_messages(exc).values()))
-    else:
+    if ran:
         messages.success(request, done)
     return redirect("appointments:detail", pk=appointment.pk)
 

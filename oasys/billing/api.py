@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
+from oasys.core.api import PageOut, paginate
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
@@ -47,9 +48,15 @@ class QueueParams(Schema):
     payer_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+    page: int = 1
+    page_size: int = 500
 
 
-@router.get("/queue", response=list[QueueItemOut])
+class QueueListOut(PageOut):
+    items: list[QueueItemOut]
+
+
+@router.get("/queue", response=QueueListOut)
 def queue(request: HttpRequest, params: Query[QueueParams]):
     if params.state not in ("ready", "incomplete"):
         raise HttpError(422, "state must be 'ready' or 'incomplete'")
@@ -60,7 +67,8 @@ def queue(request: HttpRequest, params: Query[QueueParams]):
     items = q.ready if params.state == "ready" else q.incomplete
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="billing_queue", detail={"state": params.state, "count": len(items)})
-    return [
+    rows, meta = paginate(items, page=params.page, page_size=params.page_size, max_size=500)
+    return {**meta, "items": [
         {
             "session_id": i.appointment.pk,
             "date": i.service_date,
@@ -77,8 +85,8 @@ def queue(request: HttpRequest, params: Query[QueueParams]):
                 for r in i.reasons
             ],
         }
-        for i in items
-    ]
+        for i in rows
+    ]}
 
 
 class SubmitIn(Schema):

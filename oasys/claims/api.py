@@ -11,6 +11,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from oasys.clearinghouse.port import ClearinghouseError
+from oasys.core.api import PageOut, paginate
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
@@ -19,7 +20,7 @@ from oasys.core.permissions import BILLING_ROLES
 from . import actions
 from .machine import CLAIM_MACHINE
 from .secondary import claim_secondary_bill
-from .selectors import claim_list, claim_qs
+from .selectors import claim_list
 from .status import ClaimStatus
 
 router = Router(tags=["claims"])
@@ -76,23 +77,28 @@ def _out(c) -> dict:
     }
 
 
-@router.get("", response=list[ClaimOut])
-def claims(request: HttpRequest, status: str = "", tab: str = "all", limit: int = 200,
-           offset: int = 0):
+class ClaimListOut(PageOut):
+    items: list[ClaimOut]
+
+
+@router.get("", response=ClaimListOut)
+def claims(request: HttpRequest, status: str = "", tab: str = "all", page: int = 1,
+           page_size: int = 200):
     if status and status not in ClaimStatus.values:
         raise HttpError(422, f"status must be one of {', '.join(ClaimStatus.values)}")
-    limit = max(1, min(limit, 500))
-    offset = max(0, offset)
     qs = claim_list(practice=request.practice, tab=tab, status=status).prefetch_related(
-        "events__actor")[offset:offset + limit]
+        "events__actor")
+    if not qs.ordered:  # a stable order, so pages neither repeat nor skip rows
+        qs = qs.order_by("pk")
+    rows, meta = paginate(qs, page=page, page_size=page_size, max_size=500)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="claim", detail={"api": "list", "status": status})
-    return [_out(c) for c in qs]
+    return {**meta, "items": [_out(c) for c in rows]}
 
 
 @router.get("/{claim_id}", response=ClaimOut)
 def claim(request: HttpRequest, claim_id: int):
-    c = get_object_or_404(claim_qs(practice=request.practice), pk=claim_id)
+    c = get_object_or_404(claim_list(practice=request.practice), pk=claim_id)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="claim", client_id=c.client_id, object_type="Claim", object_id=c.pk)
     return _out(c)
@@ -121,7 +127,7 @@ def claim_action(request: HttpRequest, claim_id: int, action: str, payload: Acti
     if request.user.role not in BILLING_ROLES:
         raise HttpError(403, "Your role does not allow claim actions")
     action = API_ACTION_NAMES.get(action, action)
-    c = get_object_or_404(claim_qs(practice=request.practice), pk=claim_id)
+    c = get_object_or_404(claim_list(practice=request.practice), pk=claim_id)
     ctx = AuditContext.from_request(request)
     created = None
     message = ""

@@ -20,15 +20,12 @@ from .status import IN_FLIGHT, ClaimStatus
 AGING_DAYS = 30
 
 
-def claim_qs(*, practice: Practice) -> QuerySet[Claim]:
-    return Claim.objects.filter(practice=practice).select_related(
-        "client", "payer", "clinician", "appointment"
-    )
-
-
 def claim_list(*, practice: Practice, tab: str = "all", status: str = "",
                query: str = "") -> QuerySet[Claim]:
-    qs = claim_qs(practice=practice)
+    """The practice's claims (all of them by default; the base of every claim lookup)."""
+    qs = Claim.objects.filter(practice=practice).select_related(
+        "client", "payer", "clinician", "appointment"
+    )
     if tab == "submitted":
         qs = qs.filter(status__in=IN_FLIGHT).order_by("submitted_at", "pk")
     elif tab == "denied":
@@ -129,12 +126,12 @@ def claim_denial_summary(claim: Claim) -> dict:
     return summary
 
 
-def unmatched_notices(*, practice: Practice, limit: int = 500) -> list:
+def claim_notice_unmatched_list(*, practice: Practice, limit: int = 500) -> list:
     return list(ClaimNotice.objects.filter(practice=practice, claim__isnull=True)
                 .select_related("edi_file").order_by("-created_at", "-pk")[:limit])
 
 
-def unmatched_notice_count(*, practice: Practice) -> int:
+def claim_notice_unmatched_count(*, practice: Practice) -> int:
     return ClaimNotice.objects.filter(practice=practice, claim__isnull=True).count()
 
 

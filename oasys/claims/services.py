@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from oasys.appointments.models import Appointment
 from oasys.core.audit import AuditContext, audit_record
+from oasys.core.errors import Conflict
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.statemachine import IllegalTransition as IllegalTransition  # re-exported
 from oasys.core.timezones import practice_date
@@ -57,7 +58,7 @@ class ClaimDraft:
     diagnosis_codes: tuple[str, ...]
 
 
-class AlreadyBilled(Exception):
+class AlreadyBilled(Conflict):
     """The session already has a claim (perhaps created a moment ago by someone else)."""
 
 

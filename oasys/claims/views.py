@@ -12,6 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from oasys.clearinghouse.port import ClearinghouseError
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
+from oasys.core.errors import DomainError
+from oasys.core.feedback import form_add_errors, refusals_as_messages
 from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
 from oasys.ledger.selectors import claim_figures
@@ -26,11 +28,10 @@ from .selectors import (
     claim_counts,
     claim_denial_summary,
     claim_list,
-    claim_qs,
+    claim_notice_unmatched_count,
+    claim_notice_unmatched_list,
     filing_deadline,
     is_aging,
-    unmatched_notice_count,
-    unmatched_notices,
 )
 from .status import MEANINGS, ClaimStatus
 
@@ -58,14 +59,14 @@ def claims(request: HttpRequest) -> HttpResponse:
         "tab": tab, "tabs": TABS, "rows": rows, "page": page, "status": status,
         "statuses": ClaimStatus.choices, "counts": claim_counts(practice=request.practice),
         "meanings": MEANINGS,
-        "unmatched": unmatched_notice_count(practice=request.practice),
+        "unmatched": claim_notice_unmatched_count(practice=request.practice),
     })
 
 
 @practice_required(roles=BILLING_ROLES)
 def unmatched(request: HttpRequest) -> HttpResponse:
     """Statements from 999/277 files about claims we could not match: kept, never dropped."""
-    notices = unmatched_notices(practice=request.practice)
+    notices = claim_notice_unmatched_list(practice=request.practice)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="claim", detail={"list": "unmatched", "count": len(notices)})
     return render(request, "claims/unmatched.html", {"notices": notices})
@@ -73,7 +74,7 @@ def unmatched(request: HttpRequest) -> HttpResponse:
 
 @practice_required()
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = get_object_or_404(claim_qs(practice=request.practice), pk=pk)
+    claim = get_object_or_404(claim_list(practice=request.practice), pk=pk)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="claim", client_id=claim.client_id, object_type="Claim",
                  object_id=claim.pk)
@@ -123,7 +124,7 @@ ACTIONS = {
 @require_POST
 @practice_required(roles=BILLING_ROLES)
 def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    claim = get_object_or_404(claim_qs(practice=request.practice), pk=pk)
+    claim = get_object_or_404(claim_list(practice=request.practice), pk=pk)
     ctx = AuditContext.from_request(request)
     if action == "inquire":
         try:
@@ -138,11 +139,9 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         return redirect("claims:detail", pk=claim.pk)
     service, done = ACTIONS[action]
-    try:
+    with refusals_as_messages(request) as ran:
         outcome = service(claim=claim, ctx=ctx, actor=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    if ran:
         if outcome.error:
             messages.error(request, f"Not sent: {outcome.error}")
         else:
@@ -153,19 +152,15 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @practice_required(roles=BILLING_ROLES)
 def claim_appeal(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = get_object_or_404(claim_qs(practice=request.practice), pk=pk)
+    claim = get_object_or_404(claim_list(practice=request.practice), pk=pk)
     form = AppealForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             appeal = actions.claim_appeal(
                 claim=claim, ctx=AuditContext.from_request(request), actor=request.user,
                 data=actions.AppealInput(**form.cleaned_data))
-        except ValidationError as exc:
-            if hasattr(exc, "message_dict"):
-                for field, errs in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errs)
-            else:
-                form.add_error(None, exc.messages)
+        except (DomainError, ValidationError) as exc:
+            form_add_errors(form, exc)
         else:
             messages.success(request, "Appeal recorded; the claim is In Review again. "
                                       "Print the letter and send it with the records.")
@@ -179,7 +174,7 @@ def claim_appeal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @practice_required(roles=BILLING_ROLES)
 def appeal_letter(request: HttpRequest, pk: int, appeal_pk: int) -> HttpResponse:
-    claim = get_object_or_404(claim_qs(practice=request.practice), pk=pk)
+    claim = get_object_or_404(claim_list(practice=request.practice), pk=pk)
     appeal = get_object_or_404(claim.appeals.all(), pk=appeal_pk)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.EXPORT,
                  category="claim", client_id=claim.client_id, object_type="Appeal",
@@ -193,17 +188,15 @@ def appeal_letter(request: HttpRequest, pk: int, appeal_pk: int) -> HttpResponse
 @require_POST
 @practice_required(roles=BILLING_ROLES)
 def claim_write_off(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = get_object_or_404(claim_qs(practice=request.practice), pk=pk)
+    claim = get_object_or_404(claim_list(practice=request.practice), pk=pk)
     form = WriteOffForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why this claim is written off.")
         return redirect("claims:detail", pk=claim.pk)
-    try:
+    with refusals_as_messages(request) as ran:
         amount = actions.claim_write_off(claim=claim, reason=form.cleaned_data["reason"],
                                          ctx=AuditContext.from_request(request),
                                          actor=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    if ran:
         messages.success(request, f"Wrote off ${amount}; the claim is closed.")
     return redirect("claims:detail", pk=claim.pk)

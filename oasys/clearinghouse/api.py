@@ -7,6 +7,7 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from oasys.core.api import PageOut, page_body
 from oasys.core.audit import audit_read
 from oasys.core.permissions import BILLING_ROLES, require_roles
 
@@ -32,11 +33,16 @@ class EdiFileDetailOut(EdiFileOut):
     errors: list
 
 
-@router.get("/files", response=list[EdiFileOut])
-def files(request: HttpRequest, type: str | None = None, limit: int = 100):  # noqa: A002
+class EdiFileListOut(PageOut):
+    items: list[EdiFileOut]
+
+
+@router.get("/files", response=EdiFileListOut)
+def files(request: HttpRequest, type: str | None = None, page: int = 1,  # noqa: A002
+          page_size: int = 100):
     require_roles(request, BILLING_ROLES)
-    limit = max(1, min(limit, 500))  # a negative slice is a 500, not an answer
-    return list(edi_file_list(practice=request.practice, set_id=type)[:limit])
+    return page_body(edi_file_list(practice=request.practice, set_id=type), page=page,
+                     page_size=page_size, max_size=500)
 
 
 @router.get("/files/{pk}", response=EdiFileDetailOut)

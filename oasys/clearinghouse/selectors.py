@@ -25,5 +25,5 @@ def edi_file_get(*, practice: Practice, pk: int) -> EdiFile:
     return get_object_or_404(EdiFile, pk=pk, practice=practice)
 
 
-def edi_files_unmatched() -> QuerySet[EdiFile]:
+def edi_file_unmatched_list() -> QuerySet[EdiFile]:
     return EdiFile.objects.filter(practice__isnull=True).defer("raw").order_by("received_at")

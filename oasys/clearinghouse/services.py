@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
+from oasys.core.errors import NotAllowed
 from oasys.core.models import AuditAction, Practice
 from oasys.practice.models import Enrollment, EnrollmentStatus, ProviderProfile
 from oasys.practice.services import enrollment_status_set
@@ -424,7 +425,7 @@ def enrollment_submit(*, enrollment: Enrollment, ctx: AuditContext) -> Enrollmen
     ClearinghouseError (RetryableError or FinalError) when the clearinghouse fails.
     """
     if ctx.practice_id is not None and enrollment.practice_id != ctx.practice_id:
-        raise PermissionError("This enrollment belongs to another practice")
+        raise NotAllowed("This enrollment belongs to another practice")
     port = clearinghouse_port()
     if enrollment.external_id:
         return _apply(enrollment=enrollment, info=port.get_enrollment(

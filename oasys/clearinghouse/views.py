@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from oasys.core.audit import AuditContext, audit_read
+from oasys.core.feedback import refusals_as_messages
 from oasys.core.permissions import BILLING_ROLES, practice_required
 from oasys.practice import selectors as practice_selectors
 
@@ -53,20 +53,20 @@ def enrollment_submit(request: HttpRequest, pk: int, enrollment_pk: int) -> Http
 
     The button is on the practice's accepted-payer page; the view lives here because the
     clearinghouse app builds on the practice app (its models), not the other way round."""
-
     practice = request.practice
-    accepted = get_object_or_404(practice_selectors.accepted_payer_qs(practice=practice), pk=pk)
+    accepted = get_object_or_404(practice_selectors.accepted_payer_list(practice=practice), pk=pk)
     enrollment = get_object_or_404(
-        practice_selectors.enrollment_qs(practice=practice).filter(accepted_payer=accepted),
+        practice_selectors.enrollment_list(practice=practice).filter(accepted_payer=accepted),
         pk=enrollment_pk,
     )
+    sent = False
     try:
-        enrollment = submit(enrollment=enrollment, ctx=AuditContext.from_request(request))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        with refusals_as_messages(request):
+            enrollment = submit(enrollment=enrollment, ctx=AuditContext.from_request(request))
+            sent = True
     except ClearinghouseError as exc:
         messages.error(request, f"The clearinghouse could not take the enrollment: {exc.message}")
-    else:
+    if sent:
         messages.success(
             request,
             f"{enrollment.get_transaction_type_display()} enrollment sent: "

@@ -11,12 +11,11 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
+from oasys.core.api import ErrorsOut, PageOut, errors_body, paginate
 from oasys.core.audit import AuditContext
 from oasys.core.models import Practice
 from oasys.core.money import money_str
@@ -29,36 +28,13 @@ from .models import Client, InsurancePolicy, PricingRule
 from .phi import phi_read
 from .pricing import charge_for
 from .selectors import (
-    client_queryset,
-    client_search,
+    client_list,
     diagnosis_list,
     policy_list,
     pricing_rule_list,
 )
 
 router = Router(tags=["clients"])
-
-MAX_PAGE_SIZE = 100
-
-
-# --- shared helpers (also used by the appointments API) -------------------------------------
-
-
-class ErrorsOut(Schema):
-    errors: dict[str, str]
-
-
-def errors_body(exc: ValidationError) -> dict[str, dict[str, str]]:
-    return {"errors": error_messages(exc)}
-
-
-def paginate(qs: QuerySet, *, page: int, page_size: int) -> tuple[list, dict[str, int]]:
-    size = max(1, min(page_size, MAX_PAGE_SIZE))
-    paginator = Paginator(qs, size)
-    current = paginator.get_page(page)
-    meta = {"count": paginator.count, "page": current.number, "page_size": size}
-    return list(current.object_list), meta
-
 
 # --- schemas ------------------------------------------------------------------------------
 
@@ -72,10 +48,7 @@ class ClientListItem(Schema):
     is_draft: bool
 
 
-class ClientListOut(Schema):
-    count: int
-    page: int
-    page_size: int
+class ClientListOut(PageOut):
     items: list[ClientListItem]
 
 
@@ -276,7 +249,7 @@ def _audit_client_read(request: HttpRequest, client: Client) -> None:
 
 
 def _client(request: HttpRequest, client_id: int) -> Client:
-    return get_object_or_404(client_queryset(practice=request.practice), pk=client_id)
+    return get_object_or_404(client_list(practice=request.practice), pk=client_id)
 
 
 def _data(payload: Schema, renames: dict[str, str] | None = None) -> dict[str, Any]:
@@ -296,7 +269,7 @@ def list_clients(
     request: HttpRequest, q: str = "", billing_type: str = "", page: int = 1, page_size: int = 25
 ) -> dict[str, Any]:
     require_roles(request, ALL_ROLES)
-    qs = client_search(practice=request.practice, query=q, billing_type=billing_type)
+    qs = client_list(practice=request.practice, query=q, billing_type=billing_type)
     items, meta = paginate(qs, page=page, page_size=page_size)
     phi_read(request, categories=["demographics"], object_type="Client", count=len(items),
              client_ids=[c.pk for c in items])
@@ -356,11 +329,23 @@ def replace_diagnoses(
     ]
 
 
-@router.get("/{client_id}/policies", response=list[PolicyOut])
-def list_policies(request: HttpRequest, client_id: int) -> list[dict[str, Any]]:
+class PolicyListOut(PageOut):
+    items: list[PolicyOut]
+
+
+class PricingRuleListOut(PageOut):
+    items: list[PricingRuleOut]
+
+
+@router.get("/{client_id}/policies", response=PolicyListOut)
+def list_policies(
+    request: HttpRequest, client_id: int, page: int = 1, page_size: int = 100
+) -> dict[str, Any]:
     require_roles(request, BILLING_ROLES)
     client = _client(request, client_id)
-    policies = [policy_out(p) for p in policy_list(practice=request.practice, client=client)]
+    rows, meta = paginate(policy_list(practice=request.practice, client=client), page=page,
+                          page_size=page_size)
+    policies = [policy_out(p) for p in rows]
     phi_read(
         request,
         categories=["insurance"],
@@ -368,7 +353,7 @@ def list_policies(request: HttpRequest, client_id: int) -> list[dict[str, Any]]:
         object_type="InsurancePolicy",
         count=len(policies),
     )
-    return policies
+    return {**meta, "items": policies}
 
 
 @router.post("/{client_id}/policies", response={201: PolicyOut, 422: ErrorsOut})
@@ -404,13 +389,15 @@ def update_policy(
     return 200, policy_out(policy)
 
 
-@router.get("/{client_id}/pricing-rules", response=list[PricingRuleOut])
-def list_pricing_rules(request: HttpRequest, client_id: int) -> list[dict[str, Any]]:
+@router.get("/{client_id}/pricing-rules", response=PricingRuleListOut)
+def list_pricing_rules(
+    request: HttpRequest, client_id: int, page: int = 1, page_size: int = 100
+) -> dict[str, Any]:
     require_roles(request, BILLING_ROLES)
     client = _client(request, client_id)
-    rules = [
-        pricing_rule_out(r) for r in pricing_rule_list(practice=request.practice, client=client)
-    ]
+    rows, meta = paginate(pricing_rule_list(practice=request.practice, client=client),
+                          page=page, page_size=page_size)
+    rules = [pricing_rule_out(r) for r in rows]
     phi_read(
         request,
         categories=["pricing"],
@@ -418,7 +405,7 @@ def list_pricing_rules(request: HttpRequest, client_id: int) -> list[dict[str, A
         object_type="PricingRule",
         count=len(rules),
     )
-    return rules
+    return {**meta, "items": rules}
 
 
 @router.post("/{client_id}/pricing-rules", response={201: PricingRuleOut, 422: ErrorsOut})

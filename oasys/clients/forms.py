@@ -6,19 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 
 from oasys.core.addresses import state_choices
 from oasys.core.models import Practice
 from oasys.core.text import parse_id
 from oasys.practice.models import Payer
+from oasys.practice.selectors import payer_list, payer_search, service_type_list
 
 from .models import BillingType, Gender, InsurancePolicy, PolicyPriority, Relationship
-from .selectors import (
-    payer_lookup,
-    payer_queryset,
-    service_type_options,
-    service_type_queryset,
-)
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 GENDER_CHOICES = [("", "—"), *Gender.choices]
@@ -171,13 +167,13 @@ class PolicyForm(forms.Form):
     def __init__(self, *args: Any, payer_query: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["payer"]
-        field.queryset = payer_queryset()
+        field.queryset = payer_list()
         # The directory holds thousands of payers: render only the chosen one and the
         # current search results, never the whole list.
         chosen = self.data.get("payer") if self.is_bound else self.initial.get("payer")
         chosen_id = str(getattr(chosen, "pk", chosen) or "")
-        options = list(payer_queryset().filter(pk=chosen_id)) if parse_id(chosen_id) else []
-        options += [p for p in payer_lookup(query=payer_query) if p not in options]
+        options = list(payer_list().filter(pk=chosen_id)) if parse_id(chosen_id) else []
+        options += [p for p in payer_search(query=payer_query, min_length=2) if p not in options]
         field.widget.choices = [("", "Search, then choose…")] + [(p.pk, str(p)) for p in options]
 
     def policy_fields(self) -> list[forms.BoundField]:
@@ -223,9 +219,9 @@ class PricingRuleForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         # Active service types, plus the one an existing rule uses even if since retired.
-        options = service_type_options(practice=practice)
+        options = service_type_list(practice=practice, active_only=True)
         if keep_service_type_id:
-            options = options | service_type_queryset(practice=practice).filter(
-                pk=keep_service_type_id
+            options = service_type_list(practice=practice).filter(
+                Q(is_active=True) | Q(pk=keep_service_type_id)
             )
-        self.fields["service_type"].queryset = options.distinct()
+        self.fields["service_type"].queryset = options.order_by("name")

@@ -13,23 +13,17 @@ from django.db.models import Q, QuerySet
 
 from oasys.core.models import Practice
 from oasys.core.text import search_text
-from oasys.practice.models import Payer, ServiceType
-from oasys.practice.selectors import payer_search
 
 from .models import BillingType, Client, Diagnosis, InsurancePolicy, PricingRule
 
 
-def client_queryset(*, practice: Practice) -> QuerySet[Client]:
-    """Every client of the practice; the base of each client lookup."""
-    return Client.objects.filter(practice=practice)
-
-
-def client_search(
+def client_list(
     *, practice: Practice, query: str = "", billing_type: str = ""
 ) -> QuerySet[Client]:
-    """Clients whose first or last name contains every word of `query`, optionally of one
+    """The practice's clients (all of them by default; the base of each client lookup):
+    those whose first or last name contains every word of `query`, optionally of one
     billing type, ordered by last name."""
-    qs = client_queryset(practice=practice)
+    qs = Client.objects.filter(practice=practice)
     for word in search_text(query).split()[:5]:
         qs = qs.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
     if billing_type in BillingType.values:
@@ -66,30 +60,3 @@ def pricing_rules_by_client_service(
     if client_ids is not None:
         qs = qs.filter(client_id__in=list(client_ids))
     return {(r.client_id, r.service_type_id): r for r in qs}
-
-
-def service_type_options(*, practice: Practice) -> QuerySet[ServiceType]:
-    return ServiceType.objects.filter(practice=practice, is_active=True).order_by("name")
-
-
-def service_type_queryset(*, practice: Practice) -> QuerySet[ServiceType]:
-    """All the practice's service types, inactive ones included (old rules may use them)."""
-    return ServiceType.objects.filter(practice=practice)
-
-
-def payer_lookup(*, query: str, limit: int = 20) -> list[Payer]:
-    """Payers whose name matches `query`, for the searchable payer field.
-
-    The payer directory is shared reference data (not tenant data), so no practice here.
-    The practice app owns payer search; until its selector lands we fall back to a plain
-    name match, so this is the single place to switch over.
-    """
-    query = search_text(query)
-    if len(query) < 2:
-        return []
-
-    return list(payer_search(query=query, limit=limit))
-
-
-def payer_queryset() -> QuerySet[Payer]:
-    return Payer.objects.all()

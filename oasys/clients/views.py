@@ -13,22 +13,21 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from oasys.core.audit import AuditContext
+from oasys.core.feedback import refusals_as_messages
 from oasys.core.models import Practice
 from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
 from oasys.core.text import parse_id
+from oasys.practice.selectors import payer_search
 
-from . import services
+from . import selectors, services
 from .diagnoses import MAX_DIAGNOSES, diagnosis_description
-from .errors import error_messages, form_add_errors
+from .errors import form_add_errors
 from .forms import ClientFilterForm, ClientForm, DiagnosisAddForm, PolicyForm, PricingRuleForm
 from .models import Client
 from .phi import phi_read
 from .pricing import charge_for
 from .selectors import (
-    client_queryset,
-    client_search,
     diagnosis_list,
-    payer_lookup,
     policy_list,
     pricing_rule_list,
 )
@@ -37,7 +36,7 @@ PAGE_SIZE = 25
 
 
 def _client(request: HttpRequest, pk: int) -> Client:
-    return get_object_or_404(client_queryset(practice=request.practice), pk=pk)
+    return get_object_or_404(selectors.client_list(practice=request.practice), pk=pk)
 
 
 def _ctx(request: HttpRequest) -> AuditContext:
@@ -57,7 +56,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         query = form.cleaned_data["q"]
         billing_type = form.cleaned_data["billing_type"]
-    qs = client_search(practice=request.practice, query=query, billing_type=billing_type)
+    qs = selectors.client_list(practice=request.practice, query=query, billing_type=billing_type)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     phi_read(request, categories=["demographics"], object_type="Client", count=len(page),
              client_ids=[c.pk for c in page])
@@ -283,7 +282,7 @@ def client_policy_edit(request: HttpRequest, pk: int, policy_pk: int) -> HttpRes
 def payer_options(request: HttpRequest) -> HttpResponse:
     """htmx: <option>s of payers matching ?payer_q= for the policy form's payer field.
     The payer directory is reference data, not PHI, so this is not audited."""
-    payers = payer_lookup(query=request.GET.get("payer_q", ""))
+    payers = payer_search(query=request.GET.get("payer_q", ""), min_length=2)
     return render(request, "clients/_payer_options.html", {"payers": payers})
 
 
@@ -368,10 +367,8 @@ def client_pricing_rule_delete(request: HttpRequest, pk: int, rule_pk: int) -> H
     rule = get_object_or_404(
         pricing_rule_list(practice=request.practice, client=client), pk=rule_pk
     )
-    try:
+    with refusals_as_messages(request) as ran:
         services.pricing_rule_delete(rule=rule, ctx=_ctx(request))
-    except ValidationError as exc:
-        messages.error(request, next(iter(error_messages(exc).values())))
-    else:
+    if ran:
         messages.success(request, "Pricing rule removed.")
     return redirect(reverse("clients:pricing_rules", args=[client.pk]))

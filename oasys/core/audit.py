@@ -3,19 +3,30 @@
 Every read and write of client data goes through `audit_record`. Rows are chained: each row's
 hash covers the previous row's hash, so editing or deleting any row breaks the chain from
 there on, and `audit_verify` names the first broken link.
+
+There is one chain per practice (and one for events with no practice), each with its own
+head row, so an append locks only its own practice's head: practices never wait on each
+other. Rows from before chains existed form the closed "legacy" chain.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .models import AuditAction, AuditChainHead, AuditEvent, AuditOutcome
+from .models import (
+    AuditAction,
+    AuditChainHead,
+    AuditEvent,
+    AuditOutcome,
+    audit_chain_key,
+)
 
 GENESIS_HASH = "0" * 64
 
@@ -63,10 +74,13 @@ def audit_record(
     object_id: Any = "",
     detail: dict | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain. Never put PHI in `detail`: ids and field names only."""
+    """Append one event to its practice's chain. Never put PHI in `detail`: ids and field
+    names only."""
+    chain = audit_chain_key(ctx.practice_id)
     with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(chain=chain)
         event = AuditEvent(
+            chain=chain,
             seq=head.last_seq + 1,
             occurred_at=timezone.now(),
             user_id_ref=ctx.user_id,
@@ -84,7 +98,9 @@ def audit_record(
         )
         event.hash = event.compute_hash()
         event.save()
-        AuditChainHead.objects.filter(id=1).update(last_seq=event.seq, last_hash=event.hash)
+        AuditChainHead.objects.filter(chain=chain).update(
+            last_seq=event.seq, last_hash=event.hash
+        )
     return event
 
 
@@ -121,25 +137,58 @@ def audit_list_read(
 class ChainBreak:
     seq: int
     reason: str
+    chain: str = ""
 
 
-def audit_verify(events: Iterable[AuditEvent] | None = None) -> ChainBreak | None:
-    """Walk the chain in order; return the first broken link, or None if it is intact."""
-    rows = events if events is not None else AuditEvent.objects.order_by("seq").iterator(2000)
+def _chain_verify(chain: str, rows: Iterable[AuditEvent], *, head: AuditChainHead | None,
+                  check_head: bool) -> ChainBreak | None:
     prev_hash = GENESIS_HASH
     expected_seq = 1
     for event in rows:
         if event.seq != expected_seq:
-            return ChainBreak(expected_seq, f"row {expected_seq} is missing (next is {event.seq})")
+            return ChainBreak(
+                expected_seq, f"row {expected_seq} is missing (next is {event.seq})", chain
+            )
         if event.prev_hash != prev_hash:
-            return ChainBreak(event.seq, "previous-hash does not match the row before")
+            return ChainBreak(event.seq, "previous-hash does not match the row before", chain)
         if event.compute_hash() != event.hash:
-            return ChainBreak(event.seq, "row content does not match its hash")
+            return ChainBreak(event.seq, "row content does not match its hash", chain)
         prev_hash = event.hash
         expected_seq += 1
-    head = AuditChainHead.objects.filter(id=1).first()
-    if events is None and head is not None and head.last_seq != expected_seq - 1:
-        return ChainBreak(
-            expected_seq, f"chain ends at {expected_seq - 1}, head says {head.last_seq}"
-        )
+    if check_head:
+        last = head.last_seq if head is not None else None
+        if last != expected_seq - 1:
+            said = "no head row" if last is None else f"head says {last}"
+            return ChainBreak(expected_seq, f"chain ends at {expected_seq - 1}, {said}", chain)
+    return None
+
+
+def audit_verify_chains(
+    events: Iterable[AuditEvent] | None = None,
+) -> dict[str, ChainBreak | None]:
+    """Walk every chain in order; answer each chain's first broken link (None if intact).
+
+    Given `events`, only those rows are checked (their chains' heads are not compared)."""
+    heads = {h.chain: h for h in AuditChainHead.objects.all()}
+    results: dict[str, ChainBreak | None] = {}
+    if events is not None:
+        ordered = sorted(events, key=lambda e: (e.chain, e.seq))
+        for chain, rows in groupby(ordered, key=lambda e: e.chain):
+            results[chain] = _chain_verify(chain, rows, head=None, check_head=False)
+        return results
+    # order_by(): without it the model ordering (id) would make DISTINCT return every row.
+    chains = set(heads) | set(
+        AuditEvent.objects.order_by().values_list("chain", flat=True).distinct()
+    )
+    for chain in sorted(chains):
+        rows = AuditEvent.objects.filter(chain=chain).order_by("seq").iterator(2000)
+        results[chain] = _chain_verify(chain, rows, head=heads.get(chain), check_head=True)
+    return results
+
+
+def audit_verify(events: Iterable[AuditEvent] | None = None) -> ChainBreak | None:
+    """The first broken link of any chain, or None if every chain is intact."""
+    for broken in audit_verify_chains(events).values():
+        if broken is not None:
+            return broken
     return None

@@ -1,12 +1,18 @@
-"""Attach the tenant to each request; the only place a request learns its practice."""
+"""Attach the tenant to each request (the only place a request learns its practice), and
+catch a domain error a screen did not handle, so it never reaches a person as a 500."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
+from .errors import DomainError
+from .feedback import error_text
 from .timezones import practice_zone
 
 
@@ -29,3 +35,29 @@ class PracticeMiddleware:
         if request.practice is not None:
             response.headers.setdefault("Cache-Control", "no-store, private")
         return response
+
+
+class DomainErrorMiddleware:
+    """The safety net under `refusals_as_messages`: a DomainError that escapes a view becomes
+    a message on the page the person came from (or the home page), never a 500. The API
+    answers its own errors (oasys/api.py) before this sees them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if not isinstance(exc, DomainError):
+            return None
+        messages.error(request, error_text(exc))
+        back = request.headers.get("referer", "")
+        safe = bool(back) and url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        # A GET that fails would fail again if sent back to itself.
+        loops = request.method == "GET" and back == request.build_absolute_uri()
+        if not safe or loops:
+            back = resolve_url("core:home")
+        return HttpResponseRedirect(back)

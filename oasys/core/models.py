@@ -129,13 +129,27 @@ class AuditEventQuerySet(models.QuerySet):
         raise PermissionError("The audit log is append-only")
 
 
+# The chains of the audit log. Each practice has its own chain, so one practice's open
+# transaction (a whole 835 posting) never makes another practice's audited writes wait;
+# events with no practice have their own. Rows written before chains existed stay in the
+# legacy chain, whose hash does not cover the chain key (it did not exist then).
+AUDIT_CHAIN_LEGACY = "legacy"
+AUDIT_CHAIN_SYSTEM = "system"
+
+
+def audit_chain_key(practice_id: int | None) -> str:
+    return f"practice:{practice_id}" if practice_id else AUDIT_CHAIN_SYSTEM
+
+
 class AuditEvent(models.Model):
-    """One read or write of protected data. Append-only; each row hashes the one before.
+    """One read or write of protected data. Append-only; each row hashes the one before it
+    in its chain (`chain`, `seq`).
 
     Foreign keys are plain integers on purpose: a cascade or SET NULL would rewrite history.
     """
 
-    seq = models.BigIntegerField(unique=True)
+    chain = models.CharField(max_length=40)
+    seq = models.BigIntegerField()
     occurred_at = models.DateTimeField(default=dj_tz.now)
     user_id_ref = models.BigIntegerField(null=True, blank=True)
     user_email = models.CharField(max_length=254, blank=True)
@@ -154,8 +168,12 @@ class AuditEvent(models.Model):
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["seq"]
+        # Insertion order across chains; within one chain it is also `seq` order.
+        ordering = ["id"]
         indexes = [models.Index(fields=["practice_id_ref", "occurred_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_event_chain_seq")
+        ]
 
     def save(self, *args, **kwargs):
         # Invariant guard, not business logic: an audit row is written once, never changed.
@@ -167,8 +185,13 @@ class AuditEvent(models.Model):
         raise PermissionError("The audit log is append-only")
 
     def compute_hash(self) -> str:
+        fields: list = []
+        if self.chain != AUDIT_CHAIN_LEGACY:
+            # The chain key is hashed too, so a row cannot be moved to another chain unseen.
+            fields.append(self.chain)
         payload = json.dumps(
             [
+                *fields,
                 self.seq,
                 self.prev_hash,
                 self.occurred_at.isoformat(),
@@ -192,9 +215,9 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """A single row that serialises appends to the audit chain (locked FOR UPDATE)."""
+    """One row per chain that serialises appends to that chain (locked FOR UPDATE)."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    chain = models.CharField(max_length=40, primary_key=True)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 

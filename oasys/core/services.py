@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from .audit import AuditContext, audit_record
+from .errors import NotAllowed
 from .models import ApiToken, AuditAction, AuditOutcome, Practice, Role, User
 
 
@@ -36,7 +37,7 @@ def user_create(
     )
 
 
-class TokenRefused(Exception):
+class TokenRefused(NotAllowed):
     """Email and password did not identify an active user of a practice."""
 
 

@@ -16,16 +16,16 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
-from oasys.clients.api import ErrorsOut, errors_body, paginate, require_roles
 from oasys.clients.phi import phi_read
-from oasys.clients.selectors import client_queryset, policy_list
+from oasys.clients.selectors import client_list, policy_list
+from oasys.core.api import ErrorsOut, PageOut, errors_body, paginate
 from oasys.core.audit import AuditContext
 from oasys.core.models import Role
 from oasys.core.money import money_str
-from oasys.core.permissions import BILLING_ROLES
+from oasys.core.permissions import BILLING_ROLES, require_roles
 
 from .models import CheckSource, EligibilityCheck
-from .selectors import eligibility_check_list, eligibility_check_queryset, usage_fee_list
+from .selectors import eligibility_check_list, usage_fee_list
 from .services import eligibility_check_fee, eligibility_check_run
 
 router = Router(tags=["eligibility"])
@@ -52,10 +52,7 @@ class CheckOut(Schema):
     summary: dict[str, Any]
 
 
-class CheckListOut(Schema):
-    count: int
-    page: int
-    page_size: int
+class CheckListOut(PageOut):
     items: list[CheckOut]
 
 
@@ -67,10 +64,7 @@ class FeeOut(Schema):
     occurred_at: dt.datetime
 
 
-class FeeListOut(Schema):
-    count: int
-    page: int
-    page_size: int
+class FeeListOut(PageOut):
     unit_price: str
     items: list[FeeOut]
 
@@ -96,7 +90,7 @@ def check_out(check: EligibilityCheck) -> dict[str, Any]:
 
 
 def _client(request: HttpRequest, client_id: int):
-    return get_object_or_404(client_queryset(practice=request.practice), pk=client_id)
+    return get_object_or_404(client_list(practice=request.practice), pk=client_id)
 
 
 @router.post("/clients/{client_id}/eligibility-checks",
@@ -134,7 +128,7 @@ def list_checks(request: HttpRequest, client_id: int, page: int = 1, page_size: 
 @router.get("/eligibility-checks/{check_id}", response=CheckOut)
 def get_check(request: HttpRequest, check_id: int):
     require_roles(request, BILLING_ROLES)
-    check = get_object_or_404(eligibility_check_queryset(practice=request.practice),
+    check = get_object_or_404(eligibility_check_list(practice=request.practice),
                               pk=check_id)
     phi_read(request, categories=["eligibility"], client_id=check.client_id,
              object_type="EligibilityCheck", object_id=check.pk)

@@ -20,12 +20,15 @@ from oasys.core.money import ZERO, money
 from .models import EligibilityCheck, InsuranceCard, InsuranceWizardDraft, UsageFee
 
 
-def eligibility_check_list(*, practice: Practice, client: Client) -> QuerySet[EligibilityCheck]:
-    """A client's checks, newest first."""
-    return (
-        EligibilityCheck.objects.filter(practice=practice, client=client)
-        .select_related("payer", "policy", "requested_by", "fee")
-        .order_by("-created_at", "-pk")
+def eligibility_check_list(
+    *, practice: Practice, client: Client | None = None
+) -> QuerySet[EligibilityCheck]:
+    """The practice's checks (one client's when given), newest first."""
+    qs = EligibilityCheck.objects.filter(practice=practice)
+    if client is not None:
+        qs = qs.filter(client=client)
+    return qs.select_related("client", "payer", "policy", "requested_by", "fee").order_by(
+        "-created_at", "-pk"
     )
 
 
@@ -35,12 +38,6 @@ def eligibility_check_latest(*, practice: Practice, client: Client) -> Eligibili
         eligibility_check_list(practice=practice, client=client)
         .exclude(outcome="pending")
         .first()
-    )
-
-
-def eligibility_check_queryset(*, practice: Practice) -> QuerySet[EligibilityCheck]:
-    return EligibilityCheck.objects.filter(practice=practice).select_related(
-        "client", "payer", "policy", "requested_by"
     )
 
 
@@ -87,12 +84,12 @@ def insurance_wizard_draft_get(
     return InsuranceWizardDraft.objects.filter(practice=practice, client=client).first()
 
 
-def insurance_card_list(*, practice: Practice, client: Client) -> QuerySet[InsuranceCard]:
-    """The client's current card photos (replaced ones are kept but not listed)."""
-    return InsuranceCard.objects.filter(
-        practice=practice, client=client, replaced_at__isnull=True
-    ).order_by("priority", "side")
-
-
-def insurance_card_queryset(*, practice: Practice, client: Client) -> QuerySet[InsuranceCard]:
-    return InsuranceCard.objects.filter(practice=practice, client=client)
+def insurance_card_list(
+    *, practice: Practice, client: Client, current_only: bool = True
+) -> QuerySet[InsuranceCard]:
+    """The client's card photos: the current ones, or with `current_only=False` also the
+    replaced ones (kept, not listed)."""
+    qs = InsuranceCard.objects.filter(practice=practice, client=client)
+    if current_only:
+        qs = qs.filter(replaced_at__isnull=True)
+    return qs.order_by("priority", "side")

@@ -5,33 +5,30 @@ what is shown, render."""
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from oasys.clients.errors import error_messages
 from oasys.clients.phi import phi_read
 from oasys.clients.pricing import charge_for
 from oasys.clients.selectors import (
-    client_queryset,
+    client_list,
     policy_list,
     pricing_rules_by_client_service,
-    service_type_options,
 )
 from oasys.core.audit import AuditContext
+from oasys.core.feedback import refusals_as_messages
 from oasys.core.models import Role
 from oasys.core.permissions import BILLING_ROLES, practice_required
 from oasys.core.text import parse_id
 from oasys.core.timezones import practice_zone
+from oasys.practice.selectors import service_type_list
 
 from .estimate import estimate_from_summary
 from .models import CheckSource
 from .selectors import (
     eligibility_check_list,
-    eligibility_check_queryset,
     usage_fee_list,
     usage_fee_monthly_totals,
 )
@@ -44,7 +41,7 @@ NETWORKS = [("in-network", "in_network"), ("out-of-network", "out_of_network")]
 @require_GET
 @practice_required(roles=BILLING_ROLES)
 def client_checks(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_object_or_404(client_queryset(practice=request.practice), pk=pk)
+    client = get_object_or_404(client_list(practice=request.practice), pk=pk)
     checks = list(eligibility_check_list(practice=request.practice, client=client)[:100])
     policies = [p for p in policy_list(practice=request.practice, client=client) if p.is_active]
     phi_read(request, categories=["eligibility", "insurance"], client_id=client.pk,
@@ -58,17 +55,15 @@ def client_checks(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @practice_required(roles=BILLING_ROLES)
 def check_run(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_object_or_404(client_queryset(practice=request.practice), pk=pk)
+    client = get_object_or_404(client_list(practice=request.practice), pk=pk)
     policy = get_object_or_404(
         policy_list(practice=request.practice, client=client).filter(is_active=True),
         pk=parse_id(request.POST.get("policy")) or 0,
     )
-    try:
+    with refusals_as_messages(request, prefix="The check could not run: ") as ran:
         check = eligibility_check_run(policy=policy, ctx=AuditContext.from_request(request),
                                       actor=request.user, source=CheckSource.MANUAL)
-    except ValidationError as exc:
-        messages.error(request, "The check could not run: "
-                       + " ".join(dict.fromkeys(error_messages(exc).values())))
+    if not ran:
         return redirect("eligibility:client_checks", pk=client.pk)
     return redirect("eligibility:detail", check_pk=check.pk)
 
@@ -76,14 +71,14 @@ def check_run(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @practice_required(roles=BILLING_ROLES)
 def check_detail(request: HttpRequest, check_pk: int) -> HttpResponse:
-    check = get_object_or_404(eligibility_check_queryset(practice=request.practice),
+    check = get_object_or_404(eligibility_check_list(practice=request.practice),
                               pk=check_pk)
     client = check.client
     estimates = []
     if check.summary.get("coverage") == "active" and \
             not check.summary.get("mental_health", {}).get("carved_out"):
         rules = pricing_rules_by_client_service(request.practice, client_ids=[client.pk])
-        for service_type in service_type_options(practice=request.practice)[:8]:
+        for service_type in service_type_list(practice=request.practice, active_only=True)[:8]:
             amount, _cpt = charge_for(service_type=service_type,
                                       rule=rules.get((client.pk, service_type.pk)))
             if amount is None or amount <= 0:

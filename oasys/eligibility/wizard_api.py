@@ -18,11 +18,11 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 
-from oasys.clients.api import ErrorsOut
 from oasys.clients.errors import error_messages
 from oasys.clients.models import Client, InsurancePolicy
 from oasys.clients.phi import phi_read
-from oasys.clients.selectors import client_queryset
+from oasys.clients.selectors import client_list
+from oasys.core.api import ErrorsOut
 from oasys.core.audit import AuditContext
 from oasys.core.permissions import BILLING_ROLES, require_roles
 
@@ -70,7 +70,7 @@ class CompleteOut(Schema):
 
 
 def _client(request: HttpRequest, client_id: int) -> Client:
-    return get_object_or_404(client_queryset(practice=request.practice), pk=client_id)
+    return get_object_or_404(client_list(practice=request.practice), pk=client_id)
 
 
 def _api_names(values: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oasys.clients.errors import error_messages, form_add_errors
 from oasys.clients.models import Client, Gender, Relationship
 from oasys.clients.phi import phi_read
-from oasys.clients.selectors import client_queryset
+from oasys.clients.selectors import client_list
 from oasys.core.audit import AuditContext
 from oasys.core.permissions import BILLING_ROLES, practice_required
 from oasys.practice.models import Payer
@@ -24,7 +24,6 @@ from oasys.practice.selectors import accepted_payer_list, provider_profile_get
 from . import wizard
 from .selectors import (
     insurance_card_list,
-    insurance_card_queryset,
     insurance_wizard_draft_get,
 )
 from .services import eligibility_check_fee
@@ -32,7 +31,7 @@ from .wizard_forms import AddressStepForm, ClientStepForm, InsuranceStepForm, Su
 
 
 def _client(request: HttpRequest, pk: int) -> Client:
-    return get_object_or_404(client_queryset(practice=request.practice), pk=pk)
+    return get_object_or_404(client_list(practice=request.practice), pk=pk)
 
 
 def _ctx(request: HttpRequest) -> AuditContext:
@@ -227,8 +226,9 @@ def wizard_payer_options(request: HttpRequest) -> HttpResponse:
 def insurance_card_image(request: HttpRequest, pk: int, card_pk: int) -> HttpResponse:
     """A card photo, to users of the client's practice only (another practice's: 404)."""
     client = _client(request, pk)
-    card = get_object_or_404(insurance_card_queryset(practice=request.practice, client=client),
-                             pk=card_pk)
+    card = get_object_or_404(
+        insurance_card_list(practice=request.practice, client=client, current_only=False),
+        pk=card_pk)
     try:
         handle = card.image.open("rb")
     except FileNotFoundError as exc:

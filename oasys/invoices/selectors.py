@@ -4,19 +4,16 @@ oasys.ledger.selectors.invoice_figures; a client's balance is oasys.ledger.selec
 
 from __future__ import annotations
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from oasys.core.models import Practice
 
 from .models import Invoice, InvoiceStatus
 
 
-def invoice_qs(*, practice: Practice):
-    return Invoice.objects.filter(practice=practice).select_related("client")
-
-
-def invoice_list(*, practice: Practice, status: str = "", kind: str = ""):
-    qs = invoice_qs(practice=practice)
+def invoice_list(*, practice: Practice, status: str = "", kind: str = "") -> QuerySet[Invoice]:
+    """The practice's invoices, newest first (all of them by default)."""
+    qs = Invoice.objects.filter(practice=practice).select_related("client")
     if status in InvoiceStatus.values:
         qs = qs.filter(status=status)
     if kind:

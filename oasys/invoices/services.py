@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from oasys.appointments.models import Appointment, AppointmentStatus
 from oasys.core.audit import AuditContext, audit_record
+from oasys.core.errors import Conflict, NotAllowed
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.money import money
 from oasys.core.sequences import sequence_next
@@ -23,7 +24,7 @@ from .models import Invoice, InvoiceKind, InvoiceLine
 DUE_DAYS = 14
 
 
-class AlreadyInvoiced(Exception):
+class AlreadyInvoiced(Conflict):
     pass
 
 
@@ -92,7 +93,7 @@ def invoice_create_for_client_responsibility(
     invoices): call it through remittance.services.remittance_claim_invoice_create."""
     rc = remittance_claim
     if rc.practice_id != practice.pk:
-        raise PermissionError("This remittance claim belongs to another practice")
+        raise NotAllowed("This remittance claim belongs to another practice")
     if InvoiceLine.objects.filter(remittance_claim=rc).exists():
         raise AlreadyInvoiced(f"Remittance claim {rc.pk} is already invoiced")
     if amount <= 0 or rc.claim_id is None:

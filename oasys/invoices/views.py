@@ -15,7 +15,7 @@ from oasys.core.permissions import BILLING_ROLES, practice_required
 from oasys.ledger.selectors import invoice_figures, invoice_figures_one
 
 from .models import InvoiceKind, InvoiceStatus
-from .selectors import invoice_counts, invoice_list, invoice_qs
+from .selectors import invoice_counts, invoice_list
 
 
 @practice_required(roles=BILLING_ROLES)
@@ -39,7 +39,7 @@ def invoices(request: HttpRequest) -> HttpResponse:
 
 @practice_required(roles=BILLING_ROLES)
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    invoice = get_object_or_404(invoice_qs(practice=request.practice), pk=pk)
+    invoice = get_object_or_404(invoice_list(practice=request.practice), pk=pk)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="invoice", client_id=invoice.client_id, object_type="Invoice",
                  object_id=invoice.pk)

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Router
 from ninja.errors import HttpError
 
-from oasys.clients.selectors import client_queryset
+from oasys.clients.selectors import client_list
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
@@ -38,7 +38,7 @@ def aging(request: HttpRequest):
 def client_balance(request: HttpRequest, client_id: int):
     require_roles(request, BILLING_ROLES)
 
-    if not client_queryset(practice=request.practice).filter(pk=client_id).exists():
+    if not client_list(practice=request.practice).filter(pk=client_id).exists():
         raise HttpError(404, "Not found")
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="ledger", client_id=client_id, object_type="Client",

@@ -129,7 +129,7 @@ def invoice_figures_one(*, practice: Practice, invoice) -> InvoiceFigures:
     return invoice_figures(practice=practice, invoice_ids=[invoice.pk])[invoice.pk]
 
 
-def journal_entries(*, practice: Practice, client_id: int | None = None,
+def journal_entry_list(*, practice: Practice, client_id: int | None = None,
                     claim_id: int | None = None) -> QuerySet[JournalEntry]:
     qs = JournalEntry.objects.filter(practice=practice).prefetch_related("lines")
     if client_id is not None:
@@ -139,7 +139,7 @@ def journal_entries(*, practice: Practice, client_id: int | None = None,
     return qs.order_by("posted_at", "pk")
 
 
-def unbalanced_entries(*, practice: Practice) -> list[int]:
+def journal_entry_unbalanced_ids(*, practice: Practice) -> list[int]:
     """Ids of entries whose lines do not balance (always empty; a check for tests and ops)."""
     rows = (JournalLine.objects.filter(practice=practice).values("entry_id")
             .annotate(d=Sum("debit"), c=Sum("credit")).order_by())
@@ -268,4 +268,4 @@ def practice_open_receivables(*, practice: Practice) -> dict[str, Decimal]:
 __all__ = ["AgingReport", "AgingRow", "ClaimFigures", "InvoiceFigures", "account_balances",
            "ar_aging", "claim_balances", "claim_client_share_uninvoiced", "claim_figures",
            "client_balance", "client_balances", "invoice_figures", "invoice_figures_one",
-           "journal_entries", "practice_open_receivables", "unbalanced_entries"]
+           "journal_entry_list", "journal_entry_unbalanced_ids", "practice_open_receivables"]

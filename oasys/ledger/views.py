@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from oasys.clients.selectors import client_queryset
+from oasys.clients.selectors import client_list
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
 
 from .chart import aging_chart
-from .selectors import account_balances, ar_aging, client_balances, journal_entries
+from .selectors import account_balances, ar_aging, client_balances, journal_entry_list
 
 
 @practice_required(BILLING_ROLES)
@@ -31,12 +31,12 @@ def aging(request: HttpRequest) -> HttpResponse:
 
 @practice_required(BILLING_ROLES)
 def client_ledger(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_object_or_404(client_queryset(practice=request.practice), pk=pk)
+    client = get_object_or_404(client_list(practice=request.practice), pk=pk)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="ledger", client_id=client.pk, object_type="Client",
                  object_id=client.pk)
     balances = client_balances(practice=request.practice, client_id=client.pk)
     return render(request, "ledger/client.html", {
         "client": client, "balances": balances,
-        "entries": journal_entries(practice=request.practice, client_id=client.pk),
+        "entries": journal_entry_list(practice=request.practice, client_id=client.pk),
     })

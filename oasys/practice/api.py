@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
+from oasys.core.api import ErrorsOut, PageOut, page_body
 from oasys.core.audit import AuditContext
 from oasys.core.identifiers import tax_id_masked
 from oasys.core.money import money_str
@@ -19,13 +20,9 @@ from oasys.core.permissions import BILLING_ROLES, require_roles
 
 from . import selectors, services
 from .forms import ClinicianForm, ProviderProfileForm, ServiceTypeForm
-from .models import AcceptedPayer, Clinician, Enrollment, Payer, ServiceType
+from .models import AcceptedPayer, Clinician, Enrollment, ServiceType
 
 router = Router(tags=["practice"])
-
-
-class ErrorsOut(Schema):
-    errors: dict[str, str]
 
 
 def _errors(form: Form) -> dict[str, str]:
@@ -151,9 +148,29 @@ class PayerOut(Schema):
     enrollment_required_eligibility: bool
 
 
-@router.get("/payers/search", response=list[PayerOut])
-def payers_search(request: HttpRequest, q: str = "", limit: int = 20) -> list[Payer]:
-    return selectors.payer_search(query=q[:100], limit=max(1, min(limit, 50)))
+class PayerListOut(PageOut):
+    items: list[PayerOut]
+
+
+class AcceptedPayerListOut(PageOut):
+    items: list[AcceptedPayerOut]
+
+
+class ServiceTypeListOut(PageOut):
+    items: list[ServiceTypeOut]
+
+
+class ClinicianListOut(PageOut):
+    items: list[ClinicianOut]
+
+
+SEARCH_MAX = 50  # a typeahead: the best matches only, however the pages are cut
+
+
+@router.get("/payers/search", response=PayerListOut)
+def payers_search(request: HttpRequest, q: str = "", page: int = 1, page_size: int = 20) -> dict:
+    found = selectors.payer_search(query=q[:100], limit=SEARCH_MAX)
+    return page_body(found, page=page, page_size=page_size, max_size=SEARCH_MAX)
 
 
 class EnrollmentOut(Schema):
@@ -186,9 +203,10 @@ class AcceptedPayerIn(Schema):
     payer_id: int
 
 
-@router.get("/accepted-payers", response=list[AcceptedPayerOut])
-def accepted_payers_list(request: HttpRequest) -> list[AcceptedPayer]:
-    return selectors.accepted_payer_list(practice=request.practice)
+@router.get("/accepted-payers", response=AcceptedPayerListOut)
+def accepted_payers_list(request: HttpRequest, page: int = 1, page_size: int = 100) -> dict:
+    return page_body(selectors.accepted_payer_list(practice=request.practice), page=page,
+                     page_size=page_size)
 
 
 @router.post("/accepted-payers", response={201: AcceptedPayerOut, 422: ErrorsOut})
@@ -204,14 +222,14 @@ def accepted_payers_add(request: HttpRequest, payload: AcceptedPayerIn):
     except ValidationError as exc:
         return 422, {"errors": {"payer_id": " ".join(exc.messages)}}
     return 201, get_object_or_404(
-        selectors.accepted_payer_qs(practice=request.practice), pk=accepted.pk
+        selectors.accepted_payer_list(practice=request.practice), pk=accepted.pk
     )
 
 
 @router.get("/accepted-payers/{accepted_payer_id}", response=AcceptedPayerOut)
 def accepted_payers_get(request: HttpRequest, accepted_payer_id: int) -> AcceptedPayer:
     return get_object_or_404(
-        selectors.accepted_payer_qs(practice=request.practice), pk=accepted_payer_id
+        selectors.accepted_payer_list(practice=request.practice), pk=accepted_payer_id
     )
 
 
@@ -258,9 +276,10 @@ def _service_type_data(payload: ServiceTypeIn) -> dict:
     return data
 
 
-@router.get("/service-types", response=list[ServiceTypeOut])
-def service_types_list(request: HttpRequest) -> list[ServiceType]:
-    return selectors.service_type_list(practice=request.practice)
+@router.get("/service-types", response=ServiceTypeListOut)
+def service_types_list(request: HttpRequest, page: int = 1, page_size: int = 100) -> dict:
+    return page_body(selectors.service_type_list(practice=request.practice), page=page,
+                     page_size=page_size)
 
 
 @router.post("/service-types", response={201: ServiceTypeOut, 422: ErrorsOut})
@@ -283,7 +302,7 @@ def service_types_create(request: HttpRequest, payload: ServiceTypeIn):
 @router.get("/service-types/{service_type_id}", response=ServiceTypeOut)
 def service_types_get(request: HttpRequest, service_type_id: int) -> ServiceType:
     return get_object_or_404(
-        selectors.service_type_qs(practice=request.practice), pk=service_type_id
+        selectors.service_type_list(practice=request.practice), pk=service_type_id
     )
 
 
@@ -291,7 +310,7 @@ def service_types_get(request: HttpRequest, service_type_id: int) -> ServiceType
 def service_types_update(request: HttpRequest, service_type_id: int, payload: ServiceTypeIn):
     require_roles(request, BILLING_ROLES)
     service_type = get_object_or_404(
-        selectors.service_type_qs(practice=request.practice), pk=service_type_id
+        selectors.service_type_list(practice=request.practice), pk=service_type_id
     )
     form = ServiceTypeForm(data=_service_type_data(payload))
     if not form.is_valid():
@@ -377,9 +396,10 @@ def _clinician_save(request: HttpRequest, payload: ClinicianIn, clinician: Clini
     return (201 if clinician is None else 200), saved
 
 
-@router.get("/clinicians", response=list[ClinicianOut])
-def clinicians_list(request: HttpRequest) -> list[Clinician]:
-    return selectors.clinician_list(practice=request.practice)
+@router.get("/clinicians", response=ClinicianListOut)
+def clinicians_list(request: HttpRequest, page: int = 1, page_size: int = 100) -> dict:
+    return page_body(selectors.clinician_list(practice=request.practice), page=page,
+                     page_size=page_size)
 
 
 @router.post("/clinicians", response={201: ClinicianOut, 422: ErrorsOut})
@@ -390,13 +410,13 @@ def clinicians_create(request: HttpRequest, payload: ClinicianIn):
 
 @router.get("/clinicians/{clinician_id}", response=ClinicianOut)
 def clinicians_get(request: HttpRequest, clinician_id: int) -> Clinician:
-    return get_object_or_404(selectors.clinician_qs(practice=request.practice), pk=clinician_id)
+    return get_object_or_404(selectors.clinician_list(practice=request.practice), pk=clinician_id)
 
 
 @router.put("/clinicians/{clinician_id}", response={200: ClinicianOut, 422: ErrorsOut})
 def clinicians_update(request: HttpRequest, clinician_id: int, payload: ClinicianIn):
     require_roles(request, BILLING_ROLES)
     clinician = get_object_or_404(
-        selectors.clinician_qs(practice=request.practice), pk=clinician_id
+        selectors.clinician_list(practice=request.practice), pk=clinician_id
     )
     return _clinician_save(request, payload, clinician)

@@ -21,7 +21,7 @@ from oasys.core.identifiers import digits_only, npi_error, tax_id_error, tax_id_
 from oasys.core.models import Practice
 
 from .models import EnrollmentStatus, ProviderType, TaxIdType
-from .selectors import clinician_supervisor_candidates, clinician_user_candidates
+from .selectors import clinician_supervisor_candidate_list, clinician_user_candidate_list
 from .taxonomy import taxonomy_error, taxonomy_normalized
 
 TAXONOMY_DATALIST_ID = "taxonomy-codes"
@@ -323,10 +323,10 @@ class ClinicianForm(forms.Form):
     def __init__(self, *args, practice: Practice, clinician=None, **kwargs):
         super().__init__(*args, **kwargs)
         # Only this practice's people can be chosen; anyone else's id is "not a valid choice".
-        self.fields["supervisor"].queryset = clinician_supervisor_candidates(
+        self.fields["supervisor"].queryset = clinician_supervisor_candidate_list(
             practice=practice, clinician=clinician
         )
-        self.fields["user"].queryset = clinician_user_candidates(
+        self.fields["user"].queryset = clinician_user_candidate_list(
             practice=practice, clinician=clinician
         )
         self.fields["supervisor"].error_messages["invalid_choice"] = (

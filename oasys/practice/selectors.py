@@ -125,12 +125,13 @@ def provider_profile_initial(*, practice: Practice) -> dict:
 # --- Payer directory ------------------------------------------------------------------------
 
 
-def payer_search(*, query: str, limit: int = 20) -> list[Payer]:
+def payer_search(*, query: str, limit: int = 20, min_length: int = 1) -> list[Payer]:
     """Directory payers matching every word of `query` (forgiving: case, punctuation, word
     order, abbreviations), or whose payer ID is exactly `query`. Best matches first: payer ID,
-    then exact name, then names starting with the query, then shorter names."""
+    then exact name, then names starting with the query, then shorter names. A query shorter
+    than `min_length` (after normalising) finds nothing (a searchable field asks for 2)."""
     raw = search_text(query)
-    if not raw:
+    if not raw or len(raw) < min_length:
         return []
     id_match = (
         Q(payer_id_claims__iexact=raw)
@@ -166,6 +167,11 @@ def payer_search(*, query: str, limit: int = 20) -> list[Payer]:
     return list(ranked.order_by("rank", "-supports_claims", "name_length", "name", "pk")[:limit])
 
 
+def payer_list() -> QuerySet[Payer]:
+    """The whole shared payer directory (reference data, not tenant data)."""
+    return Payer.objects.all()
+
+
 def payer_get(*, pk: int) -> Payer | None:
     return Payer.objects.filter(pk=pk).first()
 
@@ -177,7 +183,8 @@ def payer_directory_size() -> int:
 # --- Accepted payers and enrollment ---------------------------------------------------------
 
 
-def accepted_payer_qs(*, practice: Practice) -> QuerySet[AcceptedPayer]:
+def accepted_payer_list(*, practice: Practice) -> QuerySet[AcceptedPayer]:
+    """The payers the practice accepts, by name, with their enrollments."""
     return (
         AcceptedPayer.objects.filter(practice=practice)
         .select_related("payer")
@@ -187,11 +194,8 @@ def accepted_payer_qs(*, practice: Practice) -> QuerySet[AcceptedPayer]:
                 queryset=Enrollment.objects.filter(practice=practice).order_by("pk"),
             )
         )
+        .order_by("payer__name")
     )
-
-
-def accepted_payer_list(*, practice: Practice) -> list[AcceptedPayer]:
-    return list(accepted_payer_qs(practice=practice).order_by("payer__name"))
 
 
 def accepted_payers_exist(*, practice: Practice) -> bool:
@@ -203,7 +207,7 @@ def accepted_payer_payer_ids(*, practice: Practice) -> set[int]:
     return set(AcceptedPayer.objects.filter(practice=practice).values_list("payer_id", flat=True))
 
 
-def enrollment_qs(*, practice: Practice) -> QuerySet[Enrollment]:
+def enrollment_list(*, practice: Practice) -> QuerySet[Enrollment]:
     return Enrollment.objects.filter(practice=practice).select_related("accepted_payer__payer")
 
 
@@ -232,26 +236,24 @@ def enrollment_summary(*, practice: Practice) -> EnrollmentSummary:
 # --- Service types --------------------------------------------------------------------------
 
 
-def service_type_qs(*, practice: Practice) -> QuerySet[ServiceType]:
-    return ServiceType.objects.filter(practice=practice)
-
-
-def service_type_list(*, practice: Practice, active_only: bool = False) -> list[ServiceType]:
-    qs = service_type_qs(practice=practice)
+def service_type_list(*, practice: Practice, active_only: bool = False) -> QuerySet[ServiceType]:
+    """The practice's service types, active first; inactive ones included unless
+    `active_only` (old pricing rules and sessions may use them)."""
+    qs = ServiceType.objects.filter(practice=practice)
     if active_only:
         qs = qs.filter(is_active=True)
-    return list(qs.order_by("-is_active", "name"))
+    return qs.order_by("-is_active", "name")
 
 
 # --- Clinicians -----------------------------------------------------------------------------
 
 
-def clinician_qs(*, practice: Practice) -> QuerySet[Clinician]:
-    return Clinician.objects.filter(practice=practice).select_related("supervisor", "user")
-
-
-def clinician_list(*, practice: Practice) -> list[Clinician]:
-    return list(clinician_qs(practice=practice).order_by("-is_active", "last_name", "first_name"))
+def clinician_list(*, practice: Practice, active_only: bool = False) -> QuerySet[Clinician]:
+    """The practice's clinicians, active first, by name (only the active ones if asked)."""
+    qs = Clinician.objects.filter(practice=practice)
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return qs.select_related("supervisor", "user").order_by("-is_active", "last_name", "first_name")
 
 
 def clinician_supervisees_ids(*, practice: Practice, clinician: Clinician) -> set[int]:
@@ -271,7 +273,7 @@ def clinician_supervisees_ids(*, practice: Practice, clinician: Clinician) -> se
     return found
 
 
-def clinician_supervisor_candidates(
+def clinician_supervisor_candidate_list(
     *, practice: Practice, clinician: Clinician | None = None
 ) -> QuerySet[Clinician]:
     """Who may supervise `clinician`: same practice, active, not themselves, and not anyone
@@ -284,7 +286,7 @@ def clinician_supervisor_candidates(
     return qs.order_by("last_name", "first_name")
 
 
-def clinician_user_candidates(
+def clinician_user_candidate_list(
     *, practice: Practice, clinician: Clinician | None = None
 ) -> QuerySet[User]:
     """Users of this practice not yet linked to another clinician."""

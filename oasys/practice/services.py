@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
+from oasys.core.errors import NotAllowed
 from oasys.core.models import AuditAction, Practice, User
 
 from .machine import ENROLLMENT_MACHINE
@@ -242,7 +243,7 @@ def accepted_payer_remove(
     *, practice: Practice, actor_ctx: AuditContext, accepted_payer: AcceptedPayer
 ) -> None:
     if accepted_payer.practice_id != practice.pk:
-        raise PermissionError("This payer belongs to another practice")
+        raise NotAllowed("This payer belongs to another practice")
     with transaction.atomic():
         pk, payer_id = accepted_payer.pk, accepted_payer.payer_id
         accepted_payer.delete()  # enrollments go with it (CASCADE)
@@ -275,7 +276,7 @@ def enrollment_status_set(
     # A system context names its job in user_email ("clearinghouse"); a person is the screen.
     source = source or (actor_ctx.user_email if actor_ctx.user_id is None else "practice setup")
     if enrollment.practice_id != practice.pk:
-        raise PermissionError("This enrollment belongs to another practice")
+        raise NotAllowed("This enrollment belongs to another practice")
     if status not in EnrollmentStatus.values:
         raise ValidationError({"status": "Choose one of the enrollment statuses."})
     now = timezone.now()
@@ -350,7 +351,7 @@ def service_type_update(
     *, practice: Practice, actor_ctx: AuditContext, service_type: ServiceType, data: dict
 ) -> ServiceType:
     if service_type.practice_id != practice.pk:
-        raise PermissionError("This service type belongs to another practice")
+        raise NotAllowed("This service type belongs to another practice")
     if "name" in data:
         _service_type_name_check(practice=practice, name=data["name"], exclude_pk=service_type.pk)
     with transaction.atomic():
@@ -420,7 +421,7 @@ def clinician_update(
     *, practice: Practice, actor_ctx: AuditContext, clinician: Clinician, data: dict
 ) -> Clinician:
     if clinician.practice_id != practice.pk:
-        raise PermissionError("This clinician belongs to another practice")
+        raise NotAllowed("This clinician belongs to another practice")
     with transaction.atomic():
         # Lock the practice's clinicians so two concurrent edits cannot build a loop together.
         list(Clinician.objects.select_for_update().filter(practice=practice).values_list("pk"))

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from oasys.core.audit import AuditContext
+from oasys.core.feedback import refusals_as_messages
 from oasys.core.identifiers import tax_id_masked
 from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
 from oasys.core.text import parse_id
@@ -136,12 +137,11 @@ def payers(request: HttpRequest) -> HttpResponse:
         if payer is None:
             messages.error(request, "That payer is not in the directory.")
             return redirect("practice:payers")
-        try:
+        with refusals_as_messages(request) as ran:
             accepted = services.accepted_payer_add(
                 practice=practice, actor_ctx=AuditContext.from_request(request), payer=payer
             )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+        if not ran:
             return redirect("practice:payers")
         messages.success(request, f"{payer.name} added. Next: enroll for the transactions below.")
         return redirect("practice:accepted_payer", pk=accepted.pk)
@@ -183,7 +183,7 @@ def payer_search(request: HttpRequest) -> HttpResponse:
 @practice_required(roles=ALL_ROLES)
 def accepted_payer(request: HttpRequest, pk: int) -> HttpResponse:
     practice = request.practice
-    accepted = get_object_or_404(selectors.accepted_payer_qs(practice=practice), pk=pk)
+    accepted = get_object_or_404(selectors.accepted_payer_list(practice=practice), pk=pk)
     enrollments = list(accepted.enrollments.all())
     forms = {
         e.pk: EnrollmentStatusForm(
@@ -195,7 +195,7 @@ def accepted_payer(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         _require_edit(request)
         enrollment = get_object_or_404(
-            selectors.enrollment_qs(practice=practice).filter(accepted_payer=accepted),
+            selectors.enrollment_list(practice=practice).filter(accepted_payer=accepted),
             pk=parse_id(request.POST.get("enrollment")) or 0,
         )
         form = EnrollmentStatusForm(request.POST, prefix=f"e{enrollment.pk}")
@@ -230,7 +230,7 @@ def accepted_payer(request: HttpRequest, pk: int) -> HttpResponse:
 @practice_required(roles=BILLING_ROLES)
 def accepted_payer_remove(request: HttpRequest, pk: int) -> HttpResponse:
     practice = request.practice
-    accepted = get_object_or_404(selectors.accepted_payer_qs(practice=practice), pk=pk)
+    accepted = get_object_or_404(selectors.accepted_payer_list(practice=practice), pk=pk)
     if request.method == "POST":
         name = accepted.payer.name
         services.accepted_payer_remove(
@@ -266,7 +266,7 @@ def service_type_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @practice_required(roles=BILLING_ROLES)
 def service_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    service_type = get_object_or_404(selectors.service_type_qs(practice=request.practice), pk=pk)
+    service_type = get_object_or_404(selectors.service_type_list(practice=request.practice), pk=pk)
     return _service_type_form(request, service_type=service_type)
 
 
@@ -320,7 +320,7 @@ def clinician_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @practice_required(roles=BILLING_ROLES)
 def clinician_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    clinician = get_object_or_404(selectors.clinician_qs(practice=request.practice), pk=pk)
+    clinician = get_object_or_404(selectors.clinician_list(practice=request.practice), pk=pk)
     return _clinician_form(request, clinician=clinician)
 
 

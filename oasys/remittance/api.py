@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from oasys.core.api import PageOut, paginate
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.era_codes import plb_text
 from oasys.core.models import AuditAction
@@ -92,15 +93,20 @@ def _summary(r: Remittance) -> dict:
             "unmatched_count": r.unmatched_count, "edi_file_id": r.edi_file_id}
 
 
-@router.get("", response=list[RemittanceOut])
-def remittances(request: HttpRequest, status: str = ""):
+class RemittanceListOut(PageOut):
+    items: list[RemittanceOut]
+
+
+@router.get("", response=RemittanceListOut)
+def remittances(request: HttpRequest, status: str = "", page: int = 1, page_size: int = 500):
     require_roles(request, BILLING_ROLES)
     if status and status not in RemittanceStatus.values:
         raise HttpError(422, f"status must be one of {', '.join(RemittanceStatus.values)}")
-    rows = list(remittance_list(practice=request.practice, status=status)[:500])
+    rows, meta = paginate(remittance_list(practice=request.practice, status=status),
+                          page=page, page_size=page_size, max_size=500)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="remittance", detail={"list": status or "all", "count": len(rows)})
-    return [_summary(r) for r in rows]
+    return {**meta, "items": [_summary(r) for r in rows]}
 
 
 @router.get("/{remittance_id}", response=RemittanceDetailOut)

@@ -32,13 +32,10 @@ from .models import (
 POSTED = (RemittanceStatus.POSTED, RemittanceStatus.PARTIALLY_UNMATCHED)
 
 
-def remittance_qs(*, practice: Practice) -> QuerySet[Remittance]:
-    return Remittance.objects.filter(practice=practice)
-
-
 def remittance_list(*, practice: Practice, status: str = "",
                     query: str = "") -> QuerySet[Remittance]:
-    qs = remittance_qs(practice=practice)
+    """The practice's ERAs, newest first (all of them by default)."""
+    qs = Remittance.objects.filter(practice=practice)
     if status:
         qs = qs.filter(status=status)
     query = search_text(query)
@@ -49,7 +46,7 @@ def remittance_list(*, practice: Practice, status: str = "",
 
 def remittance_get(*, practice: Practice, pk: int) -> Remittance:
     """One ERA with its claims, lines and adjustments (Remittance.DoesNotExist otherwise)."""
-    return (remittance_qs(practice=practice)
+    return (remittance_list(practice=practice)
             .prefetch_related(
                 Prefetch("claims", queryset=RemittanceClaim.objects.select_related(
                     "claim", "client", "review").prefetch_related(
@@ -61,16 +58,16 @@ def remittance_get(*, practice: Practice, pk: int) -> Remittance:
             .get(pk=pk))
 
 
-def remittance_claim_qs(*, practice: Practice) -> QuerySet[RemittanceClaim]:
+def remittance_claim_list(*, practice: Practice) -> QuerySet[RemittanceClaim]:
     return RemittanceClaim.objects.filter(practice=practice).select_related("remittance",
                                                                             "claim")
 
 
-def remittance_claims_with_client_share(*, practice: Practice) -> QuerySet[RemittanceClaim]:
+def remittance_claim_client_share_list(*, practice: Practice) -> QuerySet[RemittanceClaim]:
     """Posted, matched, non-reversal remittance claims that may leave the client a share and
     have no invoice yet (candidates for a client-responsibility invoice): a share stated by
     the payer, or a secondary payer's answer (what it did not pay returns to the client)."""
-    return (remittance_claim_qs(practice=practice)
+    return (remittance_claim_list(practice=practice)
             .filter(remittance__status__in=POSTED, claim__isnull=False,
                     invoice_line__isnull=True)
             .filter(Q(client_share__gt=0) | Q(claim__payer_sequence="S"))
@@ -175,7 +172,7 @@ def remittance_breakdown(*, practice: Practice, remittance: Remittance) -> list[
     return out
 
 
-def provider_adjustment_rows(*, remittance: Remittance) -> list[dict]:
+def provider_adjustment_list(*, remittance: Remittance) -> list[dict]:
     return [{"reason": p.reason, "reason_text": plb_text(p.reason), "reference": p.reference,
              "amount": p.amount, "fiscal_period_date": p.fiscal_period_date}
             for p in remittance.provider_adjustments.all()]
@@ -197,7 +194,7 @@ def payment_review_get(*, practice: Practice, pk: int) -> PaymentReview:
 
 def remittance_counts(*, practice: Practice) -> dict[str, int]:
     out = {s: 0 for s in RemittanceStatus.values}
-    for row in (remittance_qs(practice=practice).values("status")
+    for row in (remittance_list(practice=practice).values("status")
                 .annotate(n=Count("pk")).order_by()):
         out[row["status"]] = row["n"]
     return out

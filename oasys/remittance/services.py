@@ -21,7 +21,7 @@ from oasys.claims.inbound import claim_apply_adjudication, claim_match
 from oasys.claims.status import ClaimStatus
 from oasys.clearinghouse.services import edi_file_receive
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.errors import Conflict, InvalidInput
+from oasys.core.errors import Conflict, InvalidInput, NotAllowed
 from oasys.core.models import AuditAction, AuditOutcome, Practice, User
 from oasys.core.money import money
 from oasys.invoices.services import AlreadyInvoiced, invoice_create_for_client_responsibility
@@ -56,14 +56,14 @@ from .models import (
     RemittanceStatus,
     ReviewStatus,
 )
-from .selectors import client_share_pending, remittance_claims_with_client_share
+from .selectors import client_share_pending, remittance_claim_client_share_list
 
 log = logging.getLogger(__name__)
 
 UPLOAD_CONNECTION = "upload"
 
 
-class RemittancePostingError(Exception):
+class RemittancePostingError(InvalidInput):
     """Posting failed for an unexpected reason: nothing was posted; importing again retries."""
 
 
@@ -169,7 +169,7 @@ def remittance_file_post(*, edi_file, practice: Practice, ctx: AuditContext,
     Idempotent: a transaction already recorded (posted or quarantined) reports what it is and
     posts nothing. Raises RemittancePostingError on an unexpected failure (nothing posted)."""
     if edi_file.practice_id is not None and edi_file.practice_id != practice.pk:
-        raise PermissionError("This file belongs to another practice")
+        raise NotAllowed("This file belongs to another practice")
     transactions, file_problems = _transactions(edi_file.raw)
     outcomes: list[PostOutcome] = []
     if file_problems and not any(rem for _, rem, _ in transactions):
@@ -299,7 +299,7 @@ def _post(*, practice, edi_file, index, rem: Remittance835, ctx, actor,
             return _post(practice=practice, edi_file=edi_file, index=index, rem=rem, ctx=ctx,
                          actor=actor, retried=True)
         return _outcome_for(again, again=True)
-    except (ValidationError, PermissionError, ValueError, LookupError) as exc:
+    except (ValidationError, NotAllowed, ValueError, LookupError) as exc:
         log.warning("posting 835 transaction %s of EDI file %s failed: %s", index, edi_file.pk,
                     type(exc).__name__)
         raise RemittancePostingError(
@@ -525,7 +525,7 @@ def remittance_client_invoices_create(*, practice: Practice, ctx: AuditContext,
     remittance claim that leaves the client a share not invoiced yet. Auto-billing calls it;
     safe to run again (each remittance claim is invoiced at most once)."""
     created = []
-    for rc in remittance_claims_with_client_share(practice=practice):
+    for rc in remittance_claim_client_share_list(practice=practice):
         if client_share_pending(practice=practice, remittance_claim=rc) <= 0:
             continue
         try:

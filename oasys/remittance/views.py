@@ -21,9 +21,9 @@ from .models import PaymentReview, Remittance, RemittanceStatus, ReviewStatus
 from .selectors import (
     payment_review_get,
     payment_review_list,
-    provider_adjustment_rows,
+    provider_adjustment_list,
     remittance_breakdown,
-    remittance_claim_qs,
+    remittance_claim_list,
     remittance_counts,
     remittance_get,
     remittance_list,
@@ -69,7 +69,7 @@ def remittance_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "remittance/detail.html", {
         "r": remittance,
         "claims": remittance_breakdown(practice=request.practice, remittance=remittance),
-        "plbs": provider_adjustment_rows(remittance=remittance),
+        "plbs": provider_adjustment_list(remittance=remittance),
     })
 
 
@@ -97,7 +97,7 @@ def remittance_upload(request: HttpRequest) -> HttpResponse:
 @require_POST
 @practice_required(BILLING_ROLES)
 def remittance_claim_invoice(request: HttpRequest, pk: int) -> HttpResponse:
-    rc = get_object_or_404(remittance_claim_qs(practice=request.practice), pk=pk)
+    rc = get_object_or_404(remittance_claim_list(practice=request.practice), pk=pk)
     try:
         invoice = remittance_claim_invoice_create(
             practice=request.practice, remittance_claim=rc,

@@ -10,7 +10,7 @@ from django import template
 from oasys.clients.models import Client
 
 from ..models import Appointment
-from ..selectors import appointment_recent_for_client
+from ..selectors import appointment_recent_list
 
 register = template.Library()
 
@@ -19,4 +19,4 @@ register = template.Library()
 def client_recent_sessions(client: Client, limit: int = 10) -> list[Appointment]:
     """The client's latest sessions, newest first. The client was looked up in the viewer's
     practice, so its practice is the one to read from."""
-    return appointment_recent_for_client(practice=client.practice, client=client, limit=limit)
+    return appointment_recent_list(practice=client.practice, client=client, limit=limit)

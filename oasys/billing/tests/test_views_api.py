@@ -319,7 +319,7 @@ def test_api_queue_ready_shape(practice, api_client):
     cash = f.self_pay_session(practice)
     resp = api_client.get(API_QUEUE, {"state": "ready"})
     assert resp.status_code == 200
-    body = {item["session_id"]: item for item in resp.json()}
+    body = {item["session_id"]: item for item in resp.json()["items"]}
     assert set(body) == {s.appointment.pk, cash.pk}
     claim = body[s.appointment.pk]
     assert claim == {
@@ -343,7 +343,7 @@ def test_api_queue_incomplete_lists_reasons(practice, api_client):
     s.appointment.save()
     resp = api_client.get(API_QUEUE, {"state": "incomplete"})
     assert resp.status_code == 200
-    (item,) = resp.json()
+    (item,) = resp.json()["items"]
     assert item["session_id"] == s.appointment.pk
     assert item["ready"] is False
     assert item["reasons"] == [{"code": "unsigned_note", "message": "Unsigned clinical notes",
@@ -353,9 +353,9 @@ def test_api_queue_incomplete_lists_reasons(practice, api_client):
 def test_api_queue_filters(practice, api_client):
     s = f.ready_claim_session(practice)
     cash = f.self_pay_session(practice)
-    got = api_client.get(API_QUEUE, {"state": "ready", "payer_id": 0}).json()
+    got = api_client.get(API_QUEUE, {"state": "ready", "payer_id": 0}).json()["items"]
     assert [i["session_id"] for i in got] == [cash.pk]
-    got = api_client.get(API_QUEUE, {"state": "ready", "payer_id": s.payer.pk}).json()
+    got = api_client.get(API_QUEUE, {"state": "ready", "payer_id": s.payer.pk}).json()["items"]
     assert [i["session_id"] for i in got] == [s.appointment.pk]
 
 
@@ -398,7 +398,7 @@ def test_api_submit_refused_to_clinician(practice):
 def test_api_charge_uses_pricing_rule(practice, api_client):
     cash = f.self_pay_session(practice)
     f.make_pricing_rule(cash.client, cash.service_type, price=Decimal("72.5"))
-    (item,) = api_client.get(API_QUEUE, {"state": "ready"}).json()
+    (item,) = api_client.get(API_QUEUE, {"state": "ready"}).json()["items"]
     assert item["charge"] == "72.50"
 
 

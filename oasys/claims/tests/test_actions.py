@@ -190,7 +190,7 @@ def test_claims_api_lists_with_events_and_acts(api_client, practice, owner, sim)
     sc, claim = _bill(practice)
     resp = api_client.get("/api/v1/claims?status=submitted")
     assert resp.status_code == 200
-    [row] = resp.json()
+    [row] = resp.json()["items"]
     assert row["id"] == claim.pk and row["session_ids"] == [sc.appointment.pk]
     assert row["charge"] == "130.00" and row["paid"] == "0.00"
     assert [e["to_status"] for e in row["events"]] == ["draft", "submitted"]

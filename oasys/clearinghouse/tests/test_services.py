@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from oasys.clearinghouse.models import Direction, EdiFile, FileStatus, PollCursor
 from oasys.clearinghouse.port import FinalError, RetryableError
-from oasys.clearinghouse.selectors import edi_files_unmatched
+from oasys.clearinghouse.selectors import edi_file_unmatched_list
 from oasys.clearinghouse.services import (
     edi_file_receive,
     edi_file_submit,
@@ -60,7 +60,7 @@ def test_file_that_fails_to_parse_is_kept_with_its_error():
 def test_files_match_the_practice_by_npi_or_stay_unmatched(practice, other_practice):
     edi_file, _ = edi_file_receive(raw=CA)
     assert edi_file.practice is None
-    assert list(edi_files_unmatched()) == [edi_file]
+    assert list(edi_file_unmatched_list()) == [edi_file]
     ProviderProfile.objects.create(practice=practice, npi="1234567893", tax_id="371234567")
     other, _ = edi_file_receive(raw=CA.replace("000000801", "000000802"))
     assert other.practice == practice

@@ -47,7 +47,7 @@ def test_unmatched_file_is_shown_to_nobody(owner_client, files):
 
 def test_api_scoped_to_practice(api_client, files, other_practice):
     mine = files[0]
-    listed = api_client.get("/api/v1/clearinghouse/files").json()
+    listed = api_client.get("/api/v1/clearinghouse/files").json()["items"]
     assert {f["id"] for f in listed} == {files[0].pk, files[1].pk}
     assert api_client.get(f"/api/v1/clearinghouse/files/{mine.pk}").json()["raw"] == mine.raw
     assert api_client.get(f"/api/v1/clearinghouse/files/{files[2].pk}").status_code == 404

@@ -139,7 +139,7 @@ def test_policies_create_and_list(cl_api, cl_client, cl_payer):
     assert resp.json()["subscriber_address"]["zip_code"] == "62701"
     resp = cl_api.post(url, {"payer_id": 99999, "member_id": "W1"}, content_type="application/json")
     assert resp.status_code == 422 and "payer_id" in resp.json()["errors"]
-    listed = cl_api.get(url).json()
+    listed = cl_api.get(url).json()["items"]
     assert len(listed) == 1 and listed[0]["relationship"] == "spouse"
 
 
@@ -165,7 +165,7 @@ def test_pricing_rules_create_and_list(cl_api, cl_client, cl_service_type, cl_ot
         content_type="application/json",
     )
     assert resp.status_code == 422
-    assert cl_api.get(url).json()[0]["charge"] == "0.00"
+    assert cl_api.get(url).json()["items"][0]["charge"] == "0.00"
 
 
 def test_another_practices_client_is_404_on_every_route(

@@ -17,7 +17,7 @@ from oasys.clearinghouse.services import reports_poll
 from oasys.core.audit import AuditContext
 from oasys.core.models import Practice
 from oasys.demo.seed import seed_demo
-from oasys.ledger.selectors import account_balances, unbalanced_entries
+from oasys.ledger.selectors import account_balances, journal_entry_unbalanced_ids
 from oasys.remittance.models import Remittance
 from oasys.remittance.services import remittance_client_invoices_create
 
@@ -77,6 +77,6 @@ def test_demo_claim_cycle(clearinghouse_sim, settings):
     assert rejected.status in (ClaimStatus.PAID, ClaimStatus.PARTIAL)
 
     # Every journal entry balances, and the books sum to zero.
-    assert unbalanced_entries(practice=practice) == []
+    assert journal_entry_unbalanced_ids(practice=practice) == []
     balances = account_balances(practice=practice)
     assert sum(balances.values()) == 0

@@ -26,7 +26,7 @@ from oasys.ledger.selectors import (
     ar_aging,
     claim_balances,
     client_balance,
-    unbalanced_entries,
+    journal_entry_unbalanced_ids,
 )
 from oasys.ledger.services import (
     journal_post,
@@ -128,7 +128,7 @@ def test_write_off_refund_payment_and_reversal(practice, ctx):
     assert client_balance(practice=practice, client_id=invoice.client_id) == D("50.00")
     b = account_balances(practice=practice)
     assert b["cash"] == D("100.00") and sum(b.values()) == 0
-    assert unbalanced_entries(practice=practice) == []
+    assert journal_entry_unbalanced_ids(practice=practice) == []
 
 
 def test_aging_buckets_by_hand(practice, ctx):
@@ -296,7 +296,7 @@ class LedgerMachine(RuleBasedStateMachine):
         for account, amount in b.items():
             assert amount == self.accounts.get(account, ZERO), account
         assert sum(b.values()) == ZERO  # debits equal credits over the whole journal
-        assert unbalanced_entries(practice=self.practice) == []
+        assert journal_entry_unbalanced_ids(practice=self.practice) == []
         for c in self.claims:
             assert claim_balances(practice=self.practice, claim_id=c.pk)["ar_insurance"] == \
                 self.ar_ins.get(c.pk, ZERO)

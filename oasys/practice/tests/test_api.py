@@ -76,7 +76,7 @@ def test_provider_422_per_field(pr_api):
 
 def test_payer_search_and_accepted_payers(pr_api, pr_other_api, pr_practice):
     payer = make_payer("BCBS Texas (HCSC)", "84980", enrollment_required_claims=True)
-    found = pr_api.get(f"{BASE}/payers/search", {"q": "blue cross texas"}).json()
+    found = pr_api.get(f"{BASE}/payers/search", {"q": "blue cross texas"}).json()["items"]
     assert [p["name"] for p in found] == ["BCBS Texas (HCSC)"]
     created = _send(pr_api, "post", "/accepted-payers", {"payer_id": payer.pk})
     assert created.status_code == 201
@@ -89,12 +89,12 @@ def test_payer_search_and_accepted_payers(pr_api, pr_other_api, pr_practice):
     assert dup.status_code == 422 and "already" in dup.json()["errors"]["payer_id"]
     missing = _send(pr_api, "post", "/accepted-payers", {"payer_id": 999999})
     assert missing.status_code == 422
-    listed = pr_api.get(f"{BASE}/accepted-payers").json()
+    listed = pr_api.get(f"{BASE}/accepted-payers").json()["items"]
     assert [a["payer"]["payer_id_claims"] for a in listed] == ["84980"]
     ap_id = body["id"]
     assert pr_api.get(f"{BASE}/accepted-payers/{ap_id}").status_code == 200
     assert pr_other_api.get(f"{BASE}/accepted-payers/{ap_id}").status_code == 404
-    assert pr_other_api.get(f"{BASE}/accepted-payers").json() == []
+    assert pr_other_api.get(f"{BASE}/accepted-payers").json()["items"] == []
     assert AcceptedPayer.objects.count() == 1
 
 
@@ -128,7 +128,7 @@ def test_service_types_api(pr_api, pr_other_api, pr_practice):
     put_other = _send(pr_other_api, "put", f"/service-types/{st_id}", {**body, "rate": "1"})
     assert put_other.status_code == 404
     assert ServiceType.objects.get(pk=st_id).rate == 0
-    assert [s["id"] for s in pr_api.get(f"{BASE}/service-types").json()] == [st_id]
+    assert [s["id"] for s in pr_api.get(f"{BASE}/service-types").json()["items"]] == [st_id]
 
 
 def test_clinicians_api(pr_api, pr_other_api, pr_practice, pr_other_practice):
@@ -166,4 +166,4 @@ def test_clinicians_api(pr_api, pr_other_api, pr_practice, pr_other_practice):
     assert cross.status_code == 422
     assert pr_api.get(f"{BASE}/clinicians/{outsider.pk}").status_code == 404
     assert pr_other_api.get(f"{BASE}/clinicians/{sup_id}").status_code == 404
-    assert len(pr_api.get(f"{BASE}/clinicians").json()) == 2
+    assert len(pr_api.get(f"{BASE}/clinicians").json()["items"]) == 2

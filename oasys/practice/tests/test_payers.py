@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
+from oasys.core.errors import NotAllowed
 from oasys.core.models import AuditEvent
 from oasys.practice.models import AcceptedPayer, Enrollment, Payer
 from oasys.practice.selectors import enrollment_summary
@@ -185,9 +186,9 @@ def test_remove_deletes_enrollments_and_audits(pr_practice, pr_ctx, pr_payer):
 
 def test_services_refuse_other_practice_objects(pr_practice, pr_other_practice, pr_ctx, pr_payer):
     accepted = accepted_payer_add(practice=pr_other_practice, actor_ctx=pr_ctx, payer=pr_payer)
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotAllowed):
         accepted_payer_remove(practice=pr_practice, actor_ctx=pr_ctx, accepted_payer=accepted)
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotAllowed):
         enrollment_status_set(
             practice=pr_practice,
             actor_ctx=pr_ctx,

@@ -19,7 +19,7 @@ from oasys.core.errors import Conflict, InvalidInput
 from oasys.core.models import AuditEvent
 from oasys.core.statemachine import MACHINES
 from oasys.ledger.models import JournalEntry
-from oasys.ledger.selectors import ar_aging, claim_balances, unbalanced_entries
+from oasys.ledger.selectors import ar_aging, claim_balances, journal_entry_unbalanced_ids
 from oasys.remittance.models import (
     PaymentReview,
     Remittance,
@@ -93,7 +93,7 @@ def test_a_reversal_frees_the_payment_to_post_again_once(practice, ctx):
     assert states == ["posted", "posted", "quarantined", "posted", "quarantined"]
     claim.refresh_from_db()
     assert claim.paid_amount == D("98.00")
-    assert unbalanced_entries(practice=practice) == []
+    assert journal_entry_unbalanced_ids(practice=practice) == []
 
 
 def test_the_same_claim_payment_cannot_be_stored_posted_twice(practice, ctx):
@@ -167,7 +167,7 @@ def test_a_biller_can_post_a_held_payment_anyway(practice, ctx):
     assert review.status == ReviewStatus.POSTED
     assert claim.status == ClaimStatus.VOIDED  # not forced back
     assert (claim.paid_amount, claim.patient_responsibility) == (D("78.00"), D("20.00"))
-    assert unbalanced_entries(practice=practice) == []
+    assert journal_entry_unbalanced_ids(practice=practice) == []
 
 
 def test_remittance_status_moves_through_its_machine(practice, ctx):

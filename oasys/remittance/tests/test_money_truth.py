@@ -24,7 +24,7 @@ from oasys.ledger.selectors import (
     client_balance,
     client_balances,
     invoice_figures_one,
-    unbalanced_entries,
+    journal_entry_unbalanced_ids,
 )
 from oasys.ledger.services import journal_post, ledger_post_client_payment, ledger_post_refund
 from oasys.remittance.models import RemittanceClaim
@@ -123,7 +123,7 @@ def _secondary_era(secondary, *, paid: str, client: str, trace: str = "SEC") -> 
 
 
 def _books(practice):
-    assert unbalanced_entries(practice=practice) == []
+    assert journal_entry_unbalanced_ids(practice=practice) == []
     assert sum(account_balances(practice=practice).values()) == 0
 
 

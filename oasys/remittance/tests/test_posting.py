@@ -16,7 +16,7 @@ from oasys.clearinghouse.services import edi_file_receive
 from oasys.invoices.models import InvoiceKind, InvoiceStatus
 from oasys.invoices.services import AlreadyInvoiced
 from oasys.ledger.models import JournalEntry
-from oasys.ledger.selectors import account_balances, claim_balances, unbalanced_entries
+from oasys.ledger.selectors import account_balances, claim_balances, journal_entry_unbalanced_ids
 from oasys.remittance.models import (
     ProviderAdjustment,
     Remittance,
@@ -76,7 +76,7 @@ def test_copay_claim_posts_payment_contractual_and_client_share(practice, ctx):
     assert (b["ar_insurance"], b["ar_client"], b["cash"], b["contractual_adjustments"]) == (
         D("0.00"), D("20.00"), D("78.00"), D("32.00"))
     assert sum(b.values()) == 0
-    assert unbalanced_entries(practice=practice) == []
+    assert journal_entry_unbalanced_ids(practice=practice) == []
 
 
 def test_paid_in_full_and_denied(practice, ctx):
@@ -194,7 +194,7 @@ def test_reversal_and_correction(practice, ctx):
     assert (b["cash"], b["ar_insurance"], b["ar_client"], b["contractual_adjustments"]) == (
         D("88.00"), D("0.00"), D("20.00"), D("22.00"))
     assert JournalEntry.objects.filter(practice=practice, entry_type="reversal").count() == 3
-    assert unbalanced_entries(practice=practice) == []
+    assert journal_entry_unbalanced_ids(practice=practice) == []
     rc_rev = RemittanceClaim.objects.get(status_code="22")
     assert rc_rev.is_reversal and rc_rev.paid == D("-78.00")
 
@@ -299,4 +299,4 @@ def test_public_835_samples(practice, ctx):
         if expected is not None:
             assert states == expected, (name, result.lines())
     assert JournalEntry.objects.filter(practice=practice).count() == 0 or \
-        unbalanced_entries(practice=practice) == []
+        journal_entry_unbalanced_ids(practice=practice) == []

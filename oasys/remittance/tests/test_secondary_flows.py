@@ -27,7 +27,7 @@ from oasys.ledger.selectors import (
     claim_figures,
     client_balances,
     invoice_figures,
-    unbalanced_entries,
+    journal_entry_unbalanced_ids,
 )
 from oasys.ledger.services import ledger_post_client_payment
 from oasys.practice.models import Payer
@@ -135,7 +135,7 @@ def _check_views_agree(practice, claims, client_id):
     # every client receivable on these claims is on an invoice or still to be invoiced
     assert sum((fg.balance for fg in by_invoice.values()), ZERO) <= client["ar_client"]
     assert all(fg.balance >= 0 for fg in by_invoice.values())
-    assert unbalanced_entries(practice=practice) == []
+    assert journal_entry_unbalanced_ids(practice=practice) == []
     return client, figs
 
 

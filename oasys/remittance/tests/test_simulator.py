@@ -14,7 +14,7 @@ from oasys.claims.models import Claim
 from oasys.claims.status import ClaimStatus
 from oasys.clearinghouse.services import reports_poll
 from oasys.invoices.models import Invoice, InvoiceKind
-from oasys.ledger.selectors import account_balances, claim_balances, unbalanced_entries
+from oasys.ledger.selectors import account_balances, claim_balances, journal_entry_unbalanced_ids
 from oasys.remittance.models import ProviderAdjustment, Remittance, RemittanceClaim
 from oasys.remittance.services import remittance_client_invoices_create
 
@@ -80,7 +80,7 @@ def test_eras_from_the_simulator_post_claims_ledger_and_invoices(practice, clear
     assert remittance_client_invoices_create(practice=practice, ctx=ctx) == []
 
     b = account_balances(practice=practice)
-    assert unbalanced_entries(practice=practice) == [] and sum(b.values()) == ZERO
+    assert journal_entry_unbalanced_ids(practice=practice) == [] and sum(b.values()) == ZERO
     assert b["cash"] == _deposits(practice)  # what came in is what the ERAs paid
 
     # + 22 days: the payer reverses REVERSE123's payment and pays the corrected claim
@@ -98,5 +98,5 @@ def test_eras_from_the_simulator_post_claims_ledger_and_invoices(practice, clear
         practice=practice, client_id=reverse.client_id)), ZERO)
     assert invoiced == reverse.patient_responsibility  # the share, not twice
     b = account_balances(practice=practice)
-    assert unbalanced_entries(practice=practice) == [] and sum(b.values()) == ZERO
+    assert journal_entry_unbalanced_ids(practice=practice) == [] and sum(b.values()) == ZERO
     assert b["cash"] == _deposits(practice)

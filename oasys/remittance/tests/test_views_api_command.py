@@ -87,7 +87,7 @@ def test_upload_page_posts_and_reports(owner_client, practice):
 
 
 def test_api_list_and_detail(api_client, posted, other_owner):
-    rows = api_client.get("/api/v1/remittances").json()
+    rows = api_client.get("/api/v1/remittances").json()["items"]
     assert rows[0]["total_payment"] == "230.50" and rows[0]["claim_count"] == 3
     detail = api_client.get(f"/api/v1/remittances/{posted.pk}").json()
     first = detail["claims"][0]
@@ -107,7 +107,7 @@ def test_api_404_for_another_practice(posted, other_owner):
     ApiToken.objects.create(user=other_owner, key_hash=ApiToken.hash_key(key), prefix=key[:8])
     http = Client(headers={"Authorization": f"Bearer {key}"})
     assert http.get(f"/api/v1/remittances/{posted.pk}").status_code == 404
-    assert http.get("/api/v1/remittances").json() == []
+    assert http.get("/api/v1/remittances").json()["items"] == []
 
 
 def test_command_messages(practice, tmp_path, capsys):

@@ -17,7 +17,7 @@ from oasys.core.audit import AuditContext
 from oasys.core.models import Practice
 
 from ...port import ClearinghouseError
-from ...selectors import edi_files_unmatched
+from ...selectors import edi_file_unmatched_list
 from ...services import edi_file_submit, edi_file_transmit, edi_files_sweep, reports_poll
 
 
@@ -55,7 +55,7 @@ class Command(BaseCommand):
                     break
                 time.sleep(opts["loop"])
         elif action == "unmatched":
-            rows = list(edi_files_unmatched())
+            rows = list(edi_file_unmatched_list())
             for f in rows:
                 self.stdout.write(f"{f.pk}\t{f.label or f.set_id or '?'}\t{f.status}\t"
                                   f"{f.received_at:%Y-%m-%d %H:%M}\t{f.interchange_sender} -> "
