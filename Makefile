@@ -13,7 +13,7 @@ help:
 	@echo "make demo    - start Oasys with a demo practice on http://127.0.0.1:8000"
 	@echo "make test    - run every test suite (installs PostgreSQL and Chromium if missing)"
 	@echo "make bench   - run the benchmarks"
-	@echo "make lint    - ruff"
+	@echo "make lint    - ruff, and the import layering contract (lint-imports)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -40,6 +40,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo --no-cache
 
 bench: $(STAMP)
 	@bash scripts/run-bench.sh

@@ -5,9 +5,19 @@ for browser tests, and the clearinghouse simulator as a real process for integra
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+import subprocess
+import sys
 
+import httpx
 import pytest
+from django.test import Client
+
+from oasys.celery import app as celery_app
+from oasys.clearinghouse.connection import clearinghouse_fake_install
+from oasys.core.models import ApiToken
+from oasys.core.services import practice_create, user_create
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API loop
 
@@ -31,9 +41,6 @@ def clearinghouse(settings):
     Celery runs tasks inline during tests, so the transmission queued on commit runs in the
     committing thread (transactional and live-server tests; other tests never commit).
     Outgoing email is Django's in-memory outbox (pytest-django sets it up)."""
-    from oasys.celery import app as celery_app
-    from oasys.clearinghouse.connection import clearinghouse_fake_install
-
     settings.CLEARINGHOUSE_ADAPTER = "fake"
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
@@ -44,22 +51,16 @@ def clearinghouse(settings):
 
 @pytest.fixture
 def practice(db):
-    from oasys.core.services import practice_create
-
     return practice_create(name="Serenity Test Counseling", slug="serenity-test")
 
 
 @pytest.fixture
 def other_practice(db):
-    from oasys.core.services import practice_create
-
     return practice_create(name="Elsewhere Therapy", slug="elsewhere")
 
 
 @pytest.fixture
 def owner(practice):
-    from oasys.core.services import user_create
-
     return user_create(
         practice=practice,
         email="owner@test.example",
@@ -71,8 +72,6 @@ def owner(practice):
 
 @pytest.fixture
 def other_owner(other_practice):
-    from oasys.core.services import user_create
-
     return user_create(
         practice=other_practice, email="owner@elsewhere.example", password="correct horse 2"
     )
@@ -87,11 +86,6 @@ def owner_client(client, owner):
 @pytest.fixture
 def api_client(owner):
     """A Django test client that sends a real bearer token for `owner`."""
-    import secrets
-
-    from django.test import Client
-
-    from oasys.core.models import ApiToken
 
     key = "oas_" + secrets.token_urlsafe(24)
     ApiToken.objects.create(user=owner, key_hash=ApiToken.hash_key(key), prefix=key[:10])
@@ -108,7 +102,9 @@ def chromium_path() -> str:
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright (no browser download: executable_path)."""
-    from playwright.sync_api import sync_playwright
+    # Playwright is loaded only by browser tests: the other runs (and `-m "not browser"`)
+    # skip its import.
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(
@@ -146,8 +142,6 @@ class ClearinghouseSim:
     api_key = "test-key"
 
     def __init__(self, base_url: str) -> None:
-        import httpx
-
         self.base_url = base_url
         self.http = httpx.Client(base_url=base_url, timeout=30)
 
@@ -175,8 +169,6 @@ class ClearinghouseSim:
 @pytest.fixture(scope="session")
 def clearinghouse_sim_process(tmp_path_factory):
     """`python -m sandbox.clearinghouse` on a free loopback port with a temporary SQLite."""
-    import subprocess
-    import sys
 
     db = tmp_path_factory.mktemp("sandbox") / "clearinghouse.sqlite3"
     env = {**os.environ, "SANDBOX_CLEARINGHOUSE_API_KEY": ClearinghouseSim.api_key}

@@ -40,6 +40,7 @@ from oasys.billing.readiness import billing_queue, unbilled_sessions  # noqa: E4
 from oasys.clients.models import Client, Diagnosis, InsurancePolicy  # noqa: E402
 from oasys.core.identifiers import npi_with_check_digit  # noqa: E402
 from oasys.core.models import Practice  # noqa: E402
+from oasys.invoices.models import Invoice, InvoiceLine  # noqa: E402
 from oasys.practice.models import (  # noqa: E402
     AcceptedPayer,
     Clinician,
@@ -115,7 +116,6 @@ def measure(practice: Practice, repeats: int = 3) -> tuple[int, float, float, in
 def bill_most(practice: Practice, keep_unbilled: int) -> None:
     """Mark all but `keep_unbilled` sessions as invoiced: the shape of a real practice,
     whose history is billed and whose queue holds the last days' sessions."""
-    from oasys.invoices.models import Invoice, InvoiceLine
 
     ids = list(Appointment.objects.filter(practice=practice).order_by("start")
                .values_list("pk", flat=True))[:-keep_unbilled]

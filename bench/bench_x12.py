@@ -29,6 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import pyx12.params  # noqa: E402
+import pyx12.x12n_document  # noqa: E402
+
 from x12.build.claim_837p import (  # noqa: E402
     Batch837P,
     Claim,
@@ -121,9 +124,6 @@ def best_of(fn: Callable[[], object], runs: int) -> float:
 
 
 def pyx12_validate(path: Path) -> bool:
-    import pyx12.params
-    import pyx12.x12n_document
-
     logging.getLogger("pyx12").setLevel(logging.CRITICAL)
     return pyx12.x12n_document.x12n_document(
         param=pyx12.params.params(), src_file=str(path), fd_997=None, fd_html=None,
@@ -225,7 +225,7 @@ def main() -> int:
         rows.append((f"835 pyx12 validation (valid={ok})", f"{t_pyx12:.3f}",
                      f"{t_pyx12 / t_floor:.1f}x floor", f"x12 is {t_pyx12 / t_ours:.1f}x faster"))
         try:
-            import edi_835_parser  # type: ignore[import-not-found]
+            import edi_835_parser  # type: ignore[import-not-found]  # noqa: PLC0415 (optional peer)
         except ImportError:
             print("note: edi-835-parser is not installed; skipped "
                   "(uv pip install --python .venv/bin/python edi-835-parser)")

@@ -10,10 +10,20 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from .appointments.api import router as appointments_router
+from .billing.api import router as billing_router
+from .claims.api import router as claims_router
+from .clearinghouse.api import router as clearinghouse_router
+from .clients.api import router as clients_router
 from .core.api_auth import TokenAuth
 from .core.errors import DomainError, NotAllowed
 from .core.feedback import error_messages
 from .core.services import TokenRefused, api_token_issue
+from .eligibility.api import router as eligibility_router
+from .eligibility.wizard_api import router as wizard_router
+from .ledger.api import router as ledger_router
+from .practice.api import router as practice_router
+from .remittance.api import router as remittance_router
 
 api = NinjaAPI(
     title="Oasys Billing API",
@@ -83,18 +93,11 @@ def _schema_invalid(request: HttpRequest, exc: NinjaValidationError):
 
 
 def _add_routers() -> None:
-    from .appointments.api import router as appointments_router
-    from .billing.api import router as billing_router
-    from .claims.api import router as claims_router
-    from .clearinghouse.api import router as clearinghouse_router
-    from .clients.api import router as clients_router
-    from .eligibility.api import router as eligibility_router
-    from .ledger.api import router as ledger_router
-    from .practice.api import router as practice_router
-    from .remittance.api import router as remittance_router
-
     api.add_router("/practice", practice_router)
     api.add_router("/clients", clients_router)
+    # /clients/{id}/insurance-wizard...: the wizard is eligibility's (it runs the check), under
+    # the clients prefix its paths have always had.
+    api.add_router("/clients", wizard_router)
     api.add_router("/appointments", appointments_router)
     api.add_router("/billing", billing_router)
     api.add_router("/claims", claims_router)

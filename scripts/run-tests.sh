@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole suite: lint, then the Django suites on SQLite and on PostgreSQL side by side (one
-# per core), the X12 library once. Browser tests run in both. Exit non-zero if anything fails.
+# The whole suite: lint (ruff, the import contract), then the Django suites on SQLite and
+# on PostgreSQL side by side (one per core), the X12 library once. Browser tests run in both.
+# Exit non-zero if anything fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -8,6 +9,8 @@ start=$(date +%s)
 
 echo "== ruff"
 $BIN/ruff check . || exit 1
+echo "== import layering contract (pyproject.toml [tool.importlinter], ARCHITECTURE.md)"
+$BIN/lint-imports --no-logo --no-cache || exit 1
 
 eval "$(bash scripts/pg-throwaway.sh start)"
 trap 'bash scripts/pg-throwaway.sh stop "$PGTMP"' EXIT

@@ -272,11 +272,9 @@ def appointment_update(
 
 
 def _is_billed(appointment: Appointment) -> bool:
-    from oasys.claims.models import Claim
-    from oasys.invoices.models import InvoiceLine
-
-    return (Claim.objects.filter(appointment_id=appointment.pk).exists()
-            or InvoiceLine.objects.filter(appointment_id=appointment.pk).exists())
+    # Through the reverse relations that claims and invoices declare on a session, so this
+    # app (below them) does not import them.
+    return appointment.claims.exists() or appointment.invoice_lines.exists()
 
 
 def _transition_guard(locked: Appointment, current: str, to_status: str) -> None:

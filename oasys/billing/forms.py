@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from oasys.clients.models import InsurancePolicy
 from oasys.core.models import Practice
 from oasys.practice.models import Clinician, Payer
 
@@ -52,8 +53,6 @@ class QueueFilterForm(forms.Form):
 
 
 def practice_payer_ids(practice: Practice) -> list[int]:
-    from oasys.clients.models import InsurancePolicy
-
     return list(
         InsurancePolicy.objects.filter(practice=practice, payer__isnull=False)
         .values_list("payer_id", flat=True).distinct()

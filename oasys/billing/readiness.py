@@ -17,12 +17,20 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from oasys.appointments.models import Appointment, AppointmentStatus
+from oasys.claims.models import Claim
 from oasys.clients.diagnoses import diagnosis_error
-from oasys.clients.models import BillingType, InsurancePolicy, PolicyPriority, PricingRule
+from oasys.clients.models import (
+    BillingType,
+    Diagnosis,
+    InsurancePolicy,
+    PolicyPriority,
+    PricingRule,
+)
 from oasys.clients.pricing import charge_for
 from oasys.core.identifiers import npi_error, tax_id_error
 from oasys.core.models import Practice
 from oasys.core.timezones import practice_date, practice_today
+from oasys.invoices.models import InvoiceLine
 from oasys.practice.models import (
     Enrollment,
     EnrollmentStatus,
@@ -30,9 +38,10 @@ from oasys.practice.models import (
     ProviderType,
     TransactionType,
 )
-from oasys.practice.selectors import provider_profile_completeness
+from oasys.practice.selectors import provider_field_label, provider_profile_completeness
 
 from . import scrub
+from .models import TelehealthModifierRule
 from .reasons import Reason, reason
 
 BILLABLE_STATUSES = (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
@@ -78,8 +87,6 @@ class QueueItem:
 
 def billed_filter() -> Q:
     """Sessions already turned into a claim or an invoice leave the queue for good."""
-    from oasys.claims.models import Claim
-    from oasys.invoices.models import InvoiceLine
 
     return Q(Exists(Claim.objects.filter(appointment_id=OuterRef("pk")))) | Q(
         Exists(InvoiceLine.objects.filter(appointment_id=OuterRef("pk")))
@@ -114,10 +121,6 @@ class _Context:
 
 
 def _load_context(practice: Practice, client_ids: Iterable[int], today: date) -> _Context:
-    from oasys.clients.models import Diagnosis
-
-    from .models import TelehealthModifierRule
-
     client_ids = list(set(client_ids))
     rules = {
         (r.client_id, r.service_type_id): r
@@ -290,8 +293,6 @@ def _policy_gaps(policy: InsurancePolicy, client) -> list[str]:
 
 
 def _labels(fields: list[str]) -> str:
-    from oasys.practice.selectors import provider_field_label
-
     return "missing " + ", ".join(provider_field_label(f).lower() for f in fields)
 
 

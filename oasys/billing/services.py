@@ -12,8 +12,12 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from oasys.claims.models import Claim
+from oasys.claims.services import AlreadyBilled, ClaimDraft, claim_create_for_session
+from oasys.claims.submission import claims_submit
 from oasys.core.audit import AuditContext
 from oasys.core.models import Practice, User
+from oasys.invoices.services import AlreadyInvoiced, invoice_create_for_session
 
 from .readiness import Route, billing_queue, unbilled_sessions
 
@@ -37,11 +41,6 @@ def billing_submit(
     """Bill the given sessions by their route, in one transaction. Only Ready sessions are
     billed; the rest are reported back with the reason. A session is billed once, even under
     concurrency. Claims come back Submitted (queued for the clearinghouse: being sent)."""
-    from oasys.claims.models import Claim
-    from oasys.claims.services import AlreadyBilled, ClaimDraft, claim_create_for_session
-    from oasys.claims.submission import claims_submit
-    from oasys.invoices.services import AlreadyInvoiced, invoice_create_for_session
-
     ids = sorted({int(i) for i in appointment_ids})
     result = BillingResult()
     with transaction.atomic():

@@ -10,58 +10,57 @@ voids) are keyed on the claim they correct, so a double click makes one.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from oasys.clearinghouse.connection import clearinghouse_port
+from oasys.clearinghouse.services import edi_file_receive
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction, User
 from oasys.core.money import money
 from oasys.core.timezones import practice_today
+from oasys.ledger.models import Account
+from oasys.ledger.selectors import claim_balances
+from oasys.ledger.services import ledger_post_write_off
+from x12.parse import parse_file
+from x12.parse.status_277 import ClaimStatusResponse
 
+from .assembly import build_276_for
+from .inbound import apply_277, words_for
 from .machine import CLAIM_MACHINE
-from .models import Appeal, Claim, ClaimLine, Frequency
+from .models import Appeal, Claim, Frequency
 from .services import claim_lines_copy, claim_row_create, claim_transition
 from .status import ClaimStatus
+from .submission import claim_may_be_at_clearinghouse, claims_submit, submission_send_again
+
+# Rebuilding a claim from its session as it is now takes the readiness engine, which is
+# billing's, and billing builds on claims: billing registers the function when the apps load
+# (BillingConfig.ready), the way claims and remittance register inbound-file handlers.
+SessionRefresher = Callable[..., None]  # (*, claim: Claim) -> None
+_session_refresher: list[SessionRefresher] = []
+
+
+def claim_session_refresher_register(refresher: SessionRefresher) -> None:
+    """Called once by billing (AppConfig.ready) with `claim_refresh_from_session`."""
+    _session_refresher[:] = [refresher]
 
 
 def _refresh_from_session(claim: Claim) -> None:
     """Rebuild a claim's lines and codes from the session and client as they are now, so a
     fix made after a rejection is what goes out."""
-    from oasys.billing.readiness import billing_queue
-    from oasys.clients.models import InsurancePolicy
-
-    appt = claim.appointment
-    items = billing_queue(practice=claim.practice,
-                          sessions=type(appt).objects.filter(pk=appt.pk).select_related(
-                              "practice", "client", "clinician", "clinician__supervisor",
-                              "service_type"))
-    if not items:
-        raise ValidationError("This session is no longer billable.")
-    [item] = items
-    problems = [r.text for r in item.problems]
-    if problems:
-        raise ValidationError("Fix these first: " + "; ".join(problems))
-    policy = InsurancePolicy.objects.get(pk=item.policy_id)
-    Claim.objects.filter(pk=claim.pk).update(
-        policy=policy, payer_id=item.payer_id, clinician_id=appt.clinician_id,
-        place_of_service=appt.place_of_service, total_charge=item.charge,
-        diagnosis_codes=list(item.diagnosis_codes), validation_errors=[],
-    )
-    ClaimLine.objects.filter(claim=claim).update(
-        procedure_code=item.cpt, modifiers=appt.modifier_list, charge=item.charge,
-        diagnosis_pointers=list(range(1, min(4, len(item.diagnosis_codes)) + 1)),
-    )
+    if not _session_refresher:
+        raise ImproperlyConfigured("oasys.billing is not installed: it rebuilds claims.")
+    _session_refresher[0](claim=claim)
 
 
 def claim_resubmit(*, claim: Claim, ctx: AuditContext, actor: User | None = None):
     """Correct and resubmit a rejected (or failed) claim: rebuild it from today's data and
     send it again as an original claim (the payer never accepted the first one)."""
-    from .submission import claim_may_be_at_clearinghouse, claims_submit, submission_send_again
-
     CLAIM_MACHINE.require_action(claim, "resubmit")
     if claim.status != ClaimStatus.REJECTED and claim_may_be_at_clearinghouse(claim=claim):
         # never a new file (a new key) for a claim the clearinghouse may already hold
@@ -110,7 +109,6 @@ def _derived_claim(*, original: Claim, frequency: str, ctx: AuditContext,
 def claim_replace(*, claim: Claim, ctx: AuditContext, actor: User | None = None):
     """Correct a denied or paid claim: a replacement claim (frequency 7) citing the payer's
     claim number, built from today's data, sent at once."""
-    from .submission import claims_submit
 
     CLAIM_MACHINE.require_action(claim, "replace")
     replacement = _derived_claim(original=claim, frequency=Frequency.REPLACEMENT, ctx=ctx,
@@ -127,7 +125,6 @@ def claim_replace(*, claim: Claim, ctx: AuditContext, actor: User | None = None)
 def claim_void(*, claim: Claim, ctx: AuditContext, actor: User | None = None):
     """Cancel a claim at the payer: a void (frequency 8) citing its number; the original is
     Voided once the void is sent."""
-    from .submission import claims_submit
 
     CLAIM_MACHINE.require_action(claim, "void")
     void = _derived_claim(original=claim, frequency=Frequency.VOID, ctx=ctx, actor=actor)
@@ -171,9 +168,6 @@ def claim_write_off(*, claim: Claim, reason: str, ctx: AuditContext,
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why this claim is written off."})
-    from oasys.ledger.models import Account
-    from oasys.ledger.selectors import claim_balances
-    from oasys.ledger.services import ledger_post_write_off
 
     with transaction.atomic():
         # What insurance still owes on the claim, from the journal (never a stored total).
@@ -192,14 +186,6 @@ def claim_status_inquire(*, claim: Claim, ctx: AuditContext) -> str:
     """Ask the payer about one claim in real time and apply the answer like a 277CA.
     Returns the status words the payer gave. Only a claim the payer has (in flight or
     adjudicated, and sent) can be asked about."""
-    from oasys.clearinghouse.connection import clearinghouse_port
-    from oasys.clearinghouse.services import edi_file_receive
-    from x12.parse import parse_file
-    from x12.parse.status_277 import ClaimStatusResponse
-
-    from .assembly import build_276_for
-    from .inbound import apply_277, words_for
-
     CLAIM_MACHINE.require_action(claim, "inquire")
     port = clearinghouse_port(realtime=True)
     x12 = build_276_for(claim=claim)

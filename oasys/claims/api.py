@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from oasys.clearinghouse.port import ClearinghouseError
 from oasys.core.api import PageOut, paginate
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
@@ -18,6 +19,7 @@ from oasys.core.permissions import BILLING_ROLES
 
 from . import actions
 from .machine import CLAIM_MACHINE
+from .secondary import claim_secondary_bill
 from .selectors import claim_list
 from .status import ClaimStatus
 
@@ -131,8 +133,6 @@ def claim_action(request: HttpRequest, claim_id: int, action: str, payload: Acti
     message = ""
     try:
         if action in ("resubmit", "replace", "void", "secondary"):
-            from .secondary import claim_secondary_bill
-
             service = {"resubmit": actions.claim_resubmit, "replace": actions.claim_replace,
                        "void": actions.claim_void, "secondary": claim_secondary_bill}[action]
             outcome = service(claim=c, ctx=ctx, actor=request.user)
@@ -151,8 +151,6 @@ def claim_action(request: HttpRequest, claim_id: int, action: str, payload: Acti
                                              actor=request.user)
             message = f"wrote off {money_str(amount)}"
         elif action == "status-inquiry":
-            from oasys.clearinghouse.port import ClearinghouseError
-
             try:
                 message = actions.claim_status_inquire(claim=c, ctx=ctx)
             except ClearinghouseError as exc:

@@ -7,11 +7,16 @@ class ClaimsConfig(AppConfig):
     verbose_name = "Insurance claims"
 
     def ready(self) -> None:
-        from oasys.clearinghouse.handlers import handler_register, outbound_handler_register
+        # Django app loading: these modules import models, which exist only once every app is
+        # loaded, so they are imported here rather than at the top.
+        from oasys.clearinghouse.handlers import (  # noqa: PLC0415
+            handler_register,
+            outbound_handler_register,
+        )
 
         from . import machine  # noqa: F401, PLC0415  (registers the claim state machine)
-        from .inbound import handle_claim_file
-        from .submission import submission_transmitted
+        from .inbound import handle_claim_file  # noqa: PLC0415
+        from .submission import submission_transmitted  # noqa: PLC0415
 
         handler_register("999", handle_claim_file)
         handler_register("277", handle_claim_file)

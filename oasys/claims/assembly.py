@@ -14,10 +14,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from oasys.clients.models import Client, InsurancePolicy, Relationship
+from oasys.clients.models import Client, InsurancePolicy, PolicyPriority, Relationship
 from oasys.core.models import Practice
+from oasys.core.sequences import sequence_next
 from oasys.practice.models import Clinician, Payer, ProviderProfile, ProviderType
 from x12.build import claim_837p as b
+from x12.build import status_276 as s
 from x12.envelope import Envelope
 from x12.models import Address, Adjustment
 
@@ -139,7 +141,6 @@ def _other_payer(claim: Claim) -> b.OtherPayer | None:
     cob = claim.cob or {}
     if claim.payer_sequence != "S" or not cob:
         return None
-    from oasys.clients.models import InsurancePolicy, PolicyPriority
 
     primary = (InsurancePolicy.objects.filter(client_id=claim.client_id, is_active=True,
                                               priority=PolicyPriority.PRIMARY)
@@ -241,8 +242,6 @@ def build_837p_for(
 
 def build_276_for(*, claim: Claim) -> str:
     """A 276 claim status inquiry about one claim (005010X212)."""
-    from oasys.core.sequences import sequence_next
-    from x12.build import status_276 as s
 
     practice = claim.practice
     profile = ProviderProfile.objects.get(practice=practice)

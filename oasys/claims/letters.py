@@ -9,12 +9,12 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from oasys.practice.models import ProviderProfile
+
 from .models import Appeal
 
 
 def appeal_letter_pdf(*, appeal: Appeal) -> bytes:
-    from oasys.practice.models import ProviderProfile
-
     claim = appeal.claim
     profile = ProviderProfile.objects.filter(practice=claim.practice).first()
     styles = getSampleStyleSheet()

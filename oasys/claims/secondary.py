@@ -20,13 +20,14 @@ from .models import Claim, Frequency, PayerSequence
 from .selectors import secondary_policy_get
 from .services import claim_lines_copy, claim_row_create
 from .status import ClaimStatus
+from .submission import claims_submit
 
 
 def cob_snapshot(claim: Claim) -> dict:
     """The primary's latest posted adjudication of `claim`, in the shape assembly needs."""
-    from oasys.remittance.models import RemittanceClaim
 
-    rc = (RemittanceClaim.objects.filter(practice_id=claim.practice_id, claim=claim)
+    # Through the reverse relation remittance declares on a claim (remittance builds on claims).
+    rc = (claim.remittance_claims.filter(practice_id=claim.practice_id)
           .exclude(status_code="22")
           .select_related("remittance").order_by("-remittance__payment_date", "-pk").first())
     if rc is None:
@@ -89,7 +90,6 @@ def claim_secondary_create(*, claim: Claim, ctx: AuditContext,
 
 def claim_secondary_bill(*, claim: Claim, ctx: AuditContext, actor: User | None = None):
     """Create and send the secondary claim at once (the Secondary tab's button)."""
-    from .submission import claims_submit
 
     secondary = claim_secondary_create(claim=claim, ctx=ctx, actor=actor)
     return claims_submit(practice=claim.practice, claims=[secondary], ctx=ctx, actor=actor)

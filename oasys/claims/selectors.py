@@ -8,10 +8,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from oasys.clients.models import InsurancePolicy, PolicyPriority
+from oasys.core.era_codes import carc_text
 from oasys.core.models import Practice
 from oasys.core.text import search_text
+from oasys.core.timezones import practice_today
 
-from .models import Claim
+from .denials import fix_for
+from .models import Claim, ClaimNotice
 from .status import IN_FLIGHT, ClaimStatus
 
 AGING_DAYS = 30
@@ -71,7 +74,6 @@ def filing_deadline(claim: Claim) -> dict:
     Only open claims (not yet accepted by the payer) are at risk."""
     days = claim.payer.timely_filing_days or 90
     deadline = claim.service_date + timedelta(days=days)
-    from oasys.core.timezones import practice_today
 
     left = (deadline - practice_today(claim.practice)).days
     at_risk = claim.status in (ClaimStatus.DRAFT, ClaimStatus.REJECTED,
@@ -80,9 +82,29 @@ def filing_deadline(claim: Claim) -> dict:
             "near": at_risk and 0 <= left <= 14, "passed": at_risk and left < 0}
 
 
+def claim_adjustment_codes(*, claim: Claim) -> list[tuple[str, str, str]]:
+    """(group, CARC, words) of the non-contractual adjustments on a claim's latest
+    adjudication: what the Denied tab shows as the denial."""
+
+    # Through the reverse relation remittance declares on a claim: remittance builds on
+    # claims, so claims does not import it.
+    latest = (claim.remittance_claims.filter(practice_id=claim.practice_id)
+              .order_by("-remittance__payment_date", "-pk").first())
+    if latest is None:
+        return []
+    out: list[tuple[str, str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for adj in latest.adjustments.all().order_by("pk"):
+        key = (adj.group, adj.reason)
+        if key in seen or (adj.group == "CO" and adj.reason == "45"):
+            continue
+        seen.add(key)
+        out.append((adj.group, adj.reason, carc_text(adj.reason) or f"CARC {adj.reason}"))
+    return out
+
+
 def claim_denial_summary(claim: Claim) -> dict:
     """The latest rejection or denial of a claim in words, its codes and a suggested fix."""
-    from .denials import fix_for
 
     summary = {"codes": [], "text": "", "fix": ""}
     notice = claim.notices.filter(applied_status__in=[ClaimStatus.REJECTED,
@@ -92,7 +114,6 @@ def claim_denial_summary(claim: Claim) -> dict:
                                 else notice.category)
         summary["text"] = notice.message
         summary["fix"] = fix_for(status_code=notice.code)
-    from oasys.remittance.selectors import claim_adjustment_codes
 
     for group, carc, words in claim_adjustment_codes(claim=claim):
         summary["codes"].append(f"{group}-{carc}")
@@ -106,15 +127,11 @@ def claim_denial_summary(claim: Claim) -> dict:
 
 
 def claim_notice_unmatched_list(*, practice: Practice, limit: int = 500) -> list:
-    from .models import ClaimNotice
-
     return list(ClaimNotice.objects.filter(practice=practice, claim__isnull=True)
                 .select_related("edi_file").order_by("-created_at", "-pk")[:limit])
 
 
 def claim_notice_unmatched_count(*, practice: Practice) -> int:
-    from .models import ClaimNotice
-
     return ClaimNotice.objects.filter(practice=practice, claim__isnull=True).count()
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
+from oasys.appointments.models import Appointment
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import Conflict
 from oasys.core.models import AuditAction, Practice, User
@@ -65,7 +66,6 @@ def claim_create_for_session(
     *, practice: Practice, draft: ClaimDraft, ctx: AuditContext, actor: User | None = None
 ) -> Claim:
     """Create the Draft claim for one session. The unique billing key refuses a second one."""
-    from oasys.appointments.models import Appointment
 
     appt = Appointment.objects.select_related("client", "clinician").get(
         practice=practice, pk=draft.appointment_id

@@ -9,16 +9,20 @@ from celery import shared_task
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from oasys.clearinghouse.port import ClearinghouseError
+from oasys.core.audit import AuditContext
+from oasys.core.models import Practice
+
+from .actions import claim_status_inquire
+from .models import Claim
+from .status import IN_FLIGHT
+
 log = logging.getLogger(__name__)
 
 
 def claims_needing_inquiry(*, now=None):
     """Claims in flight for longer than their practice's threshold with no news (no event,
     no notice and no inquiry) in that time."""
-    from oasys.core.models import Practice
-
-    from .models import Claim
-    from .status import IN_FLIGHT
 
     now = now or timezone.now()
     out = []
@@ -38,11 +42,6 @@ def claims_needing_inquiry(*, now=None):
 @shared_task(name="claims.status_inquiries")
 def claim_status_inquiries_task() -> int:
     """Ask about every quiet in-flight claim (one 276 each, in real time)."""
-    from oasys.clearinghouse.port import ClearinghouseError
-    from oasys.core.audit import AuditContext
-
-    from .actions import claim_status_inquire
-    from .models import Claim
 
     asked = 0
     for pk in claims_needing_inquiry():

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from oasys.clearinghouse.port import ClearinghouseError
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.errors import DomainError
 from oasys.core.feedback import form_add_errors, refusals_as_messages
@@ -126,8 +127,6 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     claim = get_object_or_404(claim_list(practice=request.practice), pk=pk)
     ctx = AuditContext.from_request(request)
     if action == "inquire":
-        from oasys.clearinghouse.port import ClearinghouseError
-
         try:
             words = actions.claim_status_inquire(claim=claim, ctx=ctx)
         except ClearinghouseError as exc:

@@ -7,4 +7,5 @@ class ClearinghouseConfig(AppConfig):
     verbose_name = "Clearinghouse"
 
     def ready(self) -> None:
-        from . import machines  # noqa: F401 - registers the EDI file state machine
+        # Django app loading: models exist only once every app is loaded
+        from . import machines  # noqa: F401, PLC0415 - registers the EDI file state machine

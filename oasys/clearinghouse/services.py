@@ -21,6 +21,7 @@ from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import NotAllowed
 from oasys.core.models import AuditAction, Practice
 from oasys.practice.models import Enrollment, EnrollmentStatus, ProviderProfile
+from oasys.practice.services import enrollment_status_set
 
 from .connection import DEFAULT_CONNECTION, clearinghouse_port
 from .edi import FileFacts, content_hash, file_facts, parse_raw
@@ -115,7 +116,7 @@ def edi_file_transmit_enqueue(*, edi_file_id: int) -> None:
     """Queue the file's transmission once the current transaction commits. A lost kick (a
     broker that is down, a crash right after commit) is harmless: the sweeper sends it."""
     # tasks.py imports this module at its top: a real cycle, so the task is looked up here
-    from .tasks import edi_file_transmit_task
+    from .tasks import edi_file_transmit_task  # noqa: PLC0415
 
     def kick() -> None:
         edi_file_transmit_task.delay(edi_file_id)
@@ -404,8 +405,6 @@ def _note(info: EnrollmentInfo) -> str:
 
 
 def _apply(*, enrollment: Enrollment, info: EnrollmentInfo, ctx: AuditContext) -> Enrollment:
-    from oasys.practice.services import enrollment_status_set
-
     if enrollment.external_id != info.external_id:
         Enrollment.objects.filter(pk=enrollment.pk).update(external_id=info.external_id[:80])
         audit_record(ctx=ctx, action=AuditAction.UPDATE, category="enrollment",

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
-from oasys.core.audit import audit_read
+from oasys.core.audit import AuditContext, audit_read
+from oasys.core.feedback import refusals_as_messages
 from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.practice import selectors as practice_selectors
 
 from .models import Direction
+from .port import ClearinghouseError
 from .selectors import edi_file_get, edi_file_list
+from .services import enrollment_submit as submit
 
 SET_IDS = ("837", "999", "277", "835")
 
@@ -38,3 +44,32 @@ def file(request: HttpRequest, pk: int) -> HttpResponse:
         "file": edi_file,
         "raw_lines": edi_file.raw.replace("~", "~\n").strip(),
         "summary_json": json.dumps(edi_file.summary, indent=2, default=str)})
+
+
+@require_POST
+@practice_required(roles=BILLING_ROLES)
+def enrollment_submit(request: HttpRequest, pk: int, enrollment_pk: int) -> HttpResponse:
+    """Send one enrollment to the clearinghouse (or refresh it if it was sent already).
+
+    The button is on the practice's accepted-payer page; the view lives here because the
+    clearinghouse app builds on the practice app (its models), not the other way round."""
+    practice = request.practice
+    accepted = get_object_or_404(practice_selectors.accepted_payer_list(practice=practice), pk=pk)
+    enrollment = get_object_or_404(
+        practice_selectors.enrollment_list(practice=practice).filter(accepted_payer=accepted),
+        pk=enrollment_pk,
+    )
+    sent = False
+    try:
+        with refusals_as_messages(request):
+            enrollment = submit(enrollment=enrollment, ctx=AuditContext.from_request(request))
+            sent = True
+    except ClearinghouseError as exc:
+        messages.error(request, f"The clearinghouse could not take the enrollment: {exc.message}")
+    if sent:
+        messages.success(
+            request,
+            f"{enrollment.get_transaction_type_display()} enrollment sent: "
+            f"{enrollment.get_status_display().lower()}.",
+        )
+    return redirect("practice:accepted_payer", pk=accepted.pk)

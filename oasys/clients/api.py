@@ -442,12 +442,3 @@ def _renamed(exc: ValidationError, renames: dict[str, str]) -> ValidationError:
     messages = error_messages(exc)
     return ValidationError({renames.get(k, k): [m] for k, m in messages.items()})
 
-
-def _add_wizard_routes() -> None:
-    # The insurance wizard's routes (/{client_id}/insurance-wizard...) live in wizard_api.
-    from .wizard_api import router as wizard_router
-
-    router.add_router("", wizard_router)
-
-
-_add_wizard_routes()

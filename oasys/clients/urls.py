@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, wizard_views
+from . import views
 
 app_name = "clients"
 
@@ -14,15 +14,7 @@ urlpatterns = [
     path("<int:pk>/insurance/", views.client_policies, name="policies"),
     path("<int:pk>/insurance/<int:policy_pk>/", views.client_policy_edit, name="policy_edit"),
     # the insurance wizard (the main path; the plain policy form above stays as a fallback)
-    path("<int:pk>/insurance/wizard/", wizard_views.wizard_start, name="wizard"),
-    path("<int:pk>/insurance/wizard/complete/", wizard_views.wizard_complete,
-         name="wizard_complete"),
-    path("<int:pk>/insurance/wizard/discard/", wizard_views.wizard_discard,
-         name="wizard_discard"),
-    path("<int:pk>/insurance/wizard/<slug:step>/", wizard_views.wizard_step, name="wizard_step"),
-    path("<int:pk>/insurance/cards/<int:card_pk>/", wizard_views.insurance_card_image,
-         name="insurance_card"),
-    path("wizard/payers/", wizard_views.wizard_payer_options, name="wizard_payer_options"),
+    # is under these same paths, from oasys.eligibility.wizard_urls (namespace "wizard")
     path("<int:pk>/pricing/", views.client_pricing_rules, name="pricing_rules"),
     path(
         "<int:pk>/pricing/<int:rule_pk>/",

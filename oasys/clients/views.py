@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from oasys.appointments.selectors import appointment_recent_list
 from oasys.core.audit import AuditContext
 from oasys.core.feedback import refusals_as_messages
 from oasys.core.models import Practice
@@ -100,7 +99,6 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict = {
         "client": client,
         "diagnoses": diagnoses,
-        "sessions": appointment_recent_list(practice=practice, client=client),
         "sees_billing": sees_billing,
         "tab": "overview",
     }
@@ -108,10 +106,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if sees_billing:
         context["policies"] = list(policy_list(practice=practice, client=client))
         context["rules"] = _rules_with_charge(practice, client)
-        from oasys.ledger.selectors import client_balance
-
-        # What the client owes, from the ledger (never a stored total).
-        context["balance"] = client_balance(practice=practice, client_id=client.pk)
+        # what the client owes comes from the ledger's template tag (client_balance_of)
         categories += ["insurance", "pricing", "balance"]
     phi_read(
         request,

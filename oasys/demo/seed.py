@@ -44,6 +44,7 @@ from oasys.practice.models import (
     TaxIdType,
     TransactionType,
 )
+from oasys.practice.services import payer_directory_load
 
 DEMO_PASSWORD = "oasys-demo"  # noqa: S105 - published demo login, refused in production
 SOLO_EMAIL = "therapist@demo.test"
@@ -225,8 +226,6 @@ def seed_demo(*, today: date | None = None, rng_seed: int = 20261127) -> SeedRes
 
 
 def _ensure_payer_directory() -> None:
-    from oasys.practice.services import payer_directory_load
-
     if not Payer.objects.exists():
         payer_directory_load()
 

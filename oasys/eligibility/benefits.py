@@ -22,7 +22,7 @@ from typing import Any
 
 from x12.codes import meaning
 from x12.codes.eligibility import AAA_FOLLOW_UP, AAA_REJECT_REASONS, SERVICE_TYPES, TIME_PERIOD
-from x12.parse.benefits_271 import Benefit, EligibilityResponse, Member, Rejection
+from x12.parse.benefits_271 import Benefit, EligibilityResponse, Member, Rejection, parse_271
 from x12.reader import X12Reader
 
 MH_SERVICE_TYPES = ("MH", "A6", "A8", "A4", "A7")
@@ -373,7 +373,6 @@ def parse_271_text(text: str) -> EligibilityResponse | None:
 
     Raises x12.errors.X12Error when the text is not X12 at all.
     """
-    from x12.parse.benefits_271 import parse_271
 
     for ts in X12Reader.from_text(text):
         if ts.set_id == "271":

@@ -2,7 +2,8 @@
 the insurance wizard's server-side draft and card photos.
 
 The wizard's tables live here rather than in `clients` so the clients schema stays as it
-is; the wizard code itself (steps, screens, API) is in `oasys.clients.wizard*`.
+is; the wizard code (steps, screens, API) is here too, in `oasys.eligibility.wizard*`: it
+runs an eligibility check, and eligibility builds on clients, never the reverse.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ oasys.ledger.selectors.invoice_figures; a client's balance is oasys.ledger.selec
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from oasys.core.models import Practice
 
@@ -22,8 +22,6 @@ def invoice_list(*, practice: Practice, status: str = "", kind: str = "") -> Que
 
 
 def invoice_counts(*, practice: Practice) -> dict[str, int]:
-    from django.db.models import Count
-
     rows = (Invoice.objects.filter(practice=practice).values("status")
             .annotate(n=Count("pk")))
     return {r["status"]: r["n"] for r in rows}

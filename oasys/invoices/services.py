@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from oasys.appointments.models import Appointment, AppointmentStatus
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import Conflict, NotAllowed
 from oasys.core.models import AuditAction, Practice, User
@@ -40,8 +42,6 @@ def invoice_create_for_session(
     actor: User | None = None,
 ) -> Invoice:
     """A Draft invoice for one session (cash pay or no-show). Refused if already invoiced."""
-    from oasys.appointments.models import Appointment, AppointmentStatus
-
     appt = Appointment.objects.select_related("client", "service_type").get(
         practice=practice, pk=appointment_id
     )
@@ -82,21 +82,20 @@ def invoice_create_for_session(
 
 
 def invoice_create_for_client_responsibility(
-    *, practice: Practice, remittance_claim, ctx: AuditContext, actor: User | None = None
+    *, practice: Practice, remittance_claim, amount: Decimal, ctx: AuditContext,
+    actor: User | None = None
 ) -> Invoice:
     """A Draft invoice for exactly the client's share that an ERA claim leaves (deductible,
     copay, coinsurance), once per remittance claim (a unique key on the line refuses a second,
-    under concurrency too). Raises AlreadyInvoiced, or ValidationError when nothing is due."""
-    from django.core.exceptions import ValidationError
+    under concurrency too). Raises AlreadyInvoiced, or ValidationError when nothing is due.
 
-    from oasys.remittance.selectors import client_share_pending
-
+    `amount` is that share still to invoice, as remittance works it out (it builds on
+    invoices): call it through remittance.services.remittance_claim_invoice_create."""
     rc = remittance_claim
     if rc.practice_id != practice.pk:
         raise NotAllowed("This remittance claim belongs to another practice")
     if InvoiceLine.objects.filter(remittance_claim=rc).exists():
         raise AlreadyInvoiced(f"Remittance claim {rc.pk} is already invoiced")
-    amount = client_share_pending(practice=practice, remittance_claim=rc)
     if amount <= 0 or rc.claim_id is None:
         raise ValidationError("This ERA claim leaves the client nothing to invoice.")
     claim = rc.claim

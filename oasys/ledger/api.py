@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import Router
 from ninja.errors import HttpError
 
+from oasys.clients.selectors import client_list
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
@@ -36,7 +37,6 @@ def aging(request: HttpRequest):
 @router.get("/clients/{client_id}/balance")
 def client_balance(request: HttpRequest, client_id: int):
     require_roles(request, BILLING_ROLES)
-    from oasys.clients.selectors import client_list
 
     if not client_list(practice=request.practice).filter(pk=client_id).exists():
         raise HttpError(404, "Not found")

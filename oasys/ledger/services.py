@@ -33,6 +33,7 @@ from oasys.core.money import ZERO, money
 
 from .domain import Leg, check_balanced, reverse_legs, transfer
 from .models import Account, EntryType, JournalEntry, JournalLine
+from .selectors import claim_balances
 
 A = Account
 
@@ -280,8 +281,6 @@ def ledger_post_write_off(*, claim, amount: Decimal, reason: str, ctx: AuditCont
                           actor: User | None = None) -> JournalEntry:
     """Write off part or all of what insurance still owes on a claim. The same amount and
     reason for the same claim posts once; more than the open balance is refused."""
-    from .selectors import claim_balances
-
     amount = money(amount)
     if amount <= 0:
         raise ValidationError("A write-off must be a positive amount.")

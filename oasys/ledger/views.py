@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from oasys.clients.selectors import client_list
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
@@ -30,8 +31,6 @@ def aging(request: HttpRequest) -> HttpResponse:
 
 @practice_required(BILLING_ROLES)
 def client_ledger(request: HttpRequest, pk: int) -> HttpResponse:
-    from oasys.clients.selectors import client_list
-
     client = get_object_or_404(client_list(practice=request.practice), pk=pk)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="ledger", client_id=client.pk, object_type="Client",

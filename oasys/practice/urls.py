@@ -11,11 +11,6 @@ urlpatterns = [
     path("payers/search/", views.payer_search, name="payer_search"),
     path("payers/<int:pk>/", views.accepted_payer, name="accepted_payer"),
     path("payers/<int:pk>/remove/", views.accepted_payer_remove, name="accepted_payer_remove"),
-    path(
-        "payers/<int:pk>/enrollments/<int:enrollment_pk>/submit/",
-        views.enrollment_submit,
-        name="enrollment_submit",
-    ),
     path("service-types/", views.service_types, name="service_types"),
     path("service-types/new/", views.service_type_new, name="service_type_new"),
     path("service-types/<int:pk>/", views.service_type_edit, name="service_type_edit"),

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from oasys.core.audit import AuditContext
 from oasys.core.feedback import refusals_as_messages
@@ -224,34 +224,6 @@ def accepted_payer(request: HttpRequest, pk: int) -> HttpResponse:
         _ctx(request, "payers", accepted=accepted, rows=rows, notice=ENROLLMENT_NOTICE),
     )
 
-
-@require_POST
-@practice_required(roles=BILLING_ROLES)
-def enrollment_submit(request: HttpRequest, pk: int, enrollment_pk: int) -> HttpResponse:
-    """Send one enrollment to the clearinghouse (or refresh it if it was sent already)."""
-    from oasys.clearinghouse.port import ClearinghouseError
-    from oasys.clearinghouse.services import enrollment_submit as submit
-
-    practice = request.practice
-    accepted = get_object_or_404(selectors.accepted_payer_list(practice=practice), pk=pk)
-    enrollment = get_object_or_404(
-        selectors.enrollment_list(practice=practice).filter(accepted_payer=accepted),
-        pk=enrollment_pk,
-    )
-    sent = False
-    try:
-        with refusals_as_messages(request):
-            enrollment = submit(enrollment=enrollment, ctx=AuditContext.from_request(request))
-            sent = True
-    except ClearinghouseError as exc:
-        messages.error(request, f"The clearinghouse could not take the enrollment: {exc.message}")
-    if sent:
-        messages.success(
-            request,
-            f"{enrollment.get_transaction_type_display()} enrollment sent: "
-            f"{enrollment.get_status_display().lower()}.",
-        )
-    return redirect("practice:accepted_payer", pk=accepted.pk)
 
 
 @require_http_methods(["GET", "POST"])

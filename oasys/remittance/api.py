@@ -10,11 +10,11 @@ from ninja.errors import HttpError
 
 from oasys.core.api import PageOut, paginate
 from oasys.core.audit import AuditContext, audit_record
+from oasys.core.era_codes import plb_text
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
 from oasys.core.permissions import BILLING_ROLES, require_roles
 
-from .codes import plb_text
 from .models import Remittance, RemittanceStatus
 from .selectors import remittance_breakdown, remittance_get, remittance_list
 

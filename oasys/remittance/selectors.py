@@ -8,13 +8,19 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from oasys.claims.models import Claim
+from oasys.core.era_codes import (
+    carc_explained,
+    claim_status_text,
+    group_text,
+    plb_text,
+    rarc_explained,
+)
 from oasys.core.models import Practice
 from oasys.core.money import ZERO, money
 from oasys.core.text import search_text
 from oasys.invoices.models import InvoiceLine
 from oasys.ledger.selectors import claim_client_share_uninvoiced
 
-from .codes import carc_explained, claim_status_text, group_text, plb_text, rarc_explained
 from .models import (
     PaymentReview,
     Remittance,
@@ -191,24 +197,4 @@ def remittance_counts(*, practice: Practice) -> dict[str, int]:
     for row in (remittance_list(practice=practice).values("status")
                 .annotate(n=Count("pk")).order_by()):
         out[row["status"]] = row["n"]
-    return out
-
-
-def claim_adjustment_codes(*, claim) -> list[tuple[str, str, str]]:
-    """(group, CARC, words) of the non-contractual adjustments on a claim's latest
-    adjudication: what the Denied tab shows as the denial."""
-    from .codes import carc_text
-
-    latest = (RemittanceClaim.objects.filter(practice_id=claim.practice_id, claim=claim)
-              .order_by("-remittance__payment_date", "-pk").first())
-    if latest is None:
-        return []
-    out: list[tuple[str, str, str]] = []
-    seen: set[tuple[str, str]] = set()
-    for adj in latest.adjustments.all().order_by("pk"):
-        key = (adj.group, adj.reason)
-        if key in seen or (adj.group == "CO" and adj.reason == "45"):
-            continue
-        seen.add(key)
-        out.append((adj.group, adj.reason, carc_text(adj.reason) or f"CARC {adj.reason}"))
     return out

@@ -19,10 +19,12 @@ from django.utils import timezone
 
 from oasys.claims.inbound import claim_apply_adjudication, claim_match
 from oasys.claims.status import ClaimStatus
+from oasys.clearinghouse.services import edi_file_receive
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import Conflict, InvalidInput, NotAllowed
 from oasys.core.models import AuditAction, AuditOutcome, Practice, User
 from oasys.core.money import money
+from oasys.invoices.services import AlreadyInvoiced, invoice_create_for_client_responsibility
 from oasys.ledger.services import (
     claim_has_charge,
     ledger_post_claim_charge,
@@ -54,6 +56,7 @@ from .models import (
     RemittanceStatus,
     ReviewStatus,
 )
+from .selectors import client_share_pending, remittance_claim_client_share_list
 
 log = logging.getLogger(__name__)
 
@@ -487,8 +490,6 @@ def era_import(*, practice: Practice, raw: str, ctx: AuditContext,
                actor: User | None = None) -> ImportResult:
     """Import an 835 by hand: the same path as the clearinghouse's files (stored raw in the EDI
     history first), then posted for `practice`. Says what it posted or why it refused."""
-    from oasys.clearinghouse.services import edi_file_receive
-
     raw = raw.lstrip("\ufeff")
     if not raw.strip():
         return ImportResult(None, False, refusal="The file is empty.")
@@ -523,25 +524,30 @@ def remittance_client_invoices_create(*, practice: Practice, ctx: AuditContext,
     """Create every pending client-responsibility invoice (Draft) of the practice: one per
     remittance claim that leaves the client a share not invoiced yet. Auto-billing calls it;
     safe to run again (each remittance claim is invoiced at most once)."""
-    from oasys.invoices.services import (
-        AlreadyInvoiced,
-        invoice_create_for_client_responsibility,
-    )
-
-    from .selectors import client_share_pending, remittance_claim_client_share_list
-
     created = []
     for rc in remittance_claim_client_share_list(practice=practice):
         if client_share_pending(practice=practice, remittance_claim=rc) <= 0:
             continue
         try:
-            created.append(invoice_create_for_client_responsibility(
+            created.append(remittance_claim_invoice_create(
                 practice=practice, remittance_claim=rc, ctx=ctx, actor=actor))
         except (AlreadyInvoiced, ValidationError):
             continue
     return created
 
 
+def remittance_claim_invoice_create(*, practice: Practice, remittance_claim: RemittanceClaim,
+                                    ctx: AuditContext, actor: User | None = None):
+    """The Draft invoice for the client's share an ERA claim leaves, of exactly what is still
+    pending for it (client_share_pending). Raises AlreadyInvoiced, or ValidationError when
+    nothing is due."""
+    amount = client_share_pending(practice=practice, remittance_claim=remittance_claim)
+    return invoice_create_for_client_responsibility(
+        practice=practice, remittance_claim=remittance_claim, amount=amount, ctx=ctx,
+        actor=actor)
+
+
 __all__ = ["ImportResult", "PostOutcome", "RemittancePostingError", "era_file_handle",
-           "era_import", "payment_review_resolve", "remittance_client_invoices_create",
+           "era_import", "payment_review_resolve", "remittance_claim_invoice_create",
+           "remittance_client_invoices_create",
            "remittance_file_post"]

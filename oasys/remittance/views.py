@@ -14,6 +14,7 @@ from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.errors import DomainError
 from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.invoices.services import AlreadyInvoiced
 
 from .forms import EraUploadForm
 from .models import PaymentReview, Remittance, RemittanceStatus, ReviewStatus
@@ -27,7 +28,12 @@ from .selectors import (
     remittance_get,
     remittance_list,
 )
-from .services import RemittancePostingError, era_import, payment_review_resolve
+from .services import (
+    RemittancePostingError,
+    era_import,
+    payment_review_resolve,
+    remittance_claim_invoice_create,
+)
 
 
 @practice_required(BILLING_ROLES)
@@ -91,14 +97,9 @@ def remittance_upload(request: HttpRequest) -> HttpResponse:
 @require_POST
 @practice_required(BILLING_ROLES)
 def remittance_claim_invoice(request: HttpRequest, pk: int) -> HttpResponse:
-    from oasys.invoices.services import (
-        AlreadyInvoiced,
-        invoice_create_for_client_responsibility,
-    )
-
     rc = get_object_or_404(remittance_claim_list(practice=request.practice), pk=pk)
     try:
-        invoice = invoice_create_for_client_responsibility(
+        invoice = remittance_claim_invoice_create(
             practice=request.practice, remittance_claim=rc,
             ctx=AuditContext.from_request(request), actor=request.user)
     except AlreadyInvoiced:

@@ -23,6 +23,14 @@ from x12.build.claim_837p import (
     Subscriber,
     build_837p,
 )
+from x12.build.eligibility_270 import (
+    EligibilityInquiry,
+    InquiryPayer,
+    InquiryPerson,
+    InquiryProvider,
+    build_270,
+)
+from x12.build.status_276 import StatusClaim, StatusInquiry, StatusSubscriber, build_276
 from x12.envelope import Envelope
 from x12.models import Address
 
@@ -70,14 +78,6 @@ def sample_837p(claims: list[SampleClaim], *, npi: str = "1234567893",
 
 def sample_270(member_id: str, *, payer_id: str = "62308", npi: str = "1234567893",
                trace: str = "TRACE-1", dependent: bool = False) -> str:
-    from x12.build.eligibility_270 import (
-        EligibilityInquiry,
-        InquiryPayer,
-        InquiryPerson,
-        InquiryProvider,
-        build_270,
-    )
-
     sub = InquiryPerson("DOE", "JANE", dt.date(1980, 5, 17), "F", member_id)
     dep = InquiryPerson("DOE", "TIMMY", dt.date(2012, 3, 4), "M", relationship="19") \
         if dependent else None
@@ -91,8 +91,6 @@ def sample_270(member_id: str, *, payer_id: str = "62308", npi: str = "123456789
 def sample_276(member_id: str, pcn: str, *, charge: Decimal = Decimal("180.00"),
                service_date: dt.date | None = None, payer_id: str = "62308",
                npi: str = "1234567893", trace: str = "ST-1") -> str:
-    from x12.build.status_276 import StatusClaim, StatusInquiry, StatusSubscriber, build_276
-
     inq = StatusInquiry("CIGNA", payer_id, "CALM MIND THERAPY LLC", "OASYSTEST",
                         "CALM MIND THERAPY LLC", npi,
                         [(StatusSubscriber(member_id, "DOE", "JANE"),

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from sandbox.clearinghouse import enrollments, payers, realtime, reports
 from sandbox.clearinghouse.intake import read_submission
-from sandbox.clearinghouse.plans import Plan
+from sandbox.clearinghouse.plans import Plan, plan_for
 from sandbox.clearinghouse.store import Store, iso, parse_iso
 from x12.errors import X12Error
 from x12.parse import parse_file
@@ -329,8 +329,6 @@ class App:
             return Reply(200, {"members": sorted(k.upper() for k in items)})
         m = re.fullmatch(r"/_sandbox/members/([\w-]+)", path)
         if m and method == "GET":
-            from sandbox.clearinghouse.plans import plan_for
-
             return Reply(200, plan_for(store, m.group(1)).to_json())
         if path == "/_sandbox/providers" and method == "POST":
             if not data.get("npi") or not data.get("taxId"):

@@ -26,6 +26,7 @@ from x12.parse.common import (
     add_n4,
     dtp_range,
     el,
+    opt_date_of,
     opt_dec,
     party_from_nm1,
     require_set,
@@ -284,6 +285,4 @@ def parse_271(ts: TransactionSet) -> EligibilityResponse:
 
 
 def _dmg_date(els: list[str], pos: int) -> dt.date | None:
-    from x12.parse.common import opt_date_of
-
     return opt_date_of(els, 2, pos)

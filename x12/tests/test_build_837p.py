@@ -24,8 +24,10 @@ from x12.delimiters import Delimiters
 from x12.errors import BuildError
 from x12.models import Address, Adjustment
 from x12.parse import parse_file
+from x12.parse.era_835 import ClaimEvent, stream_835
 from x12.reader import X12Reader
 from x12.tests import factories as f
+from x12.tests.conftest import FIXTURES
 from x12.tests.pyx12_check import assert_pyx12_valid, pyx12_errors
 
 D = Decimal
@@ -221,9 +223,6 @@ def test_twelve_diagnoses_four_modifiers_four_pointers() -> None:
 
 
 def test_streaming_835_matches_full_parse() -> None:
-    from x12.parse.era_835 import ClaimEvent, stream_835
-    from x12.tests.conftest import FIXTURES
-
     path = FIXTURES / "835_own_unbalanced.835"
     events = list(stream_835(path))
     claims = [e for e in events if isinstance(e, ClaimEvent)]

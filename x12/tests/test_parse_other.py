@@ -10,6 +10,7 @@ from x12.parse.benefits_271 import parse_271
 from x12.parse.status_277 import parse_277
 from x12.reader import X12Reader
 from x12.tests.conftest import FIXTURES
+from x12.tests.pyx12_check import pyx12_errors
 
 D = Decimal
 
@@ -185,8 +186,6 @@ def test_837_summary_of_reference_claim() -> None:
 
 
 def test_837_cob_reference_summary_and_pyx12_helper_sanity() -> None:
-    from x12.tests.pyx12_check import pyx12_errors
-
     good = FIXTURES / "837P_lfh_cob3B_X222A1_pyx12OK.x12"
     assert pyx12_errors(good.read_text()) == []
     # the helper does report problems: the NEG file has four known errors

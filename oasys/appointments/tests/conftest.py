@@ -13,6 +13,7 @@ import pytest
 from django.test import Client as WebClient
 from django.utils import timezone
 
+from oasys.appointments.services import appointment_create
 from oasys.clients.models import Client
 from oasys.core.audit import AuditContext
 from oasys.core.models import ApiToken, Role
@@ -151,7 +152,6 @@ def ap_ctx(ap_owner):
 @pytest.fixture
 def ap_make(ap_practice, ap_ctx, ap_client, ap_clinician, ap_service_type):
     """Schedule a session through the service (2 hours ago by default)."""
-    from oasys.appointments.services import appointment_create
 
     def make(**overrides):
         data = {
@@ -173,8 +173,6 @@ def ap_appointment(ap_make):
 
 @pytest.fixture
 def ap_other_appointment(ap_other_practice):
-    from oasys.appointments.services import appointment_create
-
     owner = user_create(practice=ap_other_practice, email="ap-x@test.example", password=PASSWORD)
     clinician = Clinician.objects.create(
         practice=ap_other_practice, user=owner, first_name="Olga", last_name="Other"

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from oasys.appointments import services
 from oasys.appointments.models import Appointment
 from oasys.core.models import AuditEvent
+from oasys.practice.models import Clinician
 
 from .conftest import ctx_for
 
@@ -101,8 +102,6 @@ def test_unsupervised_clinician_needs_no_approval(ap_make, ap_free_clinician, ap
 def test_owner_who_is_the_supervised_clinician_cannot_approve_own_session(
     ap_make, ap_practice, ap_owner, ap_supervisor, ap_ctx
 ):
-    from oasys.practice.models import Clinician
-
     me = Clinician.objects.create(
         practice=ap_practice,
         user=ap_owner,

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from oasys.appointments.models import Appointment
+from oasys.appointments.services import appointment_complete
 from oasys.core.models import AuditEvent
 
 from .conftest import api_for, past, web_for
@@ -67,8 +68,6 @@ def test_form_errors_beside_fields(ap_owner, ap_client, ap_clinician, ap_service
 
 
 def test_list_filters_and_pagination(ap_owner, ap_make, ap_free_clinician, ap_ctx):
-    from oasys.appointments.services import appointment_complete
-
     for i in range(27):
         ap_make(start=past(24 * (i + 1)))
     other = ap_make(clinician=ap_free_clinician)

@@ -12,9 +12,11 @@ import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.test import TestCase
 from django.utils import timezone
 
 from oasys.appointments.models import Appointment, AppointmentStatus
+from oasys.billing.models import TelehealthModifierRule
 from oasys.clients.models import (
     BillingType,
     Client,
@@ -57,7 +59,6 @@ def ctx_for(user=None, practice=None) -> AuditContext:
 def ensure_default_telehealth_rules() -> None:
     """The shipped defaults (migration billing 0002); a transactional test elsewhere may have
     flushed them, so tests that rely on them make sure they are there."""
-    from oasys.billing.models import TelehealthModifierRule
 
     for pos in ("02", "10"):
         TelehealthModifierRule.objects.get_or_create(
@@ -264,6 +265,4 @@ def committed():
     """Run what the block queues for after commit (the transmission outbox's kick), as a real
     commit would; Django's test transaction never commits. With Celery eager in tests (the
     root conftest), the queued transmission runs at the end of the block."""
-    from django.test import TestCase
-
     return TestCase.captureOnCommitCallbacks(execute=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from oasys.billing.readiness import billing_queue
 from oasys.billing.reasons import MESSAGES
@@ -58,8 +59,6 @@ def test_build_837p_dry_run_writes_a_valid_file_and_keeps_nothing(demo, tmp_path
 
 
 def test_build_837p_unknown_practice(db, tmp_path):
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError, match="No practice with slug 'nope'"):
         call_command("claims", "build-837p", "--practice", "nope", "--out",
                      str(tmp_path / "x.837"))

@@ -9,14 +9,24 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from oasys.appointments.models import AppointmentStatus
+from oasys.appointments.models import Appointment, AppointmentStatus
+from oasys.billing.models import TelehealthModifierRule
 from oasys.billing.readiness import Route, billing_queue
 from oasys.billing.reasons import MESSAGES
+from oasys.claims.services import ClaimDraft, claim_create_for_session
 from oasys.clients.models import BillingType, Relationship
-from oasys.practice.models import AcceptedPayer, Enrollment, EnrollmentStatus, TransactionType
+from oasys.practice.models import (
+    AcceptedPayer,
+    Clinician,
+    Enrollment,
+    EnrollmentStatus,
+    TransactionType,
+)
 
 from . import factories as f
+from .factories import ready_claim_session
 
 pytestmark = pytest.mark.django_db
 
@@ -442,8 +452,6 @@ def test_pricing_rule_of_another_client_does_not_apply(s):
 
 
 def test_billed_sessions_leave_the_queue(s):
-    from oasys.claims.services import ClaimDraft, claim_create_for_session
-
     claim_create_for_session(
         practice=s.practice, ctx=f.ctx_for(practice=s.practice),
         draft=ClaimDraft(appointment_id=s.appointment.pk, policy_id=s.policy.pk,
@@ -507,8 +515,6 @@ def _telehealth(s, modifiers: str = "") -> None:
 
 
 def test_practice_payer_rule_beats_shipped_default(s):
-    from oasys.billing.models import TelehealthModifierRule
-
     _telehealth(s)
     assert_only(s, "claim_validation")
     TelehealthModifierRule.objects.create(practice=s.practice, payer=s.payer,
@@ -518,8 +524,6 @@ def test_practice_payer_rule_beats_shipped_default(s):
 
 
 def test_payer_rule_asking_for_gt_refuses_95(s):
-    from oasys.billing.models import TelehealthModifierRule
-
     TelehealthModifierRule.objects.create(practice=s.practice, payer=s.payer,
                                           effective_year=2021, place_of_service="10",
                                           required_modifier="GT")
@@ -531,8 +535,6 @@ def test_payer_rule_asking_for_gt_refuses_95(s):
 
 
 def test_another_practices_payer_rule_does_not_apply(s, other_practice):
-    from oasys.billing.models import TelehealthModifierRule
-
     TelehealthModifierRule.objects.create(practice=other_practice, payer=s.payer,
                                           effective_year=2021, place_of_service="10",
                                           required_modifier="")
@@ -544,13 +546,6 @@ def test_another_practices_payer_rule_does_not_apply(s, other_practice):
 
 def test_supervisor_without_npi_is_a_claim_validation_error(practice):
     """The supervising clinician goes on the claim (2310D), so their NPI must be valid."""
-    from django.utils import timezone
-
-    from oasys.appointments.models import Appointment
-    from oasys.billing.readiness import billing_queue
-    from oasys.practice.models import Clinician
-
-    from .factories import ready_claim_session
 
     sc = ready_claim_session(practice)
     supervisor = Clinician.objects.create(practice=practice, first_name="Sue",

@@ -15,12 +15,16 @@ from django.utils import timezone
 
 from oasys.appointments.models import AppointmentStatus
 from oasys.billing.reasons import MESSAGES
-from oasys.core.models import ApiToken, Role
+from oasys.billing.services import billing_submit
+from oasys.claims.models import ClaimSubmission
+from oasys.claims.submission import submission_send
+from oasys.core.models import ApiToken, AuditEvent, Role
 from oasys.core.services import user_create
 from oasys.invoices.models import Invoice, InvoiceLine
 from oasys.practice.models import AcceptedPayer
 
 from . import factories as f
+from .factories import ready_claim_session
 
 pytestmark = pytest.mark.django_db
 
@@ -249,9 +253,6 @@ def test_submit_bills_selected_self_pay_sessions_as_invoices(practice, role):
 
 def test_billed_claims_show_as_being_sent_then_their_status(practice, owner_client,
                                                             clearinghouse):
-    from oasys.claims.models import ClaimSubmission
-    from oasys.claims.submission import submission_send
-
     s = f.ready_claim_session(practice)
     resp = owner_client.post(SUBMIT, {"session": [str(s.appointment.pk)]}, follow=True)
     html = resp.content.decode()
@@ -270,8 +271,6 @@ def test_billed_claims_show_as_being_sent_then_their_status(practice, owner_clie
 
 
 def test_sending_panel_shows_only_this_practices_claims(practice, other_practice, owner_client):
-    from oasys.billing.services import billing_submit
-
     theirs = f.ready_claim_session(other_practice)
     billing_submit(practice=other_practice, appointment_ids=[theirs.appointment.pk],
                    ctx=f.ctx_for(practice=other_practice))
@@ -404,12 +403,6 @@ def test_api_charge_uses_pricing_rule(practice, api_client):
 
 
 def test_queue_page_audits_which_clients_it_showed(owner_client, practice):
-    from django.urls import reverse
-
-    from oasys.core.models import AuditEvent
-
-    from .factories import ready_claim_session
-
     sc = ready_claim_session(practice)
     owner_client.get(reverse("billing:queue"))
     event = AuditEvent.objects.filter(category="billing_queue").latest("seq")
@@ -418,10 +411,6 @@ def test_queue_page_audits_which_clients_it_showed(owner_client, practice):
 
 
 def test_client_filter_from_the_client_page(owner_client, practice):
-    from django.urls import reverse
-
-    from .factories import ready_claim_session
-
     one = ready_claim_session(practice)
     ready_claim_session(practice)  # another client, also Ready
     assert owner_client.get(reverse("billing:queue")).context["ready_count"] == 2

@@ -4,16 +4,18 @@ printable letter, write off, and ask the payer for status (276/277)."""
 
 import shutil
 import subprocess
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from oasys.billing.services import billing_submit
 from oasys.billing.tests.factories import committed, ctx_for, ready_claim_session
 from oasys.claims import actions
-from oasys.claims.models import Claim
+from oasys.claims.models import Claim, ClaimEvent
 from oasys.claims.services import claim_transition
 from oasys.claims.status import ClaimStatus
 from oasys.claims.tasks import claims_needing_inquiry
@@ -166,12 +168,6 @@ def test_status_inquiry_applies_the_payers_answer(practice, sim):
 
 
 def test_quiet_claims_are_picked_for_inquiry(practice, sim):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from oasys.claims.models import ClaimEvent
-
     sc, claim = _bill(practice)
     assert claim.pk not in claims_needing_inquiry()
     old = timezone.now() - timedelta(days=30)

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from oasys.appointments.models import AppointmentStatus
 from oasys.billing.readiness import billing_queue
 from oasys.billing.services import billing_submit
 from oasys.billing.tests import factories as f
@@ -24,6 +25,7 @@ from oasys.claims.services import (
     patient_control_number,
 )
 from oasys.claims.status import TRANSITIONS, ClaimStatus
+from oasys.claims.submission import submission_send
 from oasys.clearinghouse.models import FileStatus
 from oasys.core.models import AuditEvent
 from x12.tests.pyx12_check import pyx12_errors
@@ -309,8 +311,6 @@ def test_clearinghouse_down_leaves_claims_being_sent_and_the_file_retrying(
 
 
 def test_resend_reuses_the_idempotency_key(s, ctx, clearinghouse):
-    from oasys.claims.submission import submission_send
-
     clearinghouse.go_down("retryable")
     billing_submit(practice=s.practice, appointment_ids=[s.appointment.pk], ctx=ctx)
     submission = ClaimSubmission.objects.get()
@@ -357,8 +357,6 @@ def test_billing_submit_ignores_another_practices_sessions(s, ctx, other_practic
 
 
 def test_billing_submit_routes_mixed_selection(s, ctx):
-    from oasys.appointments.models import AppointmentStatus
-
     cash = f.self_pay_session(s.practice)
     no_show = f.ready_claim_session(s.practice, payer=s.payer)
     no_show.appointment.status = AppointmentStatus.NO_SHOW

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from oasys.billing.services import billing_submit
 from oasys.billing.tests.factories import (
@@ -24,10 +25,14 @@ from oasys.claims.inbound import (
     status_for_category,
 )
 from oasys.claims.models import Claim, ClaimNotice
+from oasys.claims.services import ClaimDraft, claim_create_for_session
 from oasys.claims.status import ClaimStatus
+from oasys.clearinghouse.models import EdiFile
 from oasys.clearinghouse.services import edi_file_receive, reports_poll
 from x12 import Envelope
 from x12.build.ack_999 import Ack999, SegmentError, TransactionAck, build_999
+from x12.build.claim_ack_277ca import ClaimAcknowledgment, build_277ca
+from x12.build.claim_ack_277ca import ClaimStatus as AckStatus
 from x12.parse import parse_file
 
 pytestmark = pytest.mark.django_db
@@ -140,9 +145,6 @@ def test_a_rejecting_999_moves_every_claim_of_the_interchange_to_rejected(
 
 
 def test_unknown_claim_in_a_277ca_is_kept_as_unmatched(practice, clearinghouse_sim, settings):
-    from x12.build.claim_ack_277ca import ClaimAcknowledgment, build_277ca
-    from x12.build.claim_ack_277ca import ClaimStatus as AckStatus
-
     sc = ready_claim_session(practice)
     ack = ClaimAcknowledgment(
         payer_name="AETNA",
@@ -190,8 +192,6 @@ def test_999_for_an_unknown_interchange_changes_nothing(practice):
 
 
 def test_claim_match_by_pcn_then_payer_number(practice):
-    from oasys.claims.services import ClaimDraft, claim_create_for_session
-
     sc = ready_claim_session(practice)
     claim = claim_create_for_session(
         practice=practice,
@@ -268,11 +268,6 @@ def test_adjudication_status(code, paid, pr, expected):
 
 
 def test_unmatched_statements_page_lists_them(owner_client, practice):
-    from django.urls import reverse
-
-    from oasys.claims.models import ClaimNotice
-    from oasys.clearinghouse.models import EdiFile
-
     f = EdiFile.objects.create(practice=practice, direction="inbound", raw="ISA", sha256="x" * 64,
                                status="parsed", set_id="277", label="277CA")
     ClaimNotice.objects.create(practice=practice, edi_file=f, kind="277CA",

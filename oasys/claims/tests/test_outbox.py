@@ -14,6 +14,7 @@ from oasys.billing.services import billing_submit
 from oasys.billing.tests import factories as f
 from oasys.claims import actions
 from oasys.claims.models import AckStatus, Claim, ClaimSubmission
+from oasys.claims.services import claim_transition
 from oasys.claims.status import ClaimStatus
 from oasys.claims.submission import SUBMISSION_ACK
 from oasys.clearinghouse.machines import EDI_FILE
@@ -96,7 +97,6 @@ def test_resubmit_of_a_claim_whose_file_may_be_there_resends_the_same_file(
     submission = _bill(practice, ctx)
     claim = Claim.objects.get()
     # an older code path left it Submission Failed while its file waits for a retry
-    from oasys.claims.services import claim_transition
 
     claim_transition(claim=claim, to=S.SUBMISSION_FAILED, ctx=ctx, reason="timed out")
     with f.committed():

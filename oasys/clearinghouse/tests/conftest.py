@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from oasys.clearinghouse.connection import clearinghouse_port
 from oasys.core.audit import AuditContext
+from oasys.practice.models import AcceptedPayer, Enrollment, Payer, ProviderProfile
 
 NPI = "1234567893"
 TIN = "371234567"
@@ -13,8 +15,6 @@ TIN = "371234567"
 
 @pytest.fixture
 def provider_profile(practice):
-    from oasys.practice.models import ProviderProfile
-
     return ProviderProfile.objects.create(
         practice=practice, provider_type="organization", organization_name="Calm Mind Therapy",
         npi=NPI, tax_id=TIN, contact_name="Ana Rivera", contact_email="ana@example.com",
@@ -24,8 +24,6 @@ def provider_profile(practice):
 
 @pytest.fixture
 def enrollment(practice, provider_profile):
-    from oasys.practice.models import AcceptedPayer, Enrollment, Payer
-
     payer = Payer.objects.create(name="CIGNA", payer_id_claims="62308", payer_id_era="62308",
                                  supports_claims=True, supports_era=True,
                                  enrollment_required_era=True)
@@ -43,8 +41,6 @@ def ctx(practice, owner):
 def stedi(clearinghouse_sim, settings):
     """The product's port pointed at the simulator (the clearinghouse_sim fixture), with short
     timeouts and back-off; services reach the same adapter through `clearinghouse_port()`."""
-    from oasys.clearinghouse.connection import clearinghouse_port
-
     settings.CLEARINGHOUSE_TIMEOUT_SECONDS = 1.0
     settings.CLEARINGHOUSE_ATTEMPTS = 3
     settings.CLEARINGHOUSE_BACKOFF_SECONDS = 0.05

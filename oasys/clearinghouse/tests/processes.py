@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import psycopg
 
 ROOT = Path(__file__).resolve().parents[3]
 SUBMIT_PATH = "professionalclaims/v3/raw-x12-submission"
@@ -30,7 +31,6 @@ def process_database(tmp: Path) -> Iterator[str]:
     if not base.startswith(("postgres://", "postgresql://")):
         yield f"sqlite:///{tmp / 'process.sqlite3'}"
         return
-    import psycopg
 
     parts = urlsplit(base)
     name = f"oasys_proc_{uuid.uuid4().hex[:10]}"

@@ -18,6 +18,8 @@ from oasys.clearinghouse.services import (
     reports_poll,
 )
 from sandbox.clearinghouse.samples import SampleClaim, sample_270, sample_276, sample_837p
+from x12.parse import parse_271, parse_277
+from x12.reader import X12Reader
 
 pytestmark = pytest.mark.django_db
 SUBMIT_PATH = "professionalclaims/v3/raw-x12-submission"
@@ -96,9 +98,6 @@ def test_final_error_raised_for_4xx(stedi):
 
 
 def test_eligibility_and_claim_status(practice, ctx, stedi, clearinghouse_sim):
-    from x12.parse import parse_271, parse_277
-    from x12.reader import X12Reader
-
     res = stedi.check_eligibility(x12=sample_270("DED9"))
     (ts,) = list(X12Reader.from_text(res.x12))
     assert parse_271(ts).members[0].coverage == "active"

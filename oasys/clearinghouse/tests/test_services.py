@@ -20,6 +20,7 @@ from oasys.clearinghouse.services import (
     reports_poll,
 )
 from oasys.core.models import AuditEvent
+from oasys.practice.models import AcceptedPayer, Enrollment, Payer, ProviderProfile
 from sandbox.clearinghouse.samples import SampleClaim, sample_837p
 
 pytestmark = pytest.mark.django_db
@@ -57,8 +58,6 @@ def test_file_that_fails_to_parse_is_kept_with_its_error():
 
 
 def test_files_match_the_practice_by_npi_or_stay_unmatched(practice, other_practice):
-    from oasys.practice.models import ProviderProfile
-
     edi_file, _ = edi_file_receive(raw=CA)
     assert edi_file.practice is None
     assert list(edi_file_unmatched_list()) == [edi_file]
@@ -139,8 +138,6 @@ def test_enrollment_rejected_keeps_the_reason(enrollment, ctx, clearinghouse):
 
 
 def test_enrollment_needs_provider_information(practice, ctx):
-    from oasys.practice.models import AcceptedPayer, Enrollment, Payer
-
     payer = Payer.objects.create(name="X", payer_id_claims="X1")
     ap = AcceptedPayer.objects.create(practice=practice, payer=payer)
     e = Enrollment.objects.create(practice=practice, accepted_payer=ap, transaction_type="claims")

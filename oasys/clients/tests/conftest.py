@@ -11,10 +11,12 @@ from decimal import Decimal
 import pytest
 from django.test import Client as WebClient
 
+from oasys.clients.services import client_create
 from oasys.core.audit import AuditContext
 from oasys.core.models import ApiToken, Role
 from oasys.core.services import practice_create, user_create
 from oasys.practice.models import Payer, ServiceType
+from oasys.practice.search import build_search_text
 
 PASSWORD = "correct horse battery staple"
 
@@ -159,12 +161,7 @@ def cl_other_service_type(cl_other_practice):
 
 def make_payer(name: str, payer_id: str) -> Payer:
     """A directory payer, with the search text the practice app's payer search reads."""
-    try:
-        from oasys.practice.search import build_search_text
-    except ImportError:  # the practice app's search is not there yet: plain name match
-        search_text = ""
-    else:
-        search_text = build_search_text(name, payer_id)
+    search_text = build_search_text(name, payer_id)
     return Payer.objects.create(
         name=name, payer_id_claims=payer_id, supports_claims=True, search_text=search_text
     )
@@ -182,15 +179,11 @@ def cl_payer_2(db):
 
 @pytest.fixture
 def cl_client(cl_practice, cl_ctx):
-    from oasys.clients.services import client_create
-
     return client_create(practice=cl_practice, ctx=cl_ctx, data=valid_client_data())
 
 
 @pytest.fixture
 def cl_other_client(cl_other_practice, cl_other_owner):
-    from oasys.clients.services import client_create
-
     ctx = AuditContext(user_id=cl_other_owner.pk, practice_id=cl_other_practice.pk)
     return client_create(
         practice=cl_other_practice,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from oasys.clients.models import Diagnosis, InsurancePolicy, PricingRule
@@ -100,8 +101,6 @@ def test_every_service_write_is_audited(cl_practice, cl_ctx, cl_payer, cl_servic
 
 
 def test_refused_writes_are_audited_as_failures_with_field_names(cl_client, cl_ctx):
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError):
         client_update(client=cl_client, ctx=cl_ctx, data={"first_name": "Maria1"})
     failure = events(client_id_ref=cl_client.pk, outcome="failure")[0]

@@ -7,7 +7,8 @@ from django.test import Client as WebClient
 from django.urls import reverse
 
 from oasys.clients.models import Client, Diagnosis, InsurancePolicy, PricingRule
-from oasys.clients.services import diagnosis_add, policy_create, pricing_rule_create
+from oasys.clients.services import client_create, diagnosis_add, policy_create, pricing_rule_create
+from oasys.core.audit import AuditContext
 
 from .conftest import valid_client_data
 
@@ -29,8 +30,6 @@ def test_anonymous_is_sent_to_login(client):
 
 
 def test_list_search_filter_draft_badge_and_pagination(cl_web, cl_practice, cl_ctx):
-    from oasys.clients.services import client_create
-
     client_create(
         practice=cl_practice,
         ctx=cl_ctx,
@@ -228,8 +227,6 @@ def test_biller_can_manage_insurance(cl_biller, cl_client):
 def test_every_client_screen_answers_404_for_another_practices_objects(
     cl_web, cl_other_client, cl_other_practice, cl_other_owner, cl_other_service_type, cl_payer
 ):
-    from oasys.core.audit import AuditContext
-
     ctx = AuditContext(user_id=cl_other_owner.pk, practice_id=cl_other_practice.pk)
     diagnosis = diagnosis_add(client=cl_other_client, ctx=ctx, code="F41.1")
     policy = policy_create(
@@ -271,8 +268,6 @@ def test_own_client_with_another_practices_sub_objects_is_404(
     cl_payer,
     cl_other_service_type,
 ):
-    from oasys.core.audit import AuditContext
-
     ctx = AuditContext(user_id=cl_other_owner.pk, practice_id=cl_other_practice.pk)
     diagnosis = diagnosis_add(client=cl_other_client, ctx=ctx, code="F41.1")
     policy = policy_create(

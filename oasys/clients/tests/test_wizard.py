@@ -14,14 +14,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from oasys.clients import wizard
 from oasys.clients.models import Client, InsurancePolicy
 from oasys.clients.services import client_create
 from oasys.core.audit import AuditContext
 from oasys.core.models import AuditEvent
+from oasys.eligibility import wizard
 from oasys.eligibility.models import EligibilityCheck, InsuranceCard, InsuranceWizardDraft
 from oasys.eligibility.tests.conftest import fixture_text
 from oasys.practice.models import AcceptedPayer, Payer, ProviderProfile
+
+from .conftest import api_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -238,7 +240,7 @@ def test_card_photos_validated_stored_privately_and_served_to_the_practice_only(
     card = InsuranceCard.objects.get()
     assert "Jane" not in card.image.name and card.image.name.startswith("insurance-cards/")
     assert card.image.path.startswith(settings.STORAGES["default"]["OPTIONS"]["location"])
-    url = reverse("clients:insurance_card", args=[wz_client.pk, card.pk])
+    url = reverse("wizard:card", args=[wz_client.pk, card.pk])
     resp = owner_client.get(url)
     assert resp.status_code == 200 and resp["Content-Type"] == "image/png"
     assert b"".join(resp.streaming_content) == png_bytes()
@@ -259,27 +261,27 @@ def test_card_photos_validated_stored_privately_and_served_to_the_practice_only(
 def test_web_wizard_flow_with_errors_then_review(owner_client, wz_client, wz_payer,
                                                  wz_provider, settings, clearinghouse_sim):
     settings.CLEARINGHOUSE_BASE_URL = clearinghouse_sim.base_url
-    start = owner_client.get(reverse("clients:wizard", args=[wz_client.pk]))
-    assert start.url == reverse("clients:wizard_step", args=[wz_client.pk, "insurance"])
+    start = owner_client.get(reverse("wizard:start", args=[wz_client.pk]))
+    assert start.url == reverse("wizard:step", args=[wz_client.pk, "insurance"])
     url = start.url
     bad = owner_client.post(url, {"payer": "", "member_id": "", "relationship": "self"})
     html = bad.content.decode()
     assert bad.status_code == 200 and "accepted payers" in html and "member ID" in html
     # later steps are closed until this one is done
-    step2 = reverse("clients:wizard_step", args=[wz_client.pk, "client"])
+    step2 = reverse("wizard:step", args=[wz_client.pk, "client"])
     assert owner_client.get(step2).url == url
     resp = owner_client.post(url, {"payer": wz_payer.pk, "member_id": "COPAY9",
                                    "relationship": "self"})
     assert resp.url == step2
     resp = owner_client.post(step2, {**PERSON, "leave": "1"})
     assert resp.url == reverse("clients:detail", args=[wz_client.pk])  # left, to resume
-    resumed = owner_client.get(reverse("clients:wizard", args=[wz_client.pk]))
-    assert resumed.url == reverse("clients:wizard_step", args=[wz_client.pk, "address"])
+    resumed = owner_client.get(reverse("wizard:start", args=[wz_client.pk]))
+    assert resumed.url == reverse("wizard:step", args=[wz_client.pk, "address"])
     owner_client.post(resumed.url, ADDRESS)
-    review = owner_client.get(reverse("clients:wizard_step", args=[wz_client.pk, "review"]))
+    review = owner_client.get(reverse("wizard:step", args=[wz_client.pk, "review"]))
     html = review.content.decode()
     assert "COPAY9" in html and "Sunrise Health" in html and "$0.15" in html
-    done = owner_client.post(reverse("clients:wizard_complete", args=[wz_client.pk]))
+    done = owner_client.post(reverse("wizard:complete", args=[wz_client.pk]))
     check = EligibilityCheck.objects.get()
     assert done.url == reverse("eligibility:detail", args=[check.pk])
     assert "$35.00" in owner_client.get(done.url).content.decode()
@@ -287,10 +289,10 @@ def test_web_wizard_flow_with_errors_then_review(owner_client, wz_client, wz_pay
 
 def test_wizard_urls_404_for_another_practice(client, other_owner, wz_client):
     client.force_login(other_owner)
-    for name, args in (("clients:wizard", [wz_client.pk]),
-                       ("clients:wizard_step", [wz_client.pk, "insurance"])):
+    for name, args in (("wizard:start", [wz_client.pk]),
+                       ("wizard:step", [wz_client.pk, "insurance"])):
         assert client.get(reverse(name, args=args)).status_code == 404
-    for name in ("clients:wizard_complete", "clients:wizard_discard"):
+    for name in ("wizard:complete", "wizard:discard"):
         assert client.post(reverse(name, args=[wz_client.pk])).status_code == 404
     assert not InsuranceWizardDraft.objects.exists()
 
@@ -332,8 +334,6 @@ def test_api_wizard(api_client, wz_client, wz_payer, wz_provider, settings, clea
 
 
 def test_api_wizard_other_practice_404(wz_client, other_owner):
-    from .conftest import api_client_for
-
     other = api_client_for(other_owner)
     url = f"/api/v1/clients/{wz_client.pk}/insurance-wizard"
     assert other.get(url).status_code == 404

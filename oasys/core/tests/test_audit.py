@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from oasys.core.audit import AuditContext, audit_record, audit_verify
 from oasys.core.models import AuditEvent
@@ -71,8 +71,6 @@ def test_verify_detects_a_deleted_row():
 
 
 def test_raw_sql_edit_is_refused_on_postgres_and_detected_everywhere():
-    from django.db import DatabaseError, transaction
-
     _record(2)
     raw = "UPDATE core_auditevent SET outcome = 'denied' WHERE seq = 2"
     if connection.vendor == "postgresql":

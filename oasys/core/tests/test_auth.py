@@ -1,7 +1,13 @@
+from datetime import timedelta
+
 import pytest
+from django.conf import settings as live
+from django.contrib.sessions.models import Session
 from django.urls import reverse
+from django.utils import timezone
 
 from oasys.core.models import AuditEvent
+from oasys.core.services import user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -36,26 +42,17 @@ def test_lockout_after_repeated_failures_even_with_right_password(client, owner,
 
 
 def test_passwords_are_hashed_with_argon2_in_production_settings(settings, practice):
-    from oasys.core.services import user_create
-
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     user = user_create(practice=practice, email="x@y.example", password="long enough pass")
     assert user.password.startswith("argon2$")
 
 
 def test_idle_logout_after_fifteen_minutes(settings):
-    from django.conf import settings as live
-
     assert live.SESSION_COOKIE_AGE == 15 * 60
     assert live.SESSION_SAVE_EVERY_REQUEST is True  # the 15 minutes restart at each request
 
 
 def test_idle_session_expires_on_the_server(client, owner, settings):
-    from datetime import timedelta
-
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
-
     client.force_login(owner)
     assert client.get(reverse("practice:setup")).status_code == 200
     key = client.session.session_key
@@ -67,8 +64,6 @@ def test_idle_session_expires_on_the_server(client, owner, settings):
 
 
 def test_logout_ends_the_session_on_the_server(client, owner):
-    from django.contrib.sessions.models import Session
-
     client.force_login(owner)
     key = client.session.session_key
     assert Session.objects.filter(session_key=key).exists()

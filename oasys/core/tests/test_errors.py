@@ -6,7 +6,9 @@ import typing
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.exceptions import ValidationError
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.sessions.backends.signed_cookies import SessionStore
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import RequestFactory
 
 # Importing the API imports every router and so every service module with its errors.
@@ -18,6 +20,7 @@ from oasys.core.errors import Conflict, DomainError, InvalidInput, NotAllowed, N
 from oasys.core.feedback import error_messages, error_text, refusals_as_messages
 from oasys.core.services import TokenRefused
 from oasys.invoices.services import AlreadyInvoiced
+from oasys.practice.models import Payer, ServiceType
 from oasys.remittance.services import RemittancePostingError
 
 KINDS = {InvalidInput: 422, NotAllowed: 403, Conflict: 409, NotFound: 404}
@@ -92,8 +95,6 @@ def test_real_constructors_keep_their_fields(api_client, monkeypatch):
 
 @pytest.mark.django_db
 def test_django_errors_keep_their_mapping(api_client, monkeypatch):
-    from django.core.exceptions import PermissionDenied
-
     def invalid(practice):
         raise ValidationError({"city": ["Enter a city."]})
 
@@ -124,9 +125,6 @@ def test_refusal_shape_for_screens():
 
 
 def _request():
-    from django.contrib.messages.storage.fallback import FallbackStorage
-    from django.contrib.sessions.backends.signed_cookies import SessionStore
-
     request = RequestFactory().post("/x")
     request.session = SessionStore()
     request._messages = FallbackStorage(request)
@@ -152,8 +150,6 @@ def test_refusals_as_messages_turns_refusals_into_messages_and_lets_bugs_through
 
 @pytest.mark.django_db
 def test_a_screen_shows_a_service_refusal_as_a_message(owner_client, monkeypatch, practice):
-    from oasys.practice.models import Payer
-
     payer = Payer.objects.create(name="Aetna Test", payer_id_claims="60054")
 
     def refuse(**kwargs):
@@ -212,8 +208,6 @@ def test_every_list_route_uses_the_one_pagination_envelope():
 
 @pytest.mark.django_db
 def test_pages_are_cut_by_page_and_page_size(api_client, practice):
-    from oasys.practice.models import ServiceType
-
     for name in ("Alpha", "Bravo", "Charlie"):
         ServiceType.objects.create(practice=practice, name=name)
     first = api_client.get("/api/v1/practice/service-types", {"page_size": 2}).json()

@@ -4,11 +4,25 @@ another practice and prove that each object URL answers 404 and no list leaks a 
 from __future__ import annotations
 
 import re
+import secrets
 
 import pytest
+from django.db.models import Max
+from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from oasys.api import api
+from oasys.appointments.models import Appointment
+from oasys.billing.readiness import Route, billing_queue
+from oasys.claims.models import Claim
+from oasys.claims.services import ClaimDraft, claim_create_for_session
+from oasys.clients.models import Client, InsurancePolicy, PricingRule
+from oasys.core.audit import AuditContext
+from oasys.core.models import ApiToken, Practice
 from oasys.demo.seed import seed_demo
+from oasys.invoices.models import Invoice
+from oasys.invoices.services import invoice_create_for_session
+from oasys.practice.models import AcceptedPayer, Clinician, Enrollment, ServiceType
 
 pytestmark = pytest.mark.django_db
 
@@ -31,9 +45,6 @@ def _fill(route: str, value: int) -> str:
 def victim_ids():
     """The demo practices own every kind of object; their ids are what an intruder tries."""
     seed_demo()
-    from oasys.appointments.models import Appointment
-    from oasys.clients.models import Client, InsurancePolicy, PricingRule
-    from oasys.practice.models import AcceptedPayer, Clinician, Enrollment, ServiceType
 
     ids = set()
     for model in (
@@ -52,11 +63,6 @@ def victim_ids():
 
 def _bill_some():
     """Give the victim a claim and an invoice too (no clearinghouse needed for drafts)."""
-    from oasys.billing.readiness import Route, billing_queue
-    from oasys.claims.services import ClaimDraft, claim_create_for_session
-    from oasys.core.audit import AuditContext
-    from oasys.core.models import Practice
-    from oasys.invoices.services import invoice_create_for_session
 
     practice = Practice.objects.get(slug="serenity")
     ctx = AuditContext.system(practice_id=practice.pk)
@@ -78,8 +84,6 @@ def intruder_client(client, other_owner):
 
 
 def _victim_names():
-    from oasys.clients.models import Client
-
     return [f"{c.first_name} {c.last_name}" for c in Client.objects.all()[:50]]
 
 
@@ -114,8 +118,6 @@ def test_every_list_url_leaks_nothing(intruder_client, victim_ids):
 
 
 def _api_routes():
-    from oasys.api import api
-
     for prefix, router in api._routers:
         for path, path_view in router.path_operations.items():
             for op in path_view.operations:
@@ -125,12 +127,6 @@ def _api_routes():
 
 
 def test_every_api_route_answers_404_or_empty_to_another_practice(other_owner, victim_ids):
-    import secrets
-
-    from django.test import Client as HttpClient
-
-    from oasys.core.models import ApiToken
-
     key = "oas_" + secrets.token_urlsafe(24)
     ApiToken.objects.create(user=other_owner, key_hash=ApiToken.hash_key(key), prefix=key[:8])
     http = HttpClient(headers={"Authorization": f"Bearer {key}"})
@@ -157,14 +153,6 @@ def test_every_api_route_answers_404_or_empty_to_another_practice(other_owner, v
 
 
 def _fingerprint():
-    from django.db.models import Max
-
-    from oasys.appointments.models import Appointment
-    from oasys.claims.models import Claim
-    from oasys.clients.models import Client, InsurancePolicy, PricingRule
-    from oasys.invoices.models import Invoice
-    from oasys.practice.models import ServiceType
-
     return [
         (m.__name__, m.objects.count(), m.objects.aggregate(x=Max("updated_at"))["x"])
         for m in (Client, InsurancePolicy, PricingRule, Appointment, ServiceType, Claim, Invoice)

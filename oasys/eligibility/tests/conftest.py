@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from oasys.clearinghouse.connection import clearinghouse_port
+from oasys.clients.models import InsurancePolicy
+from oasys.clients.services import client_create, policy_create
 from oasys.core.audit import AuditContext
+from oasys.practice.models import AcceptedPayer, Payer, ProviderProfile
 
 FIXTURES = Path(__file__).resolve().parents[3] / "x12" / "tests" / "fixtures"
 NPI = "1234567893"
@@ -21,8 +25,6 @@ def fixture_text(name: str) -> str:
 
 @pytest.fixture
 def el_provider(practice):
-    from oasys.practice.models import ProviderProfile
-
     return ProviderProfile.objects.create(
         practice=practice, provider_type="organization", organization_name="Calm Mind Therapy",
         npi=NPI, tax_id="371234567", tax_id_type="ein", contact_name="Ana Rivera",
@@ -32,8 +34,6 @@ def el_provider(practice):
 
 @pytest.fixture
 def el_payer(practice):
-    from oasys.practice.models import AcceptedPayer, Payer
-
     payer = Payer.objects.create(name="Sunrise Health", payer_id_claims="SUN01",
                                  payer_id_eligibility="SUNEL", supports_eligibility=True)
     AcceptedPayer.objects.create(practice=practice, payer=payer)
@@ -47,8 +47,6 @@ def el_ctx(practice, owner):
 
 @pytest.fixture
 def el_client(practice, el_ctx):
-    from oasys.clients.services import client_create
-
     return client_create(practice=practice, ctx=el_ctx, data={
         "first_name": "Jane", "last_name": "Doe", "date_of_birth": dt.date(1980, 5, 17),
         "gender": "F", "address1": "9 Elm St", "city": "Springfield", "state": "IL",
@@ -57,9 +55,6 @@ def el_client(practice, el_ctx):
 
 @pytest.fixture
 def el_policy_factory(el_client, el_payer, el_ctx):
-    from oasys.clients.models import InsurancePolicy
-    from oasys.clients.services import policy_create
-
     def make(member_id: str = "W123456789", **extra):
         InsurancePolicy.objects.filter(client=el_client).update(is_active=False)
         return policy_create(client=el_client, ctx=el_ctx, data={
@@ -85,8 +80,6 @@ def el_answering(clearinghouse):
 @pytest.fixture
 def el_stedi(clearinghouse_sim, settings):
     """The product's port pointed at the simulator, answering in real time (one attempt)."""
-    from oasys.clearinghouse.connection import clearinghouse_port
-
     settings.CLEARINGHOUSE_REALTIME_TIMEOUT_SECONDS = 2.0
     settings.CLEARINGHOUSE_REALTIME_ATTEMPTS = 1
     settings.CLEARINGHOUSE_BACKOFF_SECONDS = 0.01

@@ -6,8 +6,12 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from oasys.clients.tests.conftest import api_client_for
+from oasys.core.models import Role
+from oasys.core.services import user_create
 from oasys.eligibility.models import EligibilityCheck, UsageFee
 from oasys.eligibility.services import eligibility_check_run
+from oasys.practice.models import ServiceType
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +25,6 @@ def el_sim_settings(settings, clearinghouse_sim):
 
 def test_manual_check_shows_cost_first_then_summary(
         owner_client, el_client, el_policy_factory, el_provider, el_sim_settings):
-    from oasys.practice.models import ServiceType
-
     ServiceType.objects.create(practice=el_client.practice, name="Psychotherapy 60",
                                cpt_code="90837", rate="150.00")
     policy = el_policy_factory(member_id="COPAY77")
@@ -82,8 +84,6 @@ def test_other_practice_gets_404(client, other_owner, el_client, el_policy, el_p
 
 
 def test_other_practice_api_404(el_client, el_policy, other_owner):
-    from oasys.clients.tests.conftest import api_client_for
-
     other = api_client_for(other_owner)
     url = f"/api/v1/clients/{el_client.pk}/eligibility-checks"
     assert other.get(url).status_code == 404
@@ -91,9 +91,6 @@ def test_other_practice_api_404(el_client, el_policy, other_owner):
 
 
 def test_fees_page_is_for_owners(client, practice, el_client):
-    from oasys.core.models import Role
-    from oasys.core.services import user_create
-
     biller = user_create(practice=practice, email="b@test.example", password="x-y-z-1234",
                          role=Role.BILLER)
     client.force_login(biller)

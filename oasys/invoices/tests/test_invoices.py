@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from oasys.appointments.models import AppointmentStatus
+from oasys.appointments.models import Appointment, AppointmentStatus
 from oasys.billing.tests import factories as f
 from oasys.core.models import AuditEvent
 from oasys.invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
@@ -95,8 +95,6 @@ def test_amount_is_rounded_to_cents(practice):
 
 
 def test_cannot_invoice_another_practices_session(practice, other_practice):
-    from oasys.appointments.models import Appointment
-
     other = f.self_pay_session(other_practice)
     with pytest.raises(Appointment.DoesNotExist):
         _invoice(practice, other)

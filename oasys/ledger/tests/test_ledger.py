@@ -19,6 +19,7 @@ from oasys.clearinghouse.models import Direction, EdiFile, FileStatus
 from oasys.core.services import practice_create
 from oasys.invoices.models import Invoice
 from oasys.invoices.services import invoice_create_for_session
+from oasys.ledger.domain import Leg, Unbalanced
 from oasys.ledger.models import JournalEntry, JournalLine
 from oasys.ledger.selectors import (
     account_balances,
@@ -99,8 +100,6 @@ def test_journal_is_append_only(practice, ctx):
 
 
 def test_unbalanced_entry_is_refused(practice, ctx):
-    from oasys.ledger.domain import Leg, Unbalanced
-
     with pytest.raises(Unbalanced):
         journal_post(practice=practice, entry_type="charge", source_key="x", ctx=ctx,
                      legs=[Leg("cash", debit=D("1.00")), Leg("revenue", credit=D("2.00"))])

@@ -12,6 +12,7 @@ from oasys.core.audit import AuditContext
 from oasys.core.models import ApiToken, Practice, Role, User
 from oasys.practice.models import Payer
 from oasys.practice.search import build_search_text
+from oasys.practice.services import payer_directory_load
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -127,7 +128,6 @@ def pr_payer(db) -> Payer:
 @pytest.fixture(scope="module")
 def pr_directory(django_db_setup, django_db_blocker):
     """The real shipped payer directory, loaded once per module and rolled back after it."""
-    from oasys.practice.services import payer_directory_load
 
     with django_db_blocker.unblock():
         with transaction.atomic():

@@ -31,7 +31,8 @@ def test_submit_button_sends_then_refresh_makes_it_active(
     owner_client, enrollment, clearinghouse_sim, settings
 ):
     settings.CLEARINGHOUSE_BASE_URL = clearinghouse_sim.base_url
-    url = reverse("practice:enrollment_submit", args=[enrollment.accepted_payer_id, enrollment.pk])
+    url = reverse("clearinghouse:enrollment_submit",
+                  args=[enrollment.accepted_payer_id, enrollment.pk])
     resp = owner_client.post(url)
     assert resp.status_code == 302
     enrollment.refresh_from_db()
@@ -46,7 +47,8 @@ def test_submit_button_sends_then_refresh_makes_it_active(
 
 def test_submit_refuses_get_and_other_practice(client, other_owner, enrollment):
     client.force_login(other_owner)
-    url = reverse("practice:enrollment_submit", args=[enrollment.accepted_payer_id, enrollment.pk])
+    url = reverse("clearinghouse:enrollment_submit",
+                  args=[enrollment.accepted_payer_id, enrollment.pk])
     assert client.get(url).status_code == 405
     assert client.post(url).status_code == 404
     enrollment.refresh_from_db()
@@ -57,7 +59,8 @@ def test_clearinghouse_down_is_reported_and_changes_nothing(owner_client, enroll
     settings.CLEARINGHOUSE_ADAPTER = "stedi"  # the real adapter, at an address where
     settings.CLEARINGHOUSE_BASE_URL = "http://127.0.0.1:9"  # nothing listens
     settings.CLEARINGHOUSE_TIMEOUT_SECONDS = 2
-    url = reverse("practice:enrollment_submit", args=[enrollment.accepted_payer_id, enrollment.pk])
+    url = reverse("clearinghouse:enrollment_submit",
+                  args=[enrollment.accepted_payer_id, enrollment.pk])
     resp = owner_client.post(url, follow=True)
     assert b"could not take the enrollment" in resp.content
     enrollment.refresh_from_db()

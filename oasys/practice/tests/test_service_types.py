@@ -120,8 +120,6 @@ def test_clinician_role_views_but_cannot_edit(pr_clinician_client):
 
 
 def test_repeated_modifier_is_refused_like_on_sessions(pr_client):
-    from django.urls import reverse
-
     resp = pr_client.post(reverse("practice:service_type_new"), {
         "name": "Video 45", "cpt_code": "90834", "rate": "130.00", "duration_minutes": "45",
         "place_of_service": "10", "modifiers": "95,95", "is_active": "on"})

@@ -16,7 +16,7 @@ from oasys.claims.status import ClaimStatus
 from oasys.clients.models import PolicyPriority
 from oasys.core.errors import InvalidInput
 from oasys.invoices.models import Invoice
-from oasys.invoices.services import invoice_create_for_client_responsibility
+from oasys.invoices.services import invoice_create_for_session
 from oasys.ledger.models import JournalEntry
 from oasys.ledger.selectors import (
     account_balances,
@@ -29,7 +29,11 @@ from oasys.ledger.selectors import (
 from oasys.ledger.services import journal_post, ledger_post_client_payment, ledger_post_refund
 from oasys.remittance.models import RemittanceClaim
 from oasys.remittance.selectors import client_share_pending
-from oasys.remittance.services import era_import, remittance_client_invoices_create
+from oasys.remittance.services import (
+    era_import,
+    remittance_claim_invoice_create,
+    remittance_client_invoices_create,
+)
 
 from .helpers import Adj, C, era, submitted_claim
 
@@ -70,7 +74,6 @@ def test_apply_adjudication_then_reversal_and_correction(practice, ctx):
 
 def test_a_payment_needs_a_reference_and_reposting_it_returns_the_entry(practice, ctx):
     appt = f.self_pay_session(practice)
-    from oasys.invoices.services import invoice_create_for_session
 
     invoice = invoice_create_for_session(practice=practice, appointment_id=appt.pk,
                                          amount=D("100.00"), cpt="90834", ctx=ctx)
@@ -138,8 +141,7 @@ def test_billing_the_secondary_holds_the_client_share_then_invoices_what_is_left
     assert client_share_pending(practice=practice, remittance_claim=rc) == 0
     assert remittance_client_invoices_create(practice=practice, ctx=ctx) == []
     with pytest.raises(ValidationError):
-        invoice_create_for_client_responsibility(practice=practice, remittance_claim=rc,
-                                                 ctx=ctx)
+        remittance_claim_invoice_create(practice=practice, remittance_claim=rc, ctx=ctx)
     page = owner_client.get(reverse("remittance:detail", args=[rc.remittance_id]))
     assert b"Create invoice" not in page.content
     assert client_balance(practice=practice, client_id=primary.client_id) == 0

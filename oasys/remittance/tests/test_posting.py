@@ -14,7 +14,7 @@ from oasys.claims.status import ClaimStatus
 from oasys.clearinghouse.models import EdiFile
 from oasys.clearinghouse.services import edi_file_receive
 from oasys.invoices.models import InvoiceKind, InvoiceStatus
-from oasys.invoices.services import AlreadyInvoiced, invoice_create_for_client_responsibility
+from oasys.invoices.services import AlreadyInvoiced
 from oasys.ledger.models import JournalEntry
 from oasys.ledger.selectors import account_balances, claim_balances, journal_entry_unbalanced_ids
 from oasys.remittance.models import (
@@ -24,7 +24,11 @@ from oasys.remittance.models import (
     RemittanceClaim,
 )
 from oasys.remittance.selectors import client_share_pending
-from oasys.remittance.services import era_import, remittance_client_invoices_create
+from oasys.remittance.services import (
+    era_import,
+    remittance_claim_invoice_create,
+    remittance_client_invoices_create,
+)
 
 from .helpers import Adj, C, copay_claim, era, submitted_claim
 
@@ -215,14 +219,14 @@ def test_client_responsibility_invoice_for_exactly_the_share_once(practice, ctx)
     _import(practice, ctx, era([copay_claim(claim)]))
     rc = RemittanceClaim.objects.get()
     assert client_share_pending(practice=practice, remittance_claim=rc) == D("20.00")
-    invoice = invoice_create_for_client_responsibility(practice=practice, remittance_claim=rc,
+    invoice = remittance_claim_invoice_create(practice=practice, remittance_claim=rc,
                                                        ctx=ctx)
     assert (invoice.kind, invoice.status, invoice.total, invoice.client_id) == (
         InvoiceKind.CLIENT_RESPONSIBILITY, InvoiceStatus.DRAFT, D("20.00"), claim.client_id)
     line = invoice.lines.get()
     assert (line.amount, line.remittance_claim_id, line.cpt_code) == (D("20.00"), rc.pk, "90834")
     with pytest.raises(AlreadyInvoiced):
-        invoice_create_for_client_responsibility(practice=practice, remittance_claim=rc,
+        remittance_claim_invoice_create(practice=practice, remittance_claim=rc,
                                                  ctx=ctx)
     assert remittance_client_invoices_create(practice=practice, ctx=ctx) == []
     # the share was moved to the client by the 835: the invoice adds no second charge
@@ -252,7 +256,7 @@ def test_nothing_to_invoice_is_refused(practice, ctx):
     _import(practice, ctx, era([C(claim.patient_control_number, "130.00", "98.00",
                                   [Adj("CO", "45", "32.00")])]))
     with pytest.raises(ValidationError):
-        invoice_create_for_client_responsibility(
+        remittance_claim_invoice_create(
             practice=practice, remittance_claim=RemittanceClaim.objects.get(), ctx=ctx)
 
 

@@ -3,15 +3,18 @@ another practice, and the command's messages."""
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from oasys.billing.tests import factories as f
+from oasys.core.era_codes import carc_codes, carc_text, rarc_codes, rarc_text
+from oasys.core.models import ApiToken
 from oasys.invoices.models import Invoice
-from oasys.remittance.codes import carc_codes, carc_text, rarc_codes, rarc_text
 from oasys.remittance.models import Remittance, RemittanceClaim
 from oasys.remittance.services import era_import
 
@@ -100,12 +103,6 @@ def test_api_list_and_detail(api_client, posted, other_owner):
 
 
 def test_api_404_for_another_practice(posted, other_owner):
-    import secrets
-
-    from django.test import Client
-
-    from oasys.core.models import ApiToken
-
     key = "oas_" + secrets.token_urlsafe(24)
     ApiToken.objects.create(user=other_owner, key_hash=ApiToken.hash_key(key), prefix=key[:8])
     http = Client(headers={"Authorization": f"Bearer {key}"})

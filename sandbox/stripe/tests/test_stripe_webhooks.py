@@ -11,7 +11,7 @@ import httpx
 import pytest
 import stripe
 
-from sandbox.stripe.tests.conftest import delivery_of, events_of
+from sandbox.stripe.tests.conftest import Receiver, delivery_of, events_of
 
 
 def endpoint(sc, receiver, events=("*",), connect=True):
@@ -42,8 +42,6 @@ def test_events_are_signed_and_verified_by_the_sdk(sc, connected, receiver):
 
 def test_connect_endpoints_get_connected_events_and_others_the_platforms(sc, connected,
                                                                          receiver):
-    from sandbox.stripe.tests.conftest import Receiver
-
     platform = Receiver()
     try:
         endpoint(sc, receiver, ["customer.created"], connect=True)

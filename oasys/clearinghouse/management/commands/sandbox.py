@@ -13,6 +13,7 @@ import httpx
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from sandbox.clearinghouse.server import main
 from sandbox.stripe.server import main as stripe_main
 
 
@@ -41,8 +42,6 @@ class Command(BaseCommand):
             stripe_main(argv + (["--verbose"] if opts["verbose"] else []))
             return
         if opts["which"] == "clearinghouse":
-            from sandbox.clearinghouse.server import main
-
             argv = ["--port", str(8701 if opts["port"] is None else opts["port"]), "--db",
                     opts["db"] or str(settings.VAR_DIR / "sandbox-clearinghouse.sqlite3")]
             main(argv + (["--verbose"] if opts["verbose"] else []))

@@ -12,21 +12,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from oasys.clients.errors import error_messages, form_add_errors
+from oasys.clients.models import Client, Gender, Relationship
+from oasys.clients.phi import phi_read
+from oasys.clients.selectors import client_list
 from oasys.core.audit import AuditContext
 from oasys.core.permissions import BILLING_ROLES, practice_required
-from oasys.eligibility.selectors import (
-    insurance_card_list,
-    insurance_wizard_draft_get,
-)
-from oasys.eligibility.services import eligibility_check_fee
 from oasys.practice.models import Payer
 from oasys.practice.selectors import accepted_payer_list, provider_profile_get
 
 from . import wizard
-from .errors import error_messages, form_add_errors
-from .models import Client, Gender, Relationship
-from .phi import phi_read
-from .selectors import client_list
+from .selectors import (
+    insurance_card_list,
+    insurance_wizard_draft_get,
+)
+from .services import eligibility_check_fee
 from .wizard_forms import AddressStepForm, ClientStepForm, InsuranceStepForm, SubscriberStepForm
 
 
@@ -79,7 +79,7 @@ def wizard_start(request: HttpRequest, pk: int) -> HttpResponse:
     draft = wizard.insurance_wizard_start(client=client, ctx=_ctx(request), actor=request.user)
     step = draft.step if wizard.step_allowed(draft.data, draft.step) else \
         wizard.first_open_step(draft.data)
-    return redirect("clients:wizard_step", pk=client.pk, step=step)
+    return redirect("wizard:step", pk=client.pk, step=step)
 
 
 @require_http_methods(["GET", "POST"])
@@ -90,9 +90,9 @@ def wizard_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         raise Http404("No such step")
     draft = insurance_wizard_draft_get(practice=request.practice, client=client)
     if draft is None:
-        return redirect("clients:wizard", pk=client.pk)
+        return redirect("wizard:start", pk=client.pk)
     if not wizard.step_allowed(draft.data, step):
-        return redirect("clients:wizard_step", pk=client.pk, step=wizard.first_open_step(
+        return redirect("wizard:step", pk=client.pk, step=wizard.first_open_step(
             draft.data))
     if step == "review":
         return _review(request, client, draft)
@@ -114,7 +114,7 @@ def wizard_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             if request.POST.get("leave"):
                 messages.success(request, "Saved. You can continue the insurance wizard later.")
                 return redirect("clients:detail", pk=client.pk)
-            return redirect("clients:wizard_step", pk=client.pk, step=draft.step)
+            return redirect("wizard:step", pk=client.pk, step=draft.step)
     else:
         form = _form(step, draft.data, request, bound=False)
         if request.GET.get("check"):
@@ -133,7 +133,7 @@ def wizard_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
                  object_type="InsuranceWizardDraft", object_id=draft.pk)
     cards = list(insurance_card_list(practice=request.practice, client=client)) \
         if step == "insurance" else []
-    return render(request, f"clients/wizard/{step}.html", {
+    return render(request, f"eligibility/wizard/{step}.html", {
         "client": client, "draft": draft, "form": form, "step": step,
         "step_title": wizard.STEP_TITLES[step], "steps": _steps_nav(draft.data, step),
         "tab": "insurance", "cards": cards,
@@ -155,7 +155,7 @@ def _review(request: HttpRequest, client: Client, draft) -> HttpResponse:
     profile = provider_profile_get(practice=request.practice)
     phi_read(request, categories=["insurance", "demographics"], client_id=client.pk,
              object_type="InsuranceWizardDraft", object_id=draft.pk)
-    return render(request, "clients/wizard/review.html", {
+    return render(request, "eligibility/wizard/review.html", {
         "client": client, "draft": draft, "step": "review", "step_title": "Review and verify",
         "steps": _steps_nav(data, "review"), "tab": "insurance",
         "ins": ins, "person": data.get("client") or {}, "sub": data.get("subscriber") or {},
@@ -175,7 +175,7 @@ def wizard_complete(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(request, pk)
     draft = insurance_wizard_draft_get(practice=request.practice, client=client)
     if draft is None:
-        return redirect("clients:wizard", pk=client.pk)
+        return redirect("wizard:start", pk=client.pk)
     try:
         result = wizard.insurance_wizard_complete(draft=draft, ctx=_ctx(request),
                                                   actor=request.user)
@@ -186,7 +186,7 @@ def wizard_complete(request: HttpRequest, pk: int) -> HttpResponse:
         first = min((s for s in steps if s in order), key=order.index, default="insurance")
         messages.error(request, "Some answers need attention before saving: "
                                 + " ".join(dict.fromkeys(errors.values())))
-        return redirect(reverse("clients:wizard_step", args=[client.pk, first]) + "?check=1")
+        return redirect(reverse("wizard:step", args=[client.pk, first]) + "?check=1")
     if result.check is None:
         problem = " ".join((result.check_problem or {}).values())
         messages.warning(request, f"Insurance saved. The eligibility check could not run: "
@@ -218,7 +218,7 @@ def wizard_payer_options(request: HttpRequest) -> HttpResponse:
         if not query or query in p.name.lower()
         or query in {(p.payer_id_claims or "").lower(), (p.payer_id_eligibility or "").lower()}
     ]
-    return render(request, "clients/wizard/_payer_options.html", {"payers": payers})
+    return render(request, "eligibility/wizard/_payer_options.html", {"payers": payers})
 
 
 @require_GET

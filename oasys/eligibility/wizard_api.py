@@ -18,18 +18,18 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 
+from oasys.clients.errors import error_messages
+from oasys.clients.models import Client, InsurancePolicy
+from oasys.clients.phi import phi_read
+from oasys.clients.selectors import client_list
 from oasys.core.api import ErrorsOut
 from oasys.core.audit import AuditContext
 from oasys.core.permissions import BILLING_ROLES, require_roles
-from oasys.eligibility.api import CheckOut, check_out
-from oasys.eligibility.models import InsuranceWizardDraft
-from oasys.eligibility.selectors import insurance_card_list, insurance_wizard_draft_get
 
 from . import wizard
-from .errors import error_messages
-from .models import Client, InsurancePolicy
-from .phi import phi_read
-from .selectors import client_list
+from .api import CheckOut, check_out
+from .models import InsuranceWizardDraft
+from .selectors import insurance_card_list, insurance_wizard_draft_get
 
 router = Router(tags=["insurance wizard"])
 

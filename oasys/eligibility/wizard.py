@@ -23,20 +23,22 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from PIL import Image, UnidentifiedImageError
 
+from oasys.clients import services
+from oasys.clients import validators as v
+from oasys.clients.errors import error_messages, refuse
+from oasys.clients.models import BillingType, Client, InsurancePolicy, PolicyPriority, Relationship
 from oasys.core.addresses import address_errors, zip_normalized
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.identifiers import npi_error
 from oasys.core.models import AuditAction, AuditOutcome, User
-from oasys.eligibility.models import CardSide, CheckSource, EligibilityCheck, InsuranceCard
-from oasys.eligibility.models import InsuranceWizardDraft as Draft
 from oasys.practice.models import Payer
 from oasys.practice.selectors import accepted_payer_payer_ids
 
-from . import services
-from . import validators as v
-from .errors import error_messages, refuse
-from .models import BillingType, Client, InsurancePolicy, PolicyPriority, Relationship
+from .models import CardSide, CheckSource, EligibilityCheck, InsuranceCard
+from .models import InsuranceWizardDraft as Draft
+from .services import eligibility_check_run
 
 STEPS: list[tuple[str, str]] = [
     ("insurance", "Insurance information"),
@@ -234,7 +236,6 @@ def step_clean(
 
 def card_image_check(upload: UploadedFile) -> tuple[str | None, str | None]:
     """(content type, None) for a real card photo, or (None, why not)."""
-    from PIL import Image, UnidentifiedImageError
 
     if upload.size is None or upload.size > MAX_CARD_BYTES:
         return None, "A card photo can be at most 5 MB."
@@ -481,7 +482,6 @@ def insurance_wizard_complete(
     Refuses with {field: message} when any step is incomplete or invalid (`step_of(field)`
     names the step to return to); nothing is written then.
     """
-    from oasys.eligibility.services import eligibility_check_run
 
     client = draft.client
     stored = dict(draft.data or {})

@@ -7,11 +7,10 @@ from typing import Any
 
 from django import forms
 
+from oasys.clients.forms import DATE, GENDER_CHOICES
+from oasys.clients.models import Relationship
 from oasys.core.addresses import state_choices
 from oasys.practice.models import Payer
-
-from .forms import DATE, GENDER_CHOICES
-from .models import Relationship
 
 IMAGE = forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/heic"})
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from oasys.billing.readiness import Route, billing_queue
+from oasys.claims.assembly import build_837p_for
+from oasys.claims.models import Claim
+from oasys.claims.services import ClaimDraft, claim_create_for_session
 from oasys.core.audit import AuditContext
 from oasys.core.models import Practice
 
-from .assembly import build_837p_for
-from .models import Claim
-from .services import ClaimDraft, claim_create_for_session
+from .readiness import Route, billing_queue
 
 
 class _Rollback(Exception):

@@ -1,12 +1,15 @@
 """`oasys claims build-837p --practice SLUG --out FILE`: the 837P that submitting every
-Ready claim would send, written to a file and sent nowhere (a dry run to inspect)."""
+Ready claim would send, written to a file and sent nowhere (a dry run to inspect).
+
+It lives in billing, not claims: it runs the readiness engine (billing), which builds on
+claims."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from oasys.claims.dry_run import dry_run_837p
+from oasys.billing.dry_run import dry_run_837p
 from oasys.core.models import Practice
 
 
