@@ -117,6 +117,10 @@ def step_bill(args: argparse.Namespace) -> dict:
     ctx = AuditContext.system(practice_id=practice.pk, source="crash test")
     out = {"rounds": 1, "killed": 0, "errors": 0}
     groups = _groups(args)
+    if args.undisturbed:  # files for the transmission kills: billed, never killed
+        for group in groups:
+            billing_submit(practice=practice, appointment_ids=group, ctx=ctx)
+        return {"rounds": len(groups), "killed": 0, "errors": 0}
     billing_submit(practice=practice, appointment_ids=groups[0], ctx=ctx)
     durations: list[float] = []
     for group in groups[1:]:
@@ -216,6 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sessions-file", default="")
     parser.add_argument("--per-round", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--undisturbed", action="store_true")
     parser.add_argument("--kills", type=int, default=50)
     parser.add_argument("--max-delay", type=float, default=0.6)
     parser.add_argument("--seed", type=int, default=10)

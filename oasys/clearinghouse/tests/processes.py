@@ -82,8 +82,8 @@ class Harness:
         self.seconds[step] = round(time.monotonic() - started, 1)
         return json.loads(proc.stdout.strip().splitlines()[-1])
 
-    def sessions_file(self, ids: list[int]) -> str:
-        path = self.tmp / "sessions.json"
+    def sessions_file(self, ids: list[int], name: str = "sessions") -> str:
+        path = self.tmp / f"{name}.json"
         path.write_text(json.dumps(ids))
         return str(path)
 

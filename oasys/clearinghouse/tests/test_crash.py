@@ -17,6 +17,10 @@ from .processes import SUBMIT_PATH, Harness, process_database, process_env
 KILLS = 50  # of each: billing, transmission
 PER_ROUND = 2
 SESSIONS = 180  # enough rounds of PER_ROUND for KILLS kills (most rounds are)
+# Most billing kills roll back, so billing leaves few files; each transmission kill uses up
+# about one file (up to three), so files of their own keep the kills from running out of work
+# on a fast machine.
+SPARE_FILES = 120
 
 
 @pytest.fixture
@@ -34,13 +38,17 @@ def harness(clearinghouse_sim, tmp_path):
 
 def test_kill_9_during_billing_and_transmission_strands_and_duplicates_nothing(
         harness, clearinghouse_sim):
-    sessions = harness.run("seed", "--sessions", str(SESSIONS))["sessions"]
-    file = harness.sessions_file(sessions)
+    sessions = harness.run("seed", "--sessions", str(SESSIONS + SPARE_FILES))["sessions"]
+    file = harness.sessions_file(sessions[:SESSIONS])
 
     # (a) billing killed at random points (the undisturbed rounds set the range)
     billed = harness.run("bill", "--sessions-file", file, "--per-round", str(PER_ROUND),
                          "--kills", str(KILLS))
     assert billed["killed"] == KILLS and billed["errors"] == 0, billed
+    spare = harness.run("bill", "--sessions-file",
+                        harness.sessions_file(sessions[SESSIONS:], name="spare"),
+                        "--per-round", "1", "--undisturbed")
+    assert spare["rounds"] == SPARE_FILES
     assert clearinghouse_sim.claims() == []  # billing itself sends nothing
 
     # (b) the worker killed at random points while the clearinghouse answers slowly: it
