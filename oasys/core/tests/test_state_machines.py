@@ -23,8 +23,9 @@ from oasys.core.statemachine import MACHINES, StateMachine
 
 OASYS = Path(__file__).resolve().parents[2]
 MECHANISM = "oasys.core.statemachine"
-# The machines this branch declares; the lead adds the others' at merge.
-EXPECTED_MACHINES = {"claim", "appointment", "invoice", "enrollment"}
+# Every machine the product declares: a new status field must join this list.
+EXPECTED_MACHINES = {"claim", "appointment", "invoice", "enrollment", "edi_file",
+                     "claim_submission_ack", "remittance", "payment_review"}
 # Variable names the code base uses for a machine's objects beyond the derived ones.
 ALIASES: dict[str, tuple[str, ...]] = {
     "appointment": ("appt", "session"),
