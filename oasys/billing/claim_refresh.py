@@ -4,10 +4,9 @@ readiness engine, which builds on claims."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-
 from oasys.claims.models import Claim, ClaimLine
 from oasys.clients.models import InsurancePolicy
+from oasys.core.errors import InvalidInput
 
 from .readiness import billing_queue
 
@@ -22,11 +21,11 @@ def claim_refresh_from_session(*, claim: Claim) -> None:
                               "practice", "client", "clinician", "clinician__supervisor",
                               "service_type"))
     if not items:
-        raise ValidationError("This session is no longer billable.")
+        raise InvalidInput("This session is no longer billable.")
     [item] = items
     problems = [r.text for r in item.problems]
     if problems:
-        raise ValidationError("Fix these first: " + "; ".join(problems))
+        raise InvalidInput("Fix these first: " + "; ".join(problems))
     policy = InsurancePolicy.objects.get(pk=item.policy_id)
     Claim.objects.filter(pk=claim.pk).update(
         policy=policy, payer_id=item.payer_id, clinician_id=appt.clinician_id,

@@ -14,13 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oasys.clearinghouse.connection import clearinghouse_port
 from oasys.clearinghouse.services import edi_file_receive
 from oasys.core.audit import AuditContext, audit_record
+from oasys.core.errors import InvalidInput
 from oasys.core.models import AuditAction, User
 from oasys.core.money import money
 from oasys.core.timezones import practice_today
@@ -75,7 +76,7 @@ def claim_resubmit(*, claim: Claim, ctx: AuditContext, actor: User | None = None
 def _derived_claim(*, original: Claim, frequency: str, ctx: AuditContext,
                    actor: User | None) -> Claim:
     if not original.payer_claim_number:
-        raise ValidationError(
+        raise InvalidInput(
             "The payer has not given this claim a number yet; replacements and voids must "
             "cite it. Ask the payer for the claim's status first.")
     n = Claim.objects.filter(corrects=original, frequency=frequency).count() + 1
@@ -102,7 +103,7 @@ def _derived_claim(*, original: Claim, frequency: str, ctx: AuditContext,
                          client_id=original.client_id, object_type="Claim", object_id=claim.pk,
                          detail={"frequency": frequency, "corrects": original.pk})
     except IntegrityError as exc:
-        raise ValidationError("That correction was just created.") from exc
+        raise InvalidInput("That correction was just created.") from exc
     return claim
 
 
@@ -148,10 +149,10 @@ def claim_appeal(*, claim: Claim, data: AppealInput, ctx: AuditContext,
     CLAIM_MACHINE.require_action(claim, "appeal")
     reason = (data.reason or "").strip()
     if len(reason) < 10:
-        raise ValidationError({"reason": "Say why the denial is wrong (at least a sentence)."})
+        raise InvalidInput({"reason": "Say why the denial is wrong (at least a sentence)."})
     filed = data.filed_on or practice_today(claim.practice)
     if filed > practice_today(claim.practice):
-        raise ValidationError({"filed_on": "An appeal cannot be filed in the future."})
+        raise InvalidInput({"filed_on": "An appeal cannot be filed in the future."})
     with transaction.atomic():
         appeal = Appeal.objects.create(practice=claim.practice, claim=claim, filed_on=filed,
                                        reason=reason, contact=data.contact[:200],
@@ -167,7 +168,7 @@ def claim_write_off(*, claim: Claim, reason: str, ctx: AuditContext,
     CLAIM_MACHINE.require_action(claim, "write_off")
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Say why this claim is written off."})
+        raise InvalidInput({"reason": "Say why this claim is written off."})
 
     with transaction.atomic():
         # What insurance still owes on the claim, from the journal (never a stored total).

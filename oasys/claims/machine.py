@@ -4,8 +4,7 @@ ask `allowed_actions`; nothing else keeps a list of which claim can do what."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-
+from oasys.core.errors import InvalidInput
 from oasys.core.statemachine import Action, StateMachine, machine_register
 
 from .models import Claim, ClaimEvent, Frequency, PayerSequence
@@ -15,7 +14,7 @@ from .status import IN_FLIGHT, TRANSITIONS, ClaimStatus
 S = ClaimStatus
 
 
-class ClaimActionRefused(ValidationError):
+class ClaimActionRefused(InvalidInput):
     """A claim action is not possible in the claim's current status (422 today, as before the
     machine; the error-style work may make it a Conflict)."""
 

@@ -8,10 +8,10 @@ leaves the client only what it did not pay or settle (ledger `_secondary_parts`)
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from oasys.core.audit import AuditContext, audit_record
+from oasys.core.errors import InvalidInput
 from oasys.core.models import AuditAction, User
 from oasys.ledger.services import ledger_post_secondary_hold
 
@@ -31,7 +31,7 @@ def cob_snapshot(claim: Claim) -> dict:
           .exclude(status_code="22")
           .select_related("remittance").order_by("-remittance__payment_date", "-pk").first())
     if rc is None:
-        raise ValidationError("The primary payer's remittance for this claim has not arrived.")
+        raise InvalidInput("The primary payer's remittance for this claim has not arrived.")
     date = rc.remittance.payment_date
     claim_level = [(a.group, a.reason, str(a.amount))
                    for a in rc.adjustments.filter(line__isnull=True).order_by("pk")]
@@ -59,7 +59,7 @@ def claim_secondary_create(*, claim: Claim, ctx: AuditContext,
     policy = secondary_policy_get(claim=claim)
     if (policy is None and claim.payer_sequence == PayerSequence.PRIMARY
             and claim.status == ClaimStatus.PARTIAL):
-        raise ValidationError("The client has no secondary insurance on file.")
+        raise InvalidInput("The client has no secondary insurance on file.")
     CLAIM_MACHINE.require_action(claim, "secondary")
     cob = cob_snapshot(claim)
     try:
@@ -84,7 +84,7 @@ def claim_secondary_create(*, claim: Claim, ctx: AuditContext,
             ledger_post_secondary_hold(primary=claim, secondary=secondary, ctx=ctx,
                                        actor=actor)
     except IntegrityError as exc:
-        raise ValidationError("This session's secondary claim already exists.") from exc
+        raise InvalidInput("This session's secondary claim already exists.") from exc
     return secondary
 
 

@@ -12,13 +12,12 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.errors import NotAllowed
+from oasys.core.errors import InvalidInput, NotAllowed
 from oasys.core.models import AuditAction, Practice
 from oasys.practice.models import Enrollment, EnrollmentStatus, ProviderProfile
 from oasys.practice.services import enrollment_status_set
@@ -91,7 +90,7 @@ def edi_file_submit(*, practice: Practice, x12: str, ctx: AuditContext,
     existing = EdiFile.objects.filter(direction=Direction.OUTBOUND, sha256=digest).first()
     if existing is not None:
         if existing.practice_id != practice.pk:
-            raise ValidationError("This file was already submitted by another practice.")
+            raise InvalidInput("This file was already submitted by another practice.")
         return existing
     facts = file_facts(raw)
     with transaction.atomic():
@@ -432,7 +431,7 @@ def enrollment_submit(*, enrollment: Enrollment, ctx: AuditContext) -> Enrollmen
             external_id=enrollment.external_id), ctx=ctx)
     profile = ProviderProfile.objects.filter(practice_id=enrollment.practice_id).first()
     if profile is None or not profile.npi or not profile.tax_id:
-        raise ValidationError("Finish your provider information (NPI and tax ID) first.")
+        raise InvalidInput("Finish your provider information (NPI and tax ID) first.")
     payer = enrollment.accepted_payer.payer
     payer_id = {"claims": payer.payer_id_claims, "era": payer.payer_id_era,
                 "eligibility": payer.payer_id_eligibility}.get(enrollment.transaction_type) \

@@ -13,6 +13,9 @@ message to the user. A domain error never reaches a user as a 500.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
 
 
 class DomainError(Exception):
@@ -35,8 +38,22 @@ class DomainError(Exception):
         return "The request was refused."
 
 
-class InvalidInput(DomainError):
+class InvalidInput(DomainError, ValidationError):
+    """Also a Django ValidationError, so forms and code that catch field errors treat it as
+    one. Takes a message, or a {field: message(s)} dict as ValidationError does."""
+
     status_code = 422
+
+    def __init__(self, message: str | Mapping[str, Any] = "", *,
+                 errors: Mapping[str, str] | None = None) -> None:
+        if isinstance(message, Mapping):
+            errors = {field: " ".join(text) if isinstance(text, list | tuple) else str(text)
+                      for field, text in message.items()}
+            message = ""
+        DomainError.__init__(self, message, errors=errors)
+        # ValidationError's own shape: a dict of fields, or the one message
+        fields = {k: [v] for k, v in self.errors.items() if k != "__all__"}
+        ValidationError.__init__(self, fields or self.message)
 
     @classmethod
     def default_message(cls) -> str:

@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from oasys.appointments.models import Appointment, AppointmentStatus
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.errors import Conflict, NotAllowed
+from oasys.core.errors import Conflict, InvalidInput, NotAllowed
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.money import money
 from oasys.core.sequences import sequence_next
@@ -97,7 +96,7 @@ def invoice_create_for_client_responsibility(
     if InvoiceLine.objects.filter(remittance_claim=rc).exists():
         raise AlreadyInvoiced(f"Remittance claim {rc.pk} is already invoiced")
     if amount <= 0 or rc.claim_id is None:
-        raise ValidationError("This ERA claim leaves the client nothing to invoice.")
+        raise InvalidInput("This ERA claim leaves the client nothing to invoice.")
     claim = rc.claim
     today = practice_today(practice)
     day = claim.service_date

@@ -22,7 +22,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.apps import apps
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
@@ -283,10 +282,10 @@ def ledger_post_write_off(*, claim, amount: Decimal, reason: str, ctx: AuditCont
     reason for the same claim posts once; more than the open balance is refused."""
     amount = money(amount)
     if amount <= 0:
-        raise ValidationError("A write-off must be a positive amount.")
+        raise InvalidInput("A write-off must be a positive amount.")
     reason = reason.strip()
     if not reason:
-        raise ValidationError("Say why the amount is written off.")
+        raise InvalidInput("Say why the amount is written off.")
     key = (f"claim:{claim.pk}:write_off:{amount}:"
            f"{hashlib.sha256(reason.encode()).hexdigest()[:12]}")
     if _has(claim.practice_id, key):
@@ -294,7 +293,7 @@ def ledger_post_write_off(*, claim, amount: Decimal, reason: str, ctx: AuditCont
     with transaction.atomic():
         open_balance = claim_balances(practice=claim.practice, claim_id=claim.pk)[A.AR_INSURANCE]
         if amount > open_balance:
-            raise ValidationError(
+            raise InvalidInput(
                 f"Only ${open_balance} is open on this claim; ${amount} cannot be written off.")
         return journal_post(
             practice=claim.practice, entry_type=EntryType.WRITE_OFF, source_key=key,
@@ -371,7 +370,7 @@ def ledger_post_client_payment(*, invoice, amount: Decimal, ctx: AuditContext, r
     same reference returns the entry already posted."""
     amount = money(amount)
     if amount <= 0:
-        raise ValidationError("A payment must be a positive amount.")
+        raise InvalidInput("A payment must be a positive amount.")
     key = f"invoice:{invoice.pk}:payment:{_reference(reference)}"
     return journal_post(
         practice=invoice.practice, entry_type=EntryType.CLIENT_PAYMENT, source_key=key,
@@ -387,7 +386,7 @@ def ledger_post_refund(*, invoice, amount: Decimal, ctx: AuditContext, reference
     payment."""
     amount = money(amount)
     if amount <= 0:
-        raise ValidationError("A refund must be a positive amount.")
+        raise InvalidInput("A refund must be a positive amount.")
     key = f"invoice:{invoice.pk}:refund:{_reference(reference)}"
     return journal_post(
         practice=invoice.practice, entry_type=EntryType.REFUND, source_key=key,
@@ -421,7 +420,7 @@ def ledger_reverse(*, entry: JournalEntry, reason: str, ctx: AuditContext,
     """Undo a posted entry with its mirror image. An entry is reversed at most once."""
     reason = reason.strip()
     if not reason:
-        raise ValidationError("Say why the entry is reversed.")
+        raise InvalidInput("Say why the entry is reversed.")
     legs = reverse_legs(Leg(ln.account, ln.debit, ln.credit, ln.memo,
                             at=(ln.claim_id, ln.invoice_id))
                         for ln in entry.lines.all())

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.errors import NotAllowed
+from oasys.core.errors import InvalidInput, NotAllowed
 from oasys.core.models import AuditAction, Practice, User
 
 from .machine import ENROLLMENT_MACHINE
@@ -194,7 +193,7 @@ def accepted_payer_add(
     so); the others start as "not started" until they are submitted through the clearinghouse.
     """
     if AcceptedPayer.objects.filter(practice=practice, payer=payer).exists():
-        raise ValidationError({"payer": f"{payer.name} is already in your accepted payers."})
+        raise InvalidInput({"payer": f"{payer.name} is already in your accepted payers."})
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -233,7 +232,7 @@ def accepted_payer_add(
                 detail={"payer_id": payer.pk},
             )
     except IntegrityError as exc:  # a double click racing the check above
-        raise ValidationError(
+        raise InvalidInput(
             {"payer": f"{payer.name} is already in your accepted payers."}
         ) from exc
     return accepted
@@ -278,7 +277,7 @@ def enrollment_status_set(
     if enrollment.practice_id != practice.pk:
         raise NotAllowed("This enrollment belongs to another practice")
     if status not in EnrollmentStatus.values:
-        raise ValidationError({"status": "Choose one of the enrollment statuses."})
+        raise InvalidInput({"status": "Choose one of the enrollment statuses."})
     now = timezone.now()
     with transaction.atomic():
         enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
@@ -328,7 +327,7 @@ def _service_type_name_check(*, practice: Practice, name: str, exclude_pk: int |
     if exclude_pk:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise ValidationError({"name": "You already have a service type with this name."})
+        raise InvalidInput({"name": "You already have a service type with this name."})
 
 
 def service_type_create(*, practice: Practice, actor_ctx: AuditContext, data: dict) -> ServiceType:
@@ -398,7 +397,7 @@ def _clinician_links_check(*, practice: Practice, clinician: Clinician, data: di
             if taken.exists():
                 errors["user"] = "This user is already linked to another clinician."
     if errors:
-        raise ValidationError(errors)
+        raise InvalidInput(errors)
 
 
 def clinician_create(*, practice: Practice, actor_ctx: AuditContext, data: dict) -> Clinician:
