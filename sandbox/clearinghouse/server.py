@@ -12,9 +12,8 @@ import json
 import os
 import re
 import sys
-import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -23,6 +22,7 @@ from sandbox.clearinghouse import enrollments, payers, realtime, reports
 from sandbox.clearinghouse.intake import read_submission
 from sandbox.clearinghouse.plans import Plan, plan_for
 from sandbox.clearinghouse.store import Store, iso, parse_iso
+from sandbox.http import FaultingHandler
 from x12.errors import X12Error
 from x12.parse import parse_file
 
@@ -371,57 +371,25 @@ def _untoken(value: str | None) -> str:
         return ""
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(FaultingHandler):
     app: App
-    verbose = False
     server_version = "SandboxClearinghouse/1.0"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        if self.verbose:
-            super().log_message(format, *args)
+    def fault_for(self, method: str, path: str) -> dict[str, Any] | None:
+        return self.app.take_fault(path)
 
-    def _serve(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        fault = self.app.take_fault(urlsplit(self.path).path)
-        if fault and fault["kind"] in ("500", "429"):
-            status = int(fault["kind"])
-            self._send(error(status, "INTERNAL_FAILURE" if status == 500 else
-                             "TOO_MANY_REQUESTS", "Simulated fault"))
-            return
-        try:
-            reply = self.app.handle(method, self.path, self.headers, body)
-        except Exception as exc:  # noqa: BLE001 - the simulator answers 500 like a server
-            reply = error(500, "INTERNAL_FAILURE", f"{type(exc).__name__}: {exc}")
-        if fault and fault["kind"] == "drop":
-            # the work is done and stored; the caller never hears about it
-            self.close_connection = True
-            return
-        if fault and fault["kind"] == "timeout":
-            time.sleep(fault["seconds"])
-        try:
-            self._send(reply)
-        except OSError:
-            pass  # the caller gave up (timeout fault)
+    def fault_reply(self, fault: dict[str, Any]) -> Reply | None:
+        if fault["kind"] not in ("500", "429"):
+            return None
+        status = int(fault["kind"])
+        return error(status, "INTERNAL_FAILURE" if status == 500 else "TOO_MANY_REQUESTS",
+                     "Simulated fault")
 
-    def _send(self, reply: Reply) -> None:
-        payload = reply.payload()
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for k, v in reply.headers.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(payload)
+    def crash_reply(self, exc: Exception) -> Reply:
+        return error(500, "INTERNAL_FAILURE", f"{type(exc).__name__}: {exc}")
 
-    def do_GET(self) -> None:  # noqa: N802
-        self._serve("GET")
-
-    def do_POST(self) -> None:  # noqa: N802
-        self._serve("POST")
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        self._serve("DELETE")
+    def handle_request(self, method: str, body: bytes) -> Reply:
+        return self.app.handle(method, self.path, self.headers, body)
 
 
 def make_server(port: int, db: str | Path, api_key: str, verbose: bool = False

@@ -10,12 +10,12 @@ import os
 import re
 import socket
 import sys
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from sandbox.http import FaultingHandler
 from sandbox.stripe.api import API_VERSION, Api, Reply, StripeError
 from sandbox.stripe.pages import Pages
 from sandbox.stripe.store import Store
@@ -152,9 +152,8 @@ class App:
         return control_error(404, f"No control {method} {path}")
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(FaultingHandler):
     app: App
-    verbose = False
     server_version = "StripeStandIn/1.0"
     protocol_version = "HTTP/1.1"
 
@@ -164,53 +163,22 @@ class Handler(BaseHTTPRequestHandler):
         # client's delayed ACK hold the body back ~40 ms on every keep-alive request
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        if self.verbose:
-            super().log_message(format, *args)
+    def fault_for(self, method: str, path: str) -> dict[str, Any] | None:
+        return self.app.take_fault(method, path)
 
-    def _serve(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        fault = self.app.take_fault(method, urlsplit(self.path).path)
-        if fault and fault["kind"] == "500":
-            self._send(Reply(500, {"error": {
-                "type": "api_error", "message": "Sorry, something went wrong. We've already "
-                "been notified of the problem. (stand-in fault)"}}))
-            return
-        try:
-            reply = self.app.handle(method, self.path, self.headers, body)
-        except Exception as exc:  # noqa: BLE001 - the stand-in answers 500 like a server
-            reply = Reply(500, {"error": {"type": "api_error",
-                                          "message": f"{type(exc).__name__}: {exc}"}})
-        if fault and fault["kind"] == "drop":
-            # the work is done and stored; the caller never hears about it
-            self.close_connection = True
-            return
-        if fault and fault["kind"] == "timeout":
-            time.sleep(fault["seconds"])
-        try:
-            self._send(reply)
-        except OSError:
-            pass  # the caller gave up (timeout fault)
+    def fault_reply(self, fault: dict[str, Any]) -> Reply | None:
+        if fault["kind"] != "500":
+            return None
+        return Reply(500, {"error": {
+            "type": "api_error", "message": "Sorry, something went wrong. We've already "
+            "been notified of the problem. (stand-in fault)"}})
 
-    def _send(self, reply: Reply) -> None:
-        payload = reply.payload()
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for k, v in reply.headers.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(payload)
+    def crash_reply(self, exc: Exception) -> Reply:
+        return Reply(500, {"error": {"type": "api_error",
+                                     "message": f"{type(exc).__name__}: {exc}"}})
 
-    def do_GET(self) -> None:  # noqa: N802
-        self._serve("GET")
-
-    def do_POST(self) -> None:  # noqa: N802
-        self._serve("POST")
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        self._serve("DELETE")
+    def handle_request(self, method: str, body: bytes) -> Reply:
+        return self.app.handle(method, self.path, self.headers, body)
 
 
 def make_server(port: int, db: str | Path, *, api_key: str | None = None,
