@@ -18,6 +18,7 @@ from oasys.celery import app as celery_app
 from oasys.clearinghouse.connection import clearinghouse_fake_install
 from oasys.core.models import ApiToken
 from oasys.core.services import practice_create, user_create
+from oasys.payments.connection import payments_fake_install
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API loop
 
@@ -47,6 +48,17 @@ def clearinghouse(settings):
     yield clearinghouse_fake_install()
     celery_app.conf.task_always_eager = eager
     clearinghouse_fake_install()
+
+
+@pytest.fixture(autouse=True)
+def payments(settings):
+    """The payments port for this test: a fresh in-memory fake (payments/fake.py) that services
+    reach through `payments_port()`. Its test controls play the Stripe side (finish
+    onboarding, save a card on the hosted page, emit and sign webhooks). Integration tests
+    that ask for `stripe_standin` get the Stripe adapter pointed at the stand-in process."""
+    settings.PAYMENTS_ADAPTER = "fake"
+    yield payments_fake_install()
+    payments_fake_install()
 
 
 @pytest.fixture

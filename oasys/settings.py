@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "oasys.eligibility",
     "oasys.remittance",
     "oasys.ledger",
+    "oasys.payments",
     "oasys.demo",
 ]
 
@@ -246,11 +247,16 @@ CLEARINGHOUSE_RECEIVER_NAME = os.environ.get("CLEARINGHOUSE_RECEIVER_NAME", "STE
 # What one eligibility check costs the practice (Settings → Subscription & Fees).
 ELIGIBILITY_CHECK_FEE = os.environ.get("ELIGIBILITY_CHECK_FEE", "0.15")
 
-# Payments: the slot for the payments port the Stripe issue adds. It will be chosen here the
-# same way (PAYMENTS_ADAPTER = "stripe" | "fake", read by `oasys.payments.connection.
-# payments_port()`); until then only the SDK's settings exist.
+# Payments: "stripe" (the official SDK, pointed at Stripe or, offline, at the stand-in in
+# sandbox/stripe) or "fake" (in-memory, one per process), read by
+# `oasys.payments.connection.payments_port()`. STRIPE_API_BASE empty means real Stripe.
+PAYMENTS_ADAPTER = os.environ.get("PAYMENTS_ADAPTER", "stripe")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:12111")  # the stand-in
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_oasys_sandbox")
+# Network errors, 5xx and 429 are retried this many times by the SDK (with its back-off).
+STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "3"))
+STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "30"))
+# The signing secret of the Connect webhook endpoint registered for /webhooks/stripe.
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_oasys_sandbox")
 
 # Email: Django's email framework; EMAIL_BACKEND picks the transport (SMTP in production, files
