@@ -207,6 +207,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "clearinghouse-outbox-sweep": {
         "task": "oasys.clearinghouse.tasks.edi_files_sweep_task",
         "schedule": float(os.environ.get("CLEARINGHOUSE_SWEEP_SECONDS", "60"))},
+    # recorded emails whose delivery kick was lost, or whose worker died mid-send
+    "email-outbox-sweep": {"task": "oasys.core.tasks.sent_emails_sweep_task",
+                           "schedule": 120.0},
 }
 
 # --- Outside services (ports) -------------------------------------------------------------
