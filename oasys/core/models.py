@@ -284,6 +284,10 @@ class SentEmail(PracticeScoped):
     def __str__(self) -> str:
         return f"email {self.pk} ({self.kind})"
 
+    @property
+    def kind_label(self) -> str:
+        return self.kind.replace("_", " ").capitalize()
+
 
 class SentEmailAttachment(models.Model):
     """The bytes of one attachment, kept so the delivery task (which takes only the email's
