@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import pdf_views, views
 
 app_name = "invoices"
 
 urlpatterns = [
     path("", views.invoices, name="list"),
     path("<int:pk>/", views.invoice_detail, name="detail"),
+    path("<int:pk>/pdf/", pdf_views.invoice_pdf_download, name="pdf"),
 ]
