@@ -169,7 +169,7 @@ def email_send(
                                 content=content)
             for name, content, mimetype in files
         ])
-        SENT_EMAIL_MACHINE.record_created(obj=email, actor=ctx.user_id, source=kind,
+        SENT_EMAIL_MACHINE.record_created(obj=email, actor=ctx.user_id, source=f"{kind} email",
                                           reason="queued")
         audit_record(
             ctx=ctx, action=AuditAction.CREATE, category="email", client_id=client_id,

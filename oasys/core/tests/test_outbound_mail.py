@@ -115,6 +115,9 @@ def test_the_text_part_is_not_html_escaped_and_the_html_part_is(practice):
     assert "O&#x27;Brien &amp; Sons owe $12.50." in email.html_body
     assert "Serenity Test Counseling" in email.text_body  # the practice signs both parts
     assert "Serenity Test Counseling" in email.html_body
+    # template comments stay in the template: the client gets only the message
+    assert email.html_body.lstrip().startswith("<!doctype html>")
+    assert "{#" not in email.html_body + email.text_body and "{%" not in email.html_body
 
 
 def test_an_audit_row_names_the_email_and_the_client_but_no_address(practice, owner):
