@@ -647,6 +647,8 @@ class Api:
                     currency="usd", default_for_currency=True, status="new", customer=None,
                     metadata={}, account_holder_name=name or None, fingerprint=new_id("", 16))
         acct["external_accounts"]["data"] = [bank]
+        # Stored on its own too, so a payout's `destination` expands as on Stripe.
+        self.store.put(bank, acct_id)
         acct["details_submitted"] = True
         acct["tos_acceptance"] = {"date": now, "ip": ip, "user_agent": user_agent}
         digits = "".join(ch for ch in tax_id if ch.isdigit())
