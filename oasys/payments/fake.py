@@ -513,15 +513,14 @@ class FakePayments(PaymentsPort):
         # Stripe's US card price, 2.9% + 30¢, rounded half up to the cent (as the stand-in).
         fee = (inv.amount_remaining * Decimal("0.029")).quantize(CENT, ROUND_HALF_UP) + \
             Decimal("0.30")
-        # In the pinned API version a charge names no invoice: the caller keeps the ids that
-        # invoice_pay returns. Its metadata is the PaymentIntent's, which the invoice leaves
-        # empty.
+        # The adapter labels the invoice's payment with the invoice's metadata and id.
         ch_id = self._id("ch")
         charge = Charge(id=ch_id, amount=inv.amount_remaining, currency=inv.currency,
                         status="succeeded", fee=fee, payment_intent_id=pi,
-                        payment_method_id=card.id, card_brand=card.brand,
-                        card_last4=card.last4, created=_now(),
-                        receipt_url=f"https://pay.fake.test/receipts/{ch_id}")
+                        invoice_id=invoice_id, payment_method_id=card.id,
+                        card_brand=card.brand, card_last4=card.last4, created=_now(),
+                        receipt_url=f"https://pay.fake.test/receipts/{ch_id}",
+                        metadata=dict(inv.metadata))
         self.charges[(account_id, charge.id)] = charge
         inv = replace(inv, status="paid", amount_paid=inv.total,
                       amount_remaining=Decimal("0.00"), payment_intent_id=pi,
@@ -586,6 +585,14 @@ class FakePayments(PaymentsPort):
             ids = [p.id for p in payouts]
             payouts = payouts[ids.index(starting_after) + 1:] if starting_after in ids else []
         return Page(items=payouts[:limit], has_more=len(payouts) > limit)
+
+    def payout_get(self, *, account_id: str, payout_id: str) -> Payout:
+        self._call("payout_get", {"account_id": account_id, "payout_id": payout_id})
+        for payout, _ in self.payouts.get(account_id, []):
+            if payout.id == payout_id:
+                return payout
+        raise NotFoundError(f"No such payout: '{payout_id}'", code="resource_missing",
+                            status=404)
 
     def payout_transactions(self, *, account_id: str,
                             payout_id: str) -> list[BalanceTransaction]:

@@ -3,9 +3,10 @@ object shapes and its errors. Pointed at Stripe itself, or (STRIPE_API_BASE) at 
 in `sandbox/stripe/`, which the SDK cannot tell apart.
 
 - One API version, pinned: the shapes read here are that version's. In it an invoice has no
-  `payment_intent` and a charge no `invoice`: an invoice's payments are its `payments` list
-  (expanded), and a charge is tied to our invoice by the ids `invoice_pay` returns, which the
-  caller keeps.
+  `payment_intent` and a charge or PaymentIntent no `invoice`: an invoice's payments are its
+  `payments` list (expanded). So that a charge (and the payout line it becomes) still says
+  which invoice it paid, `invoice_pay` copies the invoice's metadata and id onto the
+  PaymentIntent it made; charges and balance transactions read them back from there.
 - Every call about a practice's money goes to its connected account (`stripe_account`, the
   `Stripe-Account` header); accounts and account links belong to the platform.
 - Every POST carries the caller's idempotency key; a call that makes several POSTs derives
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -41,6 +43,7 @@ from .port import (
     InvoiceLine,
     NotFoundError,
     Page,
+    PaymentsError,
     PaymentsPort,
     Payout,
     Refund,
@@ -58,6 +61,10 @@ WEBHOOK_TOLERANCE_SECONDS = 300
 # Zero-decimal currencies are not ours: every amount here is dollars and cents.
 CENTS_PER_UNIT = 100
 LINK_KINDS = {"onboarding": "account_onboarding", "update": "account_update"}
+# The PaymentIntent metadata key holding the Stripe invoice it paid (see the module doc).
+INVOICE_KEY = "oasys_stripe_invoice"
+
+log = logging.getLogger(__name__)
 
 
 # --- cents: the one place they exist -------------------------------------------------------
@@ -265,20 +272,29 @@ class StripePayments(PaymentsPort):
             paid_at=_time(transitions.get("paid_at")), metadata=dict(inv.get("metadata") or {}))
 
     @staticmethod
-    def _charge(obj: Any) -> Charge:
+    def _paid_for(charge: dict) -> tuple[str, dict[str, str]]:
+        """(Stripe invoice id, our metadata) of a charge: the metadata of its expanded
+        PaymentIntent, where `invoice_pay` put them, else the charge's own."""
+        pi = charge.get("payment_intent")
+        meta = dict((pi.get("metadata") if isinstance(pi, dict) else None)
+                    or charge.get("metadata") or {})
+        return meta.pop(INVOICE_KEY, ""), meta
+
+    def _charge(self, obj: Any) -> Charge:
         ch = obj if isinstance(obj, dict) else obj.to_dict()
         txn = ch.get("balance_transaction")
         card = (ch.get("payment_method_details") or {}).get("card") or {}
+        invoice_id, metadata = self._paid_for(ch)
         return Charge(id=ch["id"], amount=from_cents(ch.get("amount")),
                       currency=ch.get("currency") or "", status=ch.get("status") or "",
                       amount_refunded=from_cents(ch.get("amount_refunded")),
                       fee=from_cents(txn.get("fee")) if isinstance(txn, dict)
                       else Decimal("0.00"),
-                      payment_intent_id=_id(ch.get("payment_intent")),
+                      payment_intent_id=_id(ch.get("payment_intent")), invoice_id=invoice_id,
                       payment_method_id=_id(ch.get("payment_method")),
                       card_brand=card.get("brand") or "", card_last4=card.get("last4") or "",
                       receipt_url=ch.get("receipt_url") or "", created=_time(ch.get("created")),
-                      metadata=dict(ch.get("metadata") or {}))
+                      metadata=metadata)
 
     @staticmethod
     def _refund(obj: Any) -> Refund:
@@ -297,19 +313,20 @@ class StripePayments(PaymentsPort):
                       created=_time(p.get("created")) or dt.datetime.now(dt.UTC),
                       bank_last4=dest.get("last4") or "" if isinstance(dest, dict) else "")
 
-    @staticmethod
-    def _txn(obj: Any) -> BalanceTransaction:
+    def _txn(self, obj: Any) -> BalanceTransaction:
         t = obj if isinstance(obj, dict) else obj.to_dict()
         source = t.get("source")
         src = source if isinstance(source, dict) else {}
+        is_charge = src.get("object") == "charge"
+        invoice_id, metadata = self._paid_for(src) if is_charge else ("", {})
         return BalanceTransaction(
             id=t["id"], type=t.get("type") or "", amount=from_cents(t.get("amount")),
             fee=from_cents(t.get("fee")), net=from_cents(t.get("net")),
             currency=t.get("currency") or "", created=_time(t.get("created"))
             or dt.datetime.now(dt.UTC), source_id=_id(source),
             description=t.get("description") or "",
-            payment_intent_id=_id(src.get("payment_intent")) if src.get("object") == "charge"
-            else "", metadata=dict(src.get("metadata") or {}))
+            payment_intent_id=_id(src.get("payment_intent")) if is_charge else "",
+            invoice_id=invoice_id, metadata=metadata)
 
     @staticmethod
     def _event(raw: dict[str, Any]) -> Event:
@@ -463,9 +480,26 @@ class StripePayments(PaymentsPort):
 
     def invoice_pay(self, *, account_id: str, invoice_id: str, payment_method_id: str,
                     idempotency_key: str) -> RemoteInvoice:
-        return self._invoice_post(account_id, invoice_id, self.v1.invoices.pay,
-                                  {"payment_method": payment_method_id, "off_session": True},
-                                  idempotency_key)
+        inv = self._invoice_post(account_id, invoice_id, self.v1.invoices.pay,
+                                 {"payment_method": payment_method_id, "off_session": True},
+                                 idempotency_key)
+        if inv.payment_intent_id:
+            self._label_payment(account_id, inv, f"{idempotency_key}-label")
+        return inv
+
+    def _label_payment(self, account_id: str, inv: RemoteInvoice, key: str) -> None:
+        """Copy the invoice's metadata and id onto its PaymentIntent, so its charge and payout
+        line say which invoice they paid. The money has moved by now: a failure here must not
+        look like a failed payment, so it is logged (ids only) and the line stays unlabelled."""
+        try:
+            with _errors():
+                self.v1.payment_intents.update(
+                    inv.payment_intent_id,
+                    {"metadata": {**inv.metadata, INVOICE_KEY: inv.id}},
+                    self._on(account_id, key))
+        except PaymentsError as exc:
+            log.warning("could not label payment %s of invoice %s on %s: %s",
+                        inv.payment_intent_id, inv.id, account_id, exc.code or exc.status)
 
     def invoice_pay_out_of_band(self, *, account_id: str, invoice_id: str,
                                 idempotency_key: str) -> RemoteInvoice:
@@ -485,7 +519,8 @@ class StripePayments(PaymentsPort):
     def charge_get(self, *, account_id: str, charge_id: str) -> Charge:
         with _errors():
             return self._charge(self.v1.charges.retrieve(
-                charge_id, {"expand": ["balance_transaction"]}, self._on(account_id)))
+                charge_id, {"expand": ["balance_transaction", "payment_intent"]},
+                self._on(account_id)))
 
     def refund_create(self, *, account_id: str, charge_id: str, amount: Decimal,
                       idempotency_key: str) -> Refund:
@@ -506,11 +541,18 @@ class StripePayments(PaymentsPort):
         return Page(items=[self._payout(p) for p in page.get("data") or []],
                     has_more=bool(page.get("has_more")))
 
+    def payout_get(self, *, account_id: str, payout_id: str) -> Payout:
+        with _errors():
+            obj = self.v1.payouts.retrieve(payout_id, {"expand": ["destination"]},
+                                           self._on(account_id))
+        return self._payout(obj.to_dict())
+
     def payout_transactions(self, *, account_id: str,
                             payout_id: str) -> list[BalanceTransaction]:
         with _errors():
             found = self.v1.balance_transactions.list(
-                {"payout": payout_id, "limit": 100, "expand": ["data.source"]},
+                {"payout": payout_id, "limit": 100,
+                 "expand": ["data.source.payment_intent"]},
                 self._on(account_id))
             return [self._txn(t) for t in found.auto_paging_iter()]
 

@@ -1203,7 +1203,9 @@ class Api:
 
     def pi_update(self, ctx: Ctx, pi_id: str) -> dict:
         pi = self.get(ctx, "payment_intent", "payment_intent", pi_id)
-        if pi["status"] in ("succeeded", "canceled", "processing"):
+        # As on Stripe, a finished PaymentIntent still takes new metadata and description.
+        if pi["status"] in ("succeeded", "canceled", "processing") and \
+                set(ctx.params) - {"metadata", "description", "expand"}:
             raise invalid(f"This PaymentIntent's status is {pi['status']}, so it cannot be "
                           "updated.", code="payment_intent_unexpected_state")
         p = ctx.params

@@ -372,6 +372,8 @@ def test_invoice_draft_finalize_pay_and_its_charge(world):
         (Decimal("158.00"), "usd", "succeeded", Decimal("0.00"))
     assert charge.fee == Decimal("4.88")  # 2.9% + 30¢
     assert charge.payment_intent_id == paid.payment_intent_id
+    # It says which invoice it paid, with the invoice's metadata (the payouts page's link).
+    assert (charge.invoice_id, charge.metadata) == (draft.id, {"oasys_invoice": "42"})
     assert (charge.payment_method_id, charge.card_brand, charge.card_last4) == \
         (pm, "visa", "4242")
     assert charge.receipt_url
@@ -508,10 +510,14 @@ def test_a_payout_lists_the_charges_it_contains(world):
     assert (line.amount, line.fee, line.net, line.currency) == \
         (Decimal("100.00"), Decimal("3.20"), Decimal("96.80"), "usd")
     assert (line.source_id, line.payment_intent_id) == (charge.id, paid.payment_intent_id)
+    assert (line.invoice_id, line.metadata) == (paid.id, {"oasys_invoice": "42"})
     (own,) = [t for t in txns if t.type == "payout"]
     assert (own.amount, own.source_id) == (Decimal("-96.80"), payout.id)
+    assert world.port.payout_get(account_id=acct, payout_id=payout.id) == payout
     with pytest.raises(NotFoundError):
         world.port.payout_transactions(account_id=acct, payout_id="po_NoSuchPayout")
+    with pytest.raises(NotFoundError):
+        world.port.payout_get(account_id=acct, payout_id="po_NoSuchPayout")
 
 
 # --- accounts are walls, keys are promises -------------------------------------------------
@@ -529,6 +535,12 @@ def test_objects_of_one_account_are_not_found_from_another(world):
         world.port.invoice_get(account_id=b, invoice_id=paid.id)
     with pytest.raises(NotFoundError):
         world.port.charge_get(account_id=b, charge_id=paid.charge_id)
+    world.time_passes_until_payout(a, [world.port.charge_get(account_id=a,
+                                                             charge_id=paid.charge_id)])
+    (payout,) = world.port.payout_list(account_id=a).items
+    assert world.port.payout_list(account_id=b).items == []
+    with pytest.raises(NotFoundError):
+        world.port.payout_transactions(account_id=b, payout_id=payout.id)
     with pytest.raises(NotFoundError):
         world.port.refund_create(account_id=b, charge_id=paid.charge_id,
                                  amount=Decimal("1.00"), idempotency_key=key("re"))

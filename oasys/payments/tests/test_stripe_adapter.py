@@ -19,6 +19,7 @@ from oasys.payments.port import (
     ConfigurationError,
     FinalError,
     IdempotencyConflict,
+    InvoiceLine,
     NotFoundError,
     RetryableError,
 )
@@ -230,3 +231,27 @@ def test_a_dropped_connection_is_retryable_and_the_sdk_retry_replays(stripe_stan
     cus = create_customer(port_for(stripe_standin, retries=1), account, key="oasys-client-b")
     listed = customers_on(stripe_standin, account)
     assert cus.id in listed and len(listed) == 2  # one per key, none twice
+
+
+def test_a_payment_that_cannot_be_labelled_is_still_paid(stripe_standin, account, caplog):
+    """The label (invoice metadata on the PaymentIntent) is written after the money moved:
+    its failure is logged with ids only and the payment stands."""
+    port = port_for(stripe_standin, retries=0)
+    sc = stripe_standin.client()
+    opts = {"stripe_account": account}
+    cus = create_customer(port, account)
+    pm = sc.v1.payment_methods.attach("pm_card_visa", {"customer": cus.id}, opts)
+    inv = port.invoice_create(account_id=account, customer_id=cus.id, currency="usd",
+                              days_until_due=30, lines=[InvoiceLine("Session", Decimal("80"))],
+                              metadata={"oasys_invoice_id": "42"}, idempotency_key="oasys-i")
+    port.invoice_finalize(account_id=account, invoice_id=inv.id, idempotency_key="oasys-f")
+    stripe_standin.control("faults", {"kind": "500", "path": "/v1/payment_intents/",
+                                      "method": "POST", "count": 1})
+    paid = port.invoice_pay(account_id=account, invoice_id=inv.id, payment_method_id=pm.id,
+                            idempotency_key="oasys-p")
+    assert paid.status == "paid" and paid.charge_id
+    charge = port.charge_get(account_id=account, charge_id=paid.charge_id)
+    assert (charge.invoice_id, charge.metadata) == ("", {})
+    (record,) = [r for r in caplog.records if "could not label" in r.getMessage()]
+    assert paid.payment_intent_id in record.getMessage()
+    assert "Pat" not in record.getMessage() and "4242" not in record.getMessage()
