@@ -182,7 +182,7 @@ def run_together(fn, n: int = 2) -> tuple[list, list]:
     return results, errors
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_workers_racing_on_one_key_make_one_customer_on_stripe(
         _threads_share_the_database, stripe_standin):
     """Both workers reach the ledger together: the unique key gives one of them the row,
