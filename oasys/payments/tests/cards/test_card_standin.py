@@ -60,7 +60,7 @@ def test_a_card_saved_on_the_hosted_form_is_recorded_and_removed(world, ctx):
     on_account = {"stripe_account": account.stripe_account_id}
     customer = sdk.v1.customers.retrieve(profile.stripe_customer_id, options=on_account)
     assert (customer.name, customer.email) == ("Maria Lopez", "maria@example.com")
-    assert dict(customer.metadata) == {"oasys_client_id": str(client.pk),
+    assert customer.metadata.to_dict() == {"oasys_client_id": str(client.pk),
                                        "oasys_practice_id": str(client.practice_id)}
 
     req = card_request_create(client=client, ctx=ctx, send_email=False)
