@@ -18,9 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oasys.clients.models import Client
 from oasys.clients.phi import phi_read
 from oasys.clients.selectors import client_list
-from oasys.core.audit import AuditContext, client_ip
+from oasys.core.audit import AuditContext, audit_record, client_ip
 from oasys.core.errors import Conflict, InvalidInput, NotFound
 from oasys.core.feedback import refusals_as_messages
+from oasys.core.models import AuditAction
 from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
 
 from .card_selectors import card_request_list, client_card_get
@@ -119,6 +120,21 @@ def _link(token: str) -> CardRequest | None:
         return None
 
 
+def _public_ctx(request: HttpRequest, card_request: CardRequest) -> AuditContext:
+    """Who acts on a public page: whoever holds the link, in the practice's audit chain."""
+    return AuditContext(practice_id=card_request.practice_id, user_email="card link",
+                        source_ip=client_ip(request))
+
+
+def _public_read(request: HttpRequest, card_request: CardRequest, *categories: str) -> None:
+    """The link's page disclosed the client's first name (and, once saved, the card)."""
+    ctx = _public_ctx(request, card_request)
+    for category in categories:
+        audit_record(ctx=ctx, action=AuditAction.READ, category=category,
+                     client_id=card_request.client_id, object_type="CardRequest",
+                     object_id=card_request.pk)
+
+
 def _not_found(request: HttpRequest) -> HttpResponse:
     return render(request, "payments/card_link_dead.html",
                   {"heading": "Link not found",
@@ -159,6 +175,7 @@ def card_link(request: HttpRequest, token: str) -> HttpResponse:
             return redirect(session.url)
     elif refusal:
         return _dead(request, card_request, refusal)
+    _public_read(request, card_request, "demographics")
     return render(request, "payments/card_link.html", {
         "practice_name": card_request.practice.name,
         "first_name": card_request.client.first_name,
@@ -192,9 +209,7 @@ def card_link_done(request: HttpRequest, token: str) -> HttpResponse:
         else:
             profile = card_saved_record(
                 account=account, session_id=session_id, card_request=card_request,
-                ctx=AuditContext(practice_id=practice.pk, user_email="card link",
-                                 source_ip=client_ip(request)),
-                source="card link return")
+                ctx=_public_ctx(request, card_request), source="card link return")
     except NotFound:
         return _not_found(request)
     except Conflict as exc:
@@ -207,6 +222,7 @@ def card_link_done(request: HttpRequest, token: str) -> HttpResponse:
     if profile is not None and profile.has_card:
         context["profile"] = profile
         context["brand"] = card_brand_label(profile.card_brand)
+        _public_read(request, card_request, "payment_method")
     elif profile is not None:
         context["message"] = "The card is no longer on file. Use the card form again."
     return render(request, "payments/card_link_done.html", context)

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client as WebClient
 from django.utils import timezone
 
@@ -84,6 +85,22 @@ def test_a_practice_that_cannot_take_cards_is_told_why(owner_client, cash_client
     assert not CardRequest.objects.exists()
 
 
+class BrokenMail(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("smtp down")
+
+
+def test_an_email_that_could_not_be_sent_shows_on_the_page(owner_client, cash_client, account,
+                                                           settings,
+                                                           django_capture_on_commit_callbacks):
+    settings.EMAIL_BACKEND = f"{__name__}.BrokenMail"
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(f"{_page(cash_client.pk)}request/", {"action": "email"})
+    assert CardRequest.objects.get().emailed_at is None
+    body = owner_client.get(_page(cash_client.pk)).content.decode()
+    assert "not sent" in body
+
+
 def test_remove(owner_client, cash_client, with_card):
     resp = owner_client.post(f"{_page(cash_client.pk)}remove/", follow=True)
     assert "Card removed." in resp.content.decode()
@@ -136,6 +153,9 @@ def test_the_card_link_page_needs_no_login_and_shows_only_a_first_name(link):
     for phi in ("Lopez", "maria@example.com", "1985"):
         assert phi not in body
     assert "Log out" not in body  # no staff navigation
+    read = AuditEvent.objects.filter(action="read", object_type="CardRequest").get()
+    assert (read.category, read.client_id_ref, read.practice_id_ref) == \
+        ("demographics", link.client_id, link.practice_id)
 
 
 def test_consent_is_required_before_the_card_form(link, payments):
