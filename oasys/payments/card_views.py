@@ -28,6 +28,7 @@ from .card_selectors import card_request_list, client_card_get
 from .cards import (
     autopay_consent_text,
     card_remove,
+    card_request_cancel,
     card_request_create,
     card_request_get_by_token,
     card_request_open,
@@ -107,6 +108,19 @@ def client_card_remove(request: HttpRequest, pk: int) -> HttpResponse:
     if done:
         messages.success(request, "Card removed. Autopay is off until the client saves a "
                                   "new card.")
+    return redirect("payments:client_card", pk=client.pk)
+
+
+@require_POST
+@practice_required(roles=BILLING_ROLES)
+def client_card_request_cancel(request: HttpRequest, pk: int, request_pk: int) -> HttpResponse:
+    client = _client(request, pk)
+    card_request = get_object_or_404(card_request_list(client=client), pk=request_pk)
+    with refusals_as_messages(request) as done:
+        card_request_cancel(card_request=card_request, ctx=AuditContext.from_request(request),
+                            user=request.user)
+    if done:
+        messages.success(request, "Link cancelled: it no longer opens the card form.")
     return redirect("payments:client_card", pk=client.pk)
 
 

@@ -45,7 +45,7 @@ from .models import (
     ClientPaymentProfile,
     PaymentAccount,
 )
-from .port import Card, FinalError, NotFoundError, PaymentsError, RetryableError, SetupSession
+from .port import Card, FinalError, NotFoundError, RetryableError, SetupSession
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +208,15 @@ def card_request_create(*, client: Client, ctx: AuditContext, send_email: bool,
             request_id = card_request.pk
             transaction.on_commit(lambda: card_request_email_send(request_id=request_id))
     return card_request
+
+
+def card_request_cancel(*, card_request: CardRequest, ctx: AuditContext,
+                        user: User | None = None) -> CardRequest:
+    """Staff withdraw a pending link (sent to a wrong address, say): it no longer opens."""
+    CARD_REQUEST_MACHINE.require_action(card_request, "cancel")
+    return CARD_REQUEST_MACHINE.transition(obj=card_request, to=CardRequestStatus.CANCELLED,
+                                           ctx=ctx, actor=user, source="card on file page",
+                                           reason="cancelled by staff")
 
 
 def card_request_email_send(*, request_id: int) -> bool:
@@ -450,10 +459,3 @@ def card_remove(*, client: Client, ctx: AuditContext, user: User | None = None) 
                      detail={"card_removed": True,
                              **({"by_user": user.pk} if user is not None else {})})
 
-
-__all__ = [
-    "AUTOPAY_CONSENT", "PaymentsError", "autopay_consent_text", "card_link_url",
-    "card_profile_refresh", "card_remove", "card_request_create", "card_request_email_send",
-    "card_request_get_by_token", "card_request_open", "card_request_refusal",
-    "card_saved_record", "cards_unavailable_reason", "client_payment_profile_ensure",
-]

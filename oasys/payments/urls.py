@@ -12,6 +12,8 @@ urlpatterns: list = [
     path("clients/<int:pk>/card/", card_views.client_card, name="client_card"),
     path("clients/<int:pk>/card/request/", card_views.client_card_request,
          name="client_card_request"),
+    path("clients/<int:pk>/card/requests/<int:request_pk>/cancel/",
+         card_views.client_card_request_cancel, name="client_card_request_cancel"),
     path("clients/<int:pk>/card/remove/", card_views.client_card_remove,
          name="client_card_remove"),
 ]

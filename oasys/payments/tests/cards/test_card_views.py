@@ -101,6 +101,18 @@ def test_an_email_that_could_not_be_sent_shows_on_the_page(owner_client, cash_cl
     assert "not sent" in body
 
 
+def test_staff_cancel_a_pending_link(owner_client, cash_client, account, ctx):
+    req = card_request_create(client=cash_client, ctx=ctx, send_email=False)
+    assert "Cancel link" in owner_client.get(_page(cash_client.pk)).content.decode()
+    resp = owner_client.post(f"{_page(cash_client.pk)}requests/{req.pk}/cancel/", follow=True)
+    assert "Link cancelled" in resp.content.decode()
+    req.refresh_from_db()
+    assert req.status == CardRequestStatus.CANCELLED
+    assert WebClient().get(f"/pay/card/{req.token}/").status_code == 410
+    again = owner_client.post(f"{_page(cash_client.pk)}requests/{req.pk}/cancel/", follow=True)
+    assert "not possible now" in again.content.decode()
+
+
 def test_remove(owner_client, cash_client, with_card):
     resp = owner_client.post(f"{_page(cash_client.pk)}remove/", follow=True)
     assert "Card removed." in resp.content.decode()
