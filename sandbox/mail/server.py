@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import html
 import json
+import logging
 import re
 import socket
 import sys
@@ -245,6 +246,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     http_port = args.http_port if args.http_port is not None else (0 if args.port == 0
                                                                    else 8025)
+    # aiosmtpd logs every connection at INFO on "mail.log"; a sink has nothing to say there.
+    logging.getLogger("mail.log").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     smtp, http, _ = make_servers(args.port, http_port, args.dir, verbose=args.verbose)
     smtp.start()
     print(f"Mail sink listening on smtp://{HOST}:{smtp.port} "

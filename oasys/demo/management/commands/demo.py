@@ -16,8 +16,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from oasys.demo.management.commands.seed_demo import payments_report
-from oasys.demo.seed import DEMO_PASSWORD, GROUP_EMAIL, SOLO_EMAIL, seed_demo_payments
+from oasys.demo.seed import DEMO_PASSWORD, GROUP_EMAIL, SOLO_EMAIL
 
 HOST = "127.0.0.1"
 
@@ -122,8 +121,7 @@ class Command(BaseCommand):
                 self._wait(procs[name], name, listen)
             # The stand-ins are up: the database, then the demo data (Stripe side included).
             call_command("migrate", verbosity=0, interactive=False)
-            call_command("seed_demo")
-            payments_report(self, seed_demo_payments())
+            call_command("seed_demo", "--payments")
             for name, cmd in app.items():
                 procs[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
             self._wait(procs["web"], "web server", port, host=host)

@@ -1,6 +1,8 @@
 """`oasys seed-demo`: create the demo practices (idempotent; refused in production).
 `--payments` also seeds the Stripe side on the running Stripe stand-in (`oasys demo` does)."""
 
+import logging
+
 from django.core.management.base import BaseCommand, CommandError
 
 from oasys.demo.seed import (
@@ -23,6 +25,9 @@ class Command(BaseCommand):
                                  "Stripe stand-in (STRIPE_API_BASE)")
 
     def handle(self, *args, **options):
+        if options["payments"]:
+            # the SDK logs each request at INFO; the summary below says what was made
+            logging.getLogger("stripe").setLevel(logging.WARNING)
         try:
             result = seed_demo()
             paid = seed_demo_payments() if options["payments"] else None
