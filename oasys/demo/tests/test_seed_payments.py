@@ -19,6 +19,7 @@ from oasys.payments.models import (
     PaymentAccount,
     PaymentAccountEvent,
 )
+from oasys.payments.port import RetryableError
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +123,17 @@ def test_refuses_production_settings(settings):
     settings.PRODUCTION = True
     with pytest.raises(SeedRefused):
         seed_demo_payments()
+
+
+def test_a_stripe_failure_midway_warns_and_a_rerun_finishes(payments, capsys):
+    payments.fail_next("customer_create", RetryableError("stand-in answered 500"))
+    call_command("seed_demo", "--payments")
+    err = capsys.readouterr().err
+    assert "Warning: seeding the Stripe side stopped (stand-in answered 500)" in err
+    assert Practice.objects.filter(slug="serenity").exists()
+    assert PaymentAccount.objects.get().status == AccountStatus.ACTIVE
+    assert not ClientPaymentProfile.objects.exists()
+    call_command("seed_demo", "--payments")
+    assert "Warning" not in capsys.readouterr().err
+    assert ClientPaymentProfile.objects.count() == 3
+    assert PaymentAccount.objects.count() == 1
