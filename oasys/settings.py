@@ -254,7 +254,10 @@ ELIGIBILITY_CHECK_FEE = os.environ.get("ELIGIBILITY_CHECK_FEE", "0.15")
 # sandbox/stripe) or "fake" (in-memory, one per process), read by
 # `oasys.payments.connection.payments_port()`. STRIPE_API_BASE empty means real Stripe.
 PAYMENTS_ADAPTER = os.environ.get("PAYMENTS_ADAPTER", "stripe")
-STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:12111")  # the stand-in
+# Outside production the SDK talks to the stand-in by default; in production to Stripe itself
+# (a forgotten setting must never send a live key to whatever listens on loopback).
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE",
+                                 "" if PRODUCTION else "http://127.0.0.1:12111")
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_oasys_sandbox")
 # Network errors, 5xx and 429 are retried this many times by the SDK (with its back-off).
 STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "3"))
