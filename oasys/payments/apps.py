@@ -10,3 +10,4 @@ class PaymentsConfig(AppConfig):
     def ready(self) -> None:
         # Django app loading: models exist only once every app is loaded
         from . import machine  # noqa: F401, PLC0415 - registers the payment account machine
+        from .webhook_machine import STRIPE_WEBHOOK_EVENT  # noqa: F401, PLC0415 - webhooks

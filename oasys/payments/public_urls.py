@@ -2,8 +2,13 @@
 client opens from an email to save a card (`/pay/…`). Each proves who it is for by itself (a
 signature, an unguessable token) and discloses nothing else."""
 
-from django.urls import path  # noqa: F401 - the patterns arrive with the features
+from django.urls import path
+
+from . import webhook_views
 
 app_name = "payments_public"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # webhooks: Stripe's Connect endpoint (signed; see webhook_views.py)
+    path("webhooks/stripe", webhook_views.stripe_webhook, name="stripe_webhook"),
+]
