@@ -22,7 +22,7 @@ from oasys.payments.webhooks import stripe_event_process, stripe_event_receive
 
 from .webhook_support import connected_account, recording, registry
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 TYPE = "oasys_test.thing_changed"
 THREADS = 4
