@@ -190,12 +190,11 @@ def stripe_event_process(*, event_id: int) -> StripeWebhookEvent:
     return StripeWebhookEvent.objects.get(pk=event_id)
 
 
-def _ignore(row: StripeWebhookEvent, reason: str, **updates) -> StripeWebhookEvent:
-    practice_id = updates.get("practice_id", row.practice_id)
+def _ignore(row: StripeWebhookEvent, reason: str) -> StripeWebhookEvent:
     return STRIPE_WEBHOOK_EVENT.transition(
-        obj=row, to=W.IGNORED, ctx=_ctx(practice_id), source=SOURCE, reason=reason,
+        obj=row, to=W.IGNORED, ctx=_ctx(row.practice_id), source=SOURCE, reason=reason,
         updates={"outcome": reason[:300], "processed_at": timezone.now(),
-                 "next_attempt_at": None, **updates})
+                 "next_attempt_at": None})
 
 
 def _process_locked(row: StripeWebhookEvent) -> StripeWebhookEvent:
@@ -211,9 +210,14 @@ def _process_locked(row: StripeWebhookEvent) -> StripeWebhookEvent:
         log.warning("Stripe event %s (%s) for unknown account %s: ignored", row.event_id,
                     row.type, who)
         return _ignore(row, f"unknown account {who}")
+    if row.practice_id != account.practice_id:
+        # the account was connected after the event arrived: the row is the practice's now
+        # (before the moves below, so their rows and audit carry the practice)
+        StripeWebhookEvent.objects.filter(pk=row.pk).update(practice_id=account.practice_id)
+        row.practice_id = account.practice_id
     handler = HANDLERS.get(row.type)
     if handler is None:
-        return _ignore(row, "not handled", practice_id=account.practice_id)
+        return _ignore(row, "not handled")
     attempts = row.attempts + 1
     ctx = _ctx(account.practice_id)
     try:
@@ -221,16 +225,15 @@ def _process_locked(row: StripeWebhookEvent) -> StripeWebhookEvent:
         with transaction.atomic():
             outcome = handler(_event_of(row), account)
     except Exception as exc:  # noqa: BLE001 - any handler error must leave the event to retry
-        return _failed(row, exc, attempts=attempts, ctx=ctx, practice_id=account.practice_id)
+        return _failed(row, exc, attempts=attempts, ctx=ctx)
     return STRIPE_WEBHOOK_EVENT.transition(
         obj=row, to=W.PROCESSED, ctx=ctx, source=SOURCE, reason=f"attempt {attempts}",
         updates={"attempts": attempts, "outcome": str(outcome or "done")[:300],
-                 "processed_at": timezone.now(), "next_attempt_at": None,
-                 "practice_id": account.practice_id})
+                 "processed_at": timezone.now(), "next_attempt_at": None})
 
 
-def _failed(row: StripeWebhookEvent, exc: Exception, *, attempts: int, ctx: AuditContext,
-            practice_id: int) -> StripeWebhookEvent:
+def _failed(row: StripeWebhookEvent, exc: Exception, *, attempts: int,
+            ctx: AuditContext) -> StripeWebhookEvent:
     limit = int(settings.STRIPE_WEBHOOK_MAX_ATTEMPTS)
     give_up = attempts >= limit
     text = _error_text(exc)
@@ -241,7 +244,7 @@ def _failed(row: StripeWebhookEvent, exc: Exception, *, attempts: int, ctx: Audi
                 row.type, attempts, limit, type(exc).__name__)
     return STRIPE_WEBHOOK_EVENT.transition(
         obj=row, to=W.FAILED, ctx=ctx, source=SOURCE, reason=outcome[:500],
-        updates={"attempts": attempts, "outcome": outcome[:300], "practice_id": practice_id,
+        updates={"attempts": attempts, "outcome": outcome[:300],
                  "next_attempt_at": None if give_up
                  else timezone.now() + _retry_delay(attempts)})
 

@@ -199,6 +199,9 @@ def test_an_ignored_event_can_be_retried_once_its_account_is_known(payments, cal
     PaymentAccount.objects.create(practice=practice, stripe_account_id=acct.id)
     row = stripe_event_retry(event_id=row.pk)
     assert (row.state, row.practice_id) == (W.PROCESSED, practice.pk)
+    assert StripeWebhookEvent.objects.get(pk=row.pk).practice_id == practice.pk
+    assert StripeWebhookStateEvent.objects.get(webhook_event=row,
+                                               to_status=W.PROCESSED).practice_id == practice.pk
     assert calls == [(event.id, practice.pk)]
     with pytest.raises(Conflict):
         stripe_event_retry(event_id=row.pk)
