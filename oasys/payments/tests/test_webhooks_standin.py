@@ -21,31 +21,11 @@ from oasys.core.services import practice_create
 from oasys.payments.connection import payments_port
 from oasys.payments.handlers import HANDLERS
 from oasys.payments.models import PaymentAccount, StripeWebhookEvent, WebhookEventState
-from sandbox.stripe.testing import standin_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 W = WebhookEventState
 DEADLINE_SECONDS = 60
-
-
-# SWAP: the root conftest's `stripe_standin` (the "adapter" part of the payments issue)
-# replaces these two fixtures once it is on main.
-@pytest.fixture(scope="module")
-def stripe_standin_process(tmp_path_factory):
-    with standin_process(tmp_path_factory.mktemp("stripe-webhooks")) as standin:
-        yield standin
-
-
-@pytest.fixture
-def stripe_standin(stripe_standin_process, payments, settings):
-    stripe_standin_process.reset()
-    settings.PAYMENTS_ADAPTER = "stripe"
-    settings.STRIPE_API_BASE = stripe_standin_process.base_url
-    settings.STRIPE_SECRET_KEY = stripe_standin_process.api_key
-    settings.STRIPE_MAX_NETWORK_RETRIES = 1
-    settings.STRIPE_TIMEOUT_SECONDS = 10
-    yield stripe_standin_process
 
 
 class Requests:
