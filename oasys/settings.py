@@ -271,6 +271,12 @@ STRIPE_WEBHOOK_RECEIVED_GRACE_SECONDS = float(
 STRIPE_WEBHOOK_RETRY_BASE_SECONDS = float(
     os.environ.get("STRIPE_WEBHOOK_RETRY_BASE_SECONDS", "30"))
 STRIPE_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("STRIPE_WEBHOOK_MAX_ATTEMPTS", "10"))
+# Where clients and Stripe reach this installation: the links in emails (a card link) and the
+# pages Stripe's hosted forms return to. Not taken from a request's Host header, so an email
+# never carries a link to a host an attacker named.
+OASYS_BASE_URL = os.environ.get("OASYS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How long a link emailed to a client to save a card stays usable.
+CARD_REQUEST_DAYS = int(os.environ.get("CARD_REQUEST_DAYS", "7"))
 
 # Email: Django's email framework; EMAIL_BACKEND picks the transport (SMTP in production, files
 # under var/mail in development; tests get Django's in-memory outbox, `mail.outbox`).

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0005_audit_chain_per_practice'),
-        ('payments', '0001_initial'),
+        ('payments', '0002_cards_consent'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
