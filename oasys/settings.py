@@ -210,6 +210,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     # recorded emails whose delivery kick was lost, or whose worker died mid-send
     "email-outbox-sweep": {"task": "oasys.core.tasks.sent_emails_sweep_task",
                            "schedule": 120.0},
+    # Stripe webhook events whose on-commit kick was lost, and failed ones due a retry
+    "payments-webhook-events-sweep": {
+        "task": "oasys.payments.tasks.stripe_events_sweep_task",
+        "schedule": float(os.environ.get("STRIPE_WEBHOOK_SWEEP_SECONDS", "60"))},
 }
 
 # --- Outside services (ports) -------------------------------------------------------------
@@ -264,6 +268,15 @@ STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "3
 STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "30"))
 # The signing secret of the Connect webhook endpoint registered for /webhooks/stripe.
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_oasys_sandbox")
+# webhooks: a stored event whose on-commit kick was lost is processed by the sweeper after
+# this grace; a failed one again after the base delay, doubling each attempt (at most an hour),
+# until it has failed this many times (then it stays failed, with its reason, for an operator:
+# `oasys payments events --failed`, `--retry ID`).
+STRIPE_WEBHOOK_RECEIVED_GRACE_SECONDS = float(
+    os.environ.get("STRIPE_WEBHOOK_RECEIVED_GRACE_SECONDS", "60"))
+STRIPE_WEBHOOK_RETRY_BASE_SECONDS = float(
+    os.environ.get("STRIPE_WEBHOOK_RETRY_BASE_SECONDS", "30"))
+STRIPE_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("STRIPE_WEBHOOK_MAX_ATTEMPTS", "10"))
 # Where clients and Stripe reach this installation: the links in emails (a card link) and the
 # pages Stripe's hosted forms return to. Not taken from a request's Host header, so an email
 # never carries a link to a host an attacker named.

@@ -184,10 +184,30 @@ class StripeWebhookEvent(models.Model):
     outcome = models.CharField(max_length=300, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # webhooks: when the sweeper tries a failed event again (back-off); empty once it gave up.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["received_at", "pk"]
-        indexes = [models.Index(fields=["state", "received_at"])]
+        indexes = [models.Index(fields=["state", "received_at"]),
+                   models.Index(fields=["state", "next_attempt_at"],
+                                name="payments_webhook_retry_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.type} ({self.state})"
+
+
+class StripeWebhookStateEvent(StatusEventBase):
+    """webhooks: one move of a stored webhook event's state (received -> processed, …),
+    written only by its state machine (payments/webhook_machine.py, through webhooks.py)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    webhook_event = models.ForeignKey(StripeWebhookEvent, on_delete=models.CASCADE,
+                                      related_name="moves")
+
+    class Meta(StatusEventBase.Meta):
+        pass
 
 
 class StripeRequest(models.Model):

@@ -26,7 +26,7 @@ MECHANISM = "oasys.core.statemachine"
 # Every machine the product declares: a new status field must join this list.
 EXPECTED_MACHINES = {"claim", "appointment", "invoice", "enrollment", "edi_file",
                      "claim_submission_ack", "remittance", "payment_review", "payment_account",
-                     "card_request", "sent_email"}
+                     "card_request", "sent_email", "stripe_webhook_event"}
 # Variable names the code base uses for a machine's objects beyond the derived ones.
 ALIASES: dict[str, tuple[str, ...]] = {
     "appointment": ("appt", "session"),
