@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from oasys.clients.models import Client
+from oasys.core.models import SentEmail
+from oasys.core.selectors import sent_email_list
 
 from .models import CardRequest, ClientPaymentProfile
 
@@ -21,3 +23,13 @@ def card_request_list(*, client: Client) -> QuerySet[CardRequest]:
     """The links made for the client, newest first."""
     return (CardRequest.objects.filter(practice_id=client.practice_id, client=client)
             .select_related("requested_by").order_by("-created_at", "-pk"))
+
+
+def card_request_emails(*, client: Client) -> dict[int, SentEmail]:
+    """The latest recorded email of each of the client's card links, by link id (its delivery
+    status is what the card page shows)."""
+    emails: dict[int, SentEmail] = {}
+    for email in sent_email_list(practice=client.practice, client_id=client.pk,
+                                 kind="card_request", object_type="CardRequest"):
+        emails.setdefault(int(email.object_id), email)
+    return emails

@@ -24,7 +24,7 @@ from oasys.core.feedback import refusals_as_messages
 from oasys.core.models import AuditAction
 from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
 
-from .card_selectors import card_request_list, client_card_get
+from .card_selectors import card_request_emails, card_request_list, client_card_get
 from .cards import (
     autopay_consent_text,
     card_remove,
@@ -63,7 +63,10 @@ def _can_change(request: HttpRequest) -> bool:
 def client_card(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(request, pk)
     profile = client_card_get(client=client)
+    emails = card_request_emails(client=client)
     requests = list(card_request_list(client=client)[:20])
+    for card_request in requests:
+        card_request.email = emails.get(card_request.pk)
     refusal = cards_unavailable_reason(practice=request.practice)
     # The card (masked) and the addresses links went to.
     phi_read(request, categories=["payment_method", "demographics"], client_id=client.pk,

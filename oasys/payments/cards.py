@@ -21,18 +21,16 @@ import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email.utils import formataddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from oasys.clients.models import Client
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import Conflict, InvalidInput, NotFound
-from oasys.core.models import AuditAction, Practice, User
+from oasys.core.models import AuditAction, Practice, SentEmail, User
+from oasys.core.outbound_mail import email_send
 
 from .card_machine import CARD_REQUEST_MACHINE
 from .connection import payments_port
@@ -205,8 +203,9 @@ def card_request_create(*, client: Client, ctx: AuditContext, send_email: bool,
                      detail={"emailed": send_email,
                              "charge_open_invoices": charge_open_invoices})
         if send_email:
-            request_id = card_request.pk
-            transaction.on_commit(lambda: card_request_email_send(request_id=request_id))
+            card_request_email_send(card_request=card_request, ctx=ctx)
+            CardRequest.objects.filter(pk=card_request.pk).update(emailed_at=now)
+            card_request.emailed_at = now
     return card_request
 
 
@@ -219,29 +218,20 @@ def card_request_cancel(*, card_request: CardRequest, ctx: AuditContext,
                                            reason="cancelled by staff")
 
 
-def card_request_email_send(*, request_id: int) -> bool:
-    """Email the link (HTML and plain text). Only the client's first name and the practice's
-    name: no session, amount or anything clinical. `emailed_at` is set once it went out, so
-    a failure shows on the client's card page and can be sent again."""
-    card_request = CardRequest.objects.select_related("client", "practice").get(pk=request_id)
+def card_request_email_send(*, card_request: CardRequest, ctx: AuditContext) -> SentEmail:
+    """Email the link (HTML and plain text) through the recorded outbound mail, so it shows in
+    Billing → Outbox and on the client's card page with its delivery status. Only the client's
+    first name and the practice's name: no session, amount or anything clinical."""
     practice = card_request.practice
-    context = {"first_name": card_request.client.first_name, "practice_name": practice.name,
-               "url": card_link_url(card_request=card_request),
-               "expires_at": card_request.expires_at}
-    message = EmailMultiAlternatives(
+    return email_send(
+        practice=practice, to=card_request.emailed_to,
         subject=f"{practice.name}: add a card for your sessions",
-        body=render_to_string("payments/email/card_request.txt", context),
-        from_email=formataddr((practice.name, settings.DEFAULT_FROM_EMAIL)),
-        to=[card_request.emailed_to])
-    message.attach_alternative(render_to_string("payments/email/card_request.html", context),
-                               "text/html")
-    try:
-        message.send()
-    except OSError as exc:  # SMTP refused or unreachable (smtplib errors are OSErrors)
-        log.warning("card link %s: email not sent (%s)", request_id, type(exc).__name__)
-        return False
-    CardRequest.objects.filter(pk=request_id).update(emailed_at=timezone.now())
-    return True
+        template="payments/email/card_request",
+        context={"first_name": card_request.client.first_name,
+                 "url": card_link_url(card_request=card_request),
+                 "expires_at": card_request.expires_at},
+        ctx=ctx, kind="card_request", object_type="CardRequest", object_id=card_request.pk,
+        client_id=card_request.client_id)
 
 
 def card_request_get_by_token(*, token: str) -> CardRequest:
