@@ -9,4 +9,5 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Django app loading: models exist only once every app is loaded
-        from . import machine  # noqa: F401, PLC0415 - registers the payment account machine
+        # (account_events: the webhook handlers of the practice's Stripe account)
+        from . import account_events, machine  # noqa: F401, PLC0415 - registers the machine
