@@ -10,6 +10,7 @@ records its own audit row (ids and field names only)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -250,8 +251,10 @@ def account_deauthorized(*, account: PaymentAccount, ctx: AuditContext, source: 
     row's last status move (the owner reconnected since) changes nothing."""
     if account.status in (S.DISCONNECTED, S.NOT_CONNECTED):
         return account
+    # Stripe's `created` is in whole seconds: a second of slack keeps an event from the same
+    # second as the last move from being taken for an older one.
     if happened_at is not None and account.status_changed_at is not None and \
-            happened_at < account.status_changed_at:
+            happened_at + dt.timedelta(seconds=1) < account.status_changed_at:
         return account
     MACHINE.try_transition(obj=account, to=S.DISCONNECTED, ctx=ctx, source=source,
                            reason="The practice removed Oasys's access in Stripe.",
