@@ -189,6 +189,12 @@ TRANSACTION_TYPE_WORDS = {
 }
 
 
+def dollars(amount: Decimal) -> str:
+    """"$1,234.50", or "−$222.73" for money leaving the balance (the payout line itself)."""
+    sign = "−" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.2f}"
+
+
 @dataclass(frozen=True)
 class PayoutLine:
     """One balance transaction of a payout, matched to our invoice where Stripe says which."""
@@ -198,6 +204,18 @@ class PayoutLine:
     invoice_id: int | None  # our Invoice's id, from the metadata we put on Stripe's objects
     invoice_number: str
     invoice_url: str  # the Manage Invoices detail page, when we know the invoice
+
+    @property
+    def gross_text(self) -> str:
+        return dollars(self.transaction.amount)
+
+    @property
+    def fee_text(self) -> str:
+        return dollars(self.transaction.fee)
+
+    @property
+    def net_text(self) -> str:
+        return dollars(self.transaction.net)
 
     @property
     def matched(self) -> bool:

@@ -27,7 +27,7 @@ from .machine import PAYMENT_ACCOUNT_MACHINE
 from .models import AccountStatus, PaymentAccount
 from .port import Account, FinalError, IdempotencyConflict, RetryableError
 from .refusals import stripe_refusals
-from .selectors import payment_account_get
+from .selectors import disabled_reason_words, payment_account_get
 
 S = AccountStatus
 MACHINE = PAYMENT_ACCOUNT_MACHINE
@@ -116,7 +116,7 @@ def _status_reason(remote: Account) -> str:
     if remote.deleted:
         return "The Stripe account was deleted."
     if remote.disabled_reason:
-        return f"Stripe: {remote.disabled_reason}"
+        return f"{disabled_reason_words(remote.disabled_reason)}."
     return ""
 
 
