@@ -25,7 +25,7 @@ from .connection import payments_port
 from .idempotency import idempotency_key, stripe_once
 from .machine import PAYMENT_ACCOUNT_MACHINE
 from .models import AccountStatus, PaymentAccount
-from .port import Account, FinalError, IdempotencyConflict, RetryableError
+from .port import Account, FinalError, IdempotencyConflict, NotFoundError, RetryableError
 from .refusals import stripe_refusals
 from .selectors import disabled_reason_words, payment_account_get
 
@@ -80,7 +80,8 @@ def _apply(*, account: PaymentAccount, remote: Account, ctx: AuditContext, sourc
            extra: dict[str, Any] | None = None) -> PaymentAccount:
     """Write what `remote` says onto the row, under its lock. The status moves (through the
     machine) only when the derived status differs; a disconnected account stays so unless
-    `leave_disconnected` (reconnecting). Nothing changed → no write but `synced_at`, and no
+    `leave_disconnected` (reconnecting). `remote` is a live account (a deleted or revoked one
+    goes through `_gone`). Nothing changed → no write but `synced_at`, and no
     event or audit row, so applying the same object twice is a no-op."""
     now = timezone.now()
     with transaction.atomic():
@@ -90,14 +91,11 @@ def _apply(*, account: PaymentAccount, remote: Account, ctx: AuditContext, sourc
         target = derived_status(remote)
         if locked.status == S.DISCONNECTED and not leave_disconnected:
             target = S.DISCONNECTED
-        if remote.deleted:
-            target = S.DISCONNECTED if locked.status != S.NOT_CONNECTED else locked.status
         if target != locked.status:
             MACHINE.transition(
                 obj=locked, to=target, ctx=ctx, actor=actor or ctx.user_id, source=source,
                 reason=_status_reason(remote),
-                updates={**{f: values[f] for f in changed}, "synced_at": now, "updated_at": now,
-                         **({"disconnected_at": now} if target == S.DISCONNECTED else {})},
+                updates={**{f: values[f] for f in changed}, "synced_at": now, "updated_at": now},
                 audit_extra={"fields": changed, "stripe_account": locked.stripe_account_id})
         elif changed:
             PaymentAccount.objects.filter(pk=locked.pk).update(
@@ -113,8 +111,6 @@ def _apply(*, account: PaymentAccount, remote: Account, ctx: AuditContext, sourc
 
 
 def _status_reason(remote: Account) -> str:
-    if remote.deleted:
-        return "The Stripe account was deleted."
     if remote.disabled_reason:
         return f"{disabled_reason_words(remote.disabled_reason)}."
     return ""
@@ -240,8 +236,34 @@ def account_sync(*, account: PaymentAccount, ctx: AuditContext, source: str) -> 
     if not account.stripe_account_id:
         return account
     with stripe_refusals():
-        remote = payments_port().account_get(account_id=account.stripe_account_id)
+        try:
+            remote = payments_port().account_get(account_id=account.stripe_account_id)
+        except FinalError as exc:
+            if not _account_gone(exc):
+                raise
+            return _gone(account=account, ctx=ctx, source=source,
+                         reason="Stripe no longer lets Oasys use this account (deleted, or "
+                                "access removed in Stripe).")
+    if remote.deleted:
+        return _gone(account=account, ctx=ctx, source=source,
+                     reason="The Stripe account was deleted.")
     return _apply(account=account, remote=remote, ctx=ctx, source=source)
+
+
+def _account_gone(exc: FinalError) -> bool:
+    """Stripe answers for an account that is deleted, or whose access the practice revoked:
+    404 `resource_missing`, or 403 `account_invalid`. (A bad API key is another error.)"""
+    return isinstance(exc, NotFoundError) or exc.code == "account_invalid"
+
+
+def _gone(*, account: PaymentAccount, ctx: AuditContext, source: str,
+          reason: str) -> PaymentAccount:
+    """We can no longer act on the account: disconnected (the row keeps Stripe's last copy
+    of the flags, for the record). Already disconnected or never connected: nothing."""
+    MACHINE.try_transition(obj=account, to=S.DISCONNECTED, ctx=ctx, source=source,
+                           reason=reason, updates={"disconnected_at": timezone.now()})
+    account.refresh_from_db()
+    return account
 
 
 def account_deauthorized(*, account: PaymentAccount, ctx: AuditContext, source: str,
@@ -256,11 +278,8 @@ def account_deauthorized(*, account: PaymentAccount, ctx: AuditContext, source: 
     if happened_at is not None and account.status_changed_at is not None and \
             happened_at + dt.timedelta(seconds=1) < account.status_changed_at:
         return account
-    MACHINE.try_transition(obj=account, to=S.DISCONNECTED, ctx=ctx, source=source,
-                           reason="The practice removed Oasys's access in Stripe.",
-                           updates={"disconnected_at": timezone.now()})
-    account.refresh_from_db()
-    return account
+    return _gone(account=account, ctx=ctx, source=source,
+                 reason="The practice removed Oasys's access in Stripe.")
 
 
 def account_disconnect(*, practice: Practice, user: User, ctx: AuditContext,

@@ -125,7 +125,7 @@ def test_payouts_page_envelope_and_detail(api_client, active_account, payments):
     detail = api_client.get(f"{BASE}/payouts/{latest}").json()
     assert detail["payout"]["id"] == latest and detail["gross"] == "100.00"
     assert detail["net"] == "99.41" and detail["fees"] == "0.59"
-    charge = detail["transactions"][0]
+    (charge,) = [t for t in detail["transactions"] if t["type"] == "charge"]
     assert charge["invoice_id"] == 5 and charge["invoice_number"] == "N5"
     assert charge["stripe_invoice_id"] == "in_9" and charge["description"] == "Client payment"
 

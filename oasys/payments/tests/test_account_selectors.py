@@ -82,7 +82,8 @@ def test_payout_detail_matches_charges_to_invoices(active_account, practice, pay
         _charge(2, "80.00")])
     detail = payout_detail(practice=practice, payout_id=payout.id)
     assert detail.payout == payout
-    first, second, last = detail.lines
+    (last,) = [ln for ln in detail.lines if ln.transaction.type == "payout"]
+    first, second = sorted(detail.payments, key=lambda ln: ln.transaction.source_id)
     assert first.invoice_id == 42 and first.invoice_number == "INV-0042"
     assert first.invoice_url == "/billing/invoices/42/" and first.kind == "Client payment"
     assert not second.matched and second.invoice_url == ""

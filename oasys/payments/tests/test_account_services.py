@@ -13,7 +13,14 @@ from oasys.core.errors import Conflict, NotAllowed
 from oasys.core.models import AuditEvent
 from oasys.payments.idempotency import idempotency_key
 from oasys.payments.models import PaymentAccount, PaymentAccountEvent, StripeRequest
-from oasys.payments.port import Account, FinalError, Requirement, RetryableError
+from oasys.payments.port import (
+    Account,
+    ConfigurationError,
+    FinalError,
+    NotFoundError,
+    Requirement,
+    RetryableError,
+)
 from oasys.payments.refusals import StripeRefused, StripeUnavailable
 from oasys.payments.services import (
     account_connect,
@@ -121,8 +128,8 @@ def test_sync_writes_the_current_account(state, status, flags, practice, owner, 
             account.details_submitted) == flags
     assert account.synced_at is not None
     if state == "restricted":
-        assert account.requirements == [{"field": "company.tax_id",
-                                         "reason": "The tax ID could not be verified."}]
+        assert [r["field"] for r in account.requirements] == ["company.tax_id"]
+        assert "could not be verified" in account.requirements[0]["reason"]
         assert account.disabled_reason == "requirements.past_due"
     if state == "pending":
         assert account.pending_verification == ["company.tax_id"]
@@ -316,3 +323,25 @@ def test_an_account_stripe_answers_deleted_is_disconnected(active_account, ctx, 
     account = account_sync(account=active_account, ctx=ctx, source="t")
     assert account.status == "disconnected" and account.disconnected_at is not None
     assert account.events.last().reason == "The Stripe account was deleted."
+
+
+@pytest.mark.parametrize("error", [
+    NotFoundError("No such account", code="resource_missing", status=404),
+    ConfigurationError("The provided key does not have access to account", code="account_invalid",
+                       status=403),
+])
+def test_an_account_stripe_no_longer_lets_us_use_is_disconnected(error, active_account, ctx,
+                                                                 payments):
+    payments.fail_next("account_get", error)
+    account = account_sync(account=active_account, ctx=ctx, source="t")
+    assert account.status == "disconnected" and account.disconnected_at is not None
+    assert "no longer lets Oasys use" in account.events.last().reason
+
+
+def test_a_bad_api_key_is_an_error_not_a_disconnect(active_account, ctx, payments):
+    payments.fail_next("account_get", ConfigurationError("Invalid API Key provided",
+                                                         code="api_key_invalid", status=401))
+    with pytest.raises(StripeRefused):
+        account_sync(account=active_account, ctx=ctx, source="t")
+    active_account.refresh_from_db()
+    assert active_account.status == "active"
