@@ -168,7 +168,7 @@ class PayoutTransactionOut(Schema):
 
 
 class PayoutDetailOut(Schema):
-    payout: PayoutOut | None
+    payout: PayoutOut
     gross: str
     fees: str
     net: str
@@ -206,7 +206,7 @@ def payout_get(request: HttpRequest, payout_id: str) -> dict:
     Oasys invoice each paid, when Stripe's metadata says)."""
     require_roles(request, BILLING_ROLES)
     detail = selectors.payout_detail(practice=request.practice, payout_id=payout_id)
-    return {"payout": _payout_out(detail.payout) if detail.payout else None,
+    return {"payout": _payout_out(detail.payout),
             "gross": money_str(detail.gross), "fees": money_str(detail.fees),
             "net": money_str(detail.net),
             "transactions": [_txn_out(line) for line in detail.lines]}

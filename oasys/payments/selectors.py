@@ -224,7 +224,7 @@ class PayoutLine:
 
 @dataclass(frozen=True)
 class PayoutDetail:
-    payout: Payout | None  # None when Stripe's list no longer reaches it (very old payouts)
+    payout: Payout
     lines: list[PayoutLine]
 
     @property
@@ -298,22 +298,6 @@ def _invoice_match(txn: BalanceTransaction) -> tuple[int | None, str, str]:
     return invoice_id, number, url
 
 
-def _payout_find(account_id: str, payout_id: str) -> Payout | None:
-    """The payout itself. The port lists payouts but has no single-payout read, so the list
-    is walked (newest first; the payouts a therapist reconciles are recent)."""
-    after = ""
-    for _ in range(PAYOUTS_MAX // 100):
-        page = payments_port().payout_list(account_id=account_id, limit=100,
-                                           starting_after=after)
-        for payout in page.items:
-            if payout.id == payout_id:
-                return payout
-        if not page.has_more or not page.items:
-            return None
-        after = page.items[-1].id
-    return None
-
-
 def payout_detail(*, practice: Practice, payout_id: str) -> PayoutDetail:
     """A payout of the practice's account and its balance transactions (client payments:
     gross, fee, net, and which invoice each paid). NotFound for a payout that is not on this
@@ -322,8 +306,8 @@ def payout_detail(*, practice: Practice, payout_id: str) -> PayoutDetail:
     if not account_id or not payout_id.startswith("po_"):
         raise NotFound("No such payout.")
     with stripe_refusals():
+        payout = payments_port().payout_get(account_id=account_id, payout_id=payout_id)
         txns = payments_port().payout_transactions(account_id=account_id, payout_id=payout_id)
-        payout = _payout_find(account_id, payout_id)
     lines = []
     for txn in txns:
         invoice_id, number, url = _invoice_match(txn)

@@ -222,7 +222,7 @@ def payout(request: HttpRequest, payout_id: str) -> HttpResponse:
             raise Http404("No such payout") from exc
         messages.error(request, error_text(exc))
         return redirect("payments:processing")
-    status = detail.payout.status if detail.payout else ""
+    status = detail.payout.status
     return render(request, "payments/processing_payout.html", {
         "section": SECTION, "can_edit": True, "detail": detail, "payout_id": payout_id,
         "status_words": selectors.PAYOUT_STATUS_WORDS.get(status, status)})
