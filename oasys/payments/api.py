@@ -2,8 +2,8 @@
 (`/payments/account…`), its payouts (`/payments/payouts…`) and clients' cards on file
 (`/clients/{id}/payment-method…`). Same services (writes) and selectors (reads) as the
 screens; every lookup is scoped to the caller's practice, so another practice's id answers
-404. Stripe's errors answer in the one error shape: 503 when Stripe could not be reached
-(nothing changed; try again), 409 when Stripe refused."""
+404. Stripe's errors answer in the one error shape as 409: Stripe could not be reached
+(nothing changed; try again) or Stripe refused."""
 
 from __future__ import annotations
 
@@ -99,8 +99,7 @@ def account_get(request: HttpRequest) -> dict:
 
 
 @router.post("/payments/account/onboarding-link",
-             response={200: LinkOut, 403: ErrorsOut, 409: ErrorsOut, 422: ErrorsOut,
-                       503: ErrorsOut})
+             response={200: LinkOut, 403: ErrorsOut, 409: ErrorsOut, 422: ErrorsOut})
 def account_onboarding_link(request: HttpRequest, payload: LinkIn | None = Body(None)) -> dict:  # noqa: B008
     """Owner only. Connects the practice's Stripe account if it is not connected (creating
     it once), then answers a fresh Stripe-hosted onboarding (or update) link. Links are
@@ -112,7 +111,7 @@ def account_onboarding_link(request: HttpRequest, payload: LinkIn | None = Body(
     return {"url": url}
 
 
-@router.post("/payments/account/refresh", response={200: AccountOut, 503: ErrorsOut,
+@router.post("/payments/account/refresh", response={200: AccountOut,
                                                     409: ErrorsOut})
 def account_refresh(request: HttpRequest) -> dict:
     """Ask Stripe for the account now and answer it (webhooks do this by themselves)."""
@@ -190,7 +189,7 @@ def _txn_out(line: selectors.PayoutLine) -> dict:
             "invoice_id": line.invoice_id, "invoice_number": line.invoice_number}
 
 
-@router.get("/payments/payouts", response={200: PayoutListOut, 503: ErrorsOut})
+@router.get("/payments/payouts", response={200: PayoutListOut})
 def payouts_list(request: HttpRequest, page: int = 1, page_size: int = 20) -> dict:
     """The Stripe account's payouts to the practice's bank, newest first (empty before
     Stripe is connected)."""
@@ -200,7 +199,7 @@ def payouts_list(request: HttpRequest, page: int = 1, page_size: int = 20) -> di
 
 
 @router.get("/payments/payouts/{payout_id}",
-            response={200: PayoutDetailOut, 404: ErrorsOut, 503: ErrorsOut})
+            response={200: PayoutDetailOut, 404: ErrorsOut})
 def payout_get(request: HttpRequest, payout_id: str) -> dict:
     """A payout and its balance transactions (client payments: gross, fee, net, and the
     Oasys invoice each paid, when Stripe's metadata says)."""

@@ -15,10 +15,9 @@ from oasys.core.errors import Conflict, DomainError, NotFound
 from .port import FinalError, NotFoundError, PaymentsError, RetryableError
 
 
-class StripeUnavailable(DomainError):
-    """Stripe could not be reached or answered with a server error: try again later."""
-
-    status_code = 503
+class StripeUnavailable(Conflict):
+    """Stripe could not be reached or answered with a server error: try again later. (A
+    Conflict, 409, like every refusal that depends on the moment: one of the four kinds.)"""
 
     @classmethod
     def default_message(cls) -> str:

@@ -37,7 +37,7 @@ def payment_account_for_stripe_id(*, stripe_account_id: str) -> PaymentAccount |
             .filter(stripe_account_id=stripe_account_id).first())
 
 
-def payment_account_events(*, account: PaymentAccount) -> QuerySet[PaymentAccountEvent]:
+def payment_account_event_list(*, account: PaymentAccount) -> QuerySet[PaymentAccountEvent]:
     """The account's status history (the machine's events), newest first."""
     return (PaymentAccountEvent.objects.filter(practice_id=account.practice_id, account=account)
             .select_related("actor").order_by("-created_at", "-pk"))

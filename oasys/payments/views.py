@@ -95,7 +95,7 @@ def processing(request: HttpRequest) -> HttpResponse:
     label = PAYMENT_ACCOUNT_MACHINE.label
     context["events"] = [
         (e, label(e.from_status) if e.from_status else "—", label(e.to_status))
-        for e in (selectors.payment_account_events(account=account)[:20]
+        for e in (selectors.payment_account_event_list(account=account)[:20]
                   if account is not None else [])]
     payouts, payouts_error, after = None, "", request.GET.get("after", "")[:80]
     if account is not None and account.stripe_account_id and context["can_edit"]:

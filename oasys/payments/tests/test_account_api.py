@@ -98,10 +98,10 @@ def test_active_account_refresh_and_disconnect(api_client, practice, owner, ctx,
     assert again.status_code == 409 and "errors" in again.json()
 
 
-def test_stripe_unreachable_is_503_and_changes_nothing(api_client, practice, payments):
+def test_stripe_unreachable_is_409_and_changes_nothing(api_client, practice, payments):
     payments.fail_next("account_create", RetryableError("timeout"))
     response = _post(api_client, "/account/onboarding-link")
-    assert response.status_code == 503
+    assert response.status_code == 409
     assert "Stripe could not be reached" in response.json()["errors"]["__all__"]
     assert PaymentAccount.objects.get(practice=practice).stripe_account_id == ""
 
