@@ -9,9 +9,10 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Django app loading: models exist only once every app is loaded. Each module
-        # registers something: the payment account and card link machines, the handlers of
-        # card events, the stored webhook events' machine.
+        # registers something: the payment account and card link machines, the webhook
+        # handlers of account and card events, the stored webhook events' machine.
         from . import (  # noqa: F401, PLC0415
+            account_events,
             card_events,
             card_machine,
             machine,

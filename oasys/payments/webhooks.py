@@ -35,8 +35,9 @@ from oasys.core.models import AuditAction
 
 from .connection import payments_port
 from .handlers import HANDLERS
-from .models import PaymentAccount, StripeWebhookEvent, WebhookEventState
+from .models import StripeWebhookEvent, WebhookEventState
 from .port import Event, PaymentsError, SignatureInvalid
+from .selectors import payment_account_for_stripe_id
 from .webhook_machine import STRIPE_WEBHOOK_EVENT
 
 log = logging.getLogger(__name__)
@@ -49,18 +50,6 @@ DUE = (W.RECEIVED, W.FAILED)
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def _account_for(stripe_account_id: str) -> PaymentAccount | None:
-    """The payment account that Stripe account id belongs to (its practice), or None.
-
-    SWAP: this is `selectors.payment_account_for_stripe_id` (the "connect" part of the
-    payments issue); replace the query with that selector when it is on main. Not scoped by
-    practice on purpose: a verified event's account id is what tells us the practice."""
-    if not stripe_account_id:
-        return None
-    return PaymentAccount.objects.select_related("practice").filter(
-        stripe_account_id=stripe_account_id).first()
-
-
 def install_livemode() -> bool:
     """Whether this install talks to Stripe's live mode (a live secret key) or test mode (a
     test key, the stand-in, the fake). A live event at a test install, or the reverse, is a
@@ -122,7 +111,8 @@ def stripe_event_receive(*, payload: bytes, signature: str) -> StripeWebhookEven
     existing = StripeWebhookEvent.objects.filter(event_id=event.id).first()
     if existing is not None:
         return _replayed(existing)
-    account = _account_for(event.account_id)
+    # Not scoped by practice on purpose: a verified event's account id names the practice.
+    account = payment_account_for_stripe_id(stripe_account_id=event.account_id)
     practice_id = account.practice_id if account is not None else None
     try:
         with transaction.atomic():
@@ -204,7 +194,7 @@ def _process_locked(row: StripeWebhookEvent) -> StripeWebhookEvent:
         log.warning("Stripe event %s (%s): a %s-mode event at a %s-mode install, ignored",
                     row.event_id, row.type, mode, here)
         return _ignore(row, f"a {mode}-mode event at a {here}-mode install")
-    account = _account_for(row.account_id)
+    account = payment_account_for_stripe_id(stripe_account_id=row.account_id)
     if account is None:
         who = row.account_id or "(the platform's own)"
         log.warning("Stripe event %s (%s) for unknown account %s: ignored", row.event_id,

@@ -219,7 +219,7 @@ def test_hub_page(pr_client, pr_clinician_client, pr_owner):
         "Start Setup",
         "Service Types",
         "Clinicians",
-        "Connect Stripe Account — coming soon",
+        "Payment Processing",
         "Incomplete",
     ):
         assert text in html
