@@ -8,7 +8,7 @@ from django.db.models import Count, QuerySet
 
 from oasys.core.models import Practice
 
-from .models import Invoice, InvoiceStatus
+from .models import Invoice, InvoiceSettings, InvoiceStatus
 
 
 def invoice_list(*, practice: Practice, status: str = "", kind: str = "") -> QuerySet[Invoice]:
@@ -25,3 +25,10 @@ def invoice_counts(*, practice: Practice) -> dict[str, int]:
     rows = (Invoice.objects.filter(practice=practice).values("status")
             .annotate(n=Count("pk")))
     return {r["status"]: r["n"] for r in rows}
+
+
+def invoice_settings_get(*, practice: Practice) -> InvoiceSettings:
+    """The practice's invoice settings; the defaults (an unsaved row) when it never saved
+    any."""
+    found = InvoiceSettings.objects.filter(practice=practice).first()
+    return found if found is not None else InvoiceSettings(practice=practice)
