@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -45,6 +46,15 @@ def invoice_number_next(*, practice: Practice) -> str:
     return f"INV-{sequence_next(name=f'invoice:{practice.pk}'):06d}"
 
 
+@dataclass(frozen=True)
+class SessionCharge:
+    """One session to invoice, priced by Bill Sessions (readiness)."""
+
+    appointment_id: int
+    amount: Decimal
+    cpt: str
+
+
 def invoice_create_for_session(
     *,
     practice: Practice,
@@ -55,18 +65,40 @@ def invoice_create_for_session(
     actor: User | None = None,
 ) -> Invoice:
     """A Draft invoice for one session (cash pay or no-show). Refused if already invoiced."""
-    appt = Appointment.objects.select_related("client", "service_type").get(
-        practice=practice, pk=appointment_id
-    )
-    day = practice_date(appt.start, practice)
-    what = "No-show fee" if appt.status == AppointmentStatus.NO_SHOW else appt.service_type.name
+    return invoice_create_for_sessions(
+        practice=practice, sessions=[SessionCharge(appointment_id, amount, cpt)], ctx=ctx,
+        actor=actor)
+
+
+def invoice_create_for_sessions(
+    *,
+    practice: Practice,
+    sessions: Sequence[SessionCharge],
+    ctx: AuditContext,
+    actor: User | None = None,
+) -> Invoice:
+    """A Draft invoice with one line per session, all of one client (the practice setting
+    "one invoice per client per billing run"), charged to the journal as one entry.
+    AlreadyInvoiced if any of them is invoiced already (the unique key on the line decides,
+    under concurrency too), and then nothing is written."""
+    if not sessions:
+        raise InvalidInput({"sessions": "Choose at least one session to invoice."})
+    by_id = {a.pk: a for a in Appointment.objects.select_related("client", "service_type")
+             .filter(practice=practice, pk__in=[c.appointment_id for c in sessions])}
+    missing = [c.appointment_id for c in sessions if c.appointment_id not in by_id]
+    if missing:
+        raise Appointment.DoesNotExist(f"No session {missing[0]} in this practice")
+    clients = {by_id[c.appointment_id].client_id for c in sessions}
+    if len(clients) != 1:
+        raise InvalidInput({"sessions": "One invoice bills the sessions of one client."})
+    client = by_id[sessions[0].appointment_id].client
     today = practice_today(practice)
     due_days = invoice_settings_get(practice=practice).due_days
     try:
         with transaction.atomic():
             invoice = Invoice.objects.create(
                 practice=practice,
-                client=appt.client,
+                client=client,
                 number=invoice_number_next(practice=practice),
                 kind=InvoiceKind.SESSION,
                 issue_date=today,
@@ -75,23 +107,30 @@ def invoice_create_for_session(
             )
             INVOICE_MACHINE.record_created(obj=invoice, actor=actor, source="invoices",
                                            reason="created")
-            InvoiceLine.objects.create(
-                practice=practice,
-                invoice=invoice,
-                appointment=appt,
-                description=f"{what} on {day:%b %d, %Y}",
-                service_date=day,
-                cpt_code=cpt if appt.status != AppointmentStatus.NO_SHOW else "",
-                amount=money(amount),
-            )
+            for charge in sessions:
+                appt = by_id[charge.appointment_id]
+                no_show = appt.status == AppointmentStatus.NO_SHOW
+                day = practice_date(appt.start, practice)
+                what = "No-show fee" if no_show else appt.service_type.name
+                InvoiceLine.objects.create(
+                    practice=practice,
+                    invoice=invoice,
+                    appointment=appt,
+                    description=f"{what} on {day:%b %d, %Y}",
+                    service_date=day,
+                    cpt_code=charge.cpt if not no_show else "",
+                    amount=money(charge.amount),
+                )
             audit_record(
                 ctx=ctx, action=AuditAction.CREATE, category="invoice",
-                client_id=appt.client_id, object_type="Invoice", object_id=invoice.pk,
+                client_id=client.pk, object_type="Invoice", object_id=invoice.pk,
+                detail={"sessions": len(sessions)} if len(sessions) > 1 else None,
             )
-            ledger_post_invoice_charge(invoice=invoice, amount=money(amount), ctx=ctx,
-                                       actor=actor)
+            total = money(sum((money(c.amount) for c in sessions), Decimal("0")))
+            ledger_post_invoice_charge(invoice=invoice, amount=total, ctx=ctx, actor=actor)
     except IntegrityError as exc:
-        raise AlreadyInvoiced(f"Session {appt.pk} is already invoiced") from exc
+        ids = ", ".join(str(c.appointment_id) for c in sessions)
+        raise AlreadyInvoiced(f"Session {ids} is already invoiced") from exc
     return invoice
 
 

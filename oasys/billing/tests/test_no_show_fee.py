@@ -1,6 +1,6 @@
 """No-shows in Bill Sessions under the service type's no-show fee: none set → the session's
 usual charge (as before); an amount → that fee; $0 → shown as not billable with the reason,
-never invoiced."""
+never invoiced. And the practice's grouping: one invoice per session or per client per run."""
 
 from __future__ import annotations
 
@@ -11,9 +11,15 @@ from django.urls import reverse
 
 from oasys.appointments.models import AppointmentStatus
 from oasys.billing.reasons import MESSAGES
-from oasys.billing.services import billing_submit
+from oasys.billing.services import BillingResult, _invoice_group, billing_submit
 from oasys.clients.pricing import charge_for
-from oasys.invoices.models import Invoice, InvoiceLine
+from oasys.invoices.models import Invoice, InvoiceGrouping, InvoiceLine
+from oasys.invoices.services import (
+    SessionCharge,
+    invoice_create_for_session,
+    invoice_settings_update,
+)
+from oasys.ledger.selectors import invoice_figures_one
 from oasys.practice.models import ServiceType
 
 from . import factories as f
@@ -90,3 +96,58 @@ def test_charge_for_a_no_show():
     st.no_show_fee = Decimal("25")
     assert charge_for(service_type=st, rule=None, no_show=True) == (Decimal("25.00"), "90834")
     assert charge_for(service_type=st, rule=None) == (Decimal("130.00"), "90834")
+
+
+# --- the practice's grouping setting --------------------------------------------------------
+def test_one_invoice_per_client_per_run_when_the_practice_says_so(practice):
+    first = f.self_pay_session(practice, days_ago=3)
+    second = f.make_appointment(practice, client=first.client, clinician=first.clinician,
+                                service_type=first.service_type, days_ago=6)
+    missed = _no_show(practice, "40", days_ago=2)
+    missed.client = first.client
+    missed.save()
+    other = f.self_pay_session(practice, days_ago=4)
+    ids = [first.pk, second.pk, missed.pk, other.pk]
+    invoice_settings_update(practice=practice, data={"grouping": InvoiceGrouping.PER_CLIENT},
+                            ctx=f.ctx_for(practice=practice))
+    result = billing_submit(practice=practice, appointment_ids=ids,
+                            ctx=f.ctx_for(practice=practice))
+    assert len(result.invoices) == 2 and result.skipped == []
+    by_client = {i.client_id: i for i in result.invoices}
+    grouped = by_client[first.client_id]
+    assert sorted(grouped.lines.values_list("appointment_id", flat=True)) == sorted(
+        [first.pk, second.pk, missed.pk])
+    assert grouped.total == Decimal("300.00")  # 130 + 130 + the 40 no-show fee
+    assert invoice_figures_one(practice=practice, invoice=grouped).balance == Decimal("300.00")
+    assert by_client[other.client_id].lines.count() == 1
+    # each session invoiced once: billing them again makes nothing
+    again = billing_submit(practice=practice, appointment_ids=ids,
+                           ctx=f.ctx_for(practice=practice))
+    assert again.invoices == [] and len(again.skipped) == 4
+    assert InvoiceLine.objects.count() == 4
+
+
+def test_per_item_by_default(practice):
+    first = f.self_pay_session(practice, days_ago=3)
+    second = f.make_appointment(practice, client=first.client, clinician=first.clinician,
+                                service_type=first.service_type, days_ago=6)
+    result = billing_submit(practice=practice, appointment_ids=[first.pk, second.pk],
+                            ctx=f.ctx_for(practice=practice))
+    assert len(result.invoices) == 2
+
+
+def test_a_group_raced_by_another_click_still_bills_the_rest_once(practice):
+    first = f.self_pay_session(practice, days_ago=3)
+    second = f.make_appointment(practice, client=first.client, clinician=first.clinician,
+                                service_type=first.service_type, days_ago=6)
+    invoice_create_for_session(practice=practice, appointment_id=second.pk,
+                               amount=Decimal("130"), cpt="90834",
+                               ctx=f.ctx_for(practice=practice))
+    result = BillingResult()
+    _invoice_group(practice=practice, ctx=f.ctx_for(practice=practice), actor=None,
+                   result=result, group=[SessionCharge(first.pk, Decimal("130"), "90834"),
+                                         SessionCharge(second.pk, Decimal("130"), "90834")])
+    assert [list(i.lines.values_list("appointment_id", flat=True)) for i in result.invoices] \
+        == [[first.pk]]
+    assert result.skipped == [(second.pk, "already invoiced")]
+    assert InvoiceLine.objects.filter(appointment=second).count() == 1
