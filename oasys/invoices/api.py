@@ -129,8 +129,9 @@ class LineIn(Schema):
     description: str | None = None
     date: str | None = None
     # str is the exact form; a JSON number is read by its shortest text (1.5 -> "1.5") and
-    # refused when that has more than two decimals
-    amount: str | int | float | None = None
+    # refused when that has more than two decimals; bool first so `true` stays a bool (and is
+    # refused) instead of becoming 1
+    amount: bool | str | int | float | None = None
 
 
 class StandaloneIn(Schema):

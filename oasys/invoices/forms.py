@@ -8,7 +8,7 @@ from django import forms
 from oasys.core.models import Practice
 
 from .models import InvoiceGrouping, InvoiceKind, InvoiceSettings, InvoiceStatus
-from .selectors import invoice_client_choices
+from .selectors import invoice_client_list
 
 
 class InvoiceFilterForm(forms.Form):
@@ -30,7 +30,7 @@ class InvoiceFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["client"].choices = [("", "All clients")] + [
             (c.pk, f"{c.last_name}, {c.first_name}")
-            for c in invoice_client_choices(practice=practice)]
+            for c in invoice_client_list(practice=practice)]
 
     def clean(self):
         data = super().clean()

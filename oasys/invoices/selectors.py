@@ -109,13 +109,13 @@ def _with_figures(practice: Practice, batch: list[Invoice]
         yield invoice, figures[invoice.pk]
 
 
-def invoice_client_choices(*, practice: Practice) -> QuerySet[Client]:
+def invoice_client_list(*, practice: Practice) -> QuerySet[Client]:
     """The clients who have invoices (the list's client filter)."""
     return (Client.objects.filter(practice=practice, pk__in=Invoice.objects.filter(
         practice=practice).values("client_id")).order_by("last_name", "first_name", "pk"))
 
 
-def standalone_client_choices(*, practice: Practice) -> QuerySet[Client]:
+def standalone_client_list(*, practice: Practice) -> QuerySet[Client]:
     """The clients a standalone invoice may bill: every client who is billed at all."""
     return (Client.objects.filter(practice=practice)
             .exclude(billing_type=BillingType.NOT_BILLED)
@@ -129,6 +129,6 @@ def invoice_settings_get(*, practice: Practice) -> InvoiceSettings:
     return found if found is not None else InvoiceSettings(practice=practice)
 
 
-__all__ = ["InvoiceKind", "StatusTotals", "invoice_client_choices", "invoice_counts",
+__all__ = ["InvoiceKind", "StatusTotals", "invoice_client_list", "invoice_counts",
            "invoice_list", "invoice_rows_with_figures", "invoice_settings_get",
-           "invoice_status_totals", "standalone_client_choices"]
+           "invoice_status_totals", "standalone_client_list"]

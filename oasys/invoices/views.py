@@ -9,12 +9,11 @@ hand as standalone invoices)."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -33,7 +32,7 @@ from .selectors import (
     invoice_rows_with_figures,
     invoice_settings_get,
     invoice_status_totals,
-    standalone_client_choices,
+    standalone_client_list,
 )
 from .services import invoice_create_standalone, invoice_settings_update
 
@@ -72,14 +71,14 @@ CSV_HEADER = ["number", "client", "kind", "status", "issue_date", "due_date", "t
               "balance"]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+def _cell(text: str) -> str:
+    # A name typed as "=HYPERLINK(…)" must not run as a formula in a spreadsheet.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @require_GET
 @practice_required(roles=BILLING_ROLES)
-def invoices_export(request: HttpRequest) -> StreamingHttpResponse:
+def invoices_export(request: HttpRequest) -> HttpResponse:
     """The list as filtered (status tab included), every page, as CSV."""
     _form, filters = _filtered(request)
     qs = invoice_list(practice=request.practice, **filters)
@@ -87,20 +86,18 @@ def invoices_export(request: HttpRequest) -> StreamingHttpResponse:
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.EXPORT,
                  category="invoice", client_id=client_ids[0] if len(client_ids) == 1 else None,
                  detail={"export": "csv", "count": qs.count(), "client_ids": client_ids})
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield writer.writerow(CSV_HEADER)
-        for inv, fig in invoice_rows_with_figures(practice=request.practice, invoices=qs):
-            yield writer.writerow([
-                inv.number, f"{inv.client.last_name}, {inv.client.first_name}",
-                inv.get_kind_display(), inv.get_status_display(), inv.issue_date.isoformat(),
-                inv.due_date.isoformat(), f"{fig.total:.2f}", f"{fig.paid:.2f}",
-                f"{fig.balance:.2f}"])
-
     today = practice_today(request.practice)
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="invoices-{today}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_HEADER)
+    # a chunk of invoices at a time, each chunk's figures in one journal query
+    for inv, fig in invoice_rows_with_figures(practice=request.practice, invoices=qs):
+        writer.writerow([
+            _cell(inv.number), _cell(f"{inv.client.last_name}, {inv.client.first_name}"),
+            inv.get_kind_display(), inv.get_status_display(), inv.issue_date.isoformat(),
+            inv.due_date.isoformat(), f"{fig.total:.2f}", f"{fig.paid:.2f}",
+            f"{fig.balance:.2f}"])
     return response
 
 
@@ -142,7 +139,7 @@ def _is_blank(row: dict[str, str]) -> bool:
 @practice_required(roles=BILLING_ROLES)
 def invoice_standalone_new(request: HttpRequest) -> HttpResponse:
     today = practice_today(request.practice).isoformat()
-    clients = list(standalone_client_choices(practice=request.practice))
+    clients = list(standalone_client_list(practice=request.practice))
     client_id = request.POST.get("client_id", request.GET.get("client", ""))
     errors: dict[str, str] = {}
     row_errors: dict[int, dict[str, str]] = {}

@@ -100,6 +100,8 @@ def test_list_envelope_and_filters(api_client, practice):
                                         "amount": "1.005"}]}, "lines.0.amount"),
     ({"client_id": "CLIENT", "lines": [{"description": "Fee", "date": "TODAY", "amount": 0}]},
      "lines.0.amount"),
+    ({"client_id": "CLIENT", "lines": [{"description": "Fee", "date": "TODAY",
+                                        "amount": True}]}, "lines.0.amount"),
     ({"client_id": "CLIENT", "lines": [{"description": "Fee", "date": "TODAY", "amount": "-3"}]},
      "lines.0.amount"),
     ({"client_id": "CLIENT", "lines": [{"description": "Fee", "date": "TODAY",
