@@ -1,6 +1,7 @@
 """Fixtures shared by every Django test suite: the outside services' fakes (installed for every
 test), practices, users, logged-in clients, API tokens, one headless Chromium per test process
-for browser tests, and the clearinghouse simulator as a real process for integration tests."""
+for browser tests, and the clearinghouse simulator and the Stripe stand-in as real processes
+for integration tests."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from oasys.clearinghouse.connection import clearinghouse_fake_install
 from oasys.core.models import ApiToken
 from oasys.core.services import practice_create, user_create
 from oasys.payments.connection import payments_fake_install
+from sandbox.stripe.testing import standin_process
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API loop
 
@@ -213,3 +215,27 @@ def clearinghouse_sim(clearinghouse_sim_process, clearinghouse, settings):
     settings.CLEARINGHOUSE_BASE_URL = clearinghouse_sim_process.base_url
     settings.CLEARINGHOUSE_API_KEY = clearinghouse_sim_process.api_key
     return clearinghouse_sim_process
+
+
+# --- the Stripe stand-in as a real process --------------------------------------------------
+@pytest.fixture(scope="session")
+def stripe_standin_process(tmp_path_factory):
+    """`python -m sandbox.stripe --port 0` on a free loopback port with a temporary SQLite
+    and fast webhook retries (sandbox/stripe/testing.py)."""
+    with standin_process(tmp_path_factory.mktemp("stripe")) as standin:
+        yield standin
+
+
+@pytest.fixture
+def stripe_standin(stripe_standin_process, payments, settings):
+    """The stand-in with its state reset (objects, events, keys, faults, clock) for this
+    test, and the product's payments port pointed at it: the Stripe adapter on the official
+    SDK, unchanged. Yields the stand-in's handle (`.control`, `.advance`, `.base_url`, an SDK
+    `.client()`). Retries are kept to one so an injected fault costs one short SDK backoff."""
+    stripe_standin_process.reset()
+    settings.PAYMENTS_ADAPTER = "stripe"
+    settings.STRIPE_API_BASE = stripe_standin_process.base_url
+    settings.STRIPE_SECRET_KEY = stripe_standin_process.api_key
+    settings.STRIPE_MAX_NETWORK_RETRIES = 1
+    settings.STRIPE_TIMEOUT_SECONDS = 10
+    yield stripe_standin_process

@@ -20,9 +20,10 @@ import itertools
 import json
 import time
 from dataclasses import replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from .declines import decline_words
 from .port import (
     Account,
     AccountLink,
@@ -30,6 +31,7 @@ from .port import (
     Card,
     CardError,
     Charge,
+    ConfigurationError,
     Customer,
     Event,
     FinalError,
@@ -50,20 +52,41 @@ from .port import (
 CENT = Decimal("0.01")
 TOLERANCE_SECONDS = 300
 
-# What saving and charging each test card does: (saves, off-session charge error or None).
-_CARDS: dict[str, tuple[str, str, tuple[str, str, str] | None]] = {
-    # name: (brand, last4, off-session error (code, decline_code, words))
-    "visa": ("visa", "4242", None),
-    "mastercard": ("mastercard", "4444", None),
-    "chargeCustomerFail": ("visa", "0341", ("card_declined", "generic_decline",
-                                            "The card was declined.")),
+# Stripe's test cards by the name of their `pm_card_…` token: (brand, last4, what an
+# off-session charge does: None or (code, decline_code), whether the card declines when it
+# is saved). As on Stripe (and the stand-in), cards that decline outright cannot be saved:
+# a client whose card on file declines has `chargeCustomerFail`.
+_CARDS: dict[str, tuple[str, str, tuple[str, str] | None, bool]] = {
+    "visa": ("visa", "4242", None, False),
+    "mastercard": ("mastercard", "4444", None, False),
+    "amex": ("amex", "0005", None, False),
+    "discover": ("discover", "1117", None, False),
+    "chargeCustomerFail": ("visa", "0341", ("card_declined", "generic_decline"), False),
     "authenticationRequired": ("visa", "3184", ("authentication_required",
-                                                "authentication_required",
-                                                "The bank wants the cardholder to confirm "
-                                                "this payment.")),
-    "insufficientFunds": ("visa", "9995", ("card_declined", "insufficient_funds",
-                                           "The card has insufficient funds.")),
+                                                "authentication_required"), False),
+    "authenticationRequiredOnSetup": ("visa", "3155", None, False),
+    "chargeDeclined": ("visa", "0002", ("card_declined", "generic_decline"), True),
+    "insufficientFunds": ("visa", "9995", ("card_declined", "insufficient_funds"), True),
+    "chargeDeclinedInsufficientFunds": ("visa", "9995", ("card_declined",
+                                                         "insufficient_funds"), True),
+    "chargeDeclinedExpiredCard": ("visa", "0069", ("expired_card", "expired_card"), True),
+    "chargeDeclinedLostCard": ("visa", "9987", ("card_declined", "lost_card"), True),
+    "chargeDeclinedStolenCard": ("visa", "9979", ("card_declined", "stolen_card"), True),
+    "chargeDeclinedIncorrectCvc": ("visa", "0127", ("incorrect_cvc", "incorrect_cvc"), True),
+    "chargeDeclinedProcessingError": ("visa", "0119", ("processing_error",
+                                                       "processing_error"), True),
 }
+# The stand-in's requirements of a new account and of a restricted one.
+_ONBOARDING_DUE = ("business_profile.name", "company.tax_id", "external_account",
+                   "tos_acceptance.date", "tos_acceptance.ip")
+_TAX_ID_REASON = "The tax ID (EIN) could not be verified with the IRS."
+
+
+def _cents_only(amount: Decimal) -> None:
+    """The adapter's rule for amounts (Stripe counts in whole cents): refuse, never round."""
+    if not isinstance(amount, Decimal) or not amount.is_finite() or \
+            amount != amount.quantize(CENT):
+        raise ValueError(f"{amount} is not an amount in whole cents")
 
 
 def _now() -> dt.datetime:
@@ -106,7 +129,7 @@ class FakePayments(PaymentsPort):
                            details_submitted=True, currently_due=(), past_due=(),
                            pending_verification=(), disabled_reason="")
         elif state == "restricted":
-            due = (Requirement("company.tax_id", "The tax ID could not be verified."),)
+            due = (Requirement("company.tax_id", _TAX_ID_REASON),)
             acct = replace(acct, charges_enabled=False, payouts_enabled=False,
                            details_submitted=True, currently_due=due, past_due=due,
                            pending_verification=(), disabled_reason="requirements.past_due")
@@ -118,7 +141,9 @@ class FakePayments(PaymentsPort):
         elif state == "onboarding":
             acct = replace(acct, charges_enabled=False, payouts_enabled=False,
                            details_submitted=False, disabled_reason="requirements.past_due",
-                           currently_due=(Requirement("external_account"),))
+                           currently_due=tuple(Requirement(f) for f in _ONBOARDING_DUE),
+                           past_due=tuple(Requirement(f) for f in _ONBOARDING_DUE),
+                           pending_verification=())
         else:
             raise ValueError(state)
         self.accounts[account_id] = acct
@@ -127,9 +152,18 @@ class FakePayments(PaymentsPort):
 
     def setup_session_complete(self, account_id: str, session_id: str,
                                card: str = "visa") -> Card:
-        """The client saved `card` on the hosted page (a name from `_CARDS`)."""
+        """The client saved `card` on the hosted page (a name from `_CARDS`). A card that
+        declines outright is refused as the hosted page refuses it: CardError, nothing
+        saved, the session still open."""
         session = self._get(self.sessions, account_id, session_id, "checkout session")
-        brand, last4, _ = _CARDS[card]
+        if session.status != "open":
+            raise FinalError("This Checkout Session is no longer open.",
+                             code="checkout_session_not_open", status=400)
+        brand, last4, failure, declines_on_save = _CARDS[card]
+        if declines_on_save and failure is not None:
+            code, decline = failure
+            words = decline_words(code=code, decline_code=decline)
+            raise CardError(words, code=code, decline_code=decline, words=words)
         pm = Card(id=self._id("pm"), brand=brand, last4=last4, exp_month=12,
                   exp_year=_now().year + 3, customer_id=session.customer_id,
                   fingerprint=f"fp_{card}")
@@ -150,15 +184,18 @@ class FakePayments(PaymentsPort):
         payout = Payout(id=self._id("po"), amount=net, currency="usd", status="in_transit",
                         arrival_date=(_now() + dt.timedelta(days=2)).date(), created=_now(),
                         bank_last4="6789")
-        txns = [BalanceTransaction(id=self._id("txn"), type="charge", amount=c.amount,
-                                   fee=c.fee, net=c.amount - c.fee, currency="usd",
-                                   created=c.created or _now(), source_id=c.id,
-                                   payment_intent_id=c.payment_intent_id,
-                                   invoice_id=c.invoice_id, metadata=dict(c.metadata))
-                for c in charges]
-        txns.append(BalanceTransaction(id=self._id("txn"), type="payout", amount=-net,
-                                       fee=Decimal("0.00"), net=-net, currency="usd",
-                                       created=payout.created, source_id=payout.id))
+        # Newest first, as Stripe lists them: the payout's own line, then its charges.
+        txns = [BalanceTransaction(id=self._id("txn"), type="payout", amount=-net,
+                                   fee=Decimal("0.00"), net=-net, currency="usd",
+                                   created=payout.created, source_id=payout.id,
+                                   description="STRIPE PAYOUT")]
+        txns += [BalanceTransaction(id=self._id("txn"), type="charge", amount=c.amount,
+                                    fee=c.fee, net=c.amount - c.fee, currency="usd",
+                                    created=c.created or _now(), source_id=c.id,
+                                    description="Payment for Invoice",
+                                    payment_intent_id=c.payment_intent_id,
+                                    invoice_id=c.invoice_id, metadata=dict(c.metadata))
+                 for c in reversed(charges)]
         self.payouts.setdefault(account_id, []).insert(0, (payout, txns))
         return payout
 
@@ -215,10 +252,19 @@ class FakePayments(PaymentsPort):
         return result
 
     def _account(self, account_id: str) -> Account:
+        """A connected account named in `Stripe-Account`: unknown is Stripe's 403."""
         acct = self.accounts.get(account_id)
         if acct is None or acct.deleted:
-            raise FinalError(f"The provided key does not have access to account "
-                             f"'{account_id}'.", code="account_invalid", status=403)
+            raise ConfigurationError(f"The provided key does not have access to account "
+                                     f"'{account_id}'.", code="account_invalid", status=403)
+        return acct
+
+    def _platform_account(self, account_id: str, param: str = "id") -> Account:
+        """An account the platform looks up by id: unknown is a 404."""
+        acct = self.accounts.get(account_id)
+        if acct is None or acct.deleted:
+            raise NotFoundError(f"No such account: '{account_id}'", code="resource_missing",
+                                status=404, param=param)
         return acct
 
     def _charges_allowed(self, account_id: str) -> None:
@@ -254,9 +300,8 @@ class FakePayments(PaymentsPort):
             return result
         acct = Account(id=self._id("acct"), charges_enabled=False, payouts_enabled=False,
                        details_submitted=False, business_name=business_name, email=email,
-                       currently_due=(Requirement("business_profile.url"),
-                                      Requirement("external_account"),
-                                      Requirement("tos_acceptance.date")),
+                       currently_due=tuple(Requirement(f) for f in _ONBOARDING_DUE),
+                       past_due=tuple(Requirement(f) for f in _ONBOARDING_DUE),
                        disabled_reason="requirements.past_due", created=_now())
         self.accounts[acct.id] = acct
         self.account_metadata[acct.id] = dict(metadata)
@@ -264,7 +309,7 @@ class FakePayments(PaymentsPort):
 
     def account_get(self, *, account_id: str) -> Account:
         self._call("account_get", {"account_id": account_id})
-        return self._account(account_id)
+        return self._platform_account(account_id)
 
     def account_find(self, *, metadata_key: str, metadata_value: str) -> Account | None:
         self._call("account_find", {"metadata_key": metadata_key})
@@ -277,8 +322,9 @@ class FakePayments(PaymentsPort):
                             refresh_url: str, idempotency_key: str) -> AccountLink:
         self._call("account_link_create", {"account_id": account_id, "kind": kind})
         if kind not in ("onboarding", "update"):
-            raise FinalError(f"Invalid type: {kind}", code="parameter_invalid", status=400)
-        self._account(account_id)
+            raise FinalError(f"Invalid type: {kind}", code="parameter_invalid", status=400,
+                             param="type")
+        self._platform_account(account_id, "account")
         return AccountLink(url=f"https://connect.fake.test/setup/{account_id}/{self._id('l')}",
                            expires_at=_now() + dt.timedelta(minutes=5))
 
@@ -378,15 +424,15 @@ class FakePayments(PaymentsPort):
                       lines=[(ln.description, ln.amount) for ln in lines], currency=currency,
                       days_until_due=days_until_due, metadata=dict(metadata),
                       idempotency_key=idempotency_key)
+        for line in lines:
+            _cents_only(line.amount)  # refused before anything is sent, as the adapter does
         self._call("invoice_create", kwargs)
         self._get(self.customers, account_id, customer_id, "customer")
         hit, result = self._replay("invoice_create", kwargs)
         if hit:
             return result
         for line in lines:
-            if line.amount != line.amount.quantize(CENT) or line.amount <= 0:
-                raise FinalError("Invalid amount", code="parameter_invalid", status=400,
-                                 param="amount")
+            _cents_only(line.amount)
         total = sum((ln.amount for ln in lines), Decimal("0.00"))
         inv = RemoteInvoice(id=self._id("in"), status="draft", currency=currency, total=total,
                             amount_paid=Decimal("0.00"), amount_remaining=total,
@@ -436,24 +482,44 @@ class FakePayments(PaymentsPort):
             return result
         self._charges_allowed(account_id)
         inv = self._get(self.invoices, account_id, invoice_id, "invoice")
-        if inv.status != "open":
-            raise FinalError(f"Invoice is already {inv.status}.",
-                             code="invoice_unexpected_state", status=400)
+        if inv.status == "paid":
+            raise FinalError("Invoice is already paid", code="invoice_already_paid",
+                             status=400)
+        if inv.status not in ("open", "uncollectible"):
+            raise FinalError(f"You can only pay an invoice that is open or uncollectible; "
+                             f"this invoice is {inv.status}.", status=400,
+                             code="invoice_not_editable" if inv.status == "draft" else "")
         card = self._get(self.cards, account_id, payment_method_id, "payment method")
+        if card.customer_id and card.customer_id != self._invoice_customer.get(
+                (account_id, invoice_id)):
+            raise FinalError("The provided PaymentMethod belongs to a different Customer.",
+                             status=400, param="payment_method")
         kind = self._card_kind.get((account_id, card.id), "visa")
         error = _CARDS[kind][2]
         pi = self._id("pi")
         if error is not None:
-            code, decline, words = error
+            code, decline = error
+            words = decline_words(code=code, decline_code=decline)
+            failed = Charge(id=self._id("ch"), amount=inv.amount_remaining,
+                            currency=inv.currency, status="failed", payment_intent_id=pi,
+                            payment_method_id=card.id, card_brand=card.brand,
+                            card_last4=card.last4, created=_now())
+            self.charges[(account_id, failed.id)] = failed
             err = CardError(words, code=code, decline_code=decline, words=words,
-                            payment_intent_id=pi, payment_method_id=card.id)
+                            payment_intent_id=pi, charge_id=failed.id,
+                            payment_method_id=card.id)
             self._remember("invoice_pay", kwargs, err)
             raise err
-        fee = (inv.amount_remaining * Decimal("0.029") + Decimal("0.30")).quantize(CENT)
-        charge = Charge(id=self._id("ch"), amount=inv.amount_remaining, currency=inv.currency,
+        # Stripe's US card price, 2.9% + 30¢, rounded half up to the cent (as the stand-in).
+        fee = (inv.amount_remaining * Decimal("0.029")).quantize(CENT, ROUND_HALF_UP) + \
+            Decimal("0.30")
+        # The adapter labels the invoice's payment with the invoice's metadata and id.
+        ch_id = self._id("ch")
+        charge = Charge(id=ch_id, amount=inv.amount_remaining, currency=inv.currency,
                         status="succeeded", fee=fee, payment_intent_id=pi,
                         invoice_id=invoice_id, payment_method_id=card.id,
                         card_brand=card.brand, card_last4=card.last4, created=_now(),
+                        receipt_url=f"https://pay.fake.test/receipts/{ch_id}",
                         metadata=dict(inv.metadata))
         self.charges[(account_id, charge.id)] = charge
         inv = replace(inv, status="paid", amount_paid=inv.total,
@@ -466,7 +532,7 @@ class FakePayments(PaymentsPort):
                                 idempotency_key: str) -> RemoteInvoice:
         inv = self._get(self.invoices, account_id, invoice_id, "invoice")
         return self._invoice_move("invoice_pay_out_of_band", account_id, invoice_id,
-                                  idempotency_key, {"open"}, status="paid",
+                                  idempotency_key, {"open", "uncollectible"}, status="paid",
                                   amount_paid=inv.total, amount_remaining=Decimal("0.00"),
                                   paid_at=_now())
 
@@ -488,6 +554,7 @@ class FakePayments(PaymentsPort):
                       idempotency_key: str) -> Refund:
         kwargs = {"account_id": account_id, "charge_id": charge_id, "amount": amount,
                   "idempotency_key": idempotency_key}
+        _cents_only(amount)
         self._call("refund_create", kwargs)
         hit, result = self._replay("refund_create", kwargs)
         if hit:
@@ -518,6 +585,14 @@ class FakePayments(PaymentsPort):
             ids = [p.id for p in payouts]
             payouts = payouts[ids.index(starting_after) + 1:] if starting_after in ids else []
         return Page(items=payouts[:limit], has_more=len(payouts) > limit)
+
+    def payout_get(self, *, account_id: str, payout_id: str) -> Payout:
+        self._call("payout_get", {"account_id": account_id, "payout_id": payout_id})
+        for payout, _ in self.payouts.get(account_id, []):
+            if payout.id == payout_id:
+                return payout
+        raise NotFoundError(f"No such payout: '{payout_id}'", code="resource_missing",
+                            status=404)
 
     def payout_transactions(self, *, account_id: str,
                             payout_id: str) -> list[BalanceTransaction]:

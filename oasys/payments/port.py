@@ -383,6 +383,9 @@ class PaymentsPort(abc.ABC):
                     starting_after: str = "") -> Page[Payout]: ...
 
     @abc.abstractmethod
+    def payout_get(self, *, account_id: str, payout_id: str) -> Payout: ...
+
+    @abc.abstractmethod
     def payout_transactions(self, *, account_id: str,
                             payout_id: str) -> list[BalanceTransaction]: ...
 

@@ -647,6 +647,8 @@ class Api:
                     currency="usd", default_for_currency=True, status="new", customer=None,
                     metadata={}, account_holder_name=name or None, fingerprint=new_id("", 16))
         acct["external_accounts"]["data"] = [bank]
+        # Stored on its own too, so a payout's `destination` expands as on Stripe.
+        self.store.put(bank, acct_id)
         acct["details_submitted"] = True
         acct["tos_acceptance"] = {"date": now, "ip": ip, "user_agent": user_agent}
         digits = "".join(ch for ch in tax_id if ch.isdigit())
@@ -1201,7 +1203,9 @@ class Api:
 
     def pi_update(self, ctx: Ctx, pi_id: str) -> dict:
         pi = self.get(ctx, "payment_intent", "payment_intent", pi_id)
-        if pi["status"] in ("succeeded", "canceled", "processing"):
+        # As on Stripe, a finished PaymentIntent still takes new metadata and description.
+        if pi["status"] in ("succeeded", "canceled", "processing") and \
+                set(ctx.params) - {"metadata", "description", "expand"}:
             raise invalid(f"This PaymentIntent's status is {pi['status']}, so it cannot be "
                           "updated.", code="payment_intent_unexpected_state")
         p = ctx.params

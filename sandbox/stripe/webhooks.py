@@ -165,16 +165,20 @@ class Deliverer:
         except (OSError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         attempts = row["attempts"] + 1
-        log = json.loads(row["log"]) + [{"attempt": attempts, "status": status,
-                                         "error": error, "at": time.time()}]
         ok = status is not None and 200 <= status < 300
+        retry_in = None
         if ok:
             state, next_at = "delivered", row["next_at"]
         elif attempts >= self.max_attempts:
             state, next_at = "failed", row["next_at"]
         else:
             state = "pending"
-            next_at = time.time() + min(self.retry_max, self.retry_base * 2 ** (attempts - 1))
+            retry_in = min(self.retry_max, self.retry_base * 2 ** (attempts - 1))
+            next_at = time.time() + retry_in
+        # `retry_in` is the back-off chosen, so a test reads the schedule rather than timing it.
+        log = json.loads(row["log"]) + [{"attempt": attempts, "status": status,
+                                         "error": error, "at": time.time(),
+                                         "retry_in": retry_in}]
         with self.store.lock:
             self.store.x("UPDATE deliveries SET state = ?, attempts = ?, next_at = ?, "
                          "last_status = ?, log = ? WHERE id = ?", state, attempts, next_at,

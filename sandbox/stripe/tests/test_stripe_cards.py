@@ -169,3 +169,16 @@ def test_payment_methods_list_retrieve_detach(sc, connected):
         .default_payment_method is None
     with pytest.raises(stripe.InvalidRequestError):
         sc.v1.payment_methods.detach(pm.id, None, opts)
+
+
+def test_a_succeeded_payment_intent_takes_metadata_but_not_a_new_amount(sc, connected):
+    opts = {"stripe_account": connected}
+    pi = charge(sc, connected, "pm_card_visa")
+    assert pi.status == "succeeded"
+    updated = sc.v1.payment_intents.update(pi.id, {"metadata": {"oasys_invoice_id": "42"},
+                                                   "description": "Invoice 42"}, opts)
+    assert updated.metadata.to_dict() == {"oasys_invoice_id": "42"}
+    assert updated.description == "Invoice 42"
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        sc.v1.payment_intents.update(pi.id, {"amount": 100}, opts)
+    assert exc.value.code == "payment_intent_unexpected_state"

@@ -92,3 +92,12 @@ def test_no_charges_or_payouts_for_an_account_that_cannot_take_them(standin, sc,
     opts = {"stripe_account": connected}
     assert sc.v1.payouts.list(None, opts).data == []
     assert sc.v1.balance.retrieve(None, opts).available[0].amount == 4825
+
+
+def test_a_payouts_destination_expands_to_the_bank_account(standin, sc, connected):
+    opts = {"stripe_account": connected}
+    paid(sc, connected, 10000)
+    standin.advance(days=3)
+    (po,) = sc.v1.payouts.list({"expand": ["data.destination"]}, opts).data
+    assert po.destination.object == "bank_account" and po.destination.last4 == "6789"
+    assert isinstance(sc.v1.payouts.retrieve(po.id, None, opts).destination, str)

@@ -72,9 +72,12 @@ def test_failed_deliveries_are_retried_with_backoff_until_2xx(standin, sc, conne
     delivery = delivery_of(standin, we.id, "delivered")
     assert delivery["state"] == "delivered" and delivery["attempts"] == 3
     assert [a["status"] for a in delivery["log"]] == [500, 503, 200]
+    # exponential back-off: each wait doubles, and no attempt comes before its wait is over
+    waits = [a["retry_in"] for a in delivery["log"]]
+    assert waits[0] > 0 and waits[1] == waits[0] * 2 and waits[2] is None
     gaps = [b["at"] - a["at"] for a, b in zip(delivery["log"], delivery["log"][1:],
                                               strict=False)]
-    assert gaps[1] > gaps[0] * 1.5  # exponential backoff
+    assert all(gap >= wait for gap, wait in zip(gaps, waits, strict=False))
 
 
 def test_retries_are_bounded(standin, sc, connected, receiver):
