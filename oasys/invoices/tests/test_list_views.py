@@ -9,6 +9,8 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -192,3 +194,19 @@ def test_csv_cells_never_start_a_formula(owner_client, practice):
     _standalone(practice, sly)
     rows = list(csv.reader(io.StringIO(owner_client.get(EXPORT).content.decode())))
     assert rows[1][1] == "'=HYPERLINK(1), x"
+
+
+def test_list_and_export_queries_do_not_grow_with_the_invoices(owner_client, practice):
+    client = f.make_client(practice, billing_type=BillingType.SELF_PAY)
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as q:
+            assert owner_client.get(url).status_code == 200
+        return len(q)
+
+    for _ in range(3):
+        _standalone(practice, client)
+    few = (queries(LIST), queries(EXPORT))
+    for _ in range(30):
+        _standalone(practice, client)
+    assert (queries(LIST), queries(EXPORT)) == few
