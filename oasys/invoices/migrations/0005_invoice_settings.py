@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0005_audit_chain_per_practice'),
+        ('core', '0001_initial'),
         ('invoices', '0004_invoice_event'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
