@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test test-fast lint bench install system-deps clean help
 
 help:
-	@echo "make demo    - start Oasys with a demo practice on http://127.0.0.1:8000"
+	@echo "make demo    - start Oasys with the demo practices on http://127.0.0.1:8000, beside"
+	@echo "               its stand-ins: clearinghouse 8701, Stripe 12111, mail 1025 (view 8025)"
 	@echo "make test    - run every test suite (installs PostgreSQL and Chromium if missing)"
 	@echo "make bench   - run the benchmarks"
 	@echo "make lint    - ruff, and the import layering contract (lint-imports)"
@@ -46,4 +47,4 @@ bench: $(STAMP)
 	@bash scripts/run-bench.sh
 
 clean:
-	rm -rf var/*.sqlite3* var/celery* var/static
+	rm -rf var/*.sqlite3* var/celery* var/static var/mail-sink

@@ -207,6 +207,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     "clearinghouse-outbox-sweep": {
         "task": "oasys.clearinghouse.tasks.edi_files_sweep_task",
         "schedule": float(os.environ.get("CLEARINGHOUSE_SWEEP_SECONDS", "60"))},
+    # recorded emails whose delivery kick was lost, or whose worker died mid-send
+    "email-outbox-sweep": {"task": "oasys.core.tasks.sent_emails_sweep_task",
+                           "schedule": 120.0},
+    # Stripe webhook events whose on-commit kick was lost, and failed ones due a retry
+    "payments-webhook-events-sweep": {
+        "task": "oasys.payments.tasks.stripe_events_sweep_task",
+        "schedule": float(os.environ.get("STRIPE_WEBHOOK_SWEEP_SECONDS", "60"))},
 }
 
 # --- Outside services (ports) -------------------------------------------------------------
@@ -251,13 +258,31 @@ ELIGIBILITY_CHECK_FEE = os.environ.get("ELIGIBILITY_CHECK_FEE", "0.15")
 # sandbox/stripe) or "fake" (in-memory, one per process), read by
 # `oasys.payments.connection.payments_port()`. STRIPE_API_BASE empty means real Stripe.
 PAYMENTS_ADAPTER = os.environ.get("PAYMENTS_ADAPTER", "stripe")
-STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:12111")  # the stand-in
+# Outside production the SDK talks to the stand-in by default; in production to Stripe itself
+# (a forgotten setting must never send a live key to whatever listens on loopback).
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE",
+                                 "" if PRODUCTION else "http://127.0.0.1:12111")
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_oasys_sandbox")
 # Network errors, 5xx and 429 are retried this many times by the SDK (with its back-off).
 STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "3"))
 STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "30"))
 # The signing secret of the Connect webhook endpoint registered for /webhooks/stripe.
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_oasys_sandbox")
+# webhooks: a stored event whose on-commit kick was lost is processed by the sweeper after
+# this grace; a failed one again after the base delay, doubling each attempt (at most an hour),
+# until it has failed this many times (then it stays failed, with its reason, for an operator:
+# `oasys payments events --failed`, `--retry ID`).
+STRIPE_WEBHOOK_RECEIVED_GRACE_SECONDS = float(
+    os.environ.get("STRIPE_WEBHOOK_RECEIVED_GRACE_SECONDS", "60"))
+STRIPE_WEBHOOK_RETRY_BASE_SECONDS = float(
+    os.environ.get("STRIPE_WEBHOOK_RETRY_BASE_SECONDS", "30"))
+STRIPE_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("STRIPE_WEBHOOK_MAX_ATTEMPTS", "10"))
+# Where clients and Stripe reach this installation: the links in emails (a card link) and the
+# pages Stripe's hosted forms return to. Not taken from a request's Host header, so an email
+# never carries a link to a host an attacker named.
+OASYS_BASE_URL = os.environ.get("OASYS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How long a link emailed to a client to save a card stays usable.
+CARD_REQUEST_DAYS = int(os.environ.get("CARD_REQUEST_DAYS", "7"))
 
 # Email: Django's email framework; EMAIL_BACKEND picks the transport (SMTP in production, files
 # under var/mail in development; tests get Django's in-memory outbox, `mail.outbox`).

@@ -20,6 +20,7 @@ BILLING_TABS = [
     ("Manage Superbills", "superbills:list"),
     ("EDI Files", "clearinghouse:files"),
     ("Reports", "ledger:aging"),
+    ("Outbox", "outbox:list"),
 ]
 
 

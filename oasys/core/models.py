@@ -230,3 +230,93 @@ class Sequence(models.Model):
 
     name = models.CharField(max_length=80, unique=True)
     last_value = models.BigIntegerField(default=0)
+
+
+class SentEmailStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class SentEmail(PracticeScoped):
+    """One email the practice sent a client (an invoice, a reminder, a receipt, a link to
+    save a card), kept whole so staff see what the client received (Billing → Outbox) and
+    an invoice's page lists its emails. Written in the caller's transaction by
+    `oasys.core.outbound_mail.email_send`; delivered on commit by a Celery task.
+
+    The client is a plain id, as in the audit log: core sits below the clients app. The
+    addresses and bodies are PHI: they live here and never in application logs."""
+
+    to = models.EmailField(max_length=254)
+    from_email = models.CharField(max_length=320)
+    reply_to = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=255)
+    kind = models.CharField(max_length=30, help_text="invoice, reminder, receipt, card_request…")
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=60, blank=True)
+    client_id = models.BigIntegerField(null=True, blank=True)
+    text_body = models.TextField()
+    html_body = models.TextField()
+    attachment_names = models.JSONField(default=list, blank=True)
+    # Set before the first attempt and reused by every retry, so a message delivered twice
+    # (a worker that died after the SMTP server took it) is recognisably the same message.
+    message_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=SentEmailStatus.choices,
+                              default=SentEmailStatus.QUEUED, editable=False)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # A worker's claim on a queued message while it talks to the SMTP server (a lease: a
+    # claim older than the lease is taken to belong to a dead worker).
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["practice", "created_at"]),
+            models.Index(fields=["practice", "object_type", "object_id"]),
+            models.Index(fields=["practice", "client_id"]),
+            models.Index(fields=["status", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"email {self.pk} ({self.kind})"
+
+    @property
+    def kind_label(self) -> str:
+        return self.kind.replace("_", " ").capitalize()
+
+
+class SentEmailAttachment(models.Model):
+    """The bytes of one attachment, kept so the delivery task (which takes only the email's
+    id) sends exactly what was recorded, on every retry."""
+
+    sent_email = models.ForeignKey(SentEmail, on_delete=models.CASCADE,
+                                   related_name="attachments")
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    content = models.BinaryField()
+
+    class Meta:
+        ordering = ["sent_email", "pk"]
+
+
+class SentEmailEvent(models.Model):
+    """One status change of an outgoing email (queued → sent or failed). Written only by the
+    email state machine (oasys.core.outbound_mail). The fields are StatusEventBase's, spelled
+    out: that base lives in core.statemachine, which imports this module."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    sent_email = models.ForeignKey(SentEmail, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=30, blank=True)
+    to_status = models.CharField(max_length=30)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
+    source = models.CharField(max_length=120, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=dj_tz.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]

@@ -5,18 +5,27 @@ Two practices:
 - Serenity Counseling (`serenity`): a solo therapist, therapist@demo.test / oasys-demo.
 - Harbor Group Therapy (`harbor`): an owner who supervises an associate clinician, a second
   clinician, and a biller; owner@harbor.demo.test / oasys-demo.
+
+`seed_demo()` writes only our own database (no network: unit tests run it). The Stripe side
+is `seed_demo_payments()`, which `oasys demo` runs once the Stripe stand-in is up: Serenity
+gets an active connected account and three self-pay clients with cards on file (one that
+works, one that declines when charged, one that needs the cardholder to authenticate);
+Harbor stays not connected, so a new user can click through onboarding.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import httpx
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Length
 from django.utils import timezone
 
@@ -32,6 +41,25 @@ from oasys.clients.models import (
 )
 from oasys.core.identifiers import npi_with_check_digit
 from oasys.core.models import Practice, Role, User
+from oasys.payments.connection import payments_port
+from oasys.payments.fake import FakePayments
+from oasys.payments.idempotency import idempotency_key, stripe_once
+from oasys.payments.machine import PAYMENT_ACCOUNT_MACHINE
+from oasys.payments.models import (
+    AccountStatus,
+    ClientPaymentProfile,
+    PaymentAccount,
+    StripeRequest,
+)
+from oasys.payments.port import (
+    Account,
+    ConfigurationError,
+    FinalError,
+    NotFoundError,
+    PaymentsError,
+    PaymentsPort,
+    SetupSession,
+)
 from oasys.practice.models import (
     AcceptedPayer,
     Clinician,
@@ -767,3 +795,254 @@ def _seed_harbor(*, today: date, rng: random.Random) -> bool:
             approve=(n % 2 == 0),  # half of Sam's signed notes still await approval
         )
     return True
+
+
+# --- The Stripe side (seed_demo_payments) ------------------------------------------------------
+
+# The three self-pay clients of Serenity who have a card on file, in order, and the test card
+# each saved on the stand-in's hosted Checkout page (sandbox/stripe/README.md, "Test cards"):
+# one that works, one that is saved but declines when charged, one that is saved but needs the
+# cardholder to authenticate an off-session charge.
+DEMO_CARDS: list[tuple[str, str, str]] = [
+    # (fake's card name, card number typed on the hosted page, what it shows in the demo)
+    ("visa", "4242 4242 4242 4242", "works"),
+    ("chargeCustomerFail", "4000 0000 0000 0341", "declines when charged"),
+    ("authenticationRequired", "4000 0027 6000 3184", "needs authentication"),
+]
+AUTOPAY_CONSENT = (
+    "I authorize Serenity Counseling to charge this card for my sessions and any balance I "
+    "owe, as they come due, until I withdraw this authorization in writing."
+)
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass
+class PaymentsSeedResult:
+    account_id: str = ""
+    status: str = ""
+    cards: list[tuple[str, str, str, str]] = field(default_factory=list)  # name, brand, last4, note
+    reseeded: bool = False  # the stand-in had forgotten the account: made again
+    warning: str = ""
+
+
+class _StandInHands:
+    """What a person does in a browser on the stand-in's pages, done with httpx: finish
+    Connect onboarding (the stand-in's own control) and type a test card into hosted
+    Checkout. Only ever pointed at a loopback stand-in, never at Stripe."""
+
+    def __init__(self, api_base: str) -> None:
+        self.base = api_base.rstrip("/")
+
+    def ready(self) -> str:
+        """"" when the stand-in answers, else why not."""
+        try:
+            resp = httpx.get(f"{self.base}/_stripe/health", timeout=5)
+            resp.raise_for_status()
+        except httpx.HTTPError as exc:
+            return (f"the Stripe stand-in at {self.base} is not answering ({exc}; start it "
+                    "with `oasys sandbox stripe`, then run `oasys seed-demo --payments`)")
+        return ""
+
+    def activate(self, account_id: str) -> None:
+        resp = httpx.post(f"{self.base}/_stripe/accounts/{account_id}",
+                          json={"state": "active"}, timeout=30)
+        resp.raise_for_status()
+
+    def save_card(self, session: SetupSession, card: tuple[str, str, str], *,
+                  account_id: str, email: str, name: str) -> None:
+        year = (timezone.now().year + 4) % 100
+        resp = httpx.post(session.url, timeout=30, follow_redirects=False, data={
+            "email": email, "cardnumber": card[1], "expiry": f"12 / {year:02d}", "cvc": "123",
+            "name": name, "postal": "60614"})
+        if resp.status_code not in (302, 303):  # the form came back: the card was refused
+            raise PaymentsError(f"the stand-in's Checkout page refused card {card[1]} "
+                                f"(HTTP {resp.status_code})")
+
+
+class _FakeHands:
+    """The same gestures on the in-memory fake (unit tests), through its test controls."""
+
+    def __init__(self, fake: FakePayments) -> None:
+        self.fake = fake
+
+    def activate(self, account_id: str) -> None:
+        self.fake.account_state_set(account_id, "active")
+
+    def save_card(self, session: SetupSession, card: tuple[str, str, str], *,
+                  account_id: str, email: str, name: str) -> None:
+        self.fake.setup_session_complete(account_id, session.id, card=card[0])
+
+
+def _hands() -> _StandInHands | _FakeHands | str:
+    """Who plays the person at the browser, or why the Stripe side cannot be seeded."""
+    if getattr(settings, "PAYMENTS_ADAPTER", "stripe") == "fake":
+        fake = payments_port()
+        assert isinstance(fake, FakePayments)
+        return _FakeHands(fake)
+    base = settings.STRIPE_API_BASE or ""
+    host = urlsplit(base).hostname or ""
+    if host not in _LOOPBACK:
+        # The demo's cards and onboarding shortcut exist only on the stand-in: never on
+        # Stripe itself (STRIPE_API_BASE empty) or anything that is not this machine.
+        return ("demo payments are seeded only against the local Stripe stand-in "
+                f"(STRIPE_API_BASE is {base or 'empty, i.e. real Stripe'})")
+    hands = _StandInHands(base)
+    return hands.ready() or hands
+
+
+def seed_demo_payments() -> PaymentsSeedResult:
+    """Serenity's active connected account and three clients with cards on file, on the
+    Stripe stand-in, through the payments port as the product itself would make them. Safe
+    to run again: what exists is kept; if the stand-in lost its state (its file deleted),
+    the Stripe side is made again. When the stand-in is not running it changes nothing and
+    says why in `warning`. Harbor is left as it is (seeded not connected)."""
+    if getattr(settings, "PRODUCTION", False):
+        raise SeedRefused("seed-demo refuses to run with production settings")
+    practice = Practice.objects.filter(slug="serenity").first()
+    if practice is None:
+        return PaymentsSeedResult(warning="run seed_demo() first: no Serenity practice")
+    hands = _hands()
+    if isinstance(hands, str):
+        return PaymentsSeedResult(warning=f"{hands}: payments were not seeded")
+    port = payments_port()
+    result = PaymentsSeedResult()
+    owner = User.objects.get(email=SOLO_EMAIL)
+    row = PaymentAccount.objects.filter(practice=practice).first()
+    if row is not None and row.stripe_account_id and not _account_known(port, row):
+        _forget_stripe_side(practice)
+        row, result.reseeded = None, True
+    if row is None:
+        row = _account_seed(port, hands, practice, owner)
+    result.account_id, result.status = row.stripe_account_id, row.status
+    if row.status != AccountStatus.ACTIVE or not row.stripe_account_id:
+        # The user moved it during an earlier demo (disconnected it, say): theirs to keep.
+        result.warning = f"Serenity's payment account is {row.status}: cards not seeded"
+        return result
+    for client, card in zip(_card_clients(practice), DEMO_CARDS, strict=False):
+        profile = _card_seed(port, hands, row, client, card)
+        result.cards.append((f"{client.first_name} {client.last_name}", profile.card_brand,
+                             profile.card_last4, card[2]))
+    return result
+
+
+def _account_known(port: PaymentsPort, row: PaymentAccount) -> bool:
+    try:
+        return not port.account_get(account_id=row.stripe_account_id).deleted
+    except (NotFoundError, ConfigurationError):
+        return False
+    except FinalError as exc:  # "no access to that account": 403 with Stripe-Account, or 404
+        if exc.status in (403, 404):
+            return False
+        raise
+
+
+def _forget_stripe_side(practice: Practice) -> None:
+    """The stand-in no longer knows the account (its database was wiped): drop our copies of
+    what lived there, and the idempotency ledger naming it, so it is made afresh."""
+    with transaction.atomic():
+        ClientPaymentProfile.objects.filter(practice=practice).delete()
+        PaymentAccount.objects.filter(practice=practice).delete()  # its events go with it
+        StripeRequest.objects.filter(practice=practice, key__startswith="oasys-demo-").delete()
+
+
+def _account_seed(port: PaymentsPort, hands: _StandInHands | _FakeHands, practice: Practice,
+                  owner: User) -> PaymentAccount:
+    meta = {"oasys_practice": str(practice.pk)}
+    acct = stripe_once(
+        key=idempotency_key("demo", "account", practice.pk), operation="account_create",
+        practice=practice,
+        create=lambda key: port.account_create(email=SOLO_EMAIL, business_name=practice.name,
+                                               metadata=meta, idempotency_key=key),
+        get=lambda id_: port.account_get(account_id=id_),
+        find=lambda: port.account_find(metadata_key="oasys_practice",
+                                       metadata_value=str(practice.pk)))
+    if not acct.charges_enabled:
+        hands.activate(acct.id)  # as if the owner had finished onboarding
+        acct = port.account_get(account_id=acct.id)
+    return _account_row_create(practice, owner, acct)
+
+
+def _account_row_create(practice: Practice, owner: User, acct: Account) -> PaymentAccount:
+    now = timezone.now()
+    with transaction.atomic():
+        # Created directly in its status (the machine lets the demo seed do so), with the
+        # flags as Stripe reports them.
+        row = PaymentAccount.objects.create(
+            practice=practice, stripe_account_id=acct.id, status=AccountStatus.ACTIVE,
+            status_changed_at=now, charges_enabled=acct.charges_enabled,
+            payouts_enabled=acct.payouts_enabled, details_submitted=acct.details_submitted,
+            business_name=acct.business_name or practice.name, synced_at=now,
+            connected_by=owner)
+        PAYMENT_ACCOUNT_MACHINE.record_created(obj=row, actor=owner, source="demo seed",
+                                               reason="seeded active on the Stripe stand-in")
+    return row
+
+
+def _card_clients(practice: Practice) -> list[Client]:
+    """Self-pay clients who can be invoiced: an email on file, and sessions that carry a
+    price (not the $0 pricing rule or the service whose price was never set)."""
+    unpriced = Appointment.objects.filter(practice=practice).filter(
+        Q(service_type__rate__isnull=True) | Q(service_type__rate=Decimal("0.00")))
+    clients = (Client.objects.filter(practice=practice, billing_type=BillingType.SELF_PAY,
+                                     is_draft=False)
+               .exclude(email="")
+               .exclude(pricing_rules__price=Decimal("0.00"))
+               .exclude(pk__in=unpriced.values("client_id"))
+               .order_by("pk"))
+    return list(clients[: len(DEMO_CARDS)])
+
+
+def _card_seed(port: PaymentsPort, hands: _StandInHands | _FakeHands, row: PaymentAccount,
+               client: Client, card: tuple[str, str, str]) -> ClientPaymentProfile:
+    profile = ClientPaymentProfile.objects.filter(client=client).first()
+    if profile is not None:  # seeded before (the profile is written last), or the user's
+        return profile
+    acct, name = row.stripe_account_id, f"{client.first_name} {client.last_name}"
+    meta = {"oasys_client": str(client.pk)}
+    customer = stripe_once(
+        key=idempotency_key("demo", "customer", client.pk), operation="customer_create",
+        practice=row.practice,
+        create=lambda key: port.customer_create(account_id=acct, email=client.email, name=name,
+                                                metadata=meta, idempotency_key=key),
+        get=lambda id_: port.customer_get(account_id=acct, customer_id=id_),
+        find=lambda: port.customer_find(account_id=acct, email=client.email,
+                                        metadata_key="oasys_client",
+                                        metadata_value=str(client.pk)))
+    session = _setup_session(port, row, client, customer.id)
+    if session.status != "complete":
+        hands.save_card(session, card, account_id=acct, email=client.email, name=name)
+        session = port.setup_session_get(account_id=acct, session_id=session.id)
+    saved = port.card_get(account_id=acct, payment_method_id=session.payment_method_id)
+    port.customer_default_card_set(
+        account_id=acct, customer_id=customer.id, payment_method_id=saved.id,
+        idempotency_key=idempotency_key("demo", "default-card", client.pk, saved.id))
+    now = timezone.now()
+    profile, _ = ClientPaymentProfile.objects.update_or_create(
+        client=client, defaults={
+            "practice": row.practice, "account": row, "stripe_customer_id": customer.id,
+            "card_payment_method_id": saved.id, "card_brand": saved.brand,
+            "card_last4": saved.last4, "card_exp_month": saved.exp_month,
+            "card_exp_year": saved.exp_year, "card_saved_at": now,
+            "autopay_consent_at": now, "autopay_consent_text": AUTOPAY_CONSENT,
+            "autopay_paused_at": None})
+    return profile
+
+
+def _setup_session(port: PaymentsPort, row: PaymentAccount, client: Client,
+                   customer_id: str) -> SetupSession:
+    """The hosted card page for the client, made once; a fresh one if it expired unused (a
+    seed interrupted a day ago)."""
+    acct, parts = row.stripe_account_id, ["demo", "setup", client.pk]
+    while True:
+        key = idempotency_key(*parts)
+        session = stripe_once(
+            key=key, operation="setup_session_create", practice=row.practice,
+            create=lambda k: port.setup_session_create(
+                account_id=acct, customer_id=customer_id,
+                success_url="http://127.0.0.1:8000/?card=saved",
+                cancel_url="http://127.0.0.1:8000/", metadata={"oasys_client": str(client.pk)},
+                idempotency_key=k),
+            get=lambda id_: port.setup_session_get(account_id=acct, session_id=id_))
+        if session.status != "expired":
+            return session
+        parts.append(session.id)

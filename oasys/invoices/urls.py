@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import pdf_views, views
 
 app_name = "invoices"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("new/", views.invoice_standalone_new, name="standalone_new"),
     path("settings/", views.invoice_settings, name="settings"),
     path("<int:pk>/", views.invoice_detail, name="detail"),
+    path("<int:pk>/pdf/", pdf_views.invoice_pdf_download, name="pdf"),
 ]

@@ -8,5 +8,12 @@ class PaymentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Django app loading: models exist only once every app is loaded
-        from . import machine  # noqa: F401, PLC0415 - registers the payment account machine
+        # Django app loading: models exist only once every app is loaded. Each module
+        # registers something: the payment account and card link machines, the handlers of
+        # card events, the stored webhook events' machine.
+        from . import (  # noqa: F401, PLC0415
+            card_events,
+            card_machine,
+            machine,
+            webhook_machine,
+        )

@@ -89,6 +89,9 @@ class ClientPaymentProfile(PracticeScoped):
     autopay_consent_text = models.TextField(blank=True)
     # Set when repeated declines stop autopay (the invoices issue); cleared by a new card.
     autopay_paused_at = models.DateTimeField(null=True, blank=True)
+    # Set by `customer.deleted`: the customer is gone on Stripe, so the next use makes a new
+    # one (cards) instead of calling Stripe with an id it no longer knows.
+    customer_deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -127,10 +130,31 @@ class CardRequest(PracticeScoped):
     checkout_session_id = models.CharField(max_length=80, blank=True)
     sessions_made = models.PositiveIntegerField(default=0)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The autopay authorization the client ticked on our page before the card form, word for
+    # word as shown, and when; copied to the profile once the card is saved.
+    consent_text = models.TextField(blank=True)
+    consent_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["practice", "client", "status"])]
+
+    @property
+    def is_past_expiry(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+
+class CardRequestEvent(StatusEventBase):
+    """One status change of a card link. Written only by the card request state machine
+    (payments/card_machine.py, through payments/cards.py)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    card_request = models.ForeignKey(CardRequest, on_delete=models.CASCADE,
+                                     related_name="events")
+
+    class Meta(StatusEventBase.Meta):
+        indexes = [models.Index(fields=["card_request", "created_at"])]
 
 
 class WebhookEventState(models.TextChoices):
@@ -160,10 +184,30 @@ class StripeWebhookEvent(models.Model):
     outcome = models.CharField(max_length=300, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # webhooks: when the sweeper tries a failed event again (back-off); empty once it gave up.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["received_at", "pk"]
-        indexes = [models.Index(fields=["state", "received_at"])]
+        indexes = [models.Index(fields=["state", "received_at"]),
+                   models.Index(fields=["state", "next_attempt_at"],
+                                name="payments_webhook_retry_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.type} ({self.state})"
+
+
+class StripeWebhookStateEvent(StatusEventBase):
+    """webhooks: one move of a stored webhook event's state (received -> processed, …),
+    written only by its state machine (payments/webhook_machine.py, through webhooks.py)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    webhook_event = models.ForeignKey(StripeWebhookEvent, on_delete=models.CASCADE,
+                                      related_name="moves")
+
+    class Meta(StatusEventBase.Meta):
+        pass
 
 
 class StripeRequest(models.Model):

@@ -125,8 +125,9 @@ def _old_hash(row: dict) -> str:
 def test_rows_written_before_the_migration_still_verify_after_it():
     executor = MigrationExecutor(connection)
     before = [("core", "0004_practice_inquiry_days")]
-    # every app's latest migration: going back to core 0004 also unapplies the other apps'
-    # migrations that depend on a later core one, and the tests after this one need them
+    # Every app's leaf, not only core's: going back to core 0004 also unapplies the
+    # migrations of apps that depend on a later core migration (payments' tables), and they
+    # must come back for the tests that run after this one in the same process.
     after = executor.loader.graph.leaf_nodes()
     executor.migrate(before)
     try:

@@ -25,7 +25,8 @@ OASYS = Path(__file__).resolve().parents[2]
 MECHANISM = "oasys.core.statemachine"
 # Every machine the product declares: a new status field must join this list.
 EXPECTED_MACHINES = {"claim", "appointment", "invoice", "enrollment", "edi_file",
-                     "claim_submission_ack", "remittance", "payment_review", "payment_account"}
+                     "claim_submission_ack", "remittance", "payment_review", "payment_account",
+                     "card_request", "sent_email", "stripe_webhook_event"}
 # Variable names the code base uses for a machine's objects beyond the derived ones.
 ALIASES: dict[str, tuple[str, ...]] = {
     "appointment": ("appt", "session"),

@@ -15,7 +15,7 @@ import threading
 import traceback
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 
 from oasys.payments.connection import payments_port
@@ -160,8 +160,13 @@ def run_together(fn, n: int = 2) -> tuple[list, list]:
     barrier = threading.Barrier(n)
     results, errors = [], []
     lock = threading.Lock()
+    # The test database this process's main connection uses. Once, in a full PostgreSQL run,
+    # a worker thread's fresh connection reached a database without the tables; pinning the
+    # threads to the main connection's settings rules out whatever an earlier test changed.
+    database = connection.settings_dict
 
     def worker():
+        connections["default"].settings_dict = database
         try:
             barrier.wait(timeout=10)
             out = fn()

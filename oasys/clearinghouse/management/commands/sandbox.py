@@ -2,6 +2,7 @@
 
     oasys sandbox clearinghouse --port 8701 --db var/sandbox-clearinghouse.sqlite3
     oasys sandbox stripe --port 12111 --db var/sandbox-stripe.sqlite3 [--forward-to URL]
+    oasys sandbox mail --port 1025 --http-port 8025 --dir var/mail-sink   # the SMTP sink
     oasys sandbox advance --days 7      # move the simulator's clock (reports become due)
     oasys sandbox clock                 # what time the simulator thinks it is
 
@@ -14,20 +15,29 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from sandbox.clearinghouse.server import main
+from sandbox.mail.server import main as mail_main
 from sandbox.stripe.server import main as stripe_main
 
 
 class Command(BaseCommand):
-    help = ("Run the clearinghouse simulator or the Stripe stand-in, or move / read the "
-            "clearinghouse clock.")
+    help = ("Run the clearinghouse simulator, the Stripe stand-in or the SMTP sink, or move / "
+            "read the clearinghouse clock.")
 
     def add_arguments(self, parser):
-        parser.add_argument("which", choices=["clearinghouse", "stripe", "advance", "clock"])
+        parser.add_argument("which", choices=["clearinghouse", "stripe", "mail", "advance",
+                                              "clock"])
         parser.add_argument("--port", type=int, default=None,
-                            help="default 8701 (clearinghouse) or 12111 (stripe)")
+                            help="default 8701 (clearinghouse), 12111 (stripe), 1025 (mail)")
         parser.add_argument("--db", default=None, help="default var/sandbox-<which>.sqlite3")
         parser.add_argument("--forward-to", default=None,
                             help="with `stripe`: also deliver every event to this URL")
+        parser.add_argument("--webhook-secret", default=None,
+                            help="with `stripe`: the signing secret for --forward-to "
+                                 "(default: STRIPE_WEBHOOK_SECRET from the settings)")
+        parser.add_argument("--http-port", type=int, default=None,
+                            help="with `mail`: the web view / JSON API port (default 8025)")
+        parser.add_argument("--dir", default=None,
+                            help="with `mail`: where messages are kept (default var/mail-sink)")
         parser.add_argument("--days", type=float, default=1.0,
                             help="with `advance`: how many simulated days to move")
         parser.add_argument("--verbose", action="store_true")
@@ -38,8 +48,17 @@ class Command(BaseCommand):
         if opts["which"] == "stripe":
             argv = ["--port", str(12111 if opts["port"] is None else opts["port"]), "--db",
                     opts["db"] or str(settings.VAR_DIR / "sandbox-stripe.sqlite3")]
-            argv += ["--forward-to", opts["forward_to"]] if opts["forward_to"] else []
+            if opts["forward_to"]:
+                argv += ["--forward-to", opts["forward_to"], "--webhook-secret",
+                         opts["webhook_secret"] or settings.STRIPE_WEBHOOK_SECRET]
             stripe_main(argv + (["--verbose"] if opts["verbose"] else []))
+            return
+        if opts["which"] == "mail":
+            argv = ["--port", str(1025 if opts["port"] is None else opts["port"]), "--dir",
+                    opts["dir"] or str(settings.VAR_DIR / "mail-sink")]
+            argv += ["--http-port", str(opts["http_port"])] if opts["http_port"] is not None \
+                else []
+            mail_main(argv + (["--verbose"] if opts["verbose"] else []))
             return
         if opts["which"] == "clearinghouse":
             argv = ["--port", str(8701 if opts["port"] is None else opts["port"]), "--db",

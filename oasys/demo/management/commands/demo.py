@@ -1,5 +1,7 @@
-"""`oasys demo` (what `make demo` runs): migrate, seed, then run the web server, a Celery
-worker and beat (and, as they arrive, the local stand-ins) until Ctrl-C stops them all."""
+"""`oasys demo` (what `make demo` runs): start the outside services' stand-ins (the
+clearinghouse simulator, the Stripe stand-in, the SMTP sink) and wait for each, then migrate
+and seed (the payments seeding talks to the Stripe stand-in), then run the web server, a
+Celery worker and beat, until Ctrl-C stops them all. Everything binds to 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from oasys.demo.seed import DEMO_PASSWORD, GROUP_EMAIL, SOLO_EMAIL
 
+HOST = "127.0.0.1"
+
 
 def _wait_for_port(host: str, port: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
@@ -28,36 +32,82 @@ def _wait_for_port(host: str, port: int, timeout: float) -> bool:
     return False
 
 
+def _port_taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex((HOST, port)) == 0
+
+
 class Command(BaseCommand):
-    help = "Run the product locally with the demo practices (embedded SQLite and broker)."
+    help = "Run the product locally with the demo practices and the local stand-ins."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--no-worker", action="store_true", help="web server only")
+        parser.add_argument("--host", default=HOST, help="the web server's address (loopback)")
+        parser.add_argument("--port", type=int, default=8000, help="the web server's port")
+        parser.add_argument("--clearinghouse-port", type=int, default=8701)
+        parser.add_argument("--stripe-port", type=int, default=12111)
+        parser.add_argument("--mail-port", type=int, default=1025, help="the SMTP sink")
+        parser.add_argument("--mail-http-port", type=int, default=8025,
+                            help="the SMTP sink's web view of what was sent")
+        parser.add_argument("--no-worker", action="store_true", help="no Celery worker/beat")
 
     def handle(self, *args, **opts):
         if settings.PRODUCTION:
             raise CommandError("`oasys demo` refuses to run with production settings")
         host, port = opts["host"], opts["port"]
-        call_command("migrate", verbosity=0, interactive=False)
-        call_command("seed_demo")
-        py = sys.executable
-        # the clearinghouse simulator runs beside the app and is its clearinghouse
-        sandbox_port = 8701
-        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "CLEARINGHOUSE_BASE_URL": sandbox_url}
-        commands = {
-            "clearinghouse": [py, "-m", "oasys.cli", "sandbox", "clearinghouse", "--port",
-                              str(sandbox_port), "--db",
-                              str(settings.VAR_DIR / "sandbox-clearinghouse.sqlite3")],
-            "web": [py, "-m", "oasys.cli", "runserver", f"{host}:{port}", "--noreload"],
+        ports = {"web": port, "clearinghouse": opts["clearinghouse_port"],
+                 "stripe": opts["stripe_port"], "mail": opts["mail_port"],
+                 "mail viewer": opts["mail_http_port"]}
+        taken = [f"{name} {p}" for name, p in ports.items() if _port_taken(p)]
+        if taken:
+            # Another demo (or anything) is there: ours would fail to bind, and waiting for
+            # the port would find the other one. Say which option moves each.
+            raise CommandError(f"Port(s) already in use on {HOST}: {', '.join(taken)}. Stop "
+                               "what uses them, or choose others with --port, "
+                               "--clearinghouse-port, --stripe-port, --mail-port, "
+                               "--mail-http-port.")
+        clearinghouse_url = f"http://{HOST}:{ports['clearinghouse']}"
+        stripe_url = f"http://{HOST}:{ports['stripe']}"
+        mail_view_url = f"http://{HOST}:{ports['mail viewer']}"
+        webhook_url = f"http://{HOST}:{port}/webhooks/stripe"
+        # The product's view of its outside services, for this process (seeding) and every
+        # child: the stand-ins instead of Stedi, Stripe and a mail server.
+        outside = {
+            "CLEARINGHOUSE_BASE_URL": clearinghouse_url,
+            "PAYMENTS_ADAPTER": "stripe",
+            "STRIPE_API_BASE": stripe_url,
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": HOST,
+            "EMAIL_PORT": str(ports["mail"]),
+            "EMAIL_USE_TLS": "false",
         }
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **outside}
+        for key in ("CLEARINGHOUSE_BASE_URL", "PAYMENTS_ADAPTER", "STRIPE_API_BASE",
+                    "EMAIL_BACKEND", "EMAIL_HOST"):
+            setattr(settings, key, outside[key])
+        settings.EMAIL_PORT = ports["mail"]
+        settings.EMAIL_USE_TLS = False
+        py = sys.executable
+        cli = [py, "-m", "oasys.cli", "sandbox"]
+        standins = {
+            "clearinghouse": (cli + ["clearinghouse", "--port", str(ports["clearinghouse"]),
+                                     "--db", str(settings.VAR_DIR /
+                                                 "sandbox-clearinghouse.sqlite3")],
+                              ports["clearinghouse"]),
+            "stripe": (cli + ["stripe", "--port", str(ports["stripe"]), "--db",
+                              str(settings.VAR_DIR / "sandbox-stripe.sqlite3"),
+                              "--forward-to", webhook_url,
+                              "--webhook-secret", settings.STRIPE_WEBHOOK_SECRET],
+                       ports["stripe"]),
+            "mail": (cli + ["mail", "--port", str(ports["mail"]), "--http-port",
+                            str(ports["mail viewer"]), "--dir",
+                            str(settings.VAR_DIR / "mail-sink")], ports["mail"]),
+        }
+        app = {"web": [py, "-m", "oasys.cli", "runserver", f"{host}:{port}", "--noreload"]}
         if not opts["no_worker"]:
-            commands["worker"] = [py, "-m", "celery", "-A", "oasys", "worker",
-                                  "--pool=solo", "--loglevel=WARNING"]
-            commands["beat"] = [py, "-m", "celery", "-A", "oasys", "beat", "--loglevel=WARNING",
-                                "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME]
+            app["worker"] = [py, "-m", "celery", "-A", "oasys", "worker", "--pool=solo",
+                             "--loglevel=WARNING"]
+            app["beat"] = [py, "-m", "celery", "-A", "oasys", "beat", "--loglevel=WARNING",
+                           "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME]
         procs: dict[str, subprocess.Popen] = {}
 
         def _stop(signum, frame):  # SIGTERM (e.g. from a supervisor) stops like Ctrl-C
@@ -65,15 +115,28 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, _stop)
         try:
-            for name, cmd in commands.items():
+            for name, (cmd, _) in standins.items():
                 procs[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
-            if not _wait_for_port(host, port, 30):
-                raise CommandError(f"The web server did not start on {host}:{port}")
+            for name, (_, listen) in standins.items():
+                self._wait(procs[name], name, listen)
+            # The stand-ins are up: the database, then the demo data (Stripe side included).
+            call_command("migrate", verbosity=0, interactive=False)
+            call_command("seed_demo", "--payments")
+            for name, cmd in app.items():
+                procs[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
+            self._wait(procs["web"], "web server", port, host=host)
             self.stdout.write("")
             self.stdout.write(self.style.SUCCESS(f"Oasys Billing is running: http://{host}:{port}/"))
-            self.stdout.write(f"  Solo practice:  {SOLO_EMAIL}  /  {DEMO_PASSWORD}")
-            self.stdout.write(f"  Group practice: {GROUP_EMAIL}  /  {DEMO_PASSWORD}")
-            self.stdout.write(f"  Clearinghouse simulator: {sandbox_url} (see sandbox/README.md)")
+            self.stdout.write(f"  Solo practice:  {SOLO_EMAIL}  /  {DEMO_PASSWORD}"
+                              "  (Stripe connected, cards on file)")
+            self.stdout.write(f"  Group practice: {GROUP_EMAIL}  /  {DEMO_PASSWORD}"
+                              "  (Stripe not connected yet)")
+            self.stdout.write(f"  Clearinghouse simulator: {clearinghouse_url} "
+                              "(sandbox/README.md)")
+            self.stdout.write(f"  Stripe stand-in:         {stripe_url} "
+                              "(sandbox/stripe/README.md), webhooks to " + webhook_url)
+            self.stdout.write(f"  Outgoing mail:           {mail_view_url} (SMTP sink on "
+                              f"{HOST}:{ports['mail']}, sandbox/mail/README.md)")
             self.stdout.write(f"  Running: {', '.join(procs)}. Press Ctrl-C to stop everything.")
             while True:
                 for name, proc in procs.items():
@@ -91,3 +154,14 @@ class Command(BaseCommand):
                     proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
+
+    @staticmethod
+    def _wait(proc: subprocess.Popen, name: str, port: int, host: str = HOST) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise CommandError(f"The {name} exited (code {proc.returncode}) before "
+                                   f"listening on {host}:{port}")
+            if _wait_for_port(host, port, 0.5):
+                return
+        raise CommandError(f"The {name} did not start on {host}:{port}")

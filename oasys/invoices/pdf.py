@@ -1,0 +1,303 @@
+"""The invoice and the payment receipt as PDFs (ReportLab), for the download, the email
+attachment and the receipt email.
+
+What a client sees and nothing more: the practice (billing name, address, phone), the
+invoice's number, dates and status, the client's name and address, the lines (date of
+service, description, CPT, amount) and the journal's figures (total, paid, balance due).
+Never a diagnosis code: an invoice may be forwarded, printed, left on a table.
+
+Text uses the PDF standard fonts (Helvetica), which every viewer has and which cover the
+Latin-1 letters of US names and addresses."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from decimal import Decimal
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import inch
+from reportlab.pdfgen import canvas as rl_canvas
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from oasys.core.money import money
+from oasys.core.timezones import practice_zone
+from oasys.ledger.selectors import invoice_figures_one
+from oasys.practice.models import ProviderProfile
+
+from .models import Invoice
+
+INK = colors.HexColor("#1f2933")
+MUTED = colors.HexColor("#6b7280")
+RULE = colors.HexColor("#d6dbdf")
+SHADE = colors.HexColor("#f2f4f6")
+# What the frame leaves for content: the page less the margins and the frame's own 6 pt
+# padding on each side (a wider table would overhang and be centred off the text's edge).
+WIDTH = LETTER[0] - 1.5 * inch - 12
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()["BodyText"]
+    body = ParagraphStyle("body", parent=base, fontName="Helvetica", fontSize=10, leading=13,
+                          textColor=INK)
+    return {
+        "body": body,
+        "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=11,
+                                textColor=MUTED),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=9.5, leading=12),
+        "sender": ParagraphStyle("sender", parent=body, fontName="Helvetica-Bold",
+                                 fontSize=14, leading=18),
+        "title": ParagraphStyle("title", parent=body, fontName="Helvetica-Bold",
+                                fontSize=20, leading=24, alignment=TA_RIGHT),
+        "label": ParagraphStyle("label", parent=body, fontName="Helvetica-Bold",
+                                fontSize=9, leading=12, textColor=MUTED),
+        "h2": ParagraphStyle("h2", parent=body, fontName="Helvetica-Bold", fontSize=11,
+                             leading=15, spaceBefore=6),
+    }
+
+
+def _text(value: object) -> str:
+    """Data into a Paragraph: its markup is XML, so client-typed text is escaped."""
+    return escape(str(value or ""))
+
+
+def _dollars(amount: Decimal) -> str:
+    value = money(amount)
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
+def _phone(number: str) -> str:
+    digits = "".join(c for c in number if c.isdigit())
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) == 10:
+        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+    return number
+
+
+def _day(d) -> str:
+    return d.strftime("%b %d, %Y") if d else "—"
+
+
+class _NumberedCanvas(rl_canvas.Canvas):
+    """Writes "Page n of N" and the document's name at the foot of every page (N is known
+    only once every page is laid out, so pages are kept and stamped at the end)."""
+
+    footer_left = ""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict] = []
+
+    def showPage(self) -> None:  # noqa: N802 - ReportLab's name
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            self.setFont("Helvetica", 8)
+            self.setFillColor(MUTED)
+            self.drawString(0.75 * inch + 6, 0.5 * inch, self.footer_left)
+            self.drawRightString(LETTER[0] - 0.75 * inch - 6, 0.5 * inch,
+                                 f"Page {self._pageNumber} of {total}")
+            super().showPage()
+        super().save()
+
+
+def _canvas_for(footer: str) -> type[_NumberedCanvas]:
+    return type("_Canvas", (_NumberedCanvas,), {"footer_left": footer})
+
+
+def _sender(invoice: Invoice) -> tuple[str, list[str]]:
+    """The practice as the client knows it: the billing name, address and phone of
+    Provider Information when filled in, else the practice's name."""
+    profile = ProviderProfile.objects.filter(practice_id=invoice.practice_id).first()
+    name = (profile.billing_name if profile else "") or invoice.practice.name
+    lines: list[str] = []
+    if profile:
+        street = " ".join(p for p in (profile.address1, profile.address2) if p)
+        town = f"{profile.city}, {profile.state} {profile.zip_code}".strip(", ")
+        lines += [x for x in (street, town) if x.strip()]
+        if profile.contact_phone:
+            lines.append(f"Phone {_phone(profile.contact_phone)}")
+        if profile.contact_email:
+            lines.append(profile.contact_email)
+    return name, lines
+
+
+def _client_lines(client) -> list[str]:
+    street = " ".join(p for p in (client.address1, client.address2) if p)
+    town = f"{client.city}, {client.state} {client.zip_code}".strip(", ")
+    return [x for x in (client.full_name, street, town) if x.strip()]
+
+
+def _header(invoice: Invoice, title: str, facts: list[tuple[str, str]],
+            st: dict[str, ParagraphStyle]) -> list:
+    name, address = _sender(invoice)
+    left = [Paragraph(_text(name), st["sender"])]
+    left += [Paragraph(_text(line), st["body"]) for line in address]
+    fact_rows = [[Paragraph(_text(k), st["label"]), Paragraph(_text(v), st["body"])]
+                 for k, v in facts]
+    right = [Paragraph(_text(title), st["title"]), Spacer(1, 6),
+             Table(fact_rows, colWidths=[1.1 * inch, 1.6 * inch], hAlign="RIGHT",
+                   style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                     ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                                     ("TOPPADDING", (0, 0), (-1, -1), 1)]))]
+    head = Table([[left, right]], colWidths=[WIDTH - 2.9 * inch, 2.9 * inch],
+                 style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                   ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                   ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    bill_to = [Paragraph("BILL TO", st["label"])]
+    bill_to += [Paragraph(_text(line), st["body"]) for line in _client_lines(invoice.client)]
+    return [head, Spacer(1, 0.3 * inch), *bill_to, Spacer(1, 0.25 * inch)]
+
+
+def _figures_table(rows: list[tuple[str, str, bool]]) -> Table:
+    """Right-aligned label/amount rows; the bold ones are the figures that matter."""
+    data = [[label, amount] for label, amount, _ in rows]
+    style = [("ALIGN", (0, 0), (-1, -1), "RIGHT"),
+             ("FONTNAME", (0, 0), (-1, -1), "Helvetica"),
+             ("FONTSIZE", (0, 0), (-1, -1), 10),
+             ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+             ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]
+    for i, (_, _, strong) in enumerate(rows):
+        if strong:
+            style += [("FONTNAME", (0, i), (-1, i), "Helvetica-Bold"),
+                      ("FONTSIZE", (0, i), (-1, i), 11.5),
+                      ("LINEABOVE", (0, i), (-1, i), 0.75, INK),
+                      ("TOPPADDING", (0, i), (-1, i), 5)]
+    return Table(data, colWidths=[1.9 * inch, 1.2 * inch], hAlign="RIGHT",
+                 style=TableStyle(style))
+
+
+def _build(story: list, *, title: str, footer: str) -> bytes:
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=LETTER, leftMargin=0.75 * inch,
+                            rightMargin=0.75 * inch, topMargin=0.75 * inch,
+                            bottomMargin=0.85 * inch, title=title, author="Oasys Billing",
+                            invariant=True)
+    doc.build(story, canvasmaker=_canvas_for(footer))
+    return buf.getvalue()
+
+
+def invoice_pdf(*, invoice: Invoice, pay_url: str = "") -> bytes:
+    """The invoice as the client receives it. `pay_url` is the hosted payment page (Stripe's
+    hosted invoice page once the invoice is sent); without it the client is told how to
+    reach the practice."""
+    st = _styles()
+    figures = invoice_figures_one(practice=invoice.practice, invoice=invoice)
+    story = _header(invoice, "INVOICE", [
+        ("Invoice", invoice.number),
+        ("Issued", _day(invoice.issue_date)),
+        ("Due", _day(invoice.due_date)),
+        ("Status", invoice.get_status_display()),
+    ], st)
+
+    rows = [["Date of service", "Description", "CPT", "Amount"]]
+    for line in invoice.lines.order_by("pk"):
+        rows.append([_day(line.service_date), Paragraph(_text(line.description), st["cell"]),
+                     line.cpt_code or "", _dollars(line.amount)])
+    lines = Table(rows, colWidths=[1.15 * inch, WIDTH - 2.95 * inch, 0.7 * inch, 1.1 * inch],
+                  repeatRows=1)  # the column names again on every page
+    lines.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+        ("FONTNAME", (0, 1), (-1, -1), "Helvetica"),
+        ("FONTSIZE", (0, 0), (-1, -1), 9.5),
+        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+        ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.75, INK),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("ALIGN", (3, 0), (3, -1), "RIGHT"),
+        ("TOPPADDING", (0, 0), (-1, -1), 4),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+    ]))
+    story += [lines, Spacer(1, 0.2 * inch)]
+
+    money_rows = [("Total", _dollars(figures.total), False),
+                  ("Paid", _dollars(figures.paid), False)]
+    if figures.moved_to_insurance:
+        money_rows.append(("Billed to your secondary insurance",
+                           _dollars(figures.moved_to_insurance), False))
+    if figures.balance < 0:
+        money_rows.append(("Credit on this invoice", _dollars(-figures.balance), True))
+    else:
+        money_rows.append(("Balance due", _dollars(figures.balance), True))
+    # The figures and how to pay are one block: never split, never a page of their own
+    # parts.
+    closing: list = [_figures_table(money_rows), Spacer(1, 0.3 * inch)]
+
+    name, contact = _sender(invoice)
+    closing.append(Paragraph("How to pay", st["h2"]))
+    if figures.balance <= 0:
+        closing.append(Paragraph("Nothing is due on this invoice. Thank you.", st["body"]))
+    elif pay_url:
+        closing.append(Paragraph(
+            f'Pay online by card at <link href="{_text(pay_url)}" color="#1d6fb8">'
+            f"{_text(pay_url)}</link>", st["body"]))
+    else:
+        reach = "; ".join(x for x in contact if x.startswith("Phone") or "@" in x)
+        closing.append(Paragraph(
+            f"Please contact {_text(name)} to pay" + (f" ({_text(reach)})." if reach else ".")
+            + f" Checks are payable to {_text(name)}; write {_text(invoice.number)} on the "
+            "check.", st["body"]))
+    closing += [Spacer(1, 0.15 * inch),
+                Paragraph(f"Questions about this invoice? Contact {_text(name)}.",
+                          st["small"])]
+    story.append(KeepTogether(closing))
+    return _build(story, title=f"Invoice {invoice.number}",
+                  footer=f"{name} · Invoice {invoice.number}")
+
+
+def receipt_pdf(*, invoice: Invoice, payment_amount: Decimal, paid_at: datetime, method: str,
+                reference: str) -> bytes:
+    """A receipt for one payment on `invoice`: what was paid, when (the practice's clock),
+    how, and what the invoice still owes afterwards (the journal's figure)."""
+    st = _styles()
+    figures = invoice_figures_one(practice=invoice.practice, invoice=invoice)
+    when = paid_at.astimezone(practice_zone(invoice.practice))
+    story = _header(invoice, "RECEIPT", [
+        ("For invoice", invoice.number),
+        ("Paid on", when.strftime("%b %d, %Y")),
+    ], st)
+    details = [
+        ["Amount paid", _dollars(payment_amount)],
+        ["Payment method", method or "—"],
+        ["Reference", reference or "—"],
+        ["Invoice total", _dollars(figures.total)],
+        ["Paid to date", _dollars(figures.paid)],
+        ["Balance remaining" if figures.balance >= 0 else "Credit",
+         _dollars(abs(figures.balance))],
+    ]
+    table = Table(details, colWidths=[2.0 * inch, 3.5 * inch], hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"),
+        ("FONTNAME", (1, 0), (1, -1), "Helvetica"),
+        ("FONTSIZE", (0, 0), (-1, -1), 10.5),
+        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+        ("FONTSIZE", (1, 0), (1, 0), 13),
+        ("FONTNAME", (1, 0), (1, 0), "Helvetica-Bold"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
+        ("TOPPADDING", (0, 0), (-1, -1), 5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+    ]))
+    name, _ = _sender(invoice)
+    story += [table, Spacer(1, 0.35 * inch),
+              Paragraph(f"Thank you for your payment. Keep this receipt for your records; "
+                        f"questions go to {_text(name)}.", st["body"])]
+    return _build(story, title=f"Receipt for invoice {invoice.number}",
+                  footer=f"{name} · Receipt for invoice {invoice.number}")
