@@ -21,6 +21,7 @@ from .core.feedback import error_messages
 from .core.services import TokenRefused, api_token_issue
 from .eligibility.api import router as eligibility_router
 from .eligibility.wizard_api import router as wizard_router
+from .invoices.api import router as invoices_router
 from .invoices.pdf_api import router as invoices_pdf_router
 from .ledger.api import router as ledger_router
 from .payments.api import router as payments_router
@@ -106,6 +107,7 @@ def _add_routers() -> None:
     api.add_router("/clearinghouse", clearinghouse_router)
     api.add_router("/remittances", remittance_router)
     api.add_router("/ledger", ledger_router)
+    api.add_router("/invoices", invoices_router)
     api.add_router("/invoices", invoices_pdf_router)  # /invoices/{id}/pdf
     api.add_router("", eligibility_router)  # /clients/{id}/eligibility-checks, /usage-fees
     api.add_router("", payments_router)  # /payments/account…, /clients/{id}/payment-method…

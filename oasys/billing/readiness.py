@@ -189,10 +189,13 @@ def evaluate(appt: Appointment, ctx: _Context) -> QueueItem | None:
     client = appt.client
     if client.billing_type == BillingType.NOT_BILLED or appt.status not in BILLABLE_STATUSES:
         return None
+    no_show = appt.status == AppointmentStatus.NO_SHOW
     charge, cpt = charge_for(
-        service_type=appt.service_type, rule=ctx.rules.get((client.pk, appt.service_type_id))
+        service_type=appt.service_type, rule=ctx.rules.get((client.pk, appt.service_type_id)),
+        no_show=no_show,
     )
-    if charge is not None and charge == 0:
+    free_no_show = no_show and appt.service_type.no_show_fee == 0
+    if charge is not None and charge == 0 and not free_no_show:
         return None  # $0 service type or a $0 pricing rule: nothing to bill
     insured = client.billing_type == BillingType.INSURANCE
     route = Route.CLAIM if insured and appt.status == AppointmentStatus.COMPLETED else Route.INVOICE
@@ -212,6 +215,10 @@ def evaluate(appt: Appointment, ctx: _Context) -> QueueItem | None:
     )
     if charge is None:
         item.reasons.append(reason("missing_charge"))
+    if free_no_show:
+        # The practice charges nothing for a no-show of this service: shown, never invoiced.
+        item.reasons.append(reason("no_show_fee_zero", appt.service_type.name))
+        return item
     if route == Route.INVOICE:
         if not client.email:
             item.reasons.append(reason("missing_client_email"))

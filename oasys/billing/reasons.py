@@ -65,6 +65,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Timely filing deadline close",
         "Submit soon: the payer's filing limit is near.",
     ),
+    "no_show_fee_zero": (
+        "No-show fee is $0",
+        "Not billable: this service's no-show fee is $0. Set a fee on the service type in "
+        "Setup → Service Types to bill no-shows.",
+    ),
     "missing_client_email": (
         "Client has no email address",
         "Add an email address so the invoice can be delivered.",

@@ -84,7 +84,7 @@ def reason_link(reason: Reason, item: QueueItem) -> tuple[str, str]:
         return reverse("clients:policies", args=[client_id]), "Client insurance"
     if code == "missing_diagnosis":
         return reverse("clients:diagnoses", args=[client_id]), "Diagnoses"
-    if code in ("missing_cpt", "missing_charge"):
+    if code in ("missing_cpt", "missing_charge", "no_show_fee_zero"):
         return (reverse("practice:service_type_edit", args=[appt.service_type_id]),
                 "Edit service type")
     if code in ("unsigned_note", "awaiting_supervisor"):

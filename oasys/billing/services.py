@@ -17,7 +17,9 @@ from oasys.claims.services import AlreadyBilled, ClaimDraft, claim_create_for_se
 from oasys.claims.submission import claims_submit
 from oasys.core.audit import AuditContext
 from oasys.core.models import Practice, User
-from oasys.invoices.services import AlreadyInvoiced, invoice_create_for_session
+from oasys.invoices.models import InvoiceGrouping
+from oasys.invoices.selectors import invoice_settings_get
+from oasys.invoices.services import AlreadyInvoiced, SessionCharge, invoice_create_for_sessions
 
 from .readiness import Route, billing_queue, unbilled_sessions
 
@@ -47,6 +49,10 @@ def billing_submit(
         sessions = unbilled_sessions(practice=practice).filter(pk__in=ids)
         items = {i.appointment.pk: i for i in billing_queue(practice=practice, sessions=sessions)}
         new_claims: list[Claim] = []
+        # The practice's setting: one invoice per session, or one per client per run.
+        per_client = (invoice_settings_get(practice=practice).grouping
+                      == InvoiceGrouping.PER_CLIENT)
+        to_invoice: dict[int, list[SessionCharge]] = {}
         for appt_id in ids:
             item = items.get(appt_id)
             if item is None:
@@ -68,18 +74,31 @@ def billing_submit(
                     continue
                 new_claims.append(claim)
             else:
-                try:
-                    invoice = invoice_create_for_session(
-                        practice=practice, appointment_id=appt_id, amount=item.charge, cpt=item.cpt,
-                        ctx=ctx, actor=actor,
-                    )
-                except AlreadyInvoiced:
-                    result.skipped.append((appt_id, "already invoiced"))
-                    continue
-                result.invoices.append(invoice)
+                to_invoice.setdefault(
+                    item.appointment.client_id if per_client else appt_id, []).append(
+                    SessionCharge(appt_id, item.charge, item.cpt))
+        for group in to_invoice.values():
+            _invoice_group(practice=practice, group=group, ctx=ctx, actor=actor, result=result)
         if new_claims:
             outcome = claims_submit(practice=practice, claims=new_claims, ctx=ctx, actor=actor)
             result.claims = outcome.submitted
             result.claims_failed = outcome.failed
             result.submission_error = outcome.error
     return result
+
+
+def _invoice_group(*, practice: Practice, group: list[SessionCharge], ctx: AuditContext,
+                   actor: User | None, result: BillingResult) -> None:
+    """One invoice for the group; if another click invoiced one of its sessions meanwhile,
+    each of the others is invoiced on its own so none is lost and none billed twice."""
+    try:
+        with transaction.atomic():
+            result.invoices.append(invoice_create_for_sessions(
+                practice=practice, sessions=group, ctx=ctx, actor=actor))
+        return
+    except AlreadyInvoiced:
+        if len(group) == 1:
+            result.skipped.append((group[0].appointment_id, "already invoiced"))
+            return
+    for charge in group:
+        _invoice_group(practice=practice, group=[charge], ctx=ctx, actor=actor, result=result)

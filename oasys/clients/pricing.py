@@ -3,6 +3,10 @@
 A client's pricing rule beats the service type's defaults, field by field: the rule's price
 if it has one, else the service type's rate; the rule's CPT if it has one, else the service
 type's. A $0 result is a real answer ("not billed for this service"), not a missing one.
+
+A no-show is charged the service type's no-show fee when it has one (0 included: "no-shows
+of this service are not billed"), whatever the client's rule says about attended sessions;
+without a fee it is charged like an attended session, as it always was.
 """
 
 from __future__ import annotations
@@ -19,15 +23,19 @@ if TYPE_CHECKING:
 
 
 def charge_for(
-    *, service_type: ServiceType, rule: PricingRule | None
+    *, service_type: ServiceType, rule: PricingRule | None, no_show: bool = False
 ) -> tuple[Decimal | None, str]:
-    """(amount, CPT code) for one session of `service_type` for the client owning `rule`.
+    """(amount, CPT code) for one session of `service_type` for the client owning `rule`
+    (`no_show`: the session was a no-show).
 
     Amount is None only when neither the rule nor the service type has a rate; CPT is ""
     when neither has one (the readiness engine reports "Missing CPT code").
     """
-    if rule is not None and rule.price is not None:
-        amount: Decimal | None = money(rule.price)
+    fee = getattr(service_type, "no_show_fee", None)
+    if no_show and fee is not None:
+        amount: Decimal | None = money(fee)
+    elif rule is not None and rule.price is not None:
+        amount = money(rule.price)
     elif service_type.rate is not None:
         amount = money(service_type.rate)
     else:

@@ -668,6 +668,29 @@ def _seed_serenity(*, today: date, rng: random.Random) -> bool:
         note_signed_at=late_start + timedelta(hours=3),
         note_signed_by=owner,
     )
+    # A no-show of a service whose no-show fee is $0: Bill Sessions shows it, never bills it.
+    support = ServiceType.objects.create(
+        practice=practice,
+        name="Support group",
+        cpt_code="90853",
+        rate=Decimal("40.00"),
+        no_show_fee=Decimal("0.00"),
+        duration_minutes=90,
+        place_of_service="11",
+    )
+    missed_by = next(c for c, _kinds, _every in clients
+                     if c.billing_type == BillingType.SELF_PAY and c.email)
+    missed_start = datetime.combine(today - timedelta(days=3), time(18, 0), tzinfo=tz)
+    Appointment.objects.create(
+        practice=practice,
+        client=missed_by,
+        clinician=me,
+        service_type=support,
+        start=missed_start,
+        end=missed_start + timedelta(minutes=90),
+        status=AppointmentStatus.NO_SHOW,
+        place_of_service="11",
+    )
     return True
 
 

@@ -89,3 +89,43 @@ class InvoiceEvent(StatusEventBase):
 
     class Meta(StatusEventBase.Meta):
         indexes = [models.Index(fields=["invoice", "created_at"])]
+
+
+# --- the practice's invoice settings (Manage Invoices → Settings) ---------------------------
+DEFAULT_DUE_DAYS = 14
+DEFAULT_RETRY_DAYS = (3, 5, 7)
+MAX_DUE_DAYS = 90
+MAX_RETRIES = 5
+
+
+def default_retry_days() -> list[int]:
+    return list(DEFAULT_RETRY_DAYS)
+
+
+class InvoiceGrouping(models.TextChoices):
+    PER_ITEM = "per_item", "One invoice per session or item"
+    PER_CLIENT = "per_client", "One invoice per client per billing run"
+
+
+class InvoiceSettings(models.Model):
+    """How a practice invoices. A practice without a row uses the defaults below (the
+    selector `invoice_settings_get` answers them); the settings screen writes the row."""
+
+    practice = models.OneToOneField("core.Practice", on_delete=models.PROTECT,
+                                    related_name="invoice_settings")
+    # Due date = issue date + due_days (0: due on receipt).
+    due_days = models.PositiveSmallIntegerField(default=DEFAULT_DUE_DAYS)
+    # Days after a declined card charge on which it is retried, ascending (Stripe's Smart
+    # Retries count from the first attempt). After the last one fails the invoice becomes
+    # Uncollectible.
+    retry_days = models.JSONField(default=default_retry_days)
+    grouping = models.CharField(max_length=20, choices=InvoiceGrouping.choices,
+                                default=InvoiceGrouping.PER_ITEM)
+    email_receipts = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey("core.User", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+")
+
+    class Meta:
+        verbose_name_plural = "invoice settings"

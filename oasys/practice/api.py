@@ -241,6 +241,8 @@ class ServiceTypeOut(Schema):
     name: str
     cpt_code: str
     rate: str | None
+    # None: a no-show is charged like the session; "0.00": no-shows are not billed.
+    no_show_fee: str | None
     duration_minutes: int
     place_of_service: str
     modifiers: list[str]
@@ -249,6 +251,10 @@ class ServiceTypeOut(Schema):
     @staticmethod
     def resolve_rate(obj: ServiceType) -> str | None:
         return money_str(obj.rate)
+
+    @staticmethod
+    def resolve_no_show_fee(obj: ServiceType) -> str | None:
+        return money_str(obj.no_show_fee)
 
     @staticmethod
     def resolve_modifiers(obj: ServiceType) -> list[str]:
@@ -261,6 +267,7 @@ class ServiceTypeIn(Schema):
     # A string keeps cents exact ("130.50"); whole dollars may be a JSON integer. A JSON
     # fraction would arrive as a float, so it is refused rather than rounded.
     rate: str | int | None = None
+    no_show_fee: str | int | None = None
     duration_minutes: int | str | None = None
     place_of_service: str | None = None
     modifiers: str | list[str] | None = None
@@ -271,8 +278,9 @@ def _service_type_data(payload: ServiceTypeIn) -> dict:
     data = _form_data(payload)
     if isinstance(data.get("modifiers"), list):
         data["modifiers"] = ",".join(data["modifiers"])
-    if data.get("rate") is not None:
-        data["rate"] = str(data["rate"])
+    for name in ("rate", "no_show_fee"):
+        if data.get(name) is not None:
+            data[name] = str(data[name])
     return data
 
 

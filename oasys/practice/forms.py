@@ -248,6 +248,22 @@ class ServiceTypeForm(forms.Form):
             "max_decimal_places": "Use at most 2 decimal places (cents).",
         },
     )
+    no_show_fee = forms.DecimalField(
+        label="No-show fee ($)",
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=10,
+        decimal_places=2,
+        help_text=(
+            "What a no-show of this service is billed. Leave empty to bill the session's "
+            "usual charge; $0 means no-shows are not billed."
+        ),
+        error_messages={
+            "invalid": "Enter an amount in dollars, like 50 or 50.00.",
+            "min_value": "A no-show fee cannot be negative.",
+            "max_decimal_places": "Use at most 2 decimal places (cents).",
+        },
+    )
     duration_minutes = forms.IntegerField(
         label="Default duration (minutes)",
         min_value=1,

@@ -145,6 +145,11 @@ class ServiceType(PracticeScoped):
     cpt_code = models.CharField("CPT code", max_length=5, blank=True)
     # None: the price is not set yet (sessions wait in Incomplete); 0: never billed.
     rate = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    # What a no-show of this service is billed. None: the session's normal charge (the
+    # client's pricing rule, else the rate), as before the setting existed; 0: a no-show is
+    # not billed (Bill Sessions shows it as not billable, with the reason); an amount: that
+    # fee, whatever the client's pricing rule says about attended sessions.
+    no_show_fee = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     duration_minutes = models.PositiveIntegerField(default=53)
     place_of_service = models.CharField(max_length=2, default="11")
     modifiers = models.CharField(max_length=20, blank=True, help_text="Up to 4, comma separated")

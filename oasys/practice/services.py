@@ -54,6 +54,7 @@ SERVICE_TYPE_FIELDS = (
     "name",
     "cpt_code",
     "rate",
+    "no_show_fee",
     "duration_minutes",
     "place_of_service",
     "modifiers",
