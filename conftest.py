@@ -14,6 +14,8 @@ import sys
 import httpx
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from oasys.celery import app as celery_app
 from oasys.clearinghouse.connection import clearinghouse_fake_install
@@ -23,6 +25,12 @@ from oasys.payments.connection import payments_fake_install
 from sandbox.stripe.testing import standin_process
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API loop
+
+# Hypothesis's per-example deadline and "too slow" health check are timings: on a loaded
+# machine they fail tests whose properties hold. Speed is measured by `make bench` instead.
+hypothesis_settings.register_profile("oasys", deadline=None,
+                                     suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("oasys")
 
 
 @pytest.fixture(autouse=True)
