@@ -8,11 +8,13 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import sqlite3
 import subprocess
 import sys
 
 import httpx
 import pytest
+from django.db import connection
 from django.test import Client
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -69,6 +71,32 @@ def payments(settings):
     settings.PAYMENTS_ADAPTER = "fake"
     yield payments_fake_install()
     payments_fake_install()
+
+
+@pytest.fixture
+def threads_share_the_database(transactional_db, tmp_path):
+    """For concurrency tests (oasys/core/tests/threads.py `run_together`): SQLite's in-memory
+    test database is private to one connection, so it is copied to a file that every thread's
+    new connection opens; PostgreSQL needs nothing."""
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        yield
+        return
+    connection.ensure_connection()
+    memory = connection.connection
+    path = str(tmp_path / "threads.sqlite3")
+    target = sqlite3.connect(path)
+    memory.backup(target)
+    target.close()
+    settings_dict = connection.settings_dict  # shared with every thread's new connection
+    original = settings_dict["NAME"]
+    settings_dict["NAME"] = path
+    connection.connection = None
+    try:
+        yield
+    finally:
+        connection.close()
+        settings_dict["NAME"] = original
+        connection.connection = memory
 
 
 @pytest.fixture

@@ -10,14 +10,11 @@ threads work on the file, and the in-memory one is put back afterwards.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import traceback
 from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from oasys.billing.services import billing_submit
 from oasys.billing.tests import factories as f
@@ -25,64 +22,19 @@ from oasys.claims.models import Claim, ClaimSubmission
 from oasys.claims.services import AlreadyBilled, ClaimDraft, claim_create_for_session
 from oasys.clearinghouse.models import EdiFile, FileStatus
 from oasys.clearinghouse.services import edi_files_sweep
+from oasys.core.tests.threads import run_together
 from oasys.invoices.models import Invoice, InvoiceLine
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
+              pytest.mark.usefixtures("threads_share_the_database")]
 
 THREADS = 2
 
-
-@pytest.fixture(autouse=True)
-def _threads_share_the_database(transactional_db, tmp_path):
-    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
-        yield
-        return
-    connection.ensure_connection()
-    memory = connection.connection
-    path = str(tmp_path / "threads.sqlite3")
-    target = sqlite3.connect(path)
-    memory.backup(target)
-    target.close()
-    settings_dict = connection.settings_dict  # shared with every thread's new connection
-    original = settings_dict["NAME"]
-    settings_dict["NAME"] = path
-    connection.connection = None
-    try:
-        yield
-    finally:
-        connection.close()
-        settings_dict["NAME"] = original
-        connection.connection = memory
 
 
 def tracebacks(errors) -> str:
     return "\n".join("".join(traceback.format_exception(e)) for e in errors)
 
-
-def run_together(fn, n: int = THREADS) -> tuple[list, list]:
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-    lock = threading.Lock()
-
-    def worker():
-        try:
-            barrier.wait(timeout=10)
-            out = fn()
-            with lock:
-                results.append(out)
-        except BaseException as exc:  # noqa: BLE001 - reported to the test below
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a billing thread hung"
-    return results, errors
 
 
 def test_two_threads_billing_the_same_claims_make_exactly_one_claim_each(practice,
@@ -92,7 +44,7 @@ def test_two_threads_billing_the_same_claims_make_exactly_one_claim_each(practic
     ids = [a.appointment.pk, b.appointment.pk]
     ctx = f.ctx_for(practice=practice)
 
-    results, errors = run_together(
+    results, errors = run_together(n=THREADS, fn=
         lambda: billing_submit(practice=practice, appointment_ids=ids, ctx=ctx))
 
     assert errors == [], tracebacks(errors)
@@ -113,7 +65,7 @@ def test_two_threads_creating_the_same_claim_make_one(practice):
                        diagnosis_codes=("F41.1",))
     ctx = f.ctx_for(practice=practice)
 
-    results, errors = run_together(
+    results, errors = run_together(n=THREADS, fn=
         lambda: claim_create_for_session(practice=practice, draft=draft, ctx=ctx))
 
     assert len(results) == 1
@@ -126,7 +78,7 @@ def test_two_threads_invoicing_the_same_sessions_make_one_invoice_each(practice)
     ids = [a.pk for a in cash]
     ctx = f.ctx_for(practice=practice)
 
-    results, errors = run_together(
+    results, errors = run_together(n=THREADS, fn=
         lambda: billing_submit(practice=practice, appointment_ids=ids, ctx=ctx))
 
     assert errors == [], tracebacks(errors)
@@ -146,7 +98,7 @@ def test_two_sweepers_at_once_send_each_file_once(practice, clearinghouse, setti
         billing_submit(practice=practice, appointment_ids=[s.appointment.pk], ctx=ctx)
     assert EdiFile.objects.filter(status=FileStatus.RETRYING).count() == 4
     clearinghouse.come_back()
-    results, errors = run_together(edi_files_sweep)
+    results, errors = run_together(n=THREADS, fn=edi_files_sweep)
     assert errors == [], tracebacks(errors)
     assert sum(r["submitted"] for r in results) == 4
     sends = Counter(s["idempotency_key"] for s in clearinghouse.sent)

@@ -10,14 +10,12 @@ instead of waiting like the product's file database.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-import threading
 import traceback
 
 import pytest
-from django.db import connection, connections
 from django.utils import timezone
 
+from oasys.core.tests.threads import run_together
 from oasys.payments.connection import payments_port
 from oasys.payments.idempotency import KEY_WINDOW, idempotency_key, stripe_once
 from oasys.payments.models import StripeRequest
@@ -133,63 +131,11 @@ def test_a_failed_call_leaves_the_row_open_for_a_retry_with_the_same_key(payment
 
 
 # --- two workers at once ---------------------------------------------------------------------
-@pytest.fixture
-def _threads_share_the_database(transactional_db, tmp_path):
-    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
-        yield
-        return
-    connection.ensure_connection()
-    memory = connection.connection
-    path = str(tmp_path / "threads.sqlite3")
-    target = sqlite3.connect(path)
-    memory.backup(target)
-    target.close()
-    settings_dict = connection.settings_dict  # shared with every thread's new connection
-    original = settings_dict["NAME"]
-    settings_dict["NAME"] = path
-    connection.connection = None
-    try:
-        yield
-    finally:
-        connection.close()
-        settings_dict["NAME"] = original
-        connection.connection = memory
-
-
-def run_together(fn, n: int = 2) -> tuple[list, list]:
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-    lock = threading.Lock()
-    # The test database this process's main connection uses. Once, in a full PostgreSQL run,
-    # a worker thread's fresh connection reached a database without the tables; pinning the
-    # threads to the main connection's settings rules out whatever an earlier test changed.
-    database = connection.settings_dict
-
-    def worker():
-        connections["default"].settings_dict = database
-        try:
-            barrier.wait(timeout=10)
-            out = fn()
-            with lock:
-                results.append(out)
-        except BaseException as exc:  # noqa: BLE001 - reported to the test below
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a worker hung"
-    return results, errors
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_racing_on_one_key_make_one_customer_on_stripe(
-        _threads_share_the_database, stripe_standin):
+        threads_share_the_database, stripe_standin):
     """Both workers reach the ledger together: the unique key gives one of them the row,
     the other finds it unfinished and sends the same key, which Stripe (the stand-in, through
     the real adapter) answers with the first customer."""

@@ -9,72 +9,25 @@ the in-memory test database is copied to a file first, as in claims/tests/test_c
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import traceback
 
 import pytest
-from django.db import connection
 
+from oasys.core.tests.threads import run_together
 from oasys.payments import webhooks
 from oasys.payments.models import StripeWebhookEvent, StripeWebhookStateEvent, WebhookEventState
 from oasys.payments.webhooks import stripe_event_process, stripe_event_receive
 
 from .webhook_support import connected_account, recording, registry
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("threads_share_the_database")]
 
 TYPE = "oasys_test.thing_changed"
 THREADS = 4
 
 
-@pytest.fixture(autouse=True)
-def _threads_share_the_database(transactional_db, tmp_path):
-    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
-        yield
-        return
-    connection.ensure_connection()
-    memory = connection.connection
-    path = str(tmp_path / "threads.sqlite3")
-    target = sqlite3.connect(path)
-    memory.backup(target)
-    target.close()
-    settings_dict = connection.settings_dict  # shared with every thread's new connection
-    original = settings_dict["NAME"]
-    settings_dict["NAME"] = path
-    connection.connection = None
-    try:
-        yield
-    finally:
-        connection.close()
-        settings_dict["NAME"] = original
-        connection.connection = memory
-
-
-def run_together(fn, n: int = THREADS) -> tuple[list, list]:
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-    lock = threading.Lock()
-
-    def worker():
-        try:
-            barrier.wait(timeout=10)
-            out = fn()
-            with lock:
-                results.append(out)
-        except BaseException as exc:  # noqa: BLE001 - reported to the test below
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a delivery thread hung"
-    return results, errors
 
 
 def _tracebacks(errors) -> str:
@@ -96,7 +49,7 @@ def test_simultaneous_deliveries_of_one_event_store_it_once_and_run_it_once(paym
     with registry() as reg:
         reg.add(TYPE, handler)
         # each delivery commits, and its on-commit kick runs the task inline (eager Celery)
-        results, errors = run_together(
+        results, errors = run_together(n=THREADS, fn=
             lambda: stripe_event_receive(payload=body, signature=header).pk)
 
     assert errors == [], _tracebacks(errors)
@@ -120,7 +73,8 @@ def test_workers_processing_one_event_together_run_its_handler_once(payments, mo
         row = stripe_event_receive(payload=body, signature=header)
         assert StripeWebhookEvent.objects.get(pk=row.pk).state == WebhookEventState.RECEIVED
 
-        results, errors = run_together(lambda: stripe_event_process(event_id=row.pk).state)
+        results, errors = run_together(
+            n=THREADS, fn=lambda: stripe_event_process(event_id=row.pk).state)
     assert errors == [], _tracebacks(errors)
     assert len(calls) == 1
     assert StripeWebhookEvent.objects.get(pk=row.pk).attempts == 1
