@@ -1,7 +1,9 @@
 """The invoice state machine: SPEC §10's seven statuses with a table that follows Stripe's
 invoice lifecycle, the event rows (InvoiceEvent) and the actions the invoice pages and API
-will offer. The services that send, charge and refund come with the payments work; they move
-invoices only through `INVOICE_MACHINE.transition` and ask `require_action` first.
+offer. The services that send (sending.py), charge cards (charging.py), take payments
+(settlement.py), act on an invoice (actions.py) and follow Stripe's events
+(stripe_events.py) move invoices only through `INVOICE_MACHINE.transition` and ask
+`require_action` first.
 
     draft         -> sending        send: the invoice is finalised and being delivered
                   -> void           cancel an invoice never sent (Stripe deletes drafts; ours
@@ -69,5 +71,7 @@ INVOICE_ACTIONS: dict[str, Action] = {a.name: a for a in (
 INVOICE_MACHINE = machine_register(StateMachine(
     name="invoice", noun="invoice", model=Invoice, statuses=InvoiceStatus,
     transitions=TRANSITIONS, event_model=InvoiceEvent, event_fk="invoice",
-    actions=INVOICE_ACTIONS, writers=("oasys.invoices.services", "oasys.invoices.machine"),
+    actions=INVOICE_ACTIONS, writers=("oasys.invoices.services", "oasys.invoices.machine",
+             "oasys.invoices.settlement", "oasys.invoices.sending", "oasys.invoices.charging",
+             "oasys.invoices.actions", "oasys.invoices.stripe_events"),
 ))

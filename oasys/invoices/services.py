@@ -1,6 +1,11 @@
-"""Writes for invoices. Delivery through Stripe comes with the payments work; here an invoice
-is created as a Draft with its lines (from a session, an ERA's client share, or by hand as a
-standalone invoice), and the practice's invoice settings are kept."""
+"""Creating invoices, and the practice's invoice settings. An invoice is created as a Draft
+with its lines (from a session, an ERA's client share, or by hand as a standalone invoice).
+
+Money: a session or standalone invoice is charged to the client (journal) when it opens,
+not while it is a Draft (`settlement.invoice_open`); its Draft total is the sum of its lines.
+A client-responsibility invoice moves the share the payer's 835 already put on the client
+to the invoice when it is created. Sending, charging cards and the actions on an invoice
+live in sending.py, charging.py, settlement.py and actions.py."""
 
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from oasys.core.models import AuditAction, Practice, User
 from oasys.core.money import money
 from oasys.core.sequences import sequence_next
 from oasys.core.timezones import practice_date, practice_today
-from oasys.ledger.services import ledger_post_client_share_invoiced, ledger_post_invoice_charge
+from oasys.ledger.services import ledger_invoice_total_refresh, ledger_post_client_share_invoiced
 
 from .amounts import AmountError, amount_parse
 from .machine import INVOICE_MACHINE
@@ -126,8 +131,8 @@ def invoice_create_for_sessions(
                 client_id=client.pk, object_type="Invoice", object_id=invoice.pk,
                 detail={"sessions": len(sessions)} if len(sessions) > 1 else None,
             )
-            total = money(sum((money(c.amount) for c in sessions), Decimal("0")))
-            ledger_post_invoice_charge(invoice=invoice, amount=total, ctx=ctx, actor=actor)
+            # charged to the journal when it opens; a Draft's total is its lines
+            ledger_invoice_total_refresh(invoice=invoice)
     except IntegrityError as exc:
         ids = ", ".join(str(c.appointment_id) for c in sessions)
         raise AlreadyInvoiced(f"Session {ids} is already invoiced") from exc
@@ -292,7 +297,6 @@ def invoice_create_standalone(
     client = _standalone_client(practice=practice, client_id=client_id)
     today = practice_today(practice)
     clean = _standalone_lines(lines, today)
-    total = money(sum((a for _, _, a in clean), Decimal("0")))
     due_days = invoice_settings_get(practice=practice).due_days
     with transaction.atomic():
         invoice = Invoice.objects.create(
@@ -316,7 +320,7 @@ def invoice_create_standalone(
             object_type="Invoice", object_id=invoice.pk,
             detail={"kind": InvoiceKind.STANDALONE, "lines": len(clean)},
         )
-        ledger_post_invoice_charge(invoice=invoice, amount=total, ctx=ctx, actor=actor)
+        ledger_invoice_total_refresh(invoice=invoice)
     return invoice
 
 

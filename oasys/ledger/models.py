@@ -25,6 +25,7 @@ class Account(models.TextChoices):
     WRITE_OFFS = "write_offs", "Write-offs"
     PROVIDER_ADJUSTMENTS = "provider_adjustments", "Payer provider-level adjustments"
     CASH = "cash", "Cash"
+    PROCESSING_FEES = "processing_fees", "Payment processing fees"
 
 
 class EntryType(models.TextChoices):
@@ -38,6 +39,8 @@ class EntryType(models.TextChoices):
     WRITE_OFF = "write_off", "Write-off"
     CLIENT_PAYMENT = "client_payment", "Client payment"
     REFUND = "refund", "Refund"
+    PROCESSING_FEE = "processing_fee", "Payment processing fee"
+    INVOICE_VOID = "invoice_void", "Invoice voided"
     REVERSAL = "reversal", "Reversal"
 
 

@@ -98,6 +98,11 @@ class InvoiceFigures:
         return max(-self.balance, ZERO)
 
 
+# What the client paid on an invoice: payments less refunds (Stripe's fee also leaves cash
+# on the invoice, but the client paid it all the same).
+PAYMENT_TYPES = (EntryType.CLIENT_PAYMENT, EntryType.REFUND)
+
+
 def invoice_figures(*, practice: Practice, invoice_ids) -> dict[int, InvoiceFigures]:
     """Each invoice's figures from the journal (its total is the cache the ledger writes)."""
     ids = list(invoice_ids)
@@ -113,7 +118,7 @@ def invoice_figures(*, practice: Practice, invoice_ids) -> dict[int, InvoiceFigu
     for r in rows:
         net = (r["d"] or ZERO) - (r["c"] or ZERO)
         i = r["invoice_id"]
-        if r["account"] == Account.CASH:
+        if r["account"] == Account.CASH and r["entry__entry_type"] in PAYMENT_TYPES:
             paid[i] = paid.get(i, ZERO) + net
         elif r["account"] == Account.AR_CLIENT:
             owed[i] = owed.get(i, ZERO) + net
@@ -147,7 +152,7 @@ def invoice_figures_by_status(*, practice: Practice, invoices: QuerySet) -> dict
     for r in rows:
         net = (r["d"] or ZERO) - (r["c"] or ZERO)
         status = r["invoice__status"]
-        if r["account"] == Account.CASH:
+        if r["account"] == Account.CASH and r["entry__entry_type"] in PAYMENT_TYPES:
             paid[status] = paid.get(status, ZERO) + net
         elif r["account"] == Account.AR_CLIENT:
             owed[status] = owed.get(status, ZERO) + net

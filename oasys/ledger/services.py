@@ -113,12 +113,27 @@ def _cache_refresh(*, practice_id: int, claim_ids: set, invoice_ids: set) -> Non
         claim_model.objects.filter(pk=claim_id, practice_id=practice_id).update(
             paid_amount=net.get(A.CASH, ZERO),
             patient_responsibility=net.get(A.AR_CLIENT, ZERO))
+    line_model = apps.get_model("invoices", "InvoiceLine")
     for invoice_id in sorted(i for i in invoice_ids if i is not None):
-        billed = lines.filter(invoice_id=invoice_id, account=A.AR_CLIENT,
-                              entry__entry_type__in=BILLING_TYPES).aggregate(
-            x=Sum("debit"))["x"] or ZERO
+        billing = lines.filter(invoice_id=invoice_id, account=A.AR_CLIENT,
+                               entry__entry_type__in=BILLING_TYPES)
+        if billing.exists():
+            billed = billing.aggregate(x=Sum("debit"))["x"] or ZERO
+        else:
+            # Not charged yet (a Draft: its charge is posted when it opens): what it will
+            # bill, the sum of its lines.
+            billed = line_model.objects.filter(invoice_id=invoice_id).aggregate(
+                x=Sum("amount"))["x"] or ZERO
         invoice_model.objects.filter(pk=invoice_id, practice_id=practice_id).update(
             total=money(billed))
+
+
+def ledger_invoice_total_refresh(*, invoice) -> Decimal:
+    """Write `Invoice.total` of an invoice without a posting: a Draft's total is the sum of
+    its lines until its charge is posted (when it opens). Called by the invoice's creation."""
+    _cache_refresh(practice_id=invoice.practice_id, claim_ids=set(), invoice_ids={invoice.pk})
+    invoice.total = _invoice_total(invoice)
+    return invoice.total
 
 
 def _has(practice_id: int, source_key: str) -> bool:
@@ -310,17 +325,22 @@ def _invoice_claim_id(invoice) -> int | None:
     return line.remittance_claim.claim_id if line is not None else None
 
 
+def invoice_charge_key(invoice_id: int) -> str:
+    return f"invoice:{invoice_id}:charge"
+
+
 def ledger_post_invoice_charge(*, invoice, ctx: AuditContext, amount: Decimal | None = None,
                                actor: User | None = None) -> JournalEntry | None:
-    """A session or standalone invoice: receivable from the client, revenue, for `amount`
-    (None: the amount already charged, for a replay). It writes `Invoice.total`.
+    """A session or standalone invoice opens: receivable from the client, revenue, for
+    `amount` (None: the invoice's total, the sum of its lines). Posted when the invoice goes
+    from Sending to Open, once (its key). It rewrites `Invoice.total` from the journal.
     A client-responsibility invoice is posted by `ledger_post_client_share_invoiced`."""
     if invoice.kind == "client_responsibility":
         return None
     amount = money(invoice.total if amount is None else amount)
     entry = journal_post(
         practice=invoice.practice, entry_type=EntryType.CHARGE,
-        source_key=f"invoice:{invoice.pk}:charge",
+        source_key=invoice_charge_key(invoice.pk),
         legs=transfer(A.AR_CLIENT, A.REVENUE, amount, "invoice charge"), ctx=ctx,
         memo=f"Invoice {invoice.number}", client_id=invoice.client_id, invoice_id=invoice.pk,
         actor=actor)
@@ -411,6 +431,48 @@ def ledger_post_client_write_off(*, invoice, amount: Decimal, reason: str, ctx: 
         practice=invoice.practice, entry_type=EntryType.WRITE_OFF, source_key=key,
         legs=transfer(A.WRITE_OFFS, A.AR_CLIENT, amount, "client write-off"), ctx=ctx,
         memo=f"Write-off on invoice {invoice.number}: {reason}"[:300],
+        client_id=invoice.client_id, invoice_id=invoice.pk,
+        claim_id=_invoice_claim_id(invoice), actor=actor)
+
+
+def ledger_post_processing_fee(*, invoice, amount: Decimal, ctx: AuditContext, reference: str,
+                               actor: User | None = None) -> JournalEntry | None:
+    """Stripe's fee on a card payment: a processing expense, cash down (Stripe pays out the
+    net). `reference` is the payment's (the charge), so the fee posts once. A zero fee
+    posts nothing."""
+    amount = money(amount)
+    if amount < 0:
+        raise InvalidInput("A fee cannot be negative.")
+    if amount == 0:
+        return None
+    key = f"invoice:{invoice.pk}:fee:{_reference(reference)}"
+    return journal_post(
+        practice=invoice.practice, entry_type=EntryType.PROCESSING_FEE, source_key=key,
+        legs=transfer(A.PROCESSING_FEES, A.CASH, amount, "processing fee"), ctx=ctx,
+        memo=f"Stripe fee on invoice {invoice.number}", client_id=invoice.client_id,
+        invoice_id=invoice.pk, actor=actor)
+
+
+def ledger_post_invoice_void(*, invoice, ctx: AuditContext, reason: str = "",
+                             actor: User | None = None) -> JournalEntry | None:
+    """Void what is open on an invoice: the client no longer owes its balance. A session or
+    standalone invoice's charge is taken back (revenue down); a client-responsibility
+    invoice's share is written off (the payer's 835 still says the client owed it). Nothing
+    is posted when nothing is owed (a Draft never charged). Once per invoice."""
+    figures_owed = (JournalLine.objects.filter(practice=invoice.practice, invoice_id=invoice.pk,
+                                               account=A.AR_CLIENT)
+                    .aggregate(d=Sum("debit"), c=Sum("credit")))
+    owed = money((figures_owed["d"] or ZERO) - (figures_owed["c"] or ZERO))
+    if owed <= 0:
+        return None
+    if invoice.kind == "client_responsibility":
+        legs = transfer(A.WRITE_OFFS, A.AR_CLIENT, owed, "invoice voided")
+    else:
+        legs = transfer(A.REVENUE, A.AR_CLIENT, owed, "invoice voided")
+    return journal_post(
+        practice=invoice.practice, entry_type=EntryType.INVOICE_VOID,
+        source_key=f"invoice:{invoice.pk}:void", legs=legs, ctx=ctx,
+        memo=f"Invoice {invoice.number} voided{': ' + reason if reason else ''}"[:300],
         client_id=invoice.client_id, invoice_id=invoice.pk,
         claim_id=_invoice_claim_id(invoice), actor=actor)
 

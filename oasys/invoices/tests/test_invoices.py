@@ -13,6 +13,7 @@ from oasys.billing.tests import factories as f
 from oasys.core.models import AuditEvent
 from oasys.invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from oasys.invoices.services import AlreadyInvoiced, invoice_create_for_session
+from oasys.invoices.tests.helpers import invoice_opened
 from oasys.ledger.models import JournalEntry
 from oasys.ledger.selectors import client_balance, invoice_figures_one
 from oasys.ledger.services import (
@@ -30,6 +31,10 @@ def _invoice(practice, appt, amount="130.00", cpt="90834", actor=None):
                                       ctx=f.ctx_for(practice=practice), actor=actor)
 
 
+def _opened(practice, appt, amount="130.00"):
+    return invoice_opened(_invoice(practice, appt, amount=amount))
+
+
 def test_invoice_for_session_is_a_draft_with_one_line(practice, owner):
     appt = f.self_pay_session(practice, days_ago=2)
     audits = AuditEvent.objects.count()
@@ -42,8 +47,10 @@ def test_invoice_for_session_is_a_draft_with_one_line(practice, owner):
     assert invoice.number == "INV-000001"
     assert invoice.client_id == appt.client_id
     assert (invoice.issue_date, invoice.due_date) == (today, today + dt.timedelta(days=14))
+    # a Draft bills its lines' total; it is charged to the client when it opens
     assert invoice.total == Decimal("130.00")
-    assert invoice_figures_one(practice=practice, invoice=invoice).balance == Decimal("130.00")
+    assert invoice_figures_one(practice=practice, invoice=invoice).balance == Decimal("0.00")
+    assert not JournalEntry.objects.filter(invoice=invoice).exists()
     assert invoice.created_by_id == owner.pk
     lines = list(invoice.lines.all())
     assert len(lines) == 1
@@ -51,8 +58,12 @@ def test_invoice_for_session_is_a_draft_with_one_line(practice, owner):
     assert (line.appointment_id, line.amount, line.cpt_code, line.service_date) == (
         appt.pk, Decimal("130.00"), "90834", day)
     assert line.description == f"{appt.service_type.name} on {day:%b %d, %Y}"
-    # the invoice, and its charge posted to the ledger (each journal entry is audited)
-    assert AuditEvent.objects.count() == audits + 2
+    # the invoice (no journal entry yet)
+    assert AuditEvent.objects.count() == audits + 1
+    invoice_opened(invoice)
+    assert invoice.status == InvoiceStatus.OPEN
+    assert invoice_figures_one(practice=practice, invoice=invoice).balance == Decimal("130.00")
+    assert JournalEntry.objects.get(invoice=invoice).entry_type == "charge"
 
 
 def test_no_show_invoice_is_a_fee_without_cpt(practice):
@@ -113,13 +124,13 @@ def test_client_balance_sums_outstanding_invoices(practice, other_practice):
                                   days_ago=days_ago)
 
     assert client_balance(practice=practice, client_id=client.pk) == Decimal("0.00")
-    _invoice(practice, appt, amount="130.00")
-    partly = _invoice(practice, session(5), amount="80.00")
+    _opened(practice, appt, amount="130.00")
+    partly = _opened(practice, session(5), amount="80.00")
     ledger_post_client_payment(invoice=partly, amount=Decimal("30.00"), reference="pay-1",
                                ctx=ctx)
     Invoice.objects.filter(pk=partly.pk).update(status=InvoiceStatus.OPEN)
     for status in (InvoiceStatus.VOID, InvoiceStatus.PAID, InvoiceStatus.UNCOLLECTIBLE):
-        inv = _invoice(practice, session(6 + len(status)), amount="500.00")
+        inv = _opened(practice, session(6 + len(status)), amount="500.00")
         Invoice.objects.filter(pk=inv.pk).update(status=status)
         if status == InvoiceStatus.VOID:
             ledger_reverse(entry=JournalEntry.objects.get(invoice=inv, entry_type="charge"),
@@ -130,9 +141,9 @@ def test_client_balance_sums_outstanding_invoices(practice, other_practice):
         else:
             ledger_post_client_write_off(invoice=inv, amount=Decimal("500.00"),
                                          reason="uncollectible", ctx=ctx)
-    overdue = _invoice(practice, session(20), amount="10.00")
+    overdue = _opened(practice, session(20), amount="10.00")
     Invoice.objects.filter(pk=overdue.pk).update(status=InvoiceStatus.OVERDUE)
-    _invoice(practice, f.self_pay_session(practice), amount="999.00")  # another client
+    _opened(practice, f.self_pay_session(practice), amount="999.00")  # another client
 
     assert client_balance(practice=practice, client_id=client.pk) == Decimal("190.00")
     assert client_balance(practice=other_practice, client_id=client.pk) == Decimal("0.00")
