@@ -214,6 +214,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "payments-webhook-events-sweep": {
         "task": "oasys.payments.tasks.stripe_events_sweep_task",
         "schedule": float(os.environ.get("STRIPE_WEBHOOK_SWEEP_SECONDS", "60"))},
+    # charging: cards due a retry after a decline, or after Stripe did not answer
+    "invoices-card-retries": {"task": "invoices.card_retries", "schedule": 900.0},
 }
 
 # --- Outside services (ports) -------------------------------------------------------------

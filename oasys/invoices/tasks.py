@@ -3,3 +3,16 @@ work and is what tests call). Delivery is queued on commit by `sending.invoice_s
 periodic ones are scheduled in settings.CELERY_BEAT_SCHEDULE."""
 
 from __future__ import annotations
+
+from celery import shared_task
+
+from .charging import invoices_card_retries_run
+
+
+# --- charging
+@shared_task(name="invoices.card_retries", acks_late=True)
+def invoices_card_retries_task() -> int:
+    """Scheduled every 15 minutes: charge the invoices whose card retry is due (the retry
+    schedule after a decline, Stripe unreachable, an attempt a crashed worker left pending).
+    Run twice at once, each invoice is charged once (the claim in charging.py)."""
+    return invoices_card_retries_run()
