@@ -364,8 +364,11 @@ def _declined(*, attempt: PaymentAttempt, invoice: Invoice, error: CardError,
             declines = locked.declines
         else:
             declines = locked.declines + 1
-            next_at = _retry_at(invoice=locked, declines=declines)
-            final = next_at is None and locked.status in UNPAID
+            next_at = (_retry_at(invoice=locked, declines=declines)
+                       if locked.status in UNPAID else None)
+            # Only the schedule's own last try ends in Uncollectible: a staff charge or a
+            # new card's charge after the schedule stopped leaves the invoice Open.
+            final = next_at is None and locked.status in UNPAID and attempt.trigger == T.RETRY
         Invoice.objects.filter(pk=locked.pk).update(declines=declines,
                                                     decline_reason=words[:300],
                                                     next_charge_at=next_at)
