@@ -40,7 +40,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.errors import Conflict
+from oasys.core.errors import Conflict, NotFound
 from oasys.core.models import AuditAction, Role, User
 from oasys.core.money import ZERO, money
 from oasys.core.outbound_mail import email_send
@@ -154,6 +154,8 @@ def invoice_card_charge(*, invoice: Invoice, trigger: str, ctx: AuditContext,
     told -- for a send, the invoice email itself carries the reason, so no second email),
     or error (Stripe did not answer: retried in a while). Refused with Conflict and the
     words of `card_charge_refusal` when no charge may be tried. Call outside a transaction."""
+    if ctx.practice_id is not None and ctx.practice_id != invoice.practice_id:
+        raise NotFound("No such invoice.")  # another practice's invoice is as unknown here
     attempt = _attempt_claim(invoice=invoice, trigger=trigger, ctx=ctx, actor=actor)
     if attempt is None:  # only a retry run's claim (with due) comes back empty
         raise Conflict("The card is being charged for this invoice already.")

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext
+from oasys.core.errors import NotFound
 from oasys.core.models import SentEmail
 from oasys.core.timezones import practice_zone
 from oasys.invoices import charging
@@ -337,3 +338,13 @@ def test_retry_days_come_from_the_practice(client_, with_card, ctx, practice):
     invoice.refresh_from_db()
     first_day = attempt.finished_at.astimezone(practice_zone(practice)).date()
     assert invoice.next_charge_at == _morning(practice, first_day + dt.timedelta(days=1))
+
+
+def test_another_practices_invoice_is_not_found(client_, with_card, ctx, other_practice,
+                                                 payments):
+    with_card("visa")
+    invoice = open_invoice_on_stripe(client_, ctx)
+    elsewhere = AuditContext.system(practice_id=other_practice.pk, source="tests")
+    with pytest.raises(NotFound):
+        invoice_card_charge(invoice=invoice, trigger=T.STAFF, ctx=elsewhere)
+    assert not PaymentAttempt.objects.exists() and _pays(payments) == []
