@@ -7,6 +7,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from .actions import invoices_overdue_mark, invoices_stripe_retries_run
+from .charging import invoices_card_retries_run
 from .sending import (
     DELIVERY_TASK_RETRIES,
     delivery_backoff_seconds,
@@ -47,3 +48,12 @@ def invoice_deliver_task(self, invoice_id: int) -> str:
 def invoices_sending_sweep_task() -> int:
     """Scheduled: invoices whose delivery kick was lost or whose worker died."""
     return invoices_sending_sweep()
+
+
+# --- charging
+@shared_task(name="invoices.card_retries", acks_late=True)
+def invoices_card_retries_task() -> int:
+    """Scheduled every 15 minutes: charge the invoices whose card retry is due (the retry
+    schedule after a decline, Stripe unreachable, an attempt a crashed worker left pending).
+    Run twice at once, each invoice is charged once (the claim in charging.py)."""
+    return invoices_card_retries_run()
