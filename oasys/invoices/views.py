@@ -25,7 +25,13 @@ from oasys.clients.models import Client
 from oasys.clients.phi import phi_read
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.errors import DomainError
-from oasys.core.feedback import error_messages, form_add_errors, refusals_as_messages
+from oasys.core.feedback import (
+    NON_FIELD,
+    error_messages,
+    error_text,
+    form_add_errors,
+    refusals_as_messages,
+)
 from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
 from oasys.core.selectors import sent_email_list
@@ -350,6 +356,17 @@ def _again(request: HttpRequest, invoice: Invoice, name: str, form: forms.Form) 
                   _detail_context(request, invoice, **{name: form}), status=422)
 
 
+def _refused(request: HttpRequest, invoice: Invoice, name: str, form: forms.Form,
+             exc: DomainError | ValidationError, *, prefix: str) -> HttpResponse:
+    """A refusal about a field goes beside it on the page again; one about the invoice (its
+    status, a payment no longer there) is a message on the page, as the other actions'."""
+    if set(error_messages(exc)) - {NON_FIELD}:
+        form_add_errors(form, exc)
+        return _again(request, invoice, name, form)
+    messages.error(request, f"{prefix}{error_text(exc)}")
+    return _back(invoice)
+
+
 @require_POST
 @practice_required(roles=BILLING_ROLES)
 def invoice_send_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -421,8 +438,8 @@ def invoice_record_payment_view(request: HttpRequest, pk: int) -> HttpResponse:
             token=str(data["token"]), ctx=AuditContext.from_request(request),
             actor=request.user)
     except (DomainError, ValidationError) as exc:
-        form_add_errors(form, exc)
-        return _again(request, invoice, "record_payment", form)
+        return _refused(request, invoice, "record_payment", form, exc,
+                        prefix="No payment recorded: ")
     messages.success(request, f"{payment.get_method_display()} payment of ${payment.amount} "
                               f"recorded.")
     return _back(invoice)
@@ -442,8 +459,7 @@ def invoice_refund_view(request: HttpRequest, pk: int) -> HttpResponse:
             ctx=AuditContext.from_request(request), actor=request.user,
             payment_id=data["payment_id"])
     except (DomainError, ValidationError) as exc:
-        form_add_errors(form, exc)
-        return _again(request, invoice, "refund", form)
+        return _refused(request, invoice, "refund", form, exc, prefix="No refund: ")
     if refund.status == RefundStatus.FAILED:
         messages.error(request, f"The refund of ${refund.amount} failed: {refund.error}")
     else:
