@@ -32,6 +32,15 @@ def invoices_stripe_retries_task() -> int:
     return invoices_stripe_retries_run()
 
 
+# --- charging
+@shared_task(name="invoices.card_retries", acks_late=True)
+def invoices_card_retries_task() -> int:
+    """Scheduled every 15 minutes: charge the invoices whose card retry is due (the retry
+    schedule after a decline, Stripe unreachable, an attempt a crashed worker left pending).
+    Run twice at once, each invoice is charged once (the claim in charging.py)."""
+    return invoices_card_retries_run()
+
+
 # --- sending
 @shared_task(bind=True, acks_late=True, max_retries=DELIVERY_TASK_RETRIES)
 def invoice_deliver_task(self, invoice_id: int) -> str:
@@ -48,12 +57,3 @@ def invoice_deliver_task(self, invoice_id: int) -> str:
 def invoices_sending_sweep_task() -> int:
     """Scheduled: invoices whose delivery kick was lost or whose worker died."""
     return invoices_sending_sweep()
-
-
-# --- charging
-@shared_task(name="invoices.card_retries", acks_late=True)
-def invoices_card_retries_task() -> int:
-    """Scheduled every 15 minutes: charge the invoices whose card retry is due (the retry
-    schedule after a decline, Stripe unreachable, an attempt a crashed worker left pending).
-    Run twice at once, each invoice is charged once (the claim in charging.py)."""
-    return invoices_card_retries_run()
