@@ -69,6 +69,7 @@ from .models import (
 )
 from .pdf import receipt_pdf
 from .selectors import (
+    InvoiceMoney,
     client_invoice_list,
     client_payment_list,
     invoice_attempt_list,
@@ -174,17 +175,18 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, invoice: Invoice, **forms_given) -> dict:
     payments = list(invoice_payment_list(invoice=invoice))
+    figures = invoice_money(practice=request.practice, invoice=invoice)
     return {
         "invoice": invoice, "lines": invoice.lines.select_related("appointment"),
         "events": invoice_event_list(invoice=invoice),
-        "figures": invoice_money(practice=request.practice, invoice=invoice),
+        "figures": figures,
         "emails": sent_email_list(practice=request.practice, object_type="Invoice",
                                   object_id=invoice.pk),
         "attempts": invoice_attempt_list(invoice=invoice),
         "payments": payments,
         "refunds": invoice_refund_list(invoice=invoice),
         "entries": invoice_journal_entry_list(invoice=invoice),
-        **_action_context(request, invoice, payments, forms_given),
+        **_action_context(request, invoice, payments, figures, forms_given),
     }
 
 
@@ -201,9 +203,9 @@ def invoice_payment_receipt(request: HttpRequest, pk: int, payment_pk: int) -> H
                  category="invoice_payment", client_id=invoice.client_id,
                  object_type="InvoicePayment", object_id=payment.pk,
                  detail={"format": "pdf", "invoice": invoice.pk})
-    method = payment.get_method_display()
-    if payment.card_last4:
-        method = f"{method} ({payment.card_brand or 'card'} ending {payment.card_last4})"
+    # the words of the receipt email (receipts.py)
+    method = (f"{payment.card_brand.title()} ending in {payment.card_last4}"
+              if payment.card_brand and payment.card_last4 else payment.get_method_display())
     # a payment taken by hand is dated the day it was received, not the day it was typed in
     moment = payment.created_at
     if practice_date(moment, invoice.practice) != payment.received_on:
@@ -321,14 +323,13 @@ def invoice_settings(request: HttpRequest) -> HttpResponse:
 
 # --- the invoice page's actions -----------------------------------------------------------------
 def _action_context(request: HttpRequest, invoice: Invoice, payments: list[InvoicePayment],
-                    given: dict) -> dict:
+                    figures: InvoiceMoney, given: dict) -> dict:
     """What the page offers: the machine's allowed actions, the card charge when one may be
     tried, and a fresh form (with a fresh token) for each action that takes input, unless the
     one just posted comes back with its errors."""
     allowed = INVOICE_MACHINE.allowed_action_names(invoice)
     charge_refusal = (card_charge_refusal(invoice=invoice, trigger=AttemptTrigger.STAFF)
                       if allowed & {"record_payment"} else "")
-    figures = invoice_money(practice=request.practice, invoice=invoice)
     today = practice_today(request.practice)
     return {
         "allowed": allowed,
