@@ -10,3 +10,9 @@ class InvoicesConfig(AppConfig):
         # Django app loading: the machine's module imports models, which exist only once
         # every app is loaded.
         from . import machine  # noqa: F401, PLC0415  (registers the invoice state machine)
+
+        # charging: a card saved after Request Payment Method charges the open invoices
+        # (payments calls its card-saved listeners; it may not import invoices).
+        from .charging import card_saved_listeners_register  # noqa: PLC0415
+
+        card_saved_listeners_register()

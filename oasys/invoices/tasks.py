@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .actions import invoices_overdue_mark, invoices_stripe_retries_run
 from .bulk import invoice_batch_run
+from .charging import invoices_card_retries_run
 from .sending import (
     DELIVERY_TASK_RETRIES,
     delivery_backoff_seconds,
@@ -32,6 +34,30 @@ def invoice_deliver_task(self, invoice_id: int) -> str:
 def invoices_sending_sweep_task() -> int:
     """Scheduled: invoices whose delivery kick was lost or whose worker died."""
     return invoices_sending_sweep()
+
+
+# --- actions
+@shared_task(name="invoices.overdue_mark")
+def invoices_overdue_mark_task() -> int:
+    """Scheduled hourly (idempotent): Open invoices past their due date in the practice's own
+    today become Overdue."""
+    return invoices_overdue_mark()
+
+
+@shared_task(name="invoices.stripe_retries")
+def invoices_stripe_retries_task() -> int:
+    """Scheduled: Stripe calls an invoice action left unfinished (Stripe unreachable): the
+    out-of-band marking of an invoice paid by hand, and pending refunds (same keys)."""
+    return invoices_stripe_retries_run()
+
+
+# --- charging
+@shared_task(name="invoices.card_retries", acks_late=True)
+def invoices_card_retries_task() -> int:
+    """Scheduled every 15 minutes: charge the invoices whose card retry is due (the retry
+    schedule after a decline, Stripe unreachable, an attempt a crashed worker left pending).
+    Run twice at once, each invoice is charged once (the claim in charging.py)."""
+    return invoices_card_retries_run()
 
 
 # --- bulk
