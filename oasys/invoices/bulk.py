@@ -233,15 +233,14 @@ def _send_one(*, item: InvoiceBatchItem, ctx: AuditContext, actor: User | None) 
     # task already did (Celery eager, or a fast worker). A crash now leaves a Sending
     # invoice, which the sending sweep delivers; the item stays done and uncounted until
     # the batch is finished (the counts are taken again then).
-    status = Invoice.objects.filter(pk=invoice.pk).values_list("status", flat=True).first()
+    status, problem = Invoice.objects.filter(pk=invoice.pk).values_list(
+        "status", "delivery_error").first() or ("", "")
     error = ""
     try:
         if status == S.SENDING:
-            invoice = invoice_deliver(invoice_id=invoice.pk)
-            status, problem = invoice.status, invoice.delivery_error
-        else:
-            problem = Invoice.objects.filter(pk=invoice.pk).values_list(
-                "delivery_error", flat=True).first() or ""
+            delivered = invoice_deliver(invoice_id=invoice.pk)
+            if delivered is not None:
+                status, problem = delivered.status, delivered.delivery_error
     except DomainError as exc:
         status, problem = S.SENDING, error_text(exc)
     except Exception as exc:  # noqa: BLE001 - one invoice's fault never stops the batch
