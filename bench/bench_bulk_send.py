@@ -39,17 +39,22 @@ class QueryCount:
 
     def __init__(self, connection) -> None:
         self.connection, self.count, self.by_table = connection, 0, Counter()
+        self.seconds: Counter = Counter()  # time in the database, by table
 
     def __call__(self, execute, sql, params, many, context):
         self.count += 1
         words = sql.replace('"', "").split()
+        table = words[0] if words else "?"
         for marker in ("FROM", "INTO", "UPDATE"):
             if marker in words and words.index(marker) + 1 < len(words):
-                self.by_table[words[words.index(marker) + 1]] += 1
+                table = words[words.index(marker) + 1]
                 break
-        else:
-            self.by_table[words[0] if words else "?"] += 1
-        return execute(sql, params, many, context)
+        self.by_table[table] += 1
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds[table] += time.perf_counter() - started
 
     def __enter__(self) -> QueryCount:
         self._cm = self.connection.execute_wrapper(self)
@@ -128,6 +133,7 @@ def run(sizes: list[int], *, smtp: bool, standin) -> None:  # noqa: PLR0914
     today = timezone.localdate().isoformat()
     made = 0
     tables: Counter = Counter()  # the last run's queries by table
+    db_time: Counter = Counter()  # and the seconds they took
 
     def invoices(n: int) -> list[int]:
         nonlocal made
@@ -159,6 +165,8 @@ def run(sizes: list[int], *, smtp: bool, standin) -> None:  # noqa: PLR0914
                              f"{opened} open on Stripe")
         tables.clear()
         tables.update(q.by_table)
+        db_time.clear()
+        db_time.update(q.seconds)
         return q.count, seconds, result.done, result.failed
 
     bulk_send(10)  # warm-up: templates, fonts, the SDK's connection (not reported)
@@ -182,6 +190,9 @@ def run(sizes: list[int], *, smtp: bool, standin) -> None:  # noqa: PLR0914
     n_last = rows[-1][0]
     print(f"\nWhere the queries of the {n_last:,} go, per invoice (largest first):")
     print(", ".join(f"{table} {count / n_last:.1f}" for table, count in tables.most_common(14)))
+    print(f"Seconds in the database for the {n_last:,}: {sum(db_time.values()):.1f} "
+          "(largest: " + ", ".join(f"{t} {sec:.1f}" for t, sec in db_time.most_common(5))
+          + ")")
     sent = len(mail.outbox) if not smtp else "(in the sink)"
     print(f"Emails sent: {sent}; the stand-in lists invoices on the account "
           f"(first page: {stripe_invoices}).")
