@@ -54,6 +54,7 @@ from oasys.payments.idempotency import idempotency_key
 from oasys.payments.models import CardRequest, ClientPaymentProfile
 from oasys.payments.port import CardError, Charge, FinalError, RemoteInvoice, RetryableError
 
+from .actions import invoice_mark_uncollectible
 from .models import (
     AttemptOutcome,
     AttemptTrigger,
@@ -374,9 +375,15 @@ def _declined(*, attempt: PaymentAttempt, invoice: Invoice, error: CardError,
 
 
 def _uncollectible_after_schedule(*, invoice: Invoice, reason: str, ctx: AuditContext) -> None:
-    """The last scheduled retry failed: the invoice is Uncollectible (on Stripe too)."""
-    # Filled in when the actions helper's invoice_mark_uncollectible is merged.
-    log.info("invoice %s: retry schedule ended", invoice.pk)
+    """The last scheduled retry failed: the invoice is Uncollectible (on Stripe too), what
+    is owed written off (a later payment reverses it). Stripe refusing or not answering
+    leaves the invoice Open without a next try, for staff to mark by hand."""
+    try:
+        invoice_mark_uncollectible(invoice=invoice, ctx=ctx, source="retry schedule",
+                                   reason=f"the last scheduled card retry failed: {reason}")
+    except Conflict as exc:
+        log.warning("invoice %s: not marked uncollectible after its last retry (%s)",
+                    invoice.pk, type(exc).__name__)
 
 
 def _retry_at(*, invoice: Invoice, declines: int) -> dt.datetime | None:
