@@ -155,30 +155,30 @@ def invoice_card_charge(*, invoice: Invoice, trigger: str, ctx: AuditContext,
     or error (Stripe did not answer: retried in a while). Refused with Conflict and the
     words of `card_charge_refusal` when no charge may be tried. Call outside a transaction."""
     attempt = _attempt_claim(invoice=invoice, trigger=trigger, ctx=ctx, actor=actor)
-    if attempt is None:  # only a retry run's claim (with due_by) comes back empty
+    if attempt is None:  # only a retry run's claim (with due) comes back empty
         raise Conflict("The card is being charged for this invoice already.")
     return _attempt_run(attempt=attempt, ctx=ctx, actor=actor)
 
 
 def _attempt_claim(*, invoice: Invoice, trigger: str, ctx: AuditContext,
-                   actor: User | None, due_by: dt.datetime | None = None
+                   actor: User | None, due: dt.datetime | None = None
                    ) -> PaymentAttempt | None:
-    """The attempt to run, committed: a pending one resumed, or a new one. With `due_by`
-    (the retry run), only when the invoice's retry is still due by then (None: another run
-    took it or it changed); the claim moves `next_charge_at` to the lease."""
+    """The attempt to run, committed: a pending one resumed, or a new one. With `due` (the
+    retry run: the `next_charge_at` it found due), only while the invoice still has that
+    `next_charge_at` (None: another run took it, or it was paid or rescheduled meanwhile);
+    the claim moves `next_charge_at` to the lease, so a second run finds it changed."""
     now = timezone.now()
     with transaction.atomic():
         locked = (Invoice.objects.select_for_update().select_related("practice")
                   .get(pk=invoice.pk))
-        if due_by is not None and (locked.next_charge_at is None
-                                   or locked.next_charge_at > due_by):
+        if due is not None and locked.next_charge_at != due:
             return None
         refusal = card_charge_refusal(invoice=locked, trigger=trigger)
         if refusal:
             raise Conflict(refusal)
         # The lease: a crash from here on leaves the invoice due for the retry run.
         claimed = Invoice.objects.filter(pk=locked.pk, next_charge_at=locked.next_charge_at)
-        if not claimed.update(next_charge_at=now + IN_FLIGHT_LEASE) and due_by is not None:
+        if not claimed.update(next_charge_at=now + IN_FLIGHT_LEASE) and due is not None:
             return None
         pending = (PaymentAttempt.objects.filter(invoice=locked, outcome=O.PENDING)
                    .order_by("-number").first())
@@ -233,10 +233,28 @@ def _attempt_run(*, attempt: PaymentAttempt, ctx: AuditContext,
         return _errored(attempt=attempt, invoice=invoice, words=STRIPE_UNREACHABLE,
                         retry=True, ctx=ctx)
     except FinalError as exc:
+        if exc.code == "invoice_already_paid":  # paid between our read and the charge
+            return _paid_on_stripe(attempt=attempt, invoice=invoice, ctx=ctx, actor=actor)
         log.warning("card charge of invoice %s attempt %s refused by Stripe (%s)",
                     invoice.pk, attempt.number, exc.code or type(exc).__name__)
         return _errored(attempt=attempt, invoice=invoice, words=f"Stripe refused the charge: "
                         f"{exc.message}"[:300], retry=False, ctx=ctx)
+    return _succeeded(attempt=attempt, invoice=invoice, charge=charge, ctx=ctx, actor=actor)
+
+
+def _paid_on_stripe(*, attempt: PaymentAttempt, invoice: Invoice, ctx: AuditContext,
+                    actor: User | None) -> PaymentAttempt:
+    """Stripe says the invoice is paid already (the hosted page, or this attempt run by
+    another worker): record that charge."""
+    port = payments_port()
+    try:
+        remote = port.invoice_get(account_id=invoice.stripe_account_id,
+                                  invoice_id=invoice.stripe_invoice_id)
+        charge = port.charge_get(account_id=invoice.stripe_account_id,
+                                 charge_id=remote.charge_id)
+    except RetryableError:
+        return _errored(attempt=attempt, invoice=invoice, words=STRIPE_UNREACHABLE,
+                        retry=True, ctx=ctx)
     return _succeeded(attempt=attempt, invoice=invoice, charge=charge, ctx=ctx, actor=actor)
 
 
@@ -252,9 +270,12 @@ def _remote_refusal(remote: RemoteInvoice, attempt: PaymentAttempt) -> str:
     return ""
 
 
-def _finished(attempt: PaymentAttempt, **fields: object) -> bool:
-    """Write the attempt's outcome once: False when another worker already did."""
-    done = PaymentAttempt.objects.filter(pk=attempt.pk, outcome=O.PENDING).update(
+def _finished(attempt: PaymentAttempt, *, over: tuple[str, ...] = (O.PENDING,),
+              **fields: object) -> bool:
+    """Write the attempt's outcome once: False when another worker already did. A success
+    may also replace an error (`over`): a worker whose call timed out while another worker's
+    identical call charged the card."""
+    done = PaymentAttempt.objects.filter(pk=attempt.pk, outcome__in=over).update(
         finished_at=timezone.now(), **fields)
     attempt.refresh_from_db()
     return bool(done)
@@ -273,7 +294,8 @@ def _succeeded(*, attempt: PaymentAttempt, invoice: Invoice, charge: Charge,
     source = f"card on file, attempt {attempt.number} ({attempt.get_trigger_display()})"
     try:
         with transaction.atomic():
-            _finished(attempt, outcome=O.SUCCEEDED, stripe_charge_id=charge.id,
+            _finished(attempt, over=(O.PENDING, O.ERROR), outcome=O.SUCCEEDED,
+                      stripe_charge_id=charge.id,
                       card_brand=charge.card_brand or attempt.card_brand,
                       card_last4=charge.card_last4 or attempt.card_last4, reason="")
             payment_apply(invoice=invoice, payment=payment, ctx=ctx, actor=actor,
@@ -285,9 +307,9 @@ def _succeeded(*, attempt: PaymentAttempt, invoice: Invoice, charge: Charge,
         # must refund it, so the attempt says so.
         log.warning("card charge of invoice %s attempt %s succeeded on a %s invoice",
                     invoice.pk, attempt.number, invoice.status)
-        _finished(attempt, outcome=O.SUCCEEDED, stripe_charge_id=charge.id,
-                  reason=f"Charged, but not recorded: {exc.message} Refund the charge on "
-                         f"Stripe."[:300])
+        words = f"Charged, but not recorded: {exc.message} Refund the charge on Stripe."
+        _finished(attempt, over=(O.PENDING, O.ERROR), outcome=O.SUCCEEDED,
+                  stripe_charge_id=charge.id, reason=words[:300])
         Invoice.objects.filter(pk=invoice.pk).update(next_charge_at=None)
     attempt.refresh_from_db()
     return attempt
@@ -342,8 +364,11 @@ def _declined(*, attempt: PaymentAttempt, invoice: Invoice, error: CardError,
             declines = locked.declines
         else:
             declines = locked.declines + 1
-            next_at = _retry_at(invoice=locked, declines=declines)
-            final = next_at is None and locked.status in UNPAID
+            next_at = (_retry_at(invoice=locked, declines=declines)
+                       if locked.status in UNPAID else None)
+            # Only the schedule's own last try ends in Uncollectible: a staff charge or a
+            # new card's charge after the schedule stopped leaves the invoice Open.
+            final = next_at is None and locked.status in UNPAID and attempt.trigger == T.RETRY
         Invoice.objects.filter(pk=locked.pk).update(declines=declines,
                                                     decline_reason=words[:300],
                                                     next_charge_at=next_at)
@@ -494,16 +519,17 @@ def invoices_card_retries_run(*, now: dt.datetime | None = None) -> int:
     Invoice.objects.filter(next_charge_at__isnull=False).exclude(status__in=UNPAID) \
         .update(next_charge_at=None)
     due = list(Invoice.objects.filter(status__in=UNPAID, next_charge_at__lte=now)
-               .order_by("next_charge_at", "pk").values_list("pk", flat=True)[:RETRY_BATCH])
+               .order_by("next_charge_at", "pk")
+               .values_list("pk", "next_charge_at")[:RETRY_BATCH])
     ran = 0
-    for pk in due:
+    for pk, due_at in due:
         invoice = Invoice.objects.select_related("practice").get(pk=pk)
         ctx = AuditContext.system(practice_id=invoice.practice_id, source="card retries")
         try:
             attempt = _attempt_claim(invoice=invoice, trigger=T.RETRY, ctx=ctx, actor=None,
-                                     due_by=now)
+                                     due=due_at)
         except Conflict:
-            Invoice.objects.filter(pk=pk, next_charge_at__lte=now).update(next_charge_at=None)
+            Invoice.objects.filter(pk=pk, next_charge_at=due_at).update(next_charge_at=None)
             continue
         if attempt is None:
             continue

@@ -13,6 +13,7 @@ from django.utils import timezone
 from oasys.core.audit import AuditContext
 from oasys.core.models import AuditEvent, Role, SentEmail
 from oasys.core.services import user_create
+from oasys.invoices.actions import invoice_mark_uncollectible
 from oasys.invoices.charging import (
     card_charge_refusal,
     invoice_card_charge,
@@ -233,3 +234,23 @@ def test_the_retry_run_leaves_other_practices_alone_and_each_uses_its_own_schedu
     assert theirs.status == InvoiceStatus.UNCOLLECTIBLE
     assert {a.practice_id for a in PaymentAttempt.objects.filter(invoice=theirs)} == \
         {other_practice.pk}
+
+
+def test_only_the_schedules_own_last_try_makes_the_invoice_uncollectible(
+        client_, account, ctx, payments, practice):
+    """Staff charging a declining card past the schedule leave the invoice Open, without a
+    next try; an Uncollectible invoice charged by staff gets no schedule either."""
+    InvoiceSettings.objects.create(practice=practice, retry_days=[3])
+    fake_card_saved(client_, account, ctx, payments, card="chargeCustomerFail")
+    invoice = open_invoice_on_stripe(client_, ctx)
+    invoice_card_charge(invoice=invoice, trigger=T.STAFF, ctx=ctx)
+    invoice_card_charge(invoice=invoice, trigger=T.STAFF, ctx=ctx)
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.declines, invoice.next_charge_at) == \
+        (InvoiceStatus.OPEN, 2, None)
+
+    other = open_invoice_on_stripe(client_, ctx)
+    other = invoice_mark_uncollectible(invoice=other, ctx=ctx, reason="client moved away")
+    assert invoice_card_charge(invoice=other, trigger=T.STAFF, ctx=ctx).outcome == O.DECLINED
+    other.refresh_from_db()
+    assert (other.status, other.next_charge_at) == (InvoiceStatus.UNCOLLECTIBLE, None)
