@@ -65,6 +65,31 @@ class QueryCount:
         self._cm.__exit__(*exc)
 
 
+class StripeTime:
+    """Seconds spent in each call of the Stripe adapter (the HTTP round trips to the
+    stand-in): what the stand-in costs, apart from our side."""
+
+    def __init__(self) -> None:
+        self.seconds: Counter = Counter()
+        self.calls: Counter = Counter()
+
+    def install(self, cls) -> None:
+        for name, fn in list(vars(cls).items()):
+            if name.startswith("_") or not callable(fn):
+                continue
+            setattr(cls, name, self._timed(name, fn))
+
+    def _timed(self, name, fn):
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - started
+                self.calls[name] += 1
+        return timed
+
+
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1_000])
@@ -118,6 +143,10 @@ def run(sizes: list[int], *, smtp: bool, standin) -> None:  # noqa: PLR0914
     from oasys.invoices.models import Invoice, InvoiceStatus  # noqa: PLC0415
     from oasys.invoices.services import invoice_create_standalone  # noqa: PLC0415
 
+    from oasys.payments.stripe_adapter import StripePayments  # noqa: PLC0415
+
+    stripe_time = StripeTime()
+    stripe_time.install(StripePayments)
     celery_app.conf.task_always_eager = True  # each delivery runs inline, as in tests
     for noisy in ("stripe", "celery", "oasys"):  # a line per request or task otherwise
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -134,6 +163,7 @@ def run(sizes: list[int], *, smtp: bool, standin) -> None:  # noqa: PLR0914
     made = 0
     tables: Counter = Counter()  # the last run's queries by table
     db_time: Counter = Counter()  # and the seconds they took
+    in_stripe: dict = {}  # size -> (seconds in Stripe calls, calls, the slowest kinds)
 
     def invoices(n: int) -> list[int]:
         nonlocal made
@@ -150,6 +180,8 @@ def run(sizes: list[int], *, smtp: bool, standin) -> None:  # noqa: PLR0914
 
     def bulk_send(n: int) -> tuple[int, float, int, int]:
         ids = invoices(n)
+        stripe_time.seconds.clear()
+        stripe_time.calls.clear()
         started = time.perf_counter()
         with QueryCount(connection) as q:
             # Celery is eager: the batch's task runs when the start commits, as a worker
@@ -163,6 +195,8 @@ def run(sizes: list[int], *, smtp: bool, standin) -> None:  # noqa: PLR0914
         if result.done != n or opened != n:
             raise SystemExit(f"bulk send of {n}: {result.done} done, {result.failed} failed, "
                              f"{opened} open on Stripe")
+        in_stripe[n] = (sum(stripe_time.seconds.values()), sum(stripe_time.calls.values()),
+                        stripe_time.seconds.most_common(4))
         tables.clear()
         tables.update(q.by_table)
         db_time.clear()
@@ -193,6 +227,11 @@ def run(sizes: list[int], *, smtp: bool, standin) -> None:  # noqa: PLR0914
     print(f"Seconds in the database for the {n_last:,}: {sum(db_time.values()):.1f} "
           "(largest: " + ", ".join(f"{t} {sec:.1f}" for t, sec in db_time.most_common(5))
           + ")")
+    for n, (seconds, calls, top) in in_stripe.items():
+        if n in sizes:
+            print(f"Stripe calls for {n:,}: {calls:,} ({calls / n:.1f} per invoice), "
+                  f"{seconds:.1f} s ({seconds / n * 1000:.0f} ms per invoice; slowest: "
+                  + ", ".join(f"{k} {v / n * 1000:.0f} ms" for k, v in top) + ")")
     sent = len(mail.outbox) if not smtp else "(in the sink)"
     print(f"Emails sent: {sent}; the stand-in lists invoices on the account "
           f"(first page: {stripe_invoices}).")
