@@ -142,7 +142,6 @@ def run(sizes: list[int], *, smtp: bool, standin) -> None:  # noqa: PLR0914
     from oasys.invoices.bulk import invoice_batch_run, invoice_batch_start  # noqa: PLC0415
     from oasys.invoices.models import Invoice, InvoiceStatus  # noqa: PLC0415
     from oasys.invoices.services import invoice_create_standalone  # noqa: PLC0415
-
     from oasys.payments.stripe_adapter import StripePayments  # noqa: PLC0415
 
     stripe_time = StripeTime()
