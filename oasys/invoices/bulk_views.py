@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from oasys.core.audit import AuditContext
+from oasys.core.audit import AuditContext, audit_list_read
 from oasys.core.errors import DomainError
 from oasys.core.feedback import error_text
 from oasys.core.permissions import BILLING_ROLES, practice_required
@@ -65,18 +65,26 @@ def _batch_or_404(request: HttpRequest, pk: int) -> InvoiceBatch:
         raise Http404("No such batch") from None
 
 
-def _context(batch: InvoiceBatch) -> dict:
-    failures = invoice_batch_failures(batch=batch)
-    return {"batch": batch, "progress": invoice_batch_progress(batch=batch),
-            "failures": failures[:FAILURES_SHOWN],
+def _context(request: HttpRequest, batch: InvoiceBatch) -> dict:
+    """The counts; and once the batch is finished (the polling has stopped) the items that
+    failed. A reason may name the client ("… has no email address"), so showing them is an
+    audited read of those clients, recorded once per page shown rather than every second."""
+    progress = invoice_batch_progress(batch=batch)
+    failures = (list(invoice_batch_failures(batch=batch)[:FAILURES_SHOWN])
+                if progress.finished else [])
+    if failures:
+        audit_list_read(request, category="invoice",
+                        client_ids=[item.invoice.client_id for item in failures],
+                        detail={"list": "bulk batch failures", "batch": batch.pk})
+    return {"batch": batch, "progress": progress, "failures": failures,
             "more_failures": max(0, batch.failed - FAILURES_SHOWN)}
 
 
 @require_GET
 @practice_required(roles=BILLING_ROLES)
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    # Invoice numbers and reasons only (no client names): nothing here is a PHI read.
-    return render(request, "invoices/_bulk_batch.html", _context(_batch_or_404(request, pk)))
+    return render(request, "invoices/_bulk_batch.html",
+                  _context(request, _batch_or_404(request, pk)))
 
 
 @require_GET
@@ -84,7 +92,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress panel alone, which the batch page polls until the batch is finished."""
     return render(request, "invoices/_bulk_progress.html",
-                  _context(_batch_or_404(request, pk)))
+                  _context(request, _batch_or_404(request, pk)))
 
 
 @require_POST

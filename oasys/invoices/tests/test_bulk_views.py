@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from oasys.billing.tests import factories as f
 from oasys.clients.models import BillingType
+from oasys.core.models import AuditEvent
 from oasys.core.services import user_create
 from oasys.invoices.bulk import invoice_batch_run, invoice_batch_start
 from oasys.invoices.models import Invoice, InvoiceBatch, InvoiceStatus
@@ -88,15 +89,21 @@ def test_the_progress_panel_polls_until_finished_and_lists_failures(owner_client
     running = owner_client.get(url).content.decode()
     assert f'hx-get="{url}"' in running and 'hx-trigger="every 1s"' in running
     assert re.search(r'data-testid="bulk-total">2<', running)
+    polls_audited = AuditEvent.objects.filter(action="read").count()
     assert 'data-testid="bulk-resume"' not in running  # not stalled
     page = owner_client.get(reverse("invoices:batch", args=[batch.pk])).content.decode()
     assert f'hx-get="{url}"' in page and "<progress" in page
+    assert AuditEvent.objects.filter(action="read").count() == polls_audited
     invoice_batch_run(batch_id=batch.pk)
     done = owner_client.get(url).content.decode()
     assert "hx-trigger" not in done and 'data-finished="true"' in done
     assert re.search(r'data-testid="bulk-done">1<', done)
     assert re.search(r'data-testid="bulk-failed">1<', done)
     assert f'data-invoice="{bad.number}"' in done and f'data-invoice="{good.number}"' not in done
+    # the reasons may name the client: shown once finished, as an audited read
+    read = AuditEvent.objects.filter(action="read", category="invoice").last()
+    assert read.detail["client_ids"] == [bad.client_id]
+    assert read.detail["batch"] == batch.pk
 
 
 def test_a_stalled_batch_offers_resume_which_finishes_it(owner_client, practice):
