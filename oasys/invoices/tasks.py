@@ -7,6 +7,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from .actions import invoices_overdue_mark, invoices_stripe_retries_run
+from .bulk import invoice_batch_run
 from .charging import invoices_card_retries_run
 from .sending import (
     DELIVERY_TASK_RETRIES,
@@ -57,3 +58,13 @@ def invoice_deliver_task(self, invoice_id: int) -> str:
 def invoices_sending_sweep_task() -> int:
     """Scheduled: invoices whose delivery kick was lost or whose worker died."""
     return invoices_sending_sweep()
+
+
+# --- bulk
+@shared_task(acks_late=True)
+def invoice_batch_task(batch_id: int) -> dict:
+    """Queued on commit by `bulk.invoice_batch_start` (and by Resume on the batch page): work
+    through the batch's items not done yet. Delivered twice (acks_late after a lost worker),
+    the second run finds the items done and only counts."""
+    batch = invoice_batch_run(batch_id=batch_id)
+    return {"done": batch.done, "failed": batch.failed, "total": batch.total}
