@@ -214,6 +214,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "payments-webhook-events-sweep": {
         "task": "oasys.payments.tasks.stripe_events_sweep_task",
         "schedule": float(os.environ.get("STRIPE_WEBHOOK_SWEEP_SECONDS", "60"))},
+    # --- actions: Open invoices past due become Overdue (idempotent, hourly so a practice's
+    # midnight is never more than an hour late); Stripe calls of invoice actions left
+    # unfinished (out-of-band marking, pending refunds) are retried under their keys
+    "invoices-overdue": {"task": "invoices.overdue_mark", "schedule": 3600.0},
+    "invoices-stripe-retries": {"task": "invoices.stripe_retries", "schedule": 300.0},
 }
 
 # --- Outside services (ports) -------------------------------------------------------------

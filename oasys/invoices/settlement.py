@@ -36,6 +36,7 @@ from oasys.ledger.services import (
 
 from .machine import INVOICE_MACHINE
 from .models import Invoice, InvoicePayment, InvoiceStatus, PaymentMethod
+from .receipts import receipt_email_queue
 
 S = InvoiceStatus
 
@@ -139,6 +140,10 @@ def payment_apply(*, invoice: Invoice, payment: PaymentIn, ctx: AuditContext,
                     reason=f"paid: {row.get_method_display()} {amount}",
                     updates={"paid_at": timezone.now(), "next_charge_at": None,
                              "decline_reason": ""})
+            # The client's receipt, once per payment recorded (actions: receipts.py).
+            payment_id = row.pk
+            transaction.on_commit(
+                lambda: receipt_email_queue(payment_id=payment_id, ctx=ctx), robust=True)
     except IntegrityError:  # the same payment recorded a moment ago by another worker
         existing = InvoicePayment.objects.filter(practice_id=invoice.practice_id,
                                                  key=key).first()

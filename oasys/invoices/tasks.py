@@ -3,3 +3,22 @@ work and is what tests call). Delivery is queued on commit by `sending.invoice_s
 periodic ones are scheduled in settings.CELERY_BEAT_SCHEDULE."""
 
 from __future__ import annotations
+
+from celery import shared_task
+
+from .actions import invoices_overdue_mark, invoices_stripe_retries_run
+
+
+# --- actions
+@shared_task(name="invoices.overdue_mark")
+def invoices_overdue_mark_task() -> int:
+    """Scheduled hourly (idempotent): Open invoices past their due date in the practice's own
+    today become Overdue."""
+    return invoices_overdue_mark()
+
+
+@shared_task(name="invoices.stripe_retries")
+def invoices_stripe_retries_task() -> int:
+    """Scheduled: Stripe calls an invoice action left unfinished (Stripe unreachable): the
+    out-of-band marking of an invoice paid by hand, and pending refunds (same keys)."""
+    return invoices_stripe_retries_run()
