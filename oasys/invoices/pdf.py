@@ -33,10 +33,10 @@ from reportlab.platypus import (
 
 from oasys.core.money import money
 from oasys.core.timezones import practice_zone
-from oasys.ledger.selectors import invoice_figures_one
+from oasys.ledger.selectors import InvoiceFigures, invoice_figures_one
 from oasys.practice.models import ProviderProfile
 
-from .models import Invoice
+from .models import Invoice, InvoiceStatus
 
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#6b7280")
@@ -166,6 +166,18 @@ def _header(invoice: Invoice, title: str, facts: list[tuple[str, str]],
     return [head, Spacer(1, 0.3 * inch), *bill_to, Spacer(1, 0.25 * inch)]
 
 
+def _figures_to_ask(invoice: Invoice) -> InvoiceFigures:
+    """The journal's figures; for an invoice not yet charged (a Draft, or one still being
+    sent, whose charge posts as it opens) the balance it will ask for is its total."""
+    figures = invoice_figures_one(practice=invoice.practice, invoice=invoice)
+    if (invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.SENDING) and not figures.paid
+            and not figures.balance):
+        return InvoiceFigures(total=figures.total, paid=figures.paid,
+                              moved_to_insurance=figures.moved_to_insurance,
+                              balance=figures.total)
+    return figures
+
+
 def _figures_table(rows: list[tuple[str, str, bool]]) -> Table:
     """Right-aligned label/amount rows; the bold ones are the figures that matter."""
     data = [[label, amount] for label, amount, _ in rows]
@@ -199,7 +211,7 @@ def invoice_pdf(*, invoice: Invoice, pay_url: str = "") -> bytes:
     hosted invoice page once the invoice is sent); without it the client is told how to
     reach the practice."""
     st = _styles()
-    figures = invoice_figures_one(practice=invoice.practice, invoice=invoice)
+    figures = _figures_to_ask(invoice)
     story = _header(invoice, "INVOICE", [
         ("Invoice", invoice.number),
         ("Issued", _day(invoice.issue_date)),

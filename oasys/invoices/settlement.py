@@ -29,6 +29,7 @@ from oasys.ledger.models import JournalEntry
 from oasys.ledger.selectors import invoice_figures_one
 from oasys.ledger.services import (
     ledger_post_client_payment,
+    ledger_post_client_write_off,
     ledger_post_invoice_charge,
     ledger_post_processing_fee,
     ledger_reverse,
@@ -92,7 +93,8 @@ def payment_apply(*, invoice: Invoice, payment: PaymentIn, ctx: AuditContext,
     recorded first and writes nothing.
 
     An invoice still Sending is opened first (its card was charged before the delivery
-    finished); an Uncollectible one has its write-off reversed before the payment lands.
+    finished); an Uncollectible one has its write-off reversed before the payment lands
+    (what a part payment leaves is written off again: it stays Uncollectible).
     Refused (Conflict) for a Draft or a Void invoice: money for those is a mistake to look
     at, not to absorb (a Stripe charge on a voided invoice is refunded by staff)."""
     amount = money(payment.amount)
@@ -115,7 +117,8 @@ def payment_apply(*, invoice: Invoice, payment: PaymentIn, ctx: AuditContext,
             if locked.status == S.SENDING:
                 locked = invoice_open(invoice=locked, ctx=ctx, actor=actor, source=source,
                                       reason="paid while being sent")
-            if locked.status == S.UNCOLLECTIBLE:
+            was_uncollectible = locked.status == S.UNCOLLECTIBLE
+            if was_uncollectible:
                 _write_offs_reverse(invoice=locked, ctx=ctx, actor=actor)
             row = InvoicePayment.objects.create(
                 practice_id=locked.practice_id, invoice=locked, key=key, method=payment.method,
@@ -134,6 +137,11 @@ def payment_apply(*, invoice: Invoice, payment: PaymentIn, ctx: AuditContext,
                          detail={"invoice": locked.pk, "method": payment.method,
                                  "amount": str(amount)})
             figures = invoice_figures_one(practice=locked.practice, invoice=locked)
+            if figures.balance > 0 and was_uncollectible:
+                # part paid: what is still owed stays written off, as it was
+                ledger_post_client_write_off(
+                    invoice=locked, amount=figures.balance, ctx=ctx, actor=actor,
+                    reason=f"still uncollectible after payment {row.pk}")
             if figures.balance <= 0:
                 INVOICE_MACHINE.transition(
                     obj=locked, to=S.PAID, ctx=ctx, actor=actor, source=source,

@@ -17,6 +17,7 @@ from oasys.clients.models import BillingType
 from oasys.core.models import ApiToken, AuditEvent
 from oasys.invoices.models import Invoice, InvoiceLine
 from oasys.invoices.services import invoice_create_for_session, invoice_create_standalone
+from oasys.invoices.tests.helpers import invoice_opened
 from oasys.ledger.models import JournalEntry
 from oasys.ledger.services import ledger_post_client_payment
 
@@ -52,7 +53,8 @@ def test_create_then_read(api_client, practice):
     assert resp.status_code == 201, resp.content
     body = resp.json()
     assert body["kind"] == "standalone" and body["status"] == "draft"
-    assert (body["total"], body["paid"], body["balance"]) == ("95.50", "0.00", "95.50")
+    # a Draft bills its lines' total and is owed once it opens (sent)
+    assert (body["total"], body["paid"], body["balance"]) == ("95.50", "0.00", "0.00")
     assert [(li["description"], li["amount"], li["session_id"]) for li in body["lines"]] == [
         ("Late cancellation fee", "75.00", None), ("Letter to school", "20.50", None)]
     assert body["actions"] == ["send", "void"]
@@ -70,6 +72,7 @@ def test_list_envelope_and_filters(api_client, practice):
     session = invoice_create_for_session(practice=practice, appointment_id=appt.pk,
                                          amount=Decimal("130"), cpt="90834",
                                          ctx=f.ctx_for(practice=practice))
+    invoice_opened(first)
     ledger_post_client_payment(invoice=first, amount=Decimal("15"), reference="chk 12",
                                ctx=f.ctx_for(practice=practice))
     every = api_client.get(BASE).json()

@@ -21,6 +21,7 @@ from oasys.core.services import user_create
 from oasys.invoices.models import Invoice, InvoiceKind, InvoiceLine
 from oasys.invoices.pdf import invoice_pdf, receipt_pdf
 from oasys.invoices.services import invoice_create_for_session, invoice_number_next
+from oasys.invoices.tests.helpers import invoice_opened
 from oasys.ledger.services import ledger_post_client_payment, ledger_post_invoice_charge
 
 from .pdftext import pdf_read
@@ -35,9 +36,9 @@ LONG = ("Family therapy session with the client and two family members, includin
 def _session_invoice(practice, **client):
     appt = f.self_pay_session(practice, **client)
     f.make_diagnosis(appt.client, code="F41.1")
-    return invoice_create_for_session(practice=practice, appointment_id=appt.pk,
-                                      amount=Decimal("130.00"), cpt="90834",
-                                      ctx=f.ctx_for(practice=practice))
+    return invoice_opened(invoice_create_for_session(
+        practice=practice, appointment_id=appt.pk, amount=Decimal("130.00"), cpt="90834",
+        ctx=f.ctx_for(practice=practice)))
 
 
 def _invoice_with_lines(practice, lines: list[tuple[str, Decimal]]) -> Invoice:
@@ -69,7 +70,7 @@ def test_the_invoice_pdf_says_who_what_and_how_much(practice):
     for expected in (
         "Dana Reyes", "100 Main St", "Chicago, IL 60601", "Phone (312) 555-0100",  # the practice
         "INVOICE", invoice.number, invoice.issue_date.strftime("%b %d, %Y"),
-        invoice.due_date.strftime("%b %d, %Y"), "Draft",
+        invoice.due_date.strftime("%b %d, %Y"), "Open",
         "BILL TO", "Jordan Kim", "12 Oak St Apt 4", "Chicago, IL 60614",  # the client
         "Date of service", "Description", "CPT", "Amount",
         invoice.lines.get().description, "90834", "$130.00",

@@ -19,6 +19,7 @@ from oasys.core.models import AuditEvent
 from oasys.invoices.amounts import AmountError, amount_parse
 from oasys.invoices.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceLine, InvoiceStatus
 from oasys.invoices.services import invoice_create_standalone
+from oasys.invoices.tests.helpers import invoice_opened
 from oasys.ledger.models import JournalEntry, JournalLine
 from oasys.ledger.selectors import client_balance, invoice_figures_one
 
@@ -41,7 +42,7 @@ def _state():
             AuditEvent.objects.count())
 
 
-def test_standalone_is_a_draft_charged_through_the_journal(practice, owner):
+def test_standalone_is_a_draft_charged_through_the_journal_when_it_opens(practice, owner):
     client = f.make_client(practice, billing_type=BillingType.SELF_PAY)
     day = timezone.localdate() - dt.timedelta(days=3)
     invoice = _create(practice, client.pk, [
@@ -58,9 +59,13 @@ def test_standalone_is_a_draft_charged_through_the_journal(practice, owner):
                      ("Records copy", day, Decimal("1012.50"), None, "")]
     figures = invoice_figures_one(practice=practice, invoice=invoice)
     assert (figures.total, figures.paid, figures.balance) == (
-        Decimal("1062.50"), Decimal("0.00"), Decimal("1062.50"))
-    assert client_balance(practice=practice, client_id=client.pk) == Decimal("1062.50")
+        Decimal("1062.50"), Decimal("0.00"), Decimal("0.00"))
+    assert client_balance(practice=practice, client_id=client.pk) == Decimal("0.00")
     assert [e.to_status for e in invoice.events.all()] == [InvoiceStatus.DRAFT]
+    invoice_opened(invoice)
+    figures = invoice_figures_one(practice=practice, invoice=invoice)
+    assert (figures.total, figures.balance) == (Decimal("1062.50"), Decimal("1062.50"))
+    assert client_balance(practice=practice, client_id=client.pk) == Decimal("1062.50")
     assert AuditEvent.objects.filter(category="invoice", object_id=str(invoice.pk),
                                      action="create").exists()
     # insured clients may be invoiced too (a fee insurance does not cover)

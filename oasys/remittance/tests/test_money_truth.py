@@ -17,6 +17,7 @@ from oasys.clients.models import PolicyPriority
 from oasys.core.errors import InvalidInput
 from oasys.invoices.models import Invoice
 from oasys.invoices.services import invoice_create_for_session
+from oasys.invoices.tests.helpers import invoice_opened
 from oasys.ledger.models import JournalEntry
 from oasys.ledger.selectors import (
     account_balances,
@@ -75,8 +76,8 @@ def test_apply_adjudication_then_reversal_and_correction(practice, ctx):
 def test_a_payment_needs_a_reference_and_reposting_it_returns_the_entry(practice, ctx):
     appt = f.self_pay_session(practice)
 
-    invoice = invoice_create_for_session(practice=practice, appointment_id=appt.pk,
-                                         amount=D("100.00"), cpt="90834", ctx=ctx)
+    invoice = invoice_opened(invoice_create_for_session(
+        practice=practice, appointment_id=appt.pk, amount=D("100.00"), cpt="90834", ctx=ctx))
     for post in (ledger_post_client_payment, ledger_post_refund):
         with pytest.raises(InvalidInput):
             post(invoice=invoice, amount=D("10.00"), reference="", ctx=ctx)
