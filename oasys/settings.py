@@ -219,6 +219,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # unfinished (out-of-band marking, pending refunds) are retried under their keys
     "invoices-overdue": {"task": "invoices.overdue_mark", "schedule": 3600.0},
     "invoices-stripe-retries": {"task": "invoices.stripe_retries", "schedule": 300.0},
+    # charging: cards due a retry after a decline, or after Stripe did not answer
+    "invoices-card-retries": {"task": "invoices.card_retries", "schedule": 900.0},
 }
 
 # --- Outside services (ports) -------------------------------------------------------------

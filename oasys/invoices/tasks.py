@@ -7,6 +7,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from .actions import invoices_overdue_mark, invoices_stripe_retries_run
+from .charging import invoices_card_retries_run
 
 
 # --- actions
@@ -22,3 +23,13 @@ def invoices_stripe_retries_task() -> int:
     """Scheduled: Stripe calls an invoice action left unfinished (Stripe unreachable): the
     out-of-band marking of an invoice paid by hand, and pending refunds (same keys)."""
     return invoices_stripe_retries_run()
+
+
+
+# --- charging
+@shared_task(name="invoices.card_retries", acks_late=True)
+def invoices_card_retries_task() -> int:
+    """Scheduled every 15 minutes: charge the invoices whose card retry is due (the retry
+    schedule after a decline, Stripe unreachable, an attempt a crashed worker left pending).
+    Run twice at once, each invoice is charged once (the claim in charging.py)."""
+    return invoices_card_retries_run()

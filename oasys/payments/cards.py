@@ -34,6 +34,7 @@ from oasys.core.outbound_mail import email_send
 
 from .card_machine import CARD_REQUEST_MACHINE
 from .connection import payments_port
+from .hooks import card_saved_notify
 from .idempotency import idempotency_key, stripe_once
 from .machine import PAYMENT_ACCOUNT_ACTIONS, PAYMENT_ACCOUNT_MACHINE
 from .models import (
@@ -366,6 +367,15 @@ def card_saved_record(*, account: PaymentAccount, session_id: str, ctx: AuditCon
                      object_id=locked.pk,
                      detail={"card_saved": True, "card_request": req.pk,
                              "source": (source or "")[:80]})
+        saved_request_id, saved_profile_id = locked_req.pk, locked.pk
+        # Apps above payments act on the new card (invoices charges the open invoices when
+        # staff asked it to) once it is committed, and only the first time it is recorded.
+        transaction.on_commit(
+            lambda: card_saved_notify(
+                profile=ClientPaymentProfile.objects.select_related("account", "client")
+                .get(pk=saved_profile_id),
+                card_request=CardRequest.objects.get(pk=saved_request_id)),
+            robust=True)
     return ClientPaymentProfile.objects.get(pk=profile.pk)
 
 
@@ -423,6 +433,25 @@ def card_profile_refresh(*, profile: ClientPaymentProfile, ctx: AuditContext,
                      object_id=profile.pk,
                      detail={"fields": sorted(changes), "source": source[:80]})
     return f"{outcome}: profile updated"
+
+
+def autopay_pause(*, profile: ClientPaymentProfile, ctx: AuditContext, reason: str) -> bool:
+    """Stop charging the client's card automatically (after repeated declines): the card
+    stays on file, staff may still charge it, and saving a new card resumes autopay
+    (`card_saved_record` clears the pause). Audited. Answers whether it paused now (False:
+    it was paused already), so whoever tells the owner tells them once."""
+    now = timezone.now()
+    with transaction.atomic():
+        paused = ClientPaymentProfile.objects.filter(
+            pk=profile.pk, autopay_paused_at__isnull=True).update(autopay_paused_at=now)
+        if not paused:
+            return False
+        audit_record(ctx=ctx, action=AuditAction.UPDATE, category=CATEGORY,
+                     client_id=profile.client_id, object_type="ClientPaymentProfile",
+                     object_id=profile.pk,
+                     detail={"autopay_paused": True, "reason": reason[:120]})
+    profile.autopay_paused_at = now
+    return True
 
 
 def card_remove(*, client: Client, ctx: AuditContext, user: User | None = None) -> None:
