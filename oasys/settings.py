@@ -221,6 +221,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "invoices-stripe-retries": {"task": "invoices.stripe_retries", "schedule": 300.0},
     # charging: cards due a retry after a decline, or after Stripe did not answer
     "invoices-card-retries": {"task": "invoices.card_retries", "schedule": 900.0},
+    # invoices: deliveries whose kick was lost or whose worker died (sending)
+    "invoices-sending-sweep": {"task": "invoices.sending_sweep", "schedule": 120.0},
 }
 
 # --- Outside services (ports) -------------------------------------------------------------
