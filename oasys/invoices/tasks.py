@@ -31,6 +31,7 @@ def invoices_stripe_retries_task() -> int:
     out-of-band marking of an invoice paid by hand, and pending refunds (same keys)."""
     return invoices_stripe_retries_run()
 
+
 # --- charging
 @shared_task(name="invoices.card_retries", acks_late=True)
 def invoices_card_retries_task() -> int:
@@ -38,7 +39,6 @@ def invoices_card_retries_task() -> int:
     schedule after a decline, Stripe unreachable, an attempt a crashed worker left pending).
     Run twice at once, each invoice is charged once (the claim in charging.py)."""
     return invoices_card_retries_run()
-
 
 
 # --- sending

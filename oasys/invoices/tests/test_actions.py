@@ -12,6 +12,7 @@ import pytest
 from django.test import TestCase
 from django.utils import timezone
 
+from oasys.core.audit import AuditContext
 from oasys.core.errors import Conflict, InvalidInput
 from oasys.core.models import AuditEvent
 from oasys.core.timezones import practice_today
@@ -25,6 +26,7 @@ from oasys.invoices.actions import (
     invoices_stripe_retries_run,
     refund_from_stripe_record,
 )
+from oasys.invoices.machine import INVOICE_MACHINE
 from oasys.invoices.models import (
     Invoice,
     InvoiceEvent,
@@ -155,7 +157,6 @@ def test_void_is_refused_in_other_statuses(practice, ctx, status, words):
     elif status == S.VOID:
         invoice_void(invoice=invoice, ctx=ctx)
     else:
-        from oasys.invoices.machine import INVOICE_MACHINE  # noqa: PLC0415 - setup only
         INVOICE_MACHINE.transition(obj=invoice, to=S.SENDING, ctx=ctx, source="tests")
     before = _state()
     with pytest.raises(Conflict) as refused:
@@ -232,7 +233,6 @@ def test_mark_uncollectible_writes_off_what_is_owed(practice, ctx, owner):
 
 
 def test_the_retry_schedule_may_mark_uncollectible(on_stripe, payments):
-    from oasys.core.audit import AuditContext  # noqa: PLC0415
     ctx = AuditContext.system(practice_id=on_stripe.practice_id, source="retry schedule")
     marked = invoice_mark_uncollectible(invoice=on_stripe, ctx=ctx, source="retry schedule")
     assert marked.status == S.UNCOLLECTIBLE
