@@ -54,6 +54,7 @@ from oasys.payments.idempotency import idempotency_key
 from oasys.payments.models import CardRequest, ClientPaymentProfile
 from oasys.payments.port import CardError, Charge, FinalError, RemoteInvoice, RetryableError
 
+from .actions import invoice_mark_uncollectible
 from .models import (
     AttemptOutcome,
     AttemptTrigger,
@@ -232,10 +233,28 @@ def _attempt_run(*, attempt: PaymentAttempt, ctx: AuditContext,
         return _errored(attempt=attempt, invoice=invoice, words=STRIPE_UNREACHABLE,
                         retry=True, ctx=ctx)
     except FinalError as exc:
+        if exc.code == "invoice_already_paid":  # paid between our read and the charge
+            return _paid_on_stripe(attempt=attempt, invoice=invoice, ctx=ctx, actor=actor)
         log.warning("card charge of invoice %s attempt %s refused by Stripe (%s)",
                     invoice.pk, attempt.number, exc.code or type(exc).__name__)
         return _errored(attempt=attempt, invoice=invoice, words=f"Stripe refused the charge: "
                         f"{exc.message}"[:300], retry=False, ctx=ctx)
+    return _succeeded(attempt=attempt, invoice=invoice, charge=charge, ctx=ctx, actor=actor)
+
+
+def _paid_on_stripe(*, attempt: PaymentAttempt, invoice: Invoice, ctx: AuditContext,
+                    actor: User | None) -> PaymentAttempt:
+    """Stripe says the invoice is paid already (the hosted page, or this attempt run by
+    another worker): record that charge."""
+    port = payments_port()
+    try:
+        remote = port.invoice_get(account_id=invoice.stripe_account_id,
+                                  invoice_id=invoice.stripe_invoice_id)
+        charge = port.charge_get(account_id=invoice.stripe_account_id,
+                                 charge_id=remote.charge_id)
+    except RetryableError:
+        return _errored(attempt=attempt, invoice=invoice, words=STRIPE_UNREACHABLE,
+                        retry=True, ctx=ctx)
     return _succeeded(attempt=attempt, invoice=invoice, charge=charge, ctx=ctx, actor=actor)
 
 
@@ -251,9 +270,12 @@ def _remote_refusal(remote: RemoteInvoice, attempt: PaymentAttempt) -> str:
     return ""
 
 
-def _finished(attempt: PaymentAttempt, **fields: object) -> bool:
-    """Write the attempt's outcome once: False when another worker already did."""
-    done = PaymentAttempt.objects.filter(pk=attempt.pk, outcome=O.PENDING).update(
+def _finished(attempt: PaymentAttempt, *, over: tuple[str, ...] = (O.PENDING,),
+              **fields: object) -> bool:
+    """Write the attempt's outcome once: False when another worker already did. A success
+    may also replace an error (`over`): a worker whose call timed out while another worker's
+    identical call charged the card."""
+    done = PaymentAttempt.objects.filter(pk=attempt.pk, outcome__in=over).update(
         finished_at=timezone.now(), **fields)
     attempt.refresh_from_db()
     return bool(done)
@@ -272,7 +294,8 @@ def _succeeded(*, attempt: PaymentAttempt, invoice: Invoice, charge: Charge,
     source = f"card on file, attempt {attempt.number} ({attempt.get_trigger_display()})"
     try:
         with transaction.atomic():
-            _finished(attempt, outcome=O.SUCCEEDED, stripe_charge_id=charge.id,
+            _finished(attempt, over=(O.PENDING, O.ERROR), outcome=O.SUCCEEDED,
+                      stripe_charge_id=charge.id,
                       card_brand=charge.card_brand or attempt.card_brand,
                       card_last4=charge.card_last4 or attempt.card_last4, reason="")
             payment_apply(invoice=invoice, payment=payment, ctx=ctx, actor=actor,
@@ -284,9 +307,9 @@ def _succeeded(*, attempt: PaymentAttempt, invoice: Invoice, charge: Charge,
         # must refund it, so the attempt says so.
         log.warning("card charge of invoice %s attempt %s succeeded on a %s invoice",
                     invoice.pk, attempt.number, invoice.status)
-        _finished(attempt, outcome=O.SUCCEEDED, stripe_charge_id=charge.id,
-                  reason=f"Charged, but not recorded: {exc.message} Refund the charge on "
-                         f"Stripe."[:300])
+        words = f"Charged, but not recorded: {exc.message} Refund the charge on Stripe."
+        _finished(attempt, over=(O.PENDING, O.ERROR), outcome=O.SUCCEEDED,
+                  stripe_charge_id=charge.id, reason=words[:300])
         Invoice.objects.filter(pk=invoice.pk).update(next_charge_at=None)
     attempt.refresh_from_db()
     return attempt
@@ -341,8 +364,11 @@ def _declined(*, attempt: PaymentAttempt, invoice: Invoice, error: CardError,
             declines = locked.declines
         else:
             declines = locked.declines + 1
-            next_at = _retry_at(invoice=locked, declines=declines)
-            final = next_at is None and locked.status in UNPAID
+            next_at = (_retry_at(invoice=locked, declines=declines)
+                       if locked.status in UNPAID else None)
+            # Only the schedule's own last try ends in Uncollectible: a staff charge or a
+            # new card's charge after the schedule stopped leaves the invoice Open.
+            final = next_at is None and locked.status in UNPAID and attempt.trigger == T.RETRY
         Invoice.objects.filter(pk=locked.pk).update(declines=declines,
                                                     decline_reason=words[:300],
                                                     next_charge_at=next_at)
@@ -374,9 +400,15 @@ def _declined(*, attempt: PaymentAttempt, invoice: Invoice, error: CardError,
 
 
 def _uncollectible_after_schedule(*, invoice: Invoice, reason: str, ctx: AuditContext) -> None:
-    """The last scheduled retry failed: the invoice is Uncollectible (on Stripe too)."""
-    # Filled in when the actions helper's invoice_mark_uncollectible is merged.
-    log.info("invoice %s: retry schedule ended", invoice.pk)
+    """The last scheduled retry failed: the invoice is Uncollectible (on Stripe too), what
+    is owed written off (a later payment reverses it). Stripe refusing or not answering
+    leaves the invoice Open without a next try, for staff to mark by hand."""
+    try:
+        invoice_mark_uncollectible(invoice=invoice, ctx=ctx, source="retry schedule",
+                                   reason=f"the last scheduled card retry failed: {reason}")
+    except Conflict as exc:
+        log.warning("invoice %s: not marked uncollectible after its last retry (%s)",
+                    invoice.pk, type(exc).__name__)
 
 
 def _retry_at(*, invoice: Invoice, declines: int) -> dt.datetime | None:
