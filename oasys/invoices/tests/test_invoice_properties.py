@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 from django.db.models import Sum
 from django.utils import timezone
+from hypothesis import event
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -191,6 +192,7 @@ class InvoiceMachine(RuleBasedStateMachine):
         finally:
             self._announce()
         assert allowed, f"{action} of a {invoice.status} invoice was not refused"
+        event(f"{action} done")
         return result
 
     # --- rules --------------------------------------------------------------------------------
@@ -394,4 +396,4 @@ def _sum(rows) -> Decimal:
 
 def test_invoice_state_machine(db, payments):
     run_state_machine_as_test(InvoiceMachine, settings=hsettings(
-        max_examples=25, stateful_step_count=20, deadline=None, database=None))
+        max_examples=12, stateful_step_count=15, deadline=None, database=None))
