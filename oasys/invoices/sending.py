@@ -8,10 +8,12 @@ Delivery is at least once and makes everything once:
 - the Stripe invoice is created through the idempotency ledger (`stripe_once`, key
   `oasys-invoice-<pk>-create`) and finalized under its own key, so a worker that died after
   Stripe made the invoice, a retry, or two workers at once end with one Stripe invoice;
-- the move to Open and what follows it (the card charge or the invoice email) happen in one
-  transaction under the invoice's row lock, and only for an invoice that is Sending (or
-  Open without either having happened yet: opened by a webhook a moment before), so the
-  client is charged or emailed once;
+- the move to Open (with its charge in the journal) happens once, under the row lock, for
+  an invoice still Sending; then the card on file is charged through charging.py (one
+  attempt, committed before Stripe is called and resumed by whoever finds it pending), and
+  the invoice email is written under the row lock after checking none went, so the client
+  is charged once and emailed once. An invoice found Open without either (opened by a
+  webhook a moment before, or by a worker that died right after) is finished the same way;
 - Stripe down or slow (RetryableError): the invoice stays Sending with the error in words
   and `delivery_attempts` counted; the task retries with a growing delay and the sweeper
   (`invoices_sending_sweep`, every two minutes) delivers again whatever was left behind;
@@ -199,85 +201,90 @@ def _stripe_copy(invoice: Invoice, acct: str) -> RemoteInvoice:
     return remote
 
 
-def _followed_up(invoice: Invoice) -> bool:
-    """Whether the delivery already charged the card or emailed the invoice."""
-    return (PaymentAttempt.objects.filter(invoice_id=invoice.pk,
-                                          trigger=AttemptTrigger.SEND).exists()
-            or SentEmail.objects.filter(practice_id=invoice.practice_id, kind="invoice",
-                                        object_type="Invoice",
-                                        object_id=str(invoice.pk)).exists())
+def _emailed(invoice: Invoice) -> bool:
+    return SentEmail.objects.filter(practice_id=invoice.practice_id, kind="invoice",
+                                    object_type="Invoice", object_id=str(invoice.pk)).exists()
 
 
-def invoice_deliver(*, invoice_id: int) -> Invoice:
+def _send_attempt(invoice: Invoice) -> PaymentAttempt | None:
+    """The card charge the delivery tried (autopay), if any."""
+    return (PaymentAttempt.objects.filter(invoice_id=invoice.pk, trigger=AttemptTrigger.SEND)
+            .order_by("-number").first())
+
+
+def invoice_deliver(*, invoice_id: int) -> Invoice | None:
     """Deliver a Sending invoice (the task's body; see the module docstring). Safe to run
-    twice or at once: an invoice no longer Sending (delivered, or back to Draft) is left as
-    it is. Answers the invoice as it stands afterwards: still Sending with `delivery_error`
-    when Stripe was unreachable (the task retries), Draft with `delivery_error` when the
-    delivery cannot succeed, else Open (or Paid by the card on file)."""
+    twice or at once: an invoice no longer Sending is left as it is, except one that is
+    Open without its card charge or email yet (opened by a webhook, or by a worker that
+    died just after), which is finished. Answers the invoice as it stands afterwards: still
+    Sending with `delivery_error` when Stripe was unreachable (the task retries), Draft with
+    `delivery_error` when the delivery cannot succeed, else Open (or Paid by the card)."""
     invoice = (Invoice.objects.select_related("client", "practice")
                .filter(pk=invoice_id).first())
-    if invoice is None or invoice.status not in (S.SENDING, S.OPEN):
-        return invoice
-    if invoice.status == S.OPEN and _followed_up(invoice):
-        return invoice
-    try:
-        if invoice.status == S.SENDING:
+    if invoice is None:
+        return None
+    if invoice.status == S.SENDING:
+        try:
             problem = _no_address(invoice.client)
             if problem:
                 raise _Final(problem)
-        acct = _stripe_account_id(invoice)
-        remote = _stripe_copy(invoice, acct) if acct and invoice.status == S.SENDING \
-            else None
-        return _open_and_follow_up(invoice, acct=acct, remote=remote)
-    except _Retry as exc:
-        return _delivery_failed_for_now(invoice, str(exc))
-    except _Final as exc:
-        return _delivery_refused(invoice, str(exc))
+            acct = _stripe_account_id(invoice)
+            remote = _stripe_copy(invoice, acct) if acct else None
+            _open(invoice, acct=acct, remote=remote)
+        except _Retry as exc:
+            return _delivery_failed_for_now(invoice, str(exc))
+        except _Final as exc:
+            return _delivery_refused(invoice, str(exc))
+        invoice.refresh_from_db()
+    if invoice.status == S.OPEN:
+        _follow_up(invoice)
+        invoice.refresh_from_db()
+    return invoice
 
 
-def _open_and_follow_up(invoice: Invoice, *, acct: str,
-                        remote: RemoteInvoice | None) -> Invoice:
-    """Open the invoice (its charge in the journal) and charge the card or email the
-    invoice, in one transaction under the row lock: once, however many workers get here."""
+def _open(invoice: Invoice, *, acct: str, remote: RemoteInvoice | None) -> None:
+    """Sending -> Open with the Stripe ids, the charge posted in the same transaction
+    (settlement; a no-op for an invoice another worker opened first)."""
+    updates: dict = {"delivery_error": "", "updated_at": timezone.now()}
+    if remote is not None:
+        updates.update(stripe_account_id=acct, stripe_invoice_id=remote.id,
+                       hosted_invoice_url=remote.hosted_invoice_url)
+    invoice_open(invoice=invoice, ctx=_ctx(invoice), source=SOURCE, reason="sent",
+                 updates=updates)
+
+
+def _follow_up(invoice: Invoice) -> None:
+    """After opening: charge the card on file when autopay applies (success: the receipt
+    goes, not the invoice), else email the invoice -- with the decline or the request to
+    confirm when the card was tried. Each once: the charge is charging's (one attempt,
+    resumed if a worker died in it); the email is written under the row lock after
+    checking none went."""
     ctx = _ctx(invoice)
-    with transaction.atomic():
-        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if locked.status == S.SENDING:
-            updates: dict = {"delivery_error": "", "updated_at": timezone.now()}
-            if remote is not None:
-                updates.update(stripe_account_id=acct, stripe_invoice_id=remote.id,
-                               hosted_invoice_url=remote.hosted_invoice_url)
-            locked = invoice_open(invoice=locked, ctx=ctx, source=SOURCE, reason="sent",
-                                  updates=updates)
-        elif locked.status != S.OPEN or _followed_up(locked):
-            return locked
-        locked = Invoice.objects.select_related("client", "practice").get(pk=locked.pk)
-        if _card_charged(locked, ctx):
-            locked.refresh_from_db()
-            return locked
-        locked.refresh_from_db()
-        _invoice_email(locked, ctx=ctx, kind="invoice")
-    return locked
-
-
-def _card_charged(invoice: Invoice, ctx: AuditContext) -> bool:
-    """Charge the card on file when autopay applies; whether it was paid. A decline or a
-    charge that needs the client is recorded by charging (the reason on the invoice) and
-    the invoice email goes out with the hosted link."""
-    if not invoice.on_stripe:
-        return False  # no online payments: no card either
-    if card_charge_refusal(invoice=invoice, trigger=AttemptTrigger.SEND):
-        return False
-    try:
-        with transaction.atomic():
+    if _emailed(invoice):
+        return
+    attempt = _send_attempt(invoice)
+    if invoice.on_stripe and (attempt is None or attempt.outcome == AttemptOutcome.PENDING) \
+            and not card_charge_refusal(invoice=invoice, trigger=AttemptTrigger.SEND):
+        try:
             attempt = invoice_card_charge(invoice=invoice, trigger=AttemptTrigger.SEND,
                                           ctx=ctx)
-    except DomainError as exc:
-        # the charge could not be tried: the client is sent the invoice to pay it online
-        log.warning("invoice %s: card charge on send not made (%s)", invoice.pk,
-                    type(exc).__name__)
-        return False
-    return attempt is not None and attempt.outcome == AttemptOutcome.SUCCEEDED
+        except Conflict as exc:  # e.g. the card was removed a moment ago: email instead
+            log.info("invoice %s: no card charge on send (%s)", invoice.pk,
+                     type(exc).__name__)
+    if attempt is not None and attempt.outcome == AttemptOutcome.SUCCEEDED:
+        return
+    with transaction.atomic():
+        locked = (Invoice.objects.select_for_update().select_related("client", "practice")
+                  .get(pk=invoice.pk))
+        if locked.status not in (S.OPEN, S.OVERDUE) or _emailed(locked):
+            return
+        try:
+            with transaction.atomic():
+                _invoice_email(locked, ctx=ctx, kind="invoice", attempt=attempt)
+        except InvalidInput as exc:  # the address changed since the check: staff fix it
+            Invoice.objects.filter(pk=locked.pk).update(
+                delivery_error=f"The invoice email was not sent: {exc.message}"[:300],
+                updated_at=timezone.now())
 
 
 def _delivery_failed_for_now(invoice: Invoice, words: str) -> Invoice:
@@ -328,7 +335,8 @@ def invoices_sending_sweep(*, now: dt.datetime | None = None) -> int:
         practice_id=OuterRef("practice_id"), kind="invoice", object_type="Invoice",
         object_id=Cast(OuterRef("pk"), output_field=CharField()))
     charged = PaymentAttempt.objects.filter(invoice_id=OuterRef("pk"),
-                                            trigger=AttemptTrigger.SEND)
+                                            trigger=AttemptTrigger.SEND,
+                                            outcome=AttemptOutcome.SUCCEEDED)
     ids = list(
         Invoice.objects
         .filter(Q(status=S.SENDING, updated_at__lt=stale)
@@ -356,7 +364,8 @@ def _practice_contact(invoice: Invoice) -> dict[str, str]:
             "email": profile.contact_email if profile else ""}
 
 
-def _invoice_email(invoice: Invoice, *, ctx: AuditContext, kind: str) -> SentEmail:
+def _invoice_email(invoice: Invoice, *, ctx: AuditContext, kind: str,
+                   attempt: PaymentAttempt | None = None) -> SentEmail:
     """The invoice (kind "invoice") or a reminder of it (kind "reminder") to the client:
     HTML and text, the amount due, the due date, the lines (description, date, amount: no
     codes), the hosted payment link when on Stripe, else how to pay the practice, and the
@@ -375,7 +384,13 @@ def _invoice_email(invoice: Invoice, *, ctx: AuditContext, kind: str) -> SentEma
         "amount_due": _dollars(figures.balance), "total": _dollars(figures.total),
         "due_date": invoice.due_date, "overdue": invoice.due_date < today,
         "issue_date": invoice.issue_date, "lines": lines, "pay_url": pay_url,
-        "contact": contact, "decline_reason": invoice.decline_reason,
+        "contact": contact,
+        # the card on file was tried on send: declined (the reason), or the bank asks the
+        # client to confirm the payment on the hosted page
+        "declined": attempt is not None and attempt.outcome == AttemptOutcome.DECLINED,
+        "confirm": attempt is not None
+        and attempt.outcome == AttemptOutcome.AUTHENTICATION_REQUIRED,
+        "decline_reason": attempt.reason if attempt is not None else "",
     }
     pdf = invoice_pdf(invoice=invoice, pay_url=pay_url)
     reply_to = contact["email"] or None
