@@ -48,6 +48,7 @@ from .models import (
     InvoiceStatus,
     PaymentAttempt,
     PaymentMethod,
+    RefundStatus,
 )
 from .settlement import PaymentIn, invoice_open, payment_apply, stripe_payment_key
 
@@ -236,8 +237,9 @@ def _refunds_sync(*, payment: InvoicePayment, account: PaymentAccount, event: Ev
     from Oasys, are found by their Stripe id inside `refund_from_stripe_record`)."""
     refunds = payments_port().refund_list(account_id=account.stripe_account_id,
                                           charge_id=payment.stripe_charge_id)
+    # recorded and posted; a row of ours still pending is completed by the call below
     known = set(InvoiceRefund.objects.filter(practice_id=payment.practice_id,
-                                             payment=payment)
+                                             payment=payment, status=RefundStatus.SUCCEEDED)
                 .exclude(stripe_refund_id="").values_list("stripe_refund_id", flat=True))
     recorded: list[str] = []
     unsettled: list[str] = []

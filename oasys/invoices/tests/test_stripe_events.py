@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from oasys.core.services import practice_create, user_create
+from oasys.invoices.actions import invoice_refund
 from oasys.invoices.models import (
     AttemptOutcome,
     AttemptTrigger,
@@ -28,6 +29,8 @@ from oasys.ledger.models import EntryType, JournalEntry
 from oasys.ledger.selectors import invoice_figures_one
 from oasys.payments.handlers import HANDLERS
 from oasys.payments.models import WebhookEventState
+from oasys.payments.port import RetryableError
+from oasys.payments.refusals import StripeUnavailable
 
 from .helpers import invoice_opened
 from .stripe_events_support import invoice_state, journal_counts, stripe_world
@@ -413,3 +416,40 @@ def test_a_refund_still_pending_on_stripe_waits_for_its_update(world, payments):
     world.deliver(world.refund_event("refund.updated", refund))
     assert InvoiceRefund.objects.get().amount == Decimal("30.00")
 
+
+
+def test_a_refund_made_from_oasys_is_not_recorded_again_by_its_webhooks(world):
+    invoice = world.invoice("80.00")
+    charge = world.hosted_pay(invoice)
+    world.deliver(world.invoice_event("invoice.paid", invoice))
+    invoice.refresh_from_db()
+    ours = invoice_refund(invoice=invoice, amount="30.00", reason="overcharged", token="t-1",
+                          ctx=world.ctx)
+    assert ours.status == RefundStatus.SUCCEEDED and ours.stripe_refund_id
+    [made] = world.fake.refund_list(account_id=world.acct, charge_id=charge.id)
+    for event in [world.refund_event("refund.created", made),
+                  world.charge_event("charge.refunded", charge.id)] * 3:
+        world.deliver(event)
+    assert list(InvoiceRefund.objects.values_list("pk", flat=True)) == [ours.pk]
+    assert journal_counts(invoice)[E.REFUND] == 1
+
+
+def test_a_refund_of_ours_left_pending_is_completed_by_its_webhook(world, payments):
+    # Stripe made the refund but its answer never reached us (a timeout): our row is pending
+    invoice = world.invoice("80.00")
+    charge = world.hosted_pay(invoice)
+    world.deliver(world.invoice_event("invoice.paid", invoice))
+    invoice.refresh_from_db()
+    payments.fail_next("refund_create", RetryableError("timed out"))
+    with pytest.raises(StripeUnavailable):
+        invoice_refund(invoice=invoice, amount="30.00", reason="overcharged", token="t-2",
+                       ctx=world.ctx)
+    pending = InvoiceRefund.objects.get()
+    assert (pending.status, pending.stripe_refund_id) == (RefundStatus.PENDING, "")
+    made = payments.refund_create(account_id=world.acct, charge_id=charge.id,
+                                  amount=Decimal("30.00"), idempotency_key="the-lost-answer")
+    world.deliver(world.refund_event("refund.created", made))
+    pending.refresh_from_db()
+    assert (pending.status, pending.stripe_refund_id) == (RefundStatus.SUCCEEDED, made.id)
+    assert InvoiceRefund.objects.count() == 1
+    assert journal_counts(invoice)[E.REFUND] == 1
