@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pdf_views, views
+from . import bulk_views, pdf_views, views
 
 app_name = "invoices"
 
@@ -25,4 +25,9 @@ urlpatterns = [
          name="request_payment_method"),
     path("<int:pk>/charge/", views.invoice_charge_view, name="charge"),
     path("clients/<int:client_pk>/panel/", views.client_invoices_panel, name="client_panel"),
+    # --- bulk
+    path("batches/", bulk_views.batch_start, name="batch_start"),
+    path("batches/<int:pk>/", bulk_views.batch_detail, name="batch"),
+    path("batches/<int:pk>/progress/", bulk_views.batch_progress, name="batch_progress"),
+    path("batches/<int:pk>/resume/", bulk_views.batch_resume, name="batch_resume"),
 ]
