@@ -58,6 +58,9 @@ def requests_seen():
 @pytest.fixture
 def hooked_world(invoice_world, live_server, requests_seen) -> InvoiceWorld:
     """`invoice_world` with the stand-in delivering every event of the practice's account,
-    signed, to the product's webhook endpoint on the live server."""
+    signed, to the product's webhook endpoint on the live server, when the test releases
+    them (`webhooks_release`; see `webhooks_hold` for why)."""
     invoice_world.webhooks_to_live_server(live_server, requests_seen)
-    return invoice_world
+    invoice_world.webhooks_hold()
+    yield invoice_world
+    invoice_world.standin.control("webhooks/faults", method="DELETE")

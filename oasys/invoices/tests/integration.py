@@ -156,6 +156,24 @@ class InvoiceWorld:
         self.requests = requests
         return endpoint.secret
 
+    def webhooks_hold(self) -> None:
+        """From now on the stand-in holds every event until `webhooks_release`. (With SQLite
+        the live server shares the test's connection: the product must not be handling a
+        webhook while the test thread writes, so deliveries happen only when released.)"""
+        self.standin.control("webhooks/faults", {"mode": "delay", "count": 100000,
+                                                 "seconds": 10 ** 7})
+
+    def webhooks_release(self) -> None:
+        """Deliver everything held, in order, and wait until the stand-in is done (each
+        delivery is processed by the time its answer comes back). New events stay held."""
+        self.standin.control("webhooks/flush")
+        self.wait_for(self.deliveries_settled, "the stand-in's deliveries settled")
+
+    def held_event_ids(self) -> list[str]:
+        """The events the stand-in holds, oldest first, each once."""
+        return list(dict.fromkeys(d["event_id"] for d in self.standin.deliveries()
+                                  if d["state"] == "held"))
+
     def deliveries_settled(self) -> bool:
         return all(d["state"] in ("delivered", "failed", "dropped")
                    for d in self.standin.deliveries())

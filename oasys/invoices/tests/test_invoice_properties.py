@@ -313,9 +313,9 @@ class InvoiceMachine(RuleBasedStateMachine):
     def webhooks_arrive(self, n, newest_first):
         """The next `n` of Stripe's events arrive, in order or newest first."""
         batch, self.pending = self.pending[:n], self.pending[n:]
-        for event in reversed(batch) if newest_first else batch:
-            deliver(self.fake, event)
-            self.delivered.append(event)
+        for stripe_event in reversed(batch) if newest_first else batch:
+            deliver(self.fake, stripe_event)
+            self.delivered.append(stripe_event)
         self._announce()
 
     @precondition(lambda self: self.delivered)
