@@ -100,6 +100,22 @@ fractions = st.sampled_from([Decimal("0.25"), Decimal("0.5"), Decimal("1")])
 cards = st.sampled_from(["visa", "chargeCustomerFail", "authenticationRequired", None])
 
 
+CHARGEABLE = frozenset({S.OPEN, S.OVERDUE, S.UNCOLLECTIBLE})
+
+# Each staff action, with arguments that would be accepted in a status that allows it.
+REFUSABLE = {
+    "send": lambda m, inv: invoice_send(invoice=inv, ctx=m.ctx, actor=m.owner),
+    "void": lambda m, inv: invoice_void(invoice=inv, ctx=m.ctx, actor=m.owner, reason="x"),
+    "record_payment": lambda m, inv: invoice_record_payment(
+        invoice=inv, amount="1.00", method="cash", received_on=m.today,
+        token=str(uuid.uuid4()), ctx=m.ctx, actor=m.owner),
+    "refund": lambda m, inv: invoice_refund(invoice=inv, amount="1.00", reason="x",
+                                            token=str(uuid.uuid4()), ctx=m.ctx, actor=m.owner),
+    "mark_uncollectible": lambda m, inv: invoice_mark_uncollectible(
+        invoice=inv, ctx=m.ctx, actor=m.owner, reason="x"),
+}
+
+
 @dataclasses.dataclass
 class Snapshot:
     invoices: dict[str, str]
@@ -114,6 +130,7 @@ class InvoiceMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.fake: FakePayments = payments_fake()
+        self.counts: dict[str, int] = {}
         n = next(_n)
         self.practice = practice_create(name=f"Invoices machine {n}", slug=f"inv-machine-{n}")
         self.owner = user_create(practice=self.practice, email=f"owner{n}@machine.example",
@@ -133,10 +150,14 @@ class InvoiceMachine(RuleBasedStateMachine):
         self.today = dt.date.today()
 
     # --- helpers ------------------------------------------------------------------------------
-    def _invoice(self, i: int) -> Invoice:
-        invoice = self.invoices[i % len(self.invoices)]
-        invoice.refresh_from_db()
-        return invoice
+    def _invoice(self, i: int, statuses=None) -> Invoice | None:
+        """The i-th (modulo) of the machine's invoices now in one of `statuses` (any: all),
+        None when there is none."""
+        found = Invoice.objects.filter(pk__in=[inv.pk for inv in self.invoices])
+        if statuses is not None:
+            found = found.filter(status__in=statuses)
+        found = list(found.order_by("pk"))
+        return found[i % len(found)] if found else None
 
     def _stripe_state(self) -> Snapshot:
         return Snapshot(
@@ -198,15 +219,20 @@ class InvoiceMachine(RuleBasedStateMachine):
     # --- rules --------------------------------------------------------------------------------
     @initialize(amount=amounts)
     def first_invoice(self, amount):
-        self.create(0, amount)
+        card_save(self.fake, self.account, self.clients[0], "visa", self.ctx)
+        self.create(0, amount, then_send=True)
+        self.create(1, amount, then_send=True)
 
-    @rule(c=st.integers(0, 1), amount=amounts)
-    def create(self, c, amount):
+    @rule(c=st.integers(0, 1), amount=amounts, then_send=st.booleans())
+    def create(self, c, amount, then_send=False):
+        """A standalone Draft, and (most often) sent at once."""
         invoice = invoice_create_standalone(
             practice=self.practice, client_id=self.clients[c].pk,
             lines=[{"description": "Late cancellation fee", "date": self.today.isoformat(),
                     "amount": str(amount)}], ctx=self.ctx, actor=self.owner)
         self.invoices.append(invoice)
+        if then_send:
+            self.send(len(self.invoices) - 1)
 
     @rule(c=st.integers(0, 1), kind=cards)
     def card_on_file(self, c, kind):
@@ -217,7 +243,9 @@ class InvoiceMachine(RuleBasedStateMachine):
 
     @rule(i=st.integers(0, 50))
     def send(self, i):
-        invoice = self._invoice(i)
+        invoice = self._invoice(i, {S.DRAFT})
+        if invoice is None:
+            return
         self._act(invoice, "send", lambda: invoice_send(invoice=invoice, ctx=self.ctx,
                                                         actor=self.owner))
         invoice.refresh_from_db()
@@ -228,7 +256,9 @@ class InvoiceMachine(RuleBasedStateMachine):
     @rule(i=st.integers(0, 50))
     def charge_card(self, i):
         """Staff charge the card on file (or it is refused, with the reason)."""
-        invoice = self._invoice(i)
+        invoice = self._invoice(i, CHARGEABLE)
+        if invoice is None:
+            return
         refusal = card_charge_refusal(invoice=invoice, trigger=AttemptTrigger.STAFF)
         if refusal:
             return
@@ -253,8 +283,8 @@ class InvoiceMachine(RuleBasedStateMachine):
     def pay_on_hosted_page(self, i):
         """The client pays the whole amount on Stripe's hosted page: Stripe's copy is paid
         at once; we hear of it only when the webhooks arrive."""
-        invoice = self._invoice(i)
-        if not invoice.stripe_invoice_id:
+        invoice = self._invoice(i, CHARGEABLE)
+        if invoice is None or not invoice.stripe_invoice_id:
             return
         self._announce()
         self.pending += hosted_pay(self.fake, self.acct, invoice.stripe_invoice_id)
@@ -262,7 +292,9 @@ class InvoiceMachine(RuleBasedStateMachine):
 
     @rule(i=st.integers(0, 50), part=fractions, method=st.sampled_from(["cash", "check"]))
     def record_payment(self, i, part, method):
-        invoice = self._invoice(i)
+        invoice = self._invoice(i, CHARGEABLE)
+        if invoice is None:
+            return
         owed = invoice_figures(practice=self.practice, invoice_ids=[invoice.pk])[invoice.pk]
         amount = money(max(owed.balance, Decimal("1.00")) * part)
         self._act(invoice, "record_payment", lambda: invoice_record_payment(
@@ -272,7 +304,9 @@ class InvoiceMachine(RuleBasedStateMachine):
 
     @rule(i=st.integers(0, 50))
     def void(self, i):
-        invoice = self._invoice(i)
+        invoice = self._invoice(i, {S.DRAFT} | CHARGEABLE)
+        if invoice is None:
+            return
         paid = invoice_figures(practice=self.practice, invoice_ids=[invoice.pk])[invoice.pk].paid
         # refused when money was paid on it ("refund the payment first")
         self._act(invoice, "void", lambda: invoice_void(invoice=invoice, ctx=self.ctx,
@@ -281,7 +315,9 @@ class InvoiceMachine(RuleBasedStateMachine):
 
     @rule(i=st.integers(0, 50), part=fractions)
     def refund(self, i, part):
-        invoice = self._invoice(i)
+        invoice = self._invoice(i, {S.PAID})
+        if invoice is None:
+            return
         paid = invoice_figures(practice=self.practice, invoice_ids=[invoice.pk])[invoice.pk].paid
         if paid <= 0:
             return
@@ -298,9 +334,22 @@ class InvoiceMachine(RuleBasedStateMachine):
 
     @rule(i=st.integers(0, 50))
     def mark_uncollectible(self, i):
-        invoice = self._invoice(i)
+        invoice = self._invoice(i, {S.OPEN, S.OVERDUE})
+        if invoice is None:
+            return
         self._act(invoice, "mark_uncollectible", lambda: invoice_mark_uncollectible(
             invoice=invoice, ctx=self.ctx, actor=self.owner, reason="client unreachable"))
+
+    @rule(i=st.integers(0, 50), action=st.sampled_from(sorted(REFUSABLE)))
+    def refused_action(self, i, action):
+        """An action the invoice's status does not allow is refused and changes nothing."""
+        invoice = self._invoice(i)
+        if INVOICE_MACHINE.allows(invoice, action):
+            return
+        before = invoice.status
+        self._act(invoice, action, lambda: REFUSABLE[action](self, invoice))
+        invoice.refresh_from_db()
+        assert invoice.status == before
 
     @rule(days=st.sampled_from([1, 15, 45]))
     def overdue_run(self, days):
@@ -396,4 +445,4 @@ def _sum(rows) -> Decimal:
 
 def test_invoice_state_machine(db, payments):
     run_state_machine_as_test(InvoiceMachine, settings=hsettings(
-        max_examples=12, stateful_step_count=15, deadline=None, database=None))
+        max_examples=6, stateful_step_count=25, deadline=None, database=None))
