@@ -155,30 +155,30 @@ def invoice_card_charge(*, invoice: Invoice, trigger: str, ctx: AuditContext,
     or error (Stripe did not answer: retried in a while). Refused with Conflict and the
     words of `card_charge_refusal` when no charge may be tried. Call outside a transaction."""
     attempt = _attempt_claim(invoice=invoice, trigger=trigger, ctx=ctx, actor=actor)
-    if attempt is None:  # only a retry run's claim (with due_by) comes back empty
+    if attempt is None:  # only a retry run's claim (with due) comes back empty
         raise Conflict("The card is being charged for this invoice already.")
     return _attempt_run(attempt=attempt, ctx=ctx, actor=actor)
 
 
 def _attempt_claim(*, invoice: Invoice, trigger: str, ctx: AuditContext,
-                   actor: User | None, due_by: dt.datetime | None = None
+                   actor: User | None, due: dt.datetime | None = None
                    ) -> PaymentAttempt | None:
-    """The attempt to run, committed: a pending one resumed, or a new one. With `due_by`
-    (the retry run), only when the invoice's retry is still due by then (None: another run
-    took it or it changed); the claim moves `next_charge_at` to the lease."""
+    """The attempt to run, committed: a pending one resumed, or a new one. With `due` (the
+    retry run: the `next_charge_at` it found due), only while the invoice still has that
+    `next_charge_at` (None: another run took it, or it was paid or rescheduled meanwhile);
+    the claim moves `next_charge_at` to the lease, so a second run finds it changed."""
     now = timezone.now()
     with transaction.atomic():
         locked = (Invoice.objects.select_for_update().select_related("practice")
                   .get(pk=invoice.pk))
-        if due_by is not None and (locked.next_charge_at is None
-                                   or locked.next_charge_at > due_by):
+        if due is not None and locked.next_charge_at != due:
             return None
         refusal = card_charge_refusal(invoice=locked, trigger=trigger)
         if refusal:
             raise Conflict(refusal)
         # The lease: a crash from here on leaves the invoice due for the retry run.
         claimed = Invoice.objects.filter(pk=locked.pk, next_charge_at=locked.next_charge_at)
-        if not claimed.update(next_charge_at=now + IN_FLIGHT_LEASE) and due_by is not None:
+        if not claimed.update(next_charge_at=now + IN_FLIGHT_LEASE) and due is not None:
             return None
         pending = (PaymentAttempt.objects.filter(invoice=locked, outcome=O.PENDING)
                    .order_by("-number").first())
@@ -519,16 +519,17 @@ def invoices_card_retries_run(*, now: dt.datetime | None = None) -> int:
     Invoice.objects.filter(next_charge_at__isnull=False).exclude(status__in=UNPAID) \
         .update(next_charge_at=None)
     due = list(Invoice.objects.filter(status__in=UNPAID, next_charge_at__lte=now)
-               .order_by("next_charge_at", "pk").values_list("pk", flat=True)[:RETRY_BATCH])
+               .order_by("next_charge_at", "pk")
+               .values_list("pk", "next_charge_at")[:RETRY_BATCH])
     ran = 0
-    for pk in due:
+    for pk, due_at in due:
         invoice = Invoice.objects.select_related("practice").get(pk=pk)
         ctx = AuditContext.system(practice_id=invoice.practice_id, source="card retries")
         try:
             attempt = _attempt_claim(invoice=invoice, trigger=T.RETRY, ctx=ctx, actor=None,
-                                     due_by=now)
+                                     due=due_at)
         except Conflict:
-            Invoice.objects.filter(pk=pk, next_charge_at__lte=now).update(next_charge_at=None)
+            Invoice.objects.filter(pk=pk, next_charge_at=due_at).update(next_charge_at=None)
             continue
         if attempt is None:
             continue
