@@ -277,6 +277,21 @@ def test_a_payment_after_uncollectible_reverses_the_write_off(practice, ctx):
     assert (figures.paid, figures.balance) == (D("150.00"), D("0.00"))
 
 
+def test_part_payments_on_an_uncollectible_invoice_never_overpay_it(practice, ctx):
+    invoice = open_invoice(practice)
+    invoice_mark_uncollectible(invoice=invoice, ctx=ctx)
+    _pay(invoice, ctx, amount="50.00", token="a")
+    invoice.refresh_from_db()
+    assert invoice.status == S.UNCOLLECTIBLE  # the rest stays written off
+    with pytest.raises(InvalidInput, match=r"Only \$100.00 is owed"):
+        _pay(invoice, ctx, amount="100.01", token="b")
+    _pay(invoice, ctx, amount="100.00", token="c")
+    invoice.refresh_from_db()
+    assert invoice.status == S.PAID
+    figures = _agrees(invoice)
+    assert (figures.paid, figures.balance) == (D("150.00"), D("0.00"))
+
+
 def test_void_an_uncollectible_invoice_posts_nothing_more(practice, ctx):
     invoice = open_invoice(practice)
     invoice_mark_uncollectible(invoice=invoice, ctx=ctx)
