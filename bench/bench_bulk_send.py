@@ -39,17 +39,22 @@ class QueryCount:
 
     def __init__(self, connection) -> None:
         self.connection, self.count, self.by_table = connection, 0, Counter()
+        self.seconds: Counter = Counter()  # time in the database, by table
 
     def __call__(self, execute, sql, params, many, context):
         self.count += 1
         words = sql.replace('"', "").split()
+        table = words[0] if words else "?"
         for marker in ("FROM", "INTO", "UPDATE"):
             if marker in words and words.index(marker) + 1 < len(words):
-                self.by_table[words[words.index(marker) + 1]] += 1
+                table = words[words.index(marker) + 1]
                 break
-        else:
-            self.by_table[words[0] if words else "?"] += 1
-        return execute(sql, params, many, context)
+        self.by_table[table] += 1
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds[table] += time.perf_counter() - started
 
     def __enter__(self) -> QueryCount:
         self._cm = self.connection.execute_wrapper(self)
@@ -58,6 +63,31 @@ class QueryCount:
 
     def __exit__(self, *exc) -> None:
         self._cm.__exit__(*exc)
+
+
+class StripeTime:
+    """Seconds spent in each call of the Stripe adapter (the HTTP round trips to the
+    stand-in): what the stand-in costs, apart from our side."""
+
+    def __init__(self) -> None:
+        self.seconds: Counter = Counter()
+        self.calls: Counter = Counter()
+
+    def install(self, cls) -> None:
+        for name, fn in list(vars(cls).items()):
+            if name.startswith("_") or not callable(fn):
+                continue
+            setattr(cls, name, self._timed(name, fn))
+
+    def _timed(self, name, fn):
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - started
+                self.calls[name] += 1
+        return timed
 
 
 def _args() -> argparse.Namespace:
@@ -112,7 +142,10 @@ def run(sizes: list[int], *, smtp: bool, standin) -> None:  # noqa: PLR0914
     from oasys.invoices.bulk import invoice_batch_run, invoice_batch_start  # noqa: PLC0415
     from oasys.invoices.models import Invoice, InvoiceStatus  # noqa: PLC0415
     from oasys.invoices.services import invoice_create_standalone  # noqa: PLC0415
+    from oasys.payments.stripe_adapter import StripePayments  # noqa: PLC0415
 
+    stripe_time = StripeTime()
+    stripe_time.install(StripePayments)
     celery_app.conf.task_always_eager = True  # each delivery runs inline, as in tests
     for noisy in ("stripe", "celery", "oasys"):  # a line per request or task otherwise
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -128,6 +161,8 @@ def run(sizes: list[int], *, smtp: bool, standin) -> None:  # noqa: PLR0914
     today = timezone.localdate().isoformat()
     made = 0
     tables: Counter = Counter()  # the last run's queries by table
+    db_time: Counter = Counter()  # and the seconds they took
+    in_stripe: dict = {}  # size -> (seconds in Stripe calls, calls, the slowest kinds)
 
     def invoices(n: int) -> list[int]:
         nonlocal made
@@ -144,6 +179,8 @@ def run(sizes: list[int], *, smtp: bool, standin) -> None:  # noqa: PLR0914
 
     def bulk_send(n: int) -> tuple[int, float, int, int]:
         ids = invoices(n)
+        stripe_time.seconds.clear()
+        stripe_time.calls.clear()
         started = time.perf_counter()
         with QueryCount(connection) as q:
             # Celery is eager: the batch's task runs when the start commits, as a worker
@@ -157,8 +194,12 @@ def run(sizes: list[int], *, smtp: bool, standin) -> None:  # noqa: PLR0914
         if result.done != n or opened != n:
             raise SystemExit(f"bulk send of {n}: {result.done} done, {result.failed} failed, "
                              f"{opened} open on Stripe")
+        in_stripe[n] = (sum(stripe_time.seconds.values()), sum(stripe_time.calls.values()),
+                        stripe_time.seconds.most_common(4))
         tables.clear()
         tables.update(q.by_table)
+        db_time.clear()
+        db_time.update(q.seconds)
         return q.count, seconds, result.done, result.failed
 
     bulk_send(10)  # warm-up: templates, fonts, the SDK's connection (not reported)
@@ -182,6 +223,14 @@ def run(sizes: list[int], *, smtp: bool, standin) -> None:  # noqa: PLR0914
     n_last = rows[-1][0]
     print(f"\nWhere the queries of the {n_last:,} go, per invoice (largest first):")
     print(", ".join(f"{table} {count / n_last:.1f}" for table, count in tables.most_common(14)))
+    print(f"Seconds in the database for the {n_last:,}: {sum(db_time.values()):.1f} "
+          "(largest: " + ", ".join(f"{t} {sec:.1f}" for t, sec in db_time.most_common(5))
+          + ")")
+    for n, (seconds, calls, top) in in_stripe.items():
+        if n in sizes:
+            print(f"Stripe calls for {n:,}: {calls:,} ({calls / n:.1f} per invoice), "
+                  f"{seconds:.1f} s ({seconds / n * 1000:.0f} ms per invoice; slowest: "
+                  + ", ".join(f"{k} {v / n * 1000:.0f} ms" for k, v in top) + ")")
     sent = len(mail.outbox) if not smtp else "(in the sink)"
     print(f"Emails sent: {sent}; the stand-in lists invoices on the account "
           f"(first page: {stripe_invoices}).")
