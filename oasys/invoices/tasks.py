@@ -18,6 +18,24 @@ from .sending import (
 )
 
 
+# --- sending
+@shared_task(bind=True, acks_late=True, max_retries=DELIVERY_TASK_RETRIES)
+def invoice_deliver_task(self, invoice_id: int) -> str:
+    """Queued on commit by `invoice_send` (and by the sweeper): deliver one invoice. While
+    Stripe cannot be reached the invoice stays Sending and this retries with a growing delay
+    (30 s, 1, 2, 4 … minutes); after the last retry the sweeper carries on."""
+    invoice = invoice_deliver(invoice_id=invoice_id)
+    if delivery_retry_due(invoice) and self.request.retries < DELIVERY_TASK_RETRIES:
+        raise self.retry(countdown=delivery_backoff_seconds(invoice.delivery_attempts))
+    return invoice.status if invoice is not None else ""
+
+
+@shared_task(name="invoices.sending_sweep", acks_late=True)
+def invoices_sending_sweep_task() -> int:
+    """Scheduled: invoices whose delivery kick was lost or whose worker died."""
+    return invoices_sending_sweep()
+
+
 # --- actions
 @shared_task(name="invoices.overdue_mark")
 def invoices_overdue_mark_task() -> int:
@@ -40,24 +58,6 @@ def invoices_card_retries_task() -> int:
     schedule after a decline, Stripe unreachable, an attempt a crashed worker left pending).
     Run twice at once, each invoice is charged once (the claim in charging.py)."""
     return invoices_card_retries_run()
-
-
-# --- sending
-@shared_task(bind=True, acks_late=True, max_retries=DELIVERY_TASK_RETRIES)
-def invoice_deliver_task(self, invoice_id: int) -> str:
-    """Queued on commit by `invoice_send` (and by the sweeper): deliver one invoice. While
-    Stripe cannot be reached the invoice stays Sending and this retries with a growing delay
-    (30 s, 1, 2, 4 … minutes); after the last retry the sweeper carries on."""
-    invoice = invoice_deliver(invoice_id=invoice_id)
-    if delivery_retry_due(invoice) and self.request.retries < DELIVERY_TASK_RETRIES:
-        raise self.retry(countdown=delivery_backoff_seconds(invoice.delivery_attempts))
-    return invoice.status if invoice is not None else ""
-
-
-@shared_task(name="invoices.sending_sweep", acks_late=True)
-def invoices_sending_sweep_task() -> int:
-    """Scheduled: invoices whose delivery kick was lost or whose worker died."""
-    return invoices_sending_sweep()
 
 
 # --- bulk
