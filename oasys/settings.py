@@ -214,6 +214,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "payments-webhook-events-sweep": {
         "task": "oasys.payments.tasks.stripe_events_sweep_task",
         "schedule": float(os.environ.get("STRIPE_WEBHOOK_SWEEP_SECONDS", "60"))},
+    # invoices: deliveries whose kick was lost or whose worker died (sending)
+    "invoices-sending-sweep": {"task": "invoices.sending_sweep", "schedule": 120.0},
     # --- actions: Open invoices past due become Overdue (idempotent, hourly so a practice's
     # midnight is never more than an hour late); Stripe calls of invoice actions left
     # unfinished (out-of-band marking, pending refunds) are retried under their keys

@@ -139,7 +139,9 @@ def submit(request: HttpRequest, payload: SubmitIn):
         "claims": [_claim(c) for c in result.claims],
         "claims_failed": [_claim(c) for c in result.claims_failed],
         "invoices": [{"id": i.pk, "number": i.number, "status": i.status,
-                      "total": money_str(i.total)} for i in result.invoices],
+                      "total": money_str(i.total)}
+                     # sent ones are Sending; one whose sending was refused stays a Draft
+                     for i in result.invoices + [i for i, _ in result.invoices_unsent]],
         "skipped": [{"session_id": s, "reason": r} for s, r in result.skipped],
         "submission_error": result.submission_error,
     }

@@ -3,6 +3,8 @@
 Billing makes no outside call: the claims, their 837P file and its transmission (the outbox
 row) are written in one transaction, and the file is sent after commit. A crash before the
 commit leaves the sessions Ready; after it, the claims are Submitted and the outbox sends them.
+Invoices the same way: created and sent (Draft -> Sending) in that transaction, delivered to
+the client (Stripe, email) by a worker after commit (oasys.invoices.sending).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from oasys.claims.models import Claim
 from oasys.claims.services import AlreadyBilled, ClaimDraft, claim_create_for_session
 from oasys.claims.submission import claims_submit
 from oasys.core.audit import AuditContext
+from oasys.core.errors import DomainError
 from oasys.core.models import Practice, User
 from oasys.invoices.models import InvoiceGrouping
 from oasys.invoices.selectors import invoice_settings_get
+from oasys.invoices.sending import invoice_send
 from oasys.invoices.services import AlreadyInvoiced, SessionCharge, invoice_create_for_sessions
 
 from .readiness import Route, billing_queue, unbilled_sessions
@@ -28,7 +32,9 @@ from .readiness import Route, billing_queue, unbilled_sessions
 class BillingResult:
     claims: list = field(default_factory=list)
     claims_failed: list = field(default_factory=list)
-    invoices: list = field(default_factory=list)
+    invoices: list = field(default_factory=list)  # created and sent (Sending)
+    # (invoice, why) created but left Draft: sending was refused (e.g. no client email)
+    invoices_unsent: list = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (session id, why)
     submission_error: str = ""
 
@@ -42,7 +48,8 @@ def billing_submit(
 ) -> BillingResult:
     """Bill the given sessions by their route, in one transaction. Only Ready sessions are
     billed; the rest are reported back with the reason. A session is billed once, even under
-    concurrency. Claims come back Submitted (queued for the clearinghouse: being sent)."""
+    concurrency. Claims come back Submitted (queued for the clearinghouse: being sent);
+    invoices come back Sending (queued for delivery to the client: Stripe and email)."""
     ids = sorted({int(i) for i in appointment_ids})
     result = BillingResult()
     with transaction.atomic():
@@ -79,6 +86,9 @@ def billing_submit(
                     SessionCharge(appt_id, item.charge, item.cpt))
         for group in to_invoice.values():
             _invoice_group(practice=practice, group=group, ctx=ctx, actor=actor, result=result)
+        created, result.invoices = result.invoices, []
+        for invoice in created:
+            _invoice_send(invoice=invoice, ctx=ctx, actor=actor, result=result)
         if new_claims:
             outcome = claims_submit(practice=practice, claims=new_claims, ctx=ctx, actor=actor)
             result.claims = outcome.submitted
@@ -102,3 +112,17 @@ def _invoice_group(*, practice: Practice, group: list[SessionCharge], ctx: Audit
             return
     for charge in group:
         _invoice_group(practice=practice, group=[charge], ctx=ctx, actor=actor, result=result)
+
+
+def _invoice_send(*, invoice, ctx: AuditContext, actor: User | None,
+                  result: BillingResult) -> None:
+    """Send the new invoice ("send an invoice" is what the therapist clicked). A refusal
+    (a client without an email address slipped past readiness) leaves it a Draft in Manage
+    Invoices with the reason, and the other sessions are billed all the same."""
+    try:
+        with transaction.atomic():
+            invoice_send(invoice=invoice, ctx=ctx, actor=actor, source="bill sessions")
+    except DomainError as exc:
+        result.invoices_unsent.append((invoice, exc.message))
+        return
+    result.invoices.append(invoice)

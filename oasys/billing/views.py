@@ -85,7 +85,13 @@ def submit(request: HttpRequest) -> HttpResponse:
             "They are in Manage Claims, ready to retry.",
         )
     if result.invoices:
-        messages.success(request, f"Created {len(result.invoices)} draft invoice(s).")
+        # Delivered after this answer (Stripe, then the email): Manage Invoices shows them
+        # Sending, then Open (or Paid by the card on file).
+        messages.success(request, f"Sent {len(result.invoices)} invoice(s): each client is "
+                                  "emailed their invoice.")
+    for invoice, why in result.invoices_unsent:
+        messages.warning(request, f"Invoice {invoice.number} was created but not sent: {why} "
+                                  "It is a draft in Manage Invoices.")
     for session_id, why in result.skipped:
         messages.warning(request, f"Session {session_id} was not billed: {why}")
     return redirect("billing:queue")

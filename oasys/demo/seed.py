@@ -9,8 +9,10 @@ Two practices:
 `seed_demo()` writes only our own database (no network: unit tests run it). The Stripe side
 is `seed_demo_payments()`, which `oasys demo` runs once the Stripe stand-in is up: Serenity
 gets an active connected account and three self-pay clients with cards on file (one that
-works, one that declines when charged, one that needs the cardholder to authenticate);
-Harbor stays not connected, so a new user can click through onboarding.
+works, one that declines when charged, one that needs the cardholder to authenticate), and
+invoices in all seven statuses sent through the stand-in (DEMO_INVOICES: paid by card and
+partly refunded, paid by check, a declined card, overdue, void, uncollectible, one being
+sent, a draft); Harbor stays not connected, so a new user can click through onboarding.
 """
 
 from __future__ import annotations
@@ -39,8 +41,20 @@ from oasys.clients.models import (
     PricingRule,
     Relationship,
 )
+from oasys.core.audit import AuditContext
 from oasys.core.identifiers import npi_with_check_digit
 from oasys.core.models import Practice, Role, User
+from oasys.core.timezones import practice_today
+from oasys.invoices.actions import (
+    invoice_mark_uncollectible,
+    invoice_record_payment,
+    invoice_refund,
+    invoice_void,
+    invoices_overdue_mark,
+)
+from oasys.invoices.models import Invoice, InvoiceStatus, PaymentMethod
+from oasys.invoices.sending import invoice_deliver, invoice_send
+from oasys.invoices.services import invoice_create_standalone
 from oasys.payments.connection import payments_port
 from oasys.payments.fake import FakePayments
 from oasys.payments.idempotency import idempotency_key, stripe_once
@@ -823,6 +837,7 @@ class PaymentsSeedResult:
     cards: list[tuple[str, str, str, str]] = field(default_factory=list)  # name, brand, last4, note
     reseeded: bool = False  # the stand-in had forgotten the account: made again
     warning: str = ""
+    invoices: dict[str, int] = field(default_factory=dict)  # Serenity's, per status
 
 
 class _StandInHands:
@@ -922,6 +937,7 @@ def seed_demo_payments() -> PaymentsSeedResult:
         profile = _card_seed(port, hands, row, client, card)
         result.cards.append((f"{client.first_name} {client.last_name}", profile.card_brand,
                              profile.card_last4, card[2]))
+    result.invoices = _seed_invoices(practice, owner)
     return result
 
 
@@ -1046,3 +1062,113 @@ def _setup_session(port: PaymentsPort, row: PaymentAccount, client: Client,
         if session.status != "expired":
             return session
         parts.append(session.id)
+
+
+# --- Serenity's invoices, one or more in each of the seven statuses (seed_demo_payments) ----
+@dataclass(frozen=True)
+class _DemoInvoice:
+    goal: str  # where the seed takes it: a status, or a card story
+    description: str  # its one line; with the client, how seeding again finds it
+    amount: str
+    card: str = ""  # the DEMO_CARDS note of the client it is for ("" : a client without one)
+
+
+DEMO_INVOICES: list[_DemoInvoice] = [
+    _DemoInvoice("draft", "Records copy (not sent yet)", "25.00"),
+    _DemoInvoice("sending", "Late cancellation fee, Nov 24", "60.00"),
+    _DemoInvoice("open", "Late cancellation fee, Nov 17", "75.00"),
+    _DemoInvoice("paid_by_check", "Workshop: managing anxiety", "120.00"),
+    _DemoInvoice("overdue", "Late cancellation fee, Oct 20", "75.00"),
+    _DemoInvoice("void", "Late cancellation fee, Nov 10 (waived)", "75.00"),
+    _DemoInvoice("uncollectible", "Missed session fee, Sep 29", "90.00"),
+    # autopay: the card is charged when the invoice is sent; part of it is refunded
+    _DemoInvoice("paid_by_card_refunded", "Couples workshop (two evenings)", "150.00",
+                 card="works"),
+    _DemoInvoice("declined", "Late cancellation fee, Nov 19", "75.00",
+                 card="declines when charged"),
+    _DemoInvoice("needs_confirmation", "Late cancellation fee, Nov 21", "75.00",
+                 card="needs authentication"),
+]
+DEMO_SOURCE = "demo seed"
+
+
+def _invoice_clients(practice: Practice) -> tuple[dict[str, Client], list[Client]]:
+    """The card clients by their card's note, and the other clients who can be emailed an
+    invoice (an email on file, billed; not the card clients)."""
+    by_last4 = {last4: note for (_fake, number, note) in DEMO_CARDS
+                for last4 in [number.replace(" ", "")[-4:]]}
+    cards = {by_last4[p.card_last4]: p.client for p in
+             ClientPaymentProfile.objects.filter(practice=practice).select_related("client")
+             if p.card_last4 in by_last4}
+    card_ids = {c.pk for c in cards.values()}
+    others = [c for c in Client.objects.filter(practice=practice, is_draft=False)
+              .exclude(email="").exclude(billing_type=BillingType.NOT_BILLED).order_by("pk")
+              if c.pk not in card_ids]
+    return cards, others
+
+
+def _seed_invoices(practice: Practice, owner: User) -> dict[str, int]:
+    """Serenity's invoices in all seven statuses, made through the product's services as
+    staff would (sent through the Stripe stand-in; cards charged as the cards behave), with
+    payments by card and by check, a partial refund and a declined card. Safe to run again:
+    each invoice is found by its client and line and taken on from where it stands (every
+    step is idempotent: a token or the invoice's status decides). Answers the count of
+    Serenity's invoices per status."""
+    ctx = AuditContext(user_id=owner.pk, user_email=owner.email, practice_id=practice.pk)
+    cards, others = _invoice_clients(practice)
+    others_left = iter(others)
+    today = practice_today(practice)
+    for spec in DEMO_INVOICES:
+        client = cards.get(spec.card) if spec.card else next(others_left, None)
+        if client is None:  # a card the user removed, or a practice emptied by hand
+            continue
+        invoice = (Invoice.objects.filter(practice=practice, client=client,
+                                          lines__description=spec.description).first()
+                   or invoice_create_standalone(
+                       practice=practice, client_id=client.pk, ctx=ctx, actor=owner,
+                       lines=[{"description": spec.description, "date": today.isoformat(),
+                               "amount": spec.amount}]))
+        _invoice_take_to(invoice, spec, ctx=ctx, owner=owner, today=today)
+    counts = dict.fromkeys(InvoiceStatus.values, 0)
+    for status in Invoice.objects.filter(practice=practice).values_list("status", flat=True):
+        counts[status] += 1
+    return counts
+
+
+def _invoice_take_to(invoice: Invoice, spec: _DemoInvoice, *, ctx: AuditContext, owner: User,
+                     today: date) -> None:
+    S = InvoiceStatus  # noqa: N806
+    if spec.goal == "draft":
+        return
+    if invoice.status == S.DRAFT:
+        invoice = invoice_send(invoice=invoice, ctx=ctx, actor=owner, source=DEMO_SOURCE)
+    if spec.goal == "sending":
+        # Sending is what an invoice is while its delivery runs. The seed moves this one to
+        # Sending and does not run its delivery: the task is queued on commit, and under
+        # `oasys demo` the worker (or the sending sweep) delivers it within a minute of
+        # starting, as it would any invoice. Until then the Sending tab shows it; in the
+        # tests (nothing commits) it stays Sending.
+        return
+    # The delivery, here rather than waiting for the task queued on commit (which then
+    # finds it delivered and does nothing): the card charged, or the email sent.
+    invoice = invoice_deliver(invoice_id=invoice.pk)
+    if spec.goal == "paid_by_check" and invoice.status in (S.OPEN, S.OVERDUE):
+        invoice_record_payment(invoice=invoice, amount=str(invoice.total),
+                               method=PaymentMethod.CHECK,
+                               received_on=today, reference="Check 1042", token="demo-check",
+                               ctx=ctx, actor=owner)
+    elif spec.goal == "overdue" and invoice.status == S.OPEN:
+        # Issued and due weeks ago: the services issue invoices today, so the seed dates this
+        # one back (dates, not its status), and the nightly overdue run does the rest.
+        Invoice.objects.filter(pk=invoice.pk).update(issue_date=today - timedelta(days=40),
+                                                     due_date=today - timedelta(days=26))
+        invoices_overdue_mark()
+    elif spec.goal == "void" and invoice.status == S.OPEN:
+        invoice_void(invoice=invoice, ctx=ctx, actor=owner,
+                     reason="Fee waived: the client called ahead after all")
+    elif spec.goal == "uncollectible" and invoice.status in (S.OPEN, S.OVERDUE):
+        invoice_mark_uncollectible(invoice=invoice, ctx=ctx, actor=owner,
+                                   reason="Moved away; letters returned")
+    elif spec.goal == "paid_by_card_refunded" and invoice.status == S.PAID:
+        invoice_refund(invoice=invoice, amount="50.00", token="demo-refund", ctx=ctx,
+                       actor=owner, reason="Missed the second evening")

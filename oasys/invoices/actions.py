@@ -23,7 +23,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.errors import Conflict, InvalidInput, NotFound
+from oasys.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.money import ZERO, money
 from oasys.core.timezones import practice_date, practice_today
@@ -563,7 +563,7 @@ def invoices_stripe_retries_run(*, now: dt.datetime | None = None) -> int:
         ctx = AuditContext.system(practice_id=refund.practice_id, source="stripe retries")
         try:
             refund_stripe_send(refund=refund, ctx=ctx)
-        except Conflict:
+        except DomainError:  # still unreachable (stays pending), or refused (now failed)
             continue
         done += 1
     return done

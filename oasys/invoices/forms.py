@@ -7,7 +7,13 @@ from django import forms
 
 from oasys.core.models import Practice
 
-from .models import InvoiceGrouping, InvoiceKind, InvoiceSettings, InvoiceStatus
+from .models import (
+    MANUAL_METHODS,
+    InvoiceGrouping,
+    InvoiceKind,
+    InvoiceSettings,
+    InvoiceStatus,
+)
 from .selectors import invoice_client_list
 
 
@@ -70,3 +76,52 @@ class InvoiceSettingsForm(forms.Form):
         return {"due_days": str(settings.due_days),
                 "retry_days": ", ".join(str(d) for d in settings.retry_days),
                 "grouping": settings.grouping, "email_receipts": settings.email_receipts}
+
+
+# --- the invoice page's actions ------------------------------------------------------------
+class _TokenForm(forms.Form):
+    """A form that creates a row carries the uuid it was rendered with: the same form posted
+    twice (a double click, the back button) records once."""
+
+    token = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class RecordPaymentForm(_TokenForm):
+    # typed text: the service reads the amount and says what is wrong with it
+    amount = forms.CharField(label="Amount", max_length=20,
+                             widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    method = forms.ChoiceField(label="Method", choices=[
+        (m.value, m.label) for m in MANUAL_METHODS])
+    received_on = forms.DateField(label="Received on",
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    reference = forms.CharField(label="Reference (check number…)", max_length=80,
+                                required=False)
+    note = forms.CharField(label="Note", max_length=200, required=False)
+
+
+class RefundForm(_TokenForm):
+    amount = forms.CharField(label="Amount", max_length=20,
+                             widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    reason = forms.CharField(label="Reason", max_length=200)
+    payment_id = forms.TypedChoiceField(label="Payment", coerce=int, required=False,
+                                        empty_value=None, choices=[])
+
+    def __init__(self, *args, payments=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["payment_id"].choices = [
+            ("", "The latest payment with money left (card payments first)")] + [
+            (p.pk, f"{p.get_method_display()} ${p.amount} on {p.received_on:%b %d, %Y}")
+            for p in payments]
+
+
+class MarkUncollectibleForm(forms.Form):
+    reason = forms.CharField(label="Why it cannot be collected", max_length=200)
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(label="Reason (optional)", max_length=200, required=False)
+
+
+class RequestPaymentMethodForm(forms.Form):
+    charge_open_invoices = forms.BooleanField(
+        label="Charge the client's open invoices once the card is saved", required=False)

@@ -9,15 +9,30 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from oasys.clients.models import BillingType, Client
 from oasys.core.models import Practice
-from oasys.core.money import ZERO
+from oasys.core.money import ZERO, money
 from oasys.core.text import search_text
-from oasys.ledger.selectors import InvoiceFigures, invoice_figures, invoice_figures_by_status
+from oasys.ledger.models import Account, EntryType, JournalEntry, JournalLine
+from oasys.ledger.selectors import (
+    InvoiceFigures,
+    invoice_figures,
+    invoice_figures_by_status,
+    invoice_figures_one,
+)
 
-from .models import Invoice, InvoiceKind, InvoiceSettings, InvoiceStatus
+from .models import (
+    Invoice,
+    InvoiceEvent,
+    InvoiceKind,
+    InvoicePayment,
+    InvoiceRefund,
+    InvoiceSettings,
+    InvoiceStatus,
+    PaymentAttempt,
+)
 
 
 def invoice_list(
@@ -129,6 +144,90 @@ def invoice_settings_get(*, practice: Practice) -> InvoiceSettings:
     return found if found is not None else InvoiceSettings(practice=practice)
 
 
-__all__ = ["InvoiceKind", "StatusTotals", "invoice_client_list", "invoice_counts",
+# --- one invoice's page -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InvoiceMoney:
+    """An invoice's money as its page shows it, all from the journal: what it bills, what
+    the client paid (before refunds), what was refunded, and what is owed now."""
+
+    total: Decimal
+    received: Decimal  # client payments, before refunds
+    refunded: Decimal
+    paid: Decimal  # received less refunded (the journal's "paid")
+    moved_to_insurance: Decimal
+    balance: Decimal  # negative: a credit
+
+
+def invoice_money(*, practice: Practice, invoice: Invoice) -> InvoiceMoney:
+    figures = invoice_figures_one(practice=practice, invoice=invoice)
+    rows = (JournalLine.objects.filter(practice=practice, invoice_id=invoice.pk,
+                                       account=Account.CASH,
+                                       entry__entry_type=EntryType.REFUND)
+            .aggregate(d=Sum("debit"), c=Sum("credit")))
+    refunded = money((rows["c"] or ZERO) - (rows["d"] or ZERO))
+    return InvoiceMoney(total=figures.total, received=money(figures.paid + refunded),
+                        refunded=refunded, paid=figures.paid,
+                        moved_to_insurance=figures.moved_to_insurance,
+                        balance=figures.balance)
+
+
+def invoice_get(*, practice: Practice, invoice_id: int) -> Invoice | None:
+    """One of the practice's invoices (None for another practice's, or none at all)."""
+    return (Invoice.objects.filter(practice=practice, pk=invoice_id)
+            .select_related("client", "practice").first())
+
+
+def invoice_event_list(*, invoice: Invoice) -> QuerySet[InvoiceEvent]:
+    """The invoice's status changes, oldest first, with who made them."""
+    return (InvoiceEvent.objects.filter(practice_id=invoice.practice_id, invoice=invoice)
+            .select_related("actor").order_by("created_at", "pk"))
+
+
+def invoice_attempt_list(*, invoice: Invoice) -> QuerySet[PaymentAttempt]:
+    """The card charges tried on the invoice, newest first."""
+    return (PaymentAttempt.objects.filter(practice_id=invoice.practice_id, invoice=invoice)
+            .select_related("created_by").order_by("-number"))
+
+
+def invoice_payment_list(*, invoice: Invoice) -> QuerySet[InvoicePayment]:
+    """The payments taken on the invoice, oldest first."""
+    return (InvoicePayment.objects.filter(practice_id=invoice.practice_id, invoice=invoice)
+            .select_related("created_by").order_by("created_at", "pk"))
+
+
+def invoice_payment_get(*, invoice: Invoice, payment_id: int) -> InvoicePayment | None:
+    return (InvoicePayment.objects.filter(practice_id=invoice.practice_id, invoice=invoice,
+                                          pk=payment_id).first())
+
+
+def invoice_refund_list(*, invoice: Invoice) -> QuerySet[InvoiceRefund]:
+    """The refunds on the invoice, oldest first, each with the payment it gives back."""
+    return (InvoiceRefund.objects.filter(practice_id=invoice.practice_id, invoice=invoice)
+            .select_related("payment", "created_by").order_by("created_at", "pk"))
+
+
+def invoice_journal_entry_list(*, invoice: Invoice) -> QuerySet[JournalEntry]:
+    """The journal entries posted on the invoice (charge, payments, fees, refunds, voids,
+    write-offs, reversals), oldest first, with their lines."""
+    return (JournalEntry.objects.filter(practice_id=invoice.practice_id, invoice_id=invoice.pk)
+            .prefetch_related("lines").order_by("posted_at", "pk"))
+
+
+def client_invoice_list(*, practice: Practice, client_id: int) -> QuerySet[Invoice]:
+    """A client's invoices, newest first (the client page's invoices panel)."""
+    return invoice_list(practice=practice, client_id=client_id)
+
+
+def client_payment_list(*, practice: Practice, client_id: int) -> QuerySet[InvoicePayment]:
+    """Every payment the client made on an invoice, newest first."""
+    return (InvoicePayment.objects.filter(practice=practice, invoice__client_id=client_id)
+            .select_related("invoice").order_by("-received_on", "-pk"))
+
+
+__all__ = ["InvoiceMoney", "client_invoice_list", "client_payment_list",
+           "invoice_attempt_list", "invoice_event_list", "invoice_get",
+           "invoice_journal_entry_list", "invoice_money", "invoice_payment_get",
+           "invoice_payment_list", "invoice_refund_list",
+           "InvoiceKind", "StatusTotals", "invoice_client_list", "invoice_counts",
            "invoice_list", "invoice_rows_with_figures", "invoice_settings_get",
            "invoice_status_totals", "standalone_client_list"]

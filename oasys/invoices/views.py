@@ -2,38 +2,91 @@
 with their counts and the journal's totals, filters, search and a CSV export; Create
 Standalone; the practice's invoice settings.
 
-Delivery through Stripe, reminders and payments come with the payments work; until then
-invoices are created as Drafts (from Bill Sessions, from ERAs' client responsibility, and by
-hand as standalone invoices)."""
+An invoice's page shows everything that happened to it and offers what its status allows
+(the invoice machine's actions): each action is a POST that calls its service (sending,
+charging, actions) and comes back to the page with a message; a refusal is shown, never
+a 500. The client page's Billing panel is served from here (clients may not read invoices)."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import uuid
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from oasys.clients.models import Client
+from oasys.clients.phi import phi_read
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.errors import DomainError
-from oasys.core.feedback import error_messages, form_add_errors
+from oasys.core.feedback import (
+    NON_FIELD,
+    error_messages,
+    error_text,
+    form_add_errors,
+    refusals_as_messages,
+)
 from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
-from oasys.core.timezones import practice_today
-from oasys.ledger.selectors import invoice_figures, invoice_figures_one
+from oasys.core.selectors import sent_email_list
+from oasys.core.timezones import practice_date, practice_today, practice_zone
+from oasys.ledger.selectors import client_balance, invoice_figures
+from oasys.payments.card_selectors import client_card_get
 
-from .forms import InvoiceFilterForm, InvoiceSettingsForm
-from .models import InvoiceKind, InvoiceStatus
+from .actions import (
+    invoice_mark_uncollectible,
+    invoice_record_payment,
+    invoice_refund,
+    invoice_request_payment_method,
+    invoice_void,
+)
+from .charging import card_charge_refusal, invoice_card_charge
+from .forms import (
+    InvoiceFilterForm,
+    InvoiceSettingsForm,
+    MarkUncollectibleForm,
+    RecordPaymentForm,
+    RefundForm,
+    RequestPaymentMethodForm,
+    VoidForm,
+)
+from .machine import INVOICE_MACHINE
+from .models import (
+    AttemptOutcome,
+    AttemptTrigger,
+    Invoice,
+    InvoiceKind,
+    InvoicePayment,
+    InvoiceStatus,
+    PaymentMethod,
+    RefundStatus,
+)
+from .pdf import receipt_pdf
 from .selectors import (
+    InvoiceMoney,
+    client_invoice_list,
+    client_payment_list,
+    invoice_attempt_list,
+    invoice_event_list,
+    invoice_get,
+    invoice_journal_entry_list,
     invoice_list,
+    invoice_money,
+    invoice_payment_get,
+    invoice_payment_list,
+    invoice_refund_list,
     invoice_rows_with_figures,
     invoice_settings_get,
     invoice_status_totals,
     standalone_client_list,
 )
+from .sending import invoice_resend, invoice_send
 from .services import invoice_create_standalone, invoice_settings_update
 
 PAGE_SIZE = 50
@@ -101,17 +154,90 @@ def invoices_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _invoice_or_404(request: HttpRequest, pk: int) -> Invoice:
+    invoice = invoice_get(practice=request.practice, invoice_id=pk)
+    if invoice is None:
+        raise Http404("No such invoice")
+    return invoice
+
+
 @require_GET
 @practice_required(roles=BILLING_ROLES)
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    invoice = get_object_or_404(invoice_list(practice=request.practice), pk=pk)
+    """The invoice's page: lines, the journal's figures, status history, emails sent, card
+    attempts, payments, refunds and journal entries, and the actions its status allows."""
+    invoice = _invoice_or_404(request, pk)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="invoice", client_id=invoice.client_id, object_type="Invoice",
                  object_id=invoice.pk)
-    return render(request, "invoices/detail.html", {
+    return render(request, "invoices/detail.html", _detail_context(request, invoice))
+
+
+def _detail_context(request: HttpRequest, invoice: Invoice, **forms_given) -> dict:
+    payments = list(invoice_payment_list(invoice=invoice))
+    figures = invoice_money(practice=request.practice, invoice=invoice)
+    return {
         "invoice": invoice, "lines": invoice.lines.select_related("appointment"),
-        "events": invoice.events.select_related("actor"),
-        "figures": invoice_figures_one(practice=request.practice, invoice=invoice),
+        "events": invoice_event_list(invoice=invoice),
+        "figures": figures,
+        "emails": sent_email_list(practice=request.practice, object_type="Invoice",
+                                  object_id=invoice.pk),
+        "attempts": invoice_attempt_list(invoice=invoice),
+        "payments": payments,
+        "refunds": invoice_refund_list(invoice=invoice),
+        "entries": invoice_journal_entry_list(invoice=invoice),
+        **_action_context(request, invoice, payments, figures, forms_given),
+    }
+
+
+@require_GET
+@practice_required(roles=BILLING_ROLES)
+def invoice_payment_receipt(request: HttpRequest, pk: int, payment_pk: int) -> HttpResponse:
+    """The receipt of one payment as a PDF (the one the receipt email attaches), recorded as
+    an export of the client's data."""
+    invoice = _invoice_or_404(request, pk)
+    payment = invoice_payment_get(invoice=invoice, payment_id=payment_pk)
+    if payment is None:
+        raise Http404("No such payment")
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.EXPORT,
+                 category="invoice_payment", client_id=invoice.client_id,
+                 object_type="InvoicePayment", object_id=payment.pk,
+                 detail={"format": "pdf", "invoice": invoice.pk})
+    # the words of the receipt email (receipts.py)
+    method = (f"{payment.card_brand.title()} ending in {payment.card_last4}"
+              if payment.card_brand and payment.card_last4 else payment.get_method_display())
+    # a payment taken by hand is dated the day it was received, not the day it was typed in
+    moment = payment.created_at
+    if practice_date(moment, invoice.practice) != payment.received_on:
+        moment = dt.datetime.combine(payment.received_on, dt.time(12),
+                                     tzinfo=practice_zone(invoice.practice))
+    pdf = receipt_pdf(invoice=invoice, payment_amount=payment.amount, paid_at=moment,
+                      method=method, reference=payment.reference)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="receipt-{invoice.number}-{payment.pk}.pdf"')
+    return response
+
+
+@require_GET
+@practice_required(roles=BILLING_ROLES)
+def client_invoices_panel(request: HttpRequest, client_pk: int) -> HttpResponse:
+    """The Billing panel of a client's page (loaded there by htmx: clients may not read
+    invoices or payments): the client's invoices, payments, balance, card on file and
+    autopay consent."""
+    client = Client.objects.filter(practice=request.practice, pk=client_pk).first()
+    if client is None:
+        raise Http404("No such client")
+    invoices = list(client_invoice_list(practice=request.practice, client_id=client.pk))
+    figures = invoice_figures(practice=request.practice, invoice_ids=[i.pk for i in invoices])
+    phi_read(request, categories=["invoice", "payment"], client_id=client.pk,
+             object_type="Client", object_id=client.pk)
+    return render(request, "invoices/_client_panel.html", {
+        "client": client,
+        "rows": [(i, figures[i.pk]) for i in invoices],
+        "payments": client_payment_list(practice=request.practice, client_id=client.pk)[:20],
+        "balance": client_balance(practice=request.practice, client_id=client.pk),
+        "card": client_card_get(client=client),
     })
 
 
@@ -193,3 +319,191 @@ def invoice_settings(request: HttpRequest) -> HttpResponse:
             return redirect("invoices:settings")
     return render(request, "invoices/settings.html", {"form": form, "current": current},
                   status=422 if form.errors else 200)
+
+
+# --- the invoice page's actions -----------------------------------------------------------------
+def _action_context(request: HttpRequest, invoice: Invoice, payments: list[InvoicePayment],
+                    figures: InvoiceMoney, given: dict) -> dict:
+    """What the page offers: the machine's allowed actions, the card charge when one may be
+    tried, and a fresh form (with a fresh token) for each action that takes input, unless the
+    one just posted comes back with its errors."""
+    allowed = INVOICE_MACHINE.allowed_action_names(invoice)
+    charge_refusal = (card_charge_refusal(invoice=invoice, trigger=AttemptTrigger.STAFF)
+                      if allowed & {"record_payment"} else "")
+    today = practice_today(request.practice)
+    return {
+        "allowed": allowed,
+        "can_charge": bool(allowed & {"record_payment"}) and charge_refusal == "",
+        "charge_refusal": charge_refusal,
+        "open_form": next(iter(given), ""),
+        "payment_form": given.get("record_payment") or RecordPaymentForm(initial={
+            "token": uuid.uuid4(), "received_on": today, "method": PaymentMethod.CASH,
+            "amount": figures.balance if figures.balance > 0 else ""}),
+        "refund_form": given.get("refund") or RefundForm(payments=payments, initial={
+            "token": uuid.uuid4(), "amount": figures.paid if figures.paid > 0 else ""}),
+        "uncollectible_form": given.get("mark_uncollectible") or MarkUncollectibleForm(),
+        "void_form": given.get("void") or VoidForm(),
+        "card_request_form": RequestPaymentMethodForm(),
+    }
+
+
+def _back(invoice: Invoice) -> HttpResponse:
+    return redirect("invoices:detail", invoice.pk)
+
+
+def _again(request: HttpRequest, invoice: Invoice, name: str, form: forms.Form) -> HttpResponse:
+    """The page again with the posted form and its errors (nothing was done)."""
+    return render(request, "invoices/detail.html",
+                  _detail_context(request, invoice, **{name: form}), status=422)
+
+
+def _refused(request: HttpRequest, invoice: Invoice, name: str, form: forms.Form,
+             exc: DomainError | ValidationError, *, prefix: str) -> HttpResponse:
+    """A refusal about a field goes beside it on the page again; one about the invoice (its
+    status, a payment no longer there) is a message on the page, as the other actions'."""
+    if set(error_messages(exc)) - {NON_FIELD}:
+        form_add_errors(form, exc)
+        return _again(request, invoice, name, form)
+    messages.error(request, f"{prefix}{error_text(exc)}")
+    return _back(invoice)
+
+
+@require_POST
+@practice_required(roles=BILLING_ROLES)
+def invoice_send_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice_or_404(request, pk)
+    with refusals_as_messages(request, prefix="Not sent: ") as done:
+        invoice = invoice_send(invoice=invoice, ctx=AuditContext.from_request(request),
+                               actor=request.user, source="staff")
+    if done:
+        messages.success(request, f"Invoice {invoice.number} is being sent to "
+                                  f"{invoice.client.email or 'the client'}.")
+    return _back(invoice)
+
+
+@require_POST
+@practice_required(roles=BILLING_ROLES)
+def invoice_resend_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice_or_404(request, pk)
+    with refusals_as_messages(request, prefix="No reminder sent: ") as done:
+        email = invoice_resend(invoice=invoice, ctx=AuditContext.from_request(request),
+                               actor=request.user)
+    if done:
+        messages.success(request, f"Payment reminder emailed to {email.to}.")
+    return _back(invoice)
+
+
+@require_POST
+@practice_required(roles=BILLING_ROLES)
+def invoice_void_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice_or_404(request, pk)
+    form = VoidForm(request.POST)
+    if not form.is_valid():
+        return _again(request, invoice, "void", form)
+    with refusals_as_messages(request, prefix="Not voided: ") as done:
+        invoice_void(invoice=invoice, ctx=AuditContext.from_request(request),
+                     actor=request.user, reason=form.cleaned_data["reason"], source="staff")
+    if done:
+        messages.success(request, f"Invoice {invoice.number} voided.")
+    return _back(invoice)
+
+
+@require_POST
+@practice_required(roles=BILLING_ROLES)
+def invoice_mark_uncollectible_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice_or_404(request, pk)
+    form = MarkUncollectibleForm(request.POST)
+    if not form.is_valid():
+        return _again(request, invoice, "mark_uncollectible", form)
+    with refusals_as_messages(request, prefix="Not marked uncollectible: ") as done:
+        invoice_mark_uncollectible(invoice=invoice, ctx=AuditContext.from_request(request),
+                                   actor=request.user, reason=form.cleaned_data["reason"],
+                                   source="staff")
+    if done:
+        messages.success(request, f"Invoice {invoice.number} marked uncollectible.")
+    return _back(invoice)
+
+
+@require_POST
+@practice_required(roles=BILLING_ROLES)
+def invoice_record_payment_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice_or_404(request, pk)
+    form = RecordPaymentForm(request.POST)
+    if not form.is_valid():
+        return _again(request, invoice, "record_payment", form)
+    data = form.cleaned_data
+    try:  # the service reads the amount as typed and says what is wrong with it
+        payment = invoice_record_payment(
+            invoice=invoice, amount=data["amount"], method=data["method"],
+            received_on=data["received_on"], reference=data["reference"], note=data["note"],
+            token=str(data["token"]), ctx=AuditContext.from_request(request),
+            actor=request.user)
+    except (DomainError, ValidationError) as exc:
+        return _refused(request, invoice, "record_payment", form, exc,
+                        prefix="No payment recorded: ")
+    messages.success(request, f"{payment.get_method_display()} payment of ${payment.amount} "
+                              f"recorded.")
+    return _back(invoice)
+
+
+@require_POST
+@practice_required(roles=BILLING_ROLES)
+def invoice_refund_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice_or_404(request, pk)
+    form = RefundForm(request.POST, payments=invoice_payment_list(invoice=invoice))
+    if not form.is_valid():
+        return _again(request, invoice, "refund", form)
+    data = form.cleaned_data
+    try:
+        refund = invoice_refund(
+            invoice=invoice, amount=data["amount"], reason=data["reason"], token=str(data["token"]),
+            ctx=AuditContext.from_request(request), actor=request.user,
+            payment_id=data["payment_id"])
+    except (DomainError, ValidationError) as exc:
+        return _refused(request, invoice, "refund", form, exc, prefix="No refund: ")
+    if refund.status == RefundStatus.FAILED:
+        messages.error(request, f"The refund of ${refund.amount} failed: {refund.error}")
+    else:
+        messages.success(request, f"Refund of ${refund.amount} "
+                                  f"{refund.get_status_display().lower()}.")
+    return _back(invoice)
+
+
+@require_POST
+@practice_required(roles=BILLING_ROLES)
+def invoice_request_payment_method_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice_or_404(request, pk)
+    form = RequestPaymentMethodForm(request.POST)
+    charge = form.is_valid() and form.cleaned_data["charge_open_invoices"]
+    with refusals_as_messages(request, prefix="No link sent: ") as done:
+        invoice_request_payment_method(invoice=invoice, ctx=AuditContext.from_request(request),
+                                       actor=request.user, charge_open_invoices=charge)
+    if done:
+        messages.success(request, "A link to save a card was emailed to the client"
+                                  + ("; the open invoices are charged once it is saved."
+                                     if charge else "."))
+    return _back(invoice)
+
+
+@require_POST
+@practice_required(roles=BILLING_ROLES)
+def invoice_charge_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Charge card on file, now."""
+    invoice = _invoice_or_404(request, pk)
+    with refusals_as_messages(request, prefix="Not charged: ") as done:
+        attempt = invoice_card_charge(invoice=invoice, trigger=AttemptTrigger.STAFF,
+                                      ctx=AuditContext.from_request(request),
+                                      actor=request.user)
+    if done:
+        card = f"{attempt.card_brand or 'card'} ending {attempt.card_last4}".strip()
+        if attempt.outcome == AttemptOutcome.SUCCEEDED:
+            messages.success(request, f"Charged ${attempt.amount} to the {card}.")
+        elif attempt.outcome == AttemptOutcome.AUTHENTICATION_REQUIRED:
+            messages.warning(request, "The bank asks the client to confirm this payment; "
+                                      "they were emailed a link to do so.")
+        elif attempt.outcome == AttemptOutcome.PENDING:
+            messages.info(request, "The charge is in progress.")
+        else:
+            messages.error(request, f"The {card} was not charged: "
+                                    f"{attempt.reason or attempt.get_outcome_display()}")
+    return _back(invoice)

@@ -575,6 +575,12 @@ class FakePayments(PaymentsPort):
         self.refunds[(account_id, refund.id)] = refund
         return self._remember("refund_create", kwargs, refund)
 
+    def refund_list(self, *, account_id: str, charge_id: str) -> list[Refund]:
+        self._call("refund_list", {"account_id": account_id, "charge_id": charge_id})
+        self._get(self.charges, account_id, charge_id, "charge")
+        return [r for (acct, _), r in reversed(self.refunds.items())
+                if acct == account_id and r.charge_id == charge_id]
+
     # --- payouts ------------------------------------------------------------------------------
     def payout_list(self, *, account_id: str, limit: int = 20,
                     starting_after: str = "") -> Page[Payout]:

@@ -377,6 +377,10 @@ class PaymentsPort(abc.ABC):
     def refund_create(self, *, account_id: str, charge_id: str, amount: Decimal,
                       idempotency_key: str) -> Refund: ...
 
+    @abc.abstractmethod
+    def refund_list(self, *, account_id: str, charge_id: str) -> list[Refund]:
+        """Every refund of the charge, newest first (what the refund webhooks converge on)."""
+
     # Payouts to the practice's bank.
     @abc.abstractmethod
     def payout_list(self, *, account_id: str, limit: int = 20,

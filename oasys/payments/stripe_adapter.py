@@ -530,6 +530,13 @@ class StripePayments(PaymentsPort):
                                          self._on(account_id, idempotency_key))
         return self._refund(obj)
 
+    def refund_list(self, *, account_id: str, charge_id: str) -> list[Refund]:
+        with _errors():
+            # a charge has few refunds: Stripe's 100 a page is all of them
+            listing = self.v1.refunds.list({"charge": charge_id, "limit": 100},
+                                           self._on(account_id))
+        return [self._refund(r) for r in listing.data]
+
     # --- payouts ------------------------------------------------------------------------------
     def payout_list(self, *, account_id: str, limit: int = 20,
                     starting_after: str = "") -> Page[Payout]:

@@ -245,9 +245,11 @@ def test_submit_bills_selected_self_pay_sessions_as_invoices(practice, role):
     resp = web_for(user).post(SUBMIT, {"session": [str(a.pk) for a in picked]}, follow=True)
     assert resp.status_code == 200
     assert resp.redirect_chain[-1][0] == reverse("billing:queue")
-    assert "Created 2 draft invoice(s)." in resp.content.decode()
+    assert "Sent 2 invoice(s): each client is emailed their invoice." in resp.content.decode()
     assert sorted(InvoiceLine.objects.values_list("appointment_id", flat=True)) == sorted(
         a.pk for a in picked)
+    # sent: queued for delivery to the client (Stripe, email) once the request commits
+    assert set(Invoice.objects.values_list("status", flat=True)) == {"sending"}
     assert session_ids(resp.content.decode()) == {left.pk}
 
 
@@ -377,7 +379,7 @@ def test_api_submit_self_pay_makes_invoices(practice, api_client):
     assert body["claims"] == [] and body["claims_failed"] == []
     assert body["submission_error"] == ""
     (inv,) = body["invoices"]
-    assert (inv["number"], inv["status"], inv["total"]) == ("INV-000001", "draft", "130.00")
+    assert (inv["number"], inv["status"], inv["total"]) == ("INV-000001", "sending", "130.00")
     assert Invoice.objects.get(pk=inv["id"]).lines.get().appointment_id == cash.pk
     assert body["skipped"] == [{"session_id": other.pk, "reason": "Client has no email address"}]
 

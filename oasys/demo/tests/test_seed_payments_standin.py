@@ -9,6 +9,7 @@ import pytest
 import stripe
 
 from oasys.demo.seed import seed_demo, seed_demo_payments
+from oasys.invoices.models import Invoice, InvoiceStatus
 from oasys.payments.models import AccountStatus, ClientPaymentProfile, PaymentAccount
 
 pytestmark = pytest.mark.django_db
@@ -26,14 +27,22 @@ def test_seeded_on_the_stand_in_twice_then_after_a_wipe(stripe_standin):
     seed_demo()
     first = seed_demo_payments()
     assert first.warning == ""
+    # the invoices went through the stand-in: all seven statuses, the Stripe copies there
+    assert set(Invoice.objects.values_list("status", flat=True)) == set(InvoiceStatus.values)
     sdk = stripe_standin.client()
+    paid = Invoice.objects.get(status=InvoiceStatus.PAID, payments__method="card")
+    remote = sdk.v1.invoices.retrieve(paid.stripe_invoice_id,
+                                      options={"stripe_account": paid.stripe_account_id})
+    assert remote.status == "paid"
     acct = sdk.v1.accounts.retrieve(first.account_id)
     assert (acct.charges_enabled, acct.payouts_enabled, acct.details_submitted) == \
         (True, True, True)
     row = PaymentAccount.objects.get(practice__slug="serenity")
     assert row.status == AccountStatus.ACTIVE and row.stripe_account_id == acct.id
     assert not PaymentAccount.objects.filter(practice__slug="harbor").exists()
-    works, declines, needs_auth = ClientPaymentProfile.objects.order_by("client_id")
+    # (the demo's invoices give other clients a Stripe customer too, without a card)
+    works, declines, needs_auth = ClientPaymentProfile.objects.exclude(
+        card_payment_method_id="").order_by("client_id")
     for profile, last4 in ((works, "4242"), (declines, "0341"), (needs_auth, "3184")):
         assert profile.card_last4 == last4 and profile.autopay_consent_at is not None
         customer = sdk.v1.customers.retrieve(profile.stripe_customer_id,
@@ -53,8 +62,9 @@ def test_seeded_on_the_stand_in_twice_then_after_a_wipe(stripe_standin):
     again = seed_demo_payments()
     assert (again.account_id, again.reseeded, again.warning) == (acct.id, False, "")
     assert len(sdk.v1.accounts.list().data) == 1
+    # one customer per profile: the three card holders and the clients invoiced
     assert len(sdk.v1.customers.list(options={"stripe_account": acct.id}).data) == \
-        len(customers) == 3
+        len(customers) == ClientPaymentProfile.objects.count() >= 3
 
     # the stand-in's database wiped: the Stripe side is made again and our rows follow it
     stripe_standin.reset()
@@ -62,5 +72,7 @@ def test_seeded_on_the_stand_in_twice_then_after_a_wipe(stripe_standin):
     assert third.reseeded and third.warning == ""
     assert sdk.v1.accounts.retrieve(third.account_id).charges_enabled
     assert PaymentAccount.objects.get().stripe_account_id == third.account_id
-    assert sorted(p.card_last4 for p in ClientPaymentProfile.objects.all()) == \
+    assert sorted(p.card_last4 for p in ClientPaymentProfile.objects.exclude(
+        card_payment_method_id="")) == \
         ["0341", "3184", "4242"]
+    assert set(Invoice.objects.values_list("status", flat=True)) == set(InvoiceStatus.values)

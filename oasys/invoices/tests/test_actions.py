@@ -13,7 +13,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext
-from oasys.core.errors import Conflict, InvalidInput
+from oasys.core.errors import Conflict, InvalidInput, NotFound
 from oasys.core.models import AuditEvent
 from oasys.core.timezones import practice_today
 from oasys.invoices.actions import (
@@ -271,6 +271,21 @@ def test_a_payment_after_uncollectible_reverses_the_write_off(practice, ctx):
     with pytest.raises(InvalidInput, match=r"Only \$150.00 is owed"):
         _pay(invoice, ctx, amount="150.01")
     _pay(invoice, ctx, amount="150.00")
+    invoice.refresh_from_db()
+    assert invoice.status == S.PAID
+    figures = _agrees(invoice)
+    assert (figures.paid, figures.balance) == (D("150.00"), D("0.00"))
+
+
+def test_part_payments_on_an_uncollectible_invoice_never_overpay_it(practice, ctx):
+    invoice = open_invoice(practice)
+    invoice_mark_uncollectible(invoice=invoice, ctx=ctx)
+    _pay(invoice, ctx, amount="50.00", token="a")
+    invoice.refresh_from_db()
+    assert invoice.status == S.UNCOLLECTIBLE  # the rest stays written off
+    with pytest.raises(InvalidInput, match=r"Only \$100.00 is owed"):
+        _pay(invoice, ctx, amount="100.01", token="b")
+    _pay(invoice, ctx, amount="100.00", token="c")
     invoice.refresh_from_db()
     assert invoice.status == S.PAID
     figures = _agrees(invoice)
@@ -557,6 +572,26 @@ def test_our_pending_refund_completes_when_stripe_reports_it(card_payment, on_st
     assert len(payments.refunds) == 1
     assert JournalEntry.objects.filter(entry_type=EntryType.REFUND).count() == 1
     assert _agrees(on_stripe).paid == D("0.00")
+
+
+def test_a_refund_of_a_charge_this_invoice_never_took_is_not_recorded(card_payment,
+                                                                      on_stripe, ctx):
+    with pytest.raises(NotFound):
+        refund_from_stripe_record(invoice=on_stripe, stripe_refund_id="re_other",
+                                  charge_id="ch_someone_else", amount=D("5.00"), ctx=ctx,
+                                  source="webhook")
+    assert not InvoiceRefund.objects.exists()
+
+
+def test_a_refund_refused_later_by_the_retry_is_failed(card_payment, on_stripe, ctx,
+                                                       payments):
+    payments.fail_next("refund_create", RetryableError("timeout"))
+    with pytest.raises(StripeUnavailable):
+        invoice_refund(invoice=on_stripe, amount="10.00", reason="", token="r", ctx=ctx)
+    payments.fail_next("refund_create", FinalError("Charge has been disputed.", status=400))
+    assert invoices_stripe_retries_run(now=timezone.now() + dt.timedelta(minutes=5)) == 0
+    assert InvoiceRefund.objects.get().status == RefundStatus.FAILED
+    assert not JournalEntry.objects.filter(entry_type=EntryType.REFUND).exists()
 
 
 # --- a card for the client ---

@@ -461,6 +461,13 @@ def test_refunds_partial_then_the_rest_and_never_more(world):
         world.port.refund_create(account_id=acct, charge_id=paid.charge_id,
                                  amount=Decimal("1.00"), idempotency_key=key("re"))
     assert exc.value.code == "charge_already_refunded"
+    # the charge's refunds, newest first (what the refund webhooks converge on)
+    listed = world.port.refund_list(account_id=acct, charge_id=paid.charge_id)
+    assert [(r.id, r.amount, r.status, r.charge_id) for r in listed] == [
+        (rest.id, Decimal("108.00"), "succeeded", paid.charge_id),
+        (part.id, Decimal("50.00"), "succeeded", paid.charge_id)]
+    other = paid_invoice(world, acct, "20.00")
+    assert world.port.refund_list(account_id=acct, charge_id=other.charge_id) == []
 
 
 def test_amounts_finer_than_a_cent_are_refused_before_anything_is_sent(world):

@@ -64,5 +64,8 @@ def payments_report(command: BaseCommand, paid: PaymentsSeedResult) -> None:
         for name, brand, last4, note in paid.cards:
             card = f"{brand} •••• {last4}" if last4 else "no card"
             command.stdout.write(f"  card on file: {name}: {card} ({note})")
+    if paid.invoices:
+        counts = ", ".join(f"{n} {status}" for status, n in paid.invoices.items() if n)
+        command.stdout.write(f"Serenity's invoices: {counts}.")
     if paid.warning:
         command.stderr.write(command.style.WARNING(f"Warning: {paid.warning}"))
