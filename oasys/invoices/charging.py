@@ -134,7 +134,9 @@ def card_charge_refusal(*, invoice: Invoice, trigger: str) -> str:
     # authorization covers "my sessions and any balance I owe").
     if profile.autopay_consent_at is None:
         return "The client has not authorized charges to the card on file."
-    if trigger in AUTOMATIC and profile.autopay_paused_at is not None:
+    # A pause stops autopay on new invoices; an invoice already on its retry schedule
+    # finishes it (its last failed retry makes it Uncollectible, as the schedule promises).
+    if trigger in AUTOMATIC and trigger != T.RETRY and profile.autopay_paused_at is not None:
         return ("Autopay is paused for this client after repeated declines: a new card "
                 "resumes it, or staff may charge the card by hand.")
     unavailable = cards_unavailable_reason(practice=invoice.practice)
@@ -384,10 +386,6 @@ def _declined(*, attempt: PaymentAttempt, invoice: Invoice, error: CardError,
                 _declines_in_a_row(profile) >= PAUSE_AFTER_DECLINES:
             paused = autopay_pause(profile=profile, ctx=ctx,
                                    reason=f"{PAUSE_AFTER_DECLINES} declines in a row")
-            if paused or profile.autopay_paused_at is not None:
-                # Paused: no more automatic tries for this client until a new card.
-                Invoice.objects.filter(pk=locked.pk).update(next_charge_at=None)
-                next_at = None
             if paused:
                 _owners_tell_paused(invoice=locked, profile=profile, reason=words, ctx=ctx)
         if attempt.trigger != T.SEND:
@@ -514,7 +512,8 @@ def _owners_tell_paused(*, invoice: Invoice, profile: ClientPaymentProfile, reas
 def invoices_card_retries_run(*, now: dt.datetime | None = None) -> int:
     """The periodic task's body: charge every unpaid invoice whose next try is due (trigger
     retry), each in its own attempt. An invoice no longer chargeable (consent withdrawn,
-    card removed, autopay paused, Stripe copy gone) has its schedule ended. Returns the
+    card removed, Stripe copy gone) has its schedule ended; a paused autopay does not end
+    a schedule already running (see card_charge_refusal). Returns the
     number of attempts run."""
     now = now or timezone.now()
     # Paid, voided or written off since: nothing more to try.

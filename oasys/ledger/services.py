@@ -401,16 +401,30 @@ def ledger_post_client_payment(*, invoice, amount: Decimal, ctx: AuditContext, r
 
 def ledger_post_refund(*, invoice, amount: Decimal, ctx: AuditContext, reference: str,
                        actor: User | None = None) -> JournalEntry:
-    """Money paid back to the client: cash out, and the client receivable back up (what was
-    paid is owed again, or a credit balance is cleared). `reference` is required, as for a
-    payment."""
+    """Money paid back to the client: cash out. A refund first clears any credit the client
+    has on the invoice (an overpayment: the receivable back up to zero); the rest is money
+    the practice gives back on a charge it keeps no claim to, so it comes off revenue -- a
+    refunded invoice is not owed again. `reference` is required, as for a payment."""
     amount = money(amount)
     if amount <= 0:
         raise InvalidInput("A refund must be a positive amount.")
     key = f"invoice:{invoice.pk}:refund:{_reference(reference)}"
+    existing = JournalEntry.objects.filter(practice=invoice.practice, source_key=key).first()
+    if existing is not None:
+        return existing
+    owed = JournalLine.objects.filter(practice=invoice.practice, invoice_id=invoice.pk,
+                                      account=A.AR_CLIENT).aggregate(
+        d=Sum("debit"), c=Sum("credit"))
+    credit = max(money((owed["c"] or ZERO) - (owed["d"] or ZERO)), ZERO)
+    clears = min(amount, credit)
+    legs = [Leg(A.CASH, credit=amount, memo="refund")]
+    if clears:
+        legs.append(Leg(A.AR_CLIENT, debit=clears, memo="refund of a credit"))
+    if amount - clears:
+        legs.append(Leg(A.REVENUE, debit=amount - clears, memo="refund"))
     return journal_post(
         practice=invoice.practice, entry_type=EntryType.REFUND, source_key=key,
-        legs=transfer(A.AR_CLIENT, A.CASH, amount, "refund"), ctx=ctx,
+        legs=legs, ctx=ctx,
         memo=f"Refund on invoice {invoice.number}", client_id=invoice.client_id,
         invoice_id=invoice.pk, claim_id=_invoice_claim_id(invoice), actor=actor)
 

@@ -66,8 +66,9 @@ def test_refund_on_the_standin_is_made_once(world, practice, owner):
                                         charge_id=payment.stripe_charge_id)
     assert charge.amount_refunded == Decimal("45.50")
     figures = invoice_figures_one(practice=practice, invoice=invoice)
-    assert (figures.paid, figures.balance) == (Decimal("74.50"), Decimal("45.50"))
-    assert client_balance(practice=practice, client_id=invoice.client_id) == Decimal("45.50")
+    # a refund comes off revenue: a refunded invoice is not owed again
+    assert (figures.paid, figures.balance) == (Decimal("74.50"), Decimal("0.00"))
+    assert client_balance(practice=practice, client_id=invoice.client_id) == Decimal("0.00")
 
 
 def test_void_on_the_standin_voids_stripes_copy(world, practice, owner):

@@ -190,7 +190,7 @@ def test_refund_in_part_keeps_paid_and_shows_the_refund(api_client, practice):
         assert resp.status_code == 200, resp.content
     body = resp.json()
     assert (body["status"], body["paid"], body["refunded"], body["balance"]) == (
-        "paid", "110.00", "40.00", "40.00")
+        "paid", "110.00", "40.00", "0.00")  # a refunded invoice is not owed again
     [refund] = body["refunds"]
     assert refund == {**refund, "payment_id": payment_id, "amount": "40.00",
                       "status": "succeeded", "reason": "Overcharged"}

@@ -137,12 +137,15 @@ def test_no_charge_without_the_clients_consent_whoever_asks(client_, with_card, 
     assert not PaymentAttempt.objects.exists()
 
 
-def test_a_paused_autopay_stops_automatic_charges_but_not_staff(client_, with_card, ctx):
+def test_a_paused_autopay_stops_new_automatic_charges_not_a_running_schedule_nor_staff(
+        client_, with_card, ctx):
     with_card("visa")
     invoice = open_invoice_on_stripe(client_, ctx)
     ClientPaymentProfile.objects.update(autopay_paused_at=timezone.now())
-    for trigger in (T.SEND, T.RETRY, T.CARD_SAVED):
+    for trigger in (T.SEND, T.CARD_SAVED):
         assert "Autopay is paused" in card_charge_refusal(invoice=invoice, trigger=trigger)
+    # an invoice already on its retry schedule finishes it
+    assert card_charge_refusal(invoice=invoice, trigger=T.RETRY) == ""
     assert card_charge_refusal(invoice=invoice, trigger=T.STAFF) == ""
 
 

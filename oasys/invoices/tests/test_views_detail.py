@@ -62,7 +62,7 @@ def test_the_page_shows_lines_figures_history_payments_refunds_and_journal(
     assert 'data-testid="invoice-total">$150.00' in html
     assert 'data-testid="invoice-paid">$150.00' in html
     assert 'data-testid="invoice-refunded">$30.00' in html
-    assert 'data-testid="invoice-balance">$30.00' in html
+    assert 'data-testid="invoice-balance">$0.00' in html  # a refund is not owed again
     # history: each status, and who moved it
     for status in ("draft", "sending", "open", "paid"):
         assert f"<td>{status}</td>" in html

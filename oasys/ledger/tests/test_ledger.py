@@ -26,6 +26,7 @@ from oasys.ledger.selectors import (
     ar_aging,
     claim_balances,
     client_balance,
+    invoice_figures_one,
     journal_entry_unbalanced_ids,
 )
 from oasys.ledger.services import (
@@ -124,10 +125,17 @@ def test_write_off_refund_payment_and_reversal(practice, ctx):
     ledger_post_client_payment(invoice=invoice, amount=D("150.00"), reference="ch_1", ctx=ctx)
     ledger_post_client_payment(invoice=invoice, amount=D("150.00"), reference="ch_1", ctx=ctx)
     assert client_balance(practice=practice, client_id=invoice.client_id) == ZERO
+    # a refund of a paid invoice comes off revenue: the client does not owe it again
     ledger_post_refund(invoice=invoice, amount=D("50.00"), reference="re_1", ctx=ctx)
-    assert client_balance(practice=practice, client_id=invoice.client_id) == D("50.00")
+    assert client_balance(practice=practice, client_id=invoice.client_id) == ZERO
     b = account_balances(practice=practice)
     assert b["cash"] == D("100.00") and sum(b.values()) == 0
+    # an overpayment leaves a credit; refunding it clears the credit, revenue untouched
+    ledger_post_client_payment(invoice=invoice, amount=D("20.00"), reference="ch_2", ctx=ctx)
+    revenue = account_balances(practice=practice)["revenue"]
+    ledger_post_refund(invoice=invoice, amount=D("20.00"), reference="re_2", ctx=ctx)
+    assert client_balance(practice=practice, client_id=invoice.client_id) == ZERO
+    assert account_balances(practice=practice)["revenue"] == revenue
     assert journal_entry_unbalanced_ids(practice=practice) == []
 
 
@@ -275,9 +283,15 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(i=st.integers(0, 1), amount=amounts, ref=st.sampled_from(["r1", "r2"]))
     def refund(self, i, amount, ref):
         inv = self.invoices[i]
+        credit = invoice_figures_one(practice=self.practice, invoice=inv).credit
         e = ledger_post_refund(invoice=inv, amount=amount, reference=ref, ctx=self.ctx)
         amount = e.lines.get(account="cash").credit
-        self._apply(e, [("ar_client", None, inv.client_id, amount),
+        # it clears the invoice's credit first, and the rest comes off revenue
+        clears = sum((ln.debit for ln in e.lines.filter(account="ar_client")), ZERO)
+        if e.pk not in self.effects:
+            assert clears == min(amount, credit)
+        self._apply(e, [("ar_client", None, inv.client_id, clears),
+                        ("revenue", None, inv.client_id, amount - clears),
                         ("cash", None, inv.client_id, -amount)])
 
     @rule(data=st.data())

@@ -20,7 +20,8 @@ INVOICE_FIELDS = {"total", "amount_paid"}
 ALWAYS = {"paid_amount", "amount_paid"}  # no other model has these names
 _CLAIM = re.compile(r"(?<!Remittance)(?<!remittance_)\bclaims?\b|(?<!Remittance)Claim\b|"
                     r"claim_model", re.I)
-_INVOICE = re.compile(r"invoice(?!_?line)(?!Line)", re.I)
+# an invoice's receiver, not its lines' nor a bulk batch's (whose `total` counts invoices)
+_INVOICE = re.compile(r"invoice(?!_?line)(?!Line)(?!_?batch)(?!Batch)", re.I)
 _JOURNAL = re.compile(r"\bJournal(Entry|Line)\b")
 
 
