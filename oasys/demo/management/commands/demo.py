@@ -149,11 +149,15 @@ class Command(BaseCommand):
             for proc in procs.values():
                 if proc.poll() is None:
                     os.killpg(proc.pid, signal.SIGTERM)
+            # One deadline for all of them (they were all told at once): a worker finishing
+            # a task must not add its wait to every other process's.
+            deadline = time.monotonic() + 10
             for proc in procs.values():
                 try:
-                    proc.wait(timeout=10)
+                    proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(timeout=10)
 
     @staticmethod
     def _wait(proc: subprocess.Popen, name: str, port: int, host: str = HOST) -> None:
