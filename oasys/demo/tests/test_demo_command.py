@@ -98,6 +98,6 @@ def test_make_demo_on_a_fresh_machine_starts_seeds_and_stops_everything(demo_env
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal
-        proc.wait(timeout=60)
+        proc.wait(timeout=180)  # under a loaded CI the workers take their time
     assert "Stopping..." in out.text
     assert [p for p in ports if _listening(p)] == []
