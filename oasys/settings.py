@@ -8,6 +8,7 @@ same code runs in both. `OASYS_ENV=production` switches on the hardened profile.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -116,7 +117,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         ),
     }
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("OASYS_TEST_SQLITE_NAME") or None}
+    # Tests run on a file, not in memory: an in-memory database is one connection that the
+    # live server's request threads and the test itself would share, and SQLite refuses
+    # ("cannot open savepoint - SQL statements in progress") when two of them meet.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("OASYS_TEST_SQLITE_NAME") or str(
+        Path(tempfile.gettempdir()) / f"oasys-test-{os.getpid()}.sqlite3")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -72,6 +72,7 @@ from oasys.payments.port import (
     NotFoundError,
     PaymentsError,
     PaymentsPort,
+    RetryableError,
     SetupSession,
 )
 from oasys.practice.models import (
@@ -874,6 +875,27 @@ class _StandInHands:
                                 f"(HTTP {resp.status_code})")
 
 
+    def stall_finalizing(self, stripe_invoice_id: str = "") -> None:
+        """Stripe "down" for finalizing invoices, through the stand-in's faults: with no id,
+        for every invoice until `unstall` (the seed's own delivery attempt meets it, the
+        SDK's retries included); with an id, for that invoice only and for good, so the
+        demo keeps one invoice Sending that Oasys goes on retrying.
+        `curl -X DELETE http://127.0.0.1:12111/_stripe/faults` lets it through."""
+        faults = f"{self.base}/_stripe/faults"
+        path = f"/v1/invoices/{stripe_invoice_id}/finalize" if stripe_invoice_id \
+            else "/finalize"
+        held = httpx.get(faults, timeout=30)
+        held.raise_for_status()
+        if any(f["path"] == path for f in held.json()["data"]):
+            return
+        self.unstall()
+        httpx.post(faults, timeout=30, json={"kind": "500", "path": path, "method": "POST",
+                                             "count": 10**9}).raise_for_status()
+
+    def unstall(self) -> None:
+        httpx.delete(f"{self.base}/_stripe/faults", timeout=30).raise_for_status()
+
+
 class _FakeHands:
     """The same gestures on the in-memory fake (unit tests), through its test controls."""
 
@@ -886,6 +908,16 @@ class _FakeHands:
     def save_card(self, session: SetupSession, card: tuple[str, str, str], *,
                   account_id: str, email: str, name: str) -> None:
         self.fake.setup_session_complete(account_id, session.id, card=card[0])
+
+    def stall_finalizing(self, stripe_invoice_id: str = "") -> None:
+        # The fake has no per-invoice faults: the seed's one attempt fails, and nothing
+        # retries it in a test process.
+        if not stripe_invoice_id:
+            self.fake.fail_next("invoice_finalize", RetryableError(
+                "Stripe did not answer (the demo's stalled invoice)"))
+
+    def unstall(self) -> None:
+        pass  # the one failure is spent by the attempt
 
 
 def _hands() -> _StandInHands | _FakeHands | str:
@@ -937,7 +969,7 @@ def seed_demo_payments() -> PaymentsSeedResult:
         profile = _card_seed(port, hands, row, client, card)
         result.cards.append((f"{client.first_name} {client.last_name}", profile.card_brand,
                              profile.card_last4, card[2]))
-    result.invoices = _seed_invoices(practice, owner)
+    result.invoices = _seed_invoices(practice, owner, hands)
     return result
 
 
@@ -1064,6 +1096,28 @@ def _setup_session(port: PaymentsPort, row: PaymentAccount, client: Client,
         parts.append(session.id)
 
 
+def _invoice_stall_in_sending(invoice: Invoice, *, ctx: AuditContext, owner: User,
+                              hands: _StandInHands | _FakeHands) -> None:
+    """Sending is what an invoice is while its delivery runs, which takes seconds; to show
+    it for good the demo has Stripe fail to finalize this one invoice (a stand-in fault).
+    The delivery is tried once here and meets the fault, so the invoice stays Sending with
+    "Stripe could not be reached" on its page, and the worker and the sending sweep go on
+    retrying it, with backoff, as they would through a real outage."""
+    if invoice.status == InvoiceStatus.DRAFT:
+        hands.stall_finalizing()
+        try:
+            invoice = invoice_send(invoice=invoice, ctx=ctx, actor=owner, source=DEMO_SOURCE)
+            invoice = invoice_deliver(invoice_id=invoice.pk) or invoice
+        finally:
+            hands.unstall()  # never leave every invoice stalled
+    if invoice.status != InvoiceStatus.SENDING:
+        return  # delivered after all (the user lifted the fault in an earlier demo)
+    made = StripeRequest.objects.filter(
+        key=idempotency_key("invoice", invoice.pk, "create")).first()
+    if made is not None and made.object_id:
+        hands.stall_finalizing(made.object_id)
+
+
 # --- Serenity's invoices, one or more in each of the seven statuses (seed_demo_payments) ----
 @dataclass(frozen=True)
 class _DemoInvoice:
@@ -1107,7 +1161,8 @@ def _invoice_clients(practice: Practice) -> tuple[dict[str, Client], list[Client
     return cards, others
 
 
-def _seed_invoices(practice: Practice, owner: User) -> dict[str, int]:
+def _seed_invoices(practice: Practice, owner: User,
+                   hands: _StandInHands | _FakeHands) -> dict[str, int]:
     """Serenity's invoices in all seven statuses, made through the product's services as
     staff would (sent through the Stripe stand-in; cards charged as the cards behave), with
     payments by card and by check, a partial refund and a declined card. Safe to run again:
@@ -1128,7 +1183,7 @@ def _seed_invoices(practice: Practice, owner: User) -> dict[str, int]:
                        practice=practice, client_id=client.pk, ctx=ctx, actor=owner,
                        lines=[{"description": spec.description, "date": today.isoformat(),
                                "amount": spec.amount}]))
-        _invoice_take_to(invoice, spec, ctx=ctx, owner=owner, today=today)
+        _invoice_take_to(invoice, spec, ctx=ctx, owner=owner, today=today, hands=hands)
     counts = dict.fromkeys(InvoiceStatus.values, 0)
     for status in Invoice.objects.filter(practice=practice).values_list("status", flat=True):
         counts[status] += 1
@@ -1136,19 +1191,15 @@ def _seed_invoices(practice: Practice, owner: User) -> dict[str, int]:
 
 
 def _invoice_take_to(invoice: Invoice, spec: _DemoInvoice, *, ctx: AuditContext, owner: User,
-                     today: date) -> None:
+                     today: date, hands: _StandInHands | _FakeHands) -> None:
     S = InvoiceStatus  # noqa: N806
     if spec.goal == "draft":
         return
+    if spec.goal == "sending":
+        _invoice_stall_in_sending(invoice, ctx=ctx, owner=owner, hands=hands)
+        return
     if invoice.status == S.DRAFT:
         invoice = invoice_send(invoice=invoice, ctx=ctx, actor=owner, source=DEMO_SOURCE)
-    if spec.goal == "sending":
-        # Sending is what an invoice is while its delivery runs. The seed moves this one to
-        # Sending and does not run its delivery: the task is queued on commit, and under
-        # `oasys demo` the worker (or the sending sweep) delivers it within a minute of
-        # starting, as it would any invoice. Until then the Sending tab shows it; in the
-        # tests (nothing commits) it stays Sending.
-        return
     # The delivery, here rather than waiting for the task queued on commit (which then
     # finds it delivered and does nothing): the card charged, or the email sent.
     invoice = invoice_deliver(invoice_id=invoice.pk)

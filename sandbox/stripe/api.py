@@ -1495,9 +1495,8 @@ class Api:
         inv["_token"] = new_id("", 32)
         self.store.put(inv, ctx.account)
         if p.get("pending_invoice_items_behavior") == "include":
-            for ii in self.store.all("invoiceitem", ctx.account):
-                if ii["customer"] == cus["id"] and ii.get("invoice") is None and not ii.get(
-                        "_deleted"):
+            for ii in reversed(self.store.children("invoiceitem", "", ctx.account)):
+                if ii["customer"] == cus["id"] and not ii.get("_deleted"):
                     ii["invoice"] = inv_id
                     self.store.put(ii, ctx.account)
         self._recompute(ctx.account, inv)
@@ -1505,8 +1504,8 @@ class Api:
         return self.out(ctx, inv)
 
     def _recompute(self, account: str, inv: dict) -> dict:
-        items = [ii for ii in reversed(self.store.all("invoiceitem", account))
-                 if ii.get("invoice") == inv["id"] and not ii.get("_deleted")]
+        items = [ii for ii in self.store.children("invoiceitem", inv["id"], account)
+                 if not ii.get("_deleted")]
         lines = []
         for ii in items:
             line = template("line_item")
@@ -1596,10 +1595,9 @@ class Api:
             raise invalid("You can only delete draft invoices.", code="invoice_not_editable")
         inv["_deleted"] = True
         self.store.put(inv, ctx.account)
-        for ii in self.store.all("invoiceitem", ctx.account):
-            if ii.get("invoice") == inv_id:
-                ii["_deleted"] = True
-                self.store.put(ii, ctx.account)
+        for ii in self.store.children("invoiceitem", inv_id, ctx.account):
+            ii["_deleted"] = True
+            self.store.put(ii, ctx.account)
         self.emit(ctx, "invoice.deleted", inv, ctx.account)
         return {"id": inv_id, "object": "invoice", "deleted": True}
 
@@ -1795,7 +1793,12 @@ class Api:
         return self.out(ctx, self._ii(ctx, ii_id))
 
     def ii_list(self, ctx: Ctx) -> dict:
-        items = [i for i in self.store.all("invoiceitem", ctx.account) if not i.get("_deleted")]
+        if ctx.params.get("invoice"):  # newest first, as Stripe lists
+            items = list(reversed(self.store.children("invoiceitem", ctx.params["invoice"],
+                                                      ctx.account)))
+        else:
+            items = self.store.all("invoiceitem", ctx.account)
+        items = [i for i in items if not i.get("_deleted")]
         for key in ("customer", "invoice"):
             if ctx.params.get(key):
                 items = [i for i in items if i.get(key) == ctx.params[key]]
@@ -1961,48 +1964,51 @@ class Api:
         """What Stripe does on its own as time passes: funds become available and are paid
         out, payouts arrive, open invoices become overdue, auto-advancing invoices finalize
         and are collected, Checkout Sessions expire."""
-        for account in self.store.accounts_with("balance_transaction"):
-            self._payouts(account, now)
-        for account in self.store.accounts_with("payout"):
-            for po in self.store.all("payout", account):
-                if po["status"] == "in_transit" and po["arrival_date"] <= now:
-                    po["status"] = "paid"
-                    self.store.put(po, account)
-                    self.emit(None, "payout.paid", po, account, {"status": "in_transit"},
-                              now=po["arrival_date"])
-        for account in self.store.accounts_with("invoice"):
-            for inv in self.store.all("invoice", account):
-                if inv.get("_deleted"):
-                    continue
-                if (inv["status"] == "draft" and inv["auto_advance"]
-                        and inv.get("automatically_finalizes_at")
-                        and inv["automatically_finalizes_at"] <= now):
-                    self._finalize(account, inv, inv["automatically_finalizes_at"], None)
-                if (inv["status"] == "open" and inv.get("next_payment_attempt")
-                        and inv["next_payment_attempt"] <= now):
-                    ctx = Ctx("POST", "/auto", account, {}, now, new_id("req_", 14))
-                    inv["next_payment_attempt"] = None
-                    try:
-                        self.pay_invoice_with(ctx, inv, None, True)
-                    except StripeError:
-                        pass
-                    for event in ctx.events:
-                        self.on_event(event)
-                if (inv["status"] == "open" and inv.get("due_date")
-                        and inv["due_date"] <= now and not inv.get("_overdue")):
-                    inv["_overdue"] = True
-                    self.store.put(inv, account)
-                    self.emit(None, "invoice.overdue", inv, account, now=inv["due_date"])
-        for account in self.store.accounts_with("checkout.session"):
-            for cs in self.store.all("checkout.session", account):
-                if cs["status"] == "open" and cs["expires_at"] <= now:
-                    cs["status"] = "expired"
-                    self.store.put(cs, account)
-                    self.emit(None, "checkout.session.expired", cs, account,
-                              now=cs["expires_at"])
+        # Only what is due is read (the store indexes each object's next wake-up time), so a
+        # request costs the same with ten invoices stored or ten thousand.
+        txns: dict[str, list[dict]] = {}
+        for account, t in self.store.due("balance_transaction", now):
+            txns.setdefault(account, []).append(t)
+        for account, due_txns in txns.items():
+            self._payouts(account, now, due_txns)
+        for account, po in self.store.due("payout", now):
+            if po["status"] == "in_transit" and po["arrival_date"] <= now:
+                po["status"] = "paid"
+                self.store.put(po, account)
+                self.emit(None, "payout.paid", po, account, {"status": "in_transit"},
+                          now=po["arrival_date"])
+        for account, due_inv in self.store.due("invoice", now):
+            inv = self.store.get(due_inv["id"], account) or due_inv  # an earlier step's change
+            if inv.get("_deleted"):
+                continue
+            if (inv["status"] == "draft" and inv["auto_advance"]
+                    and inv.get("automatically_finalizes_at")
+                    and inv["automatically_finalizes_at"] <= now):
+                self._finalize(account, inv, inv["automatically_finalizes_at"], None)
+            if (inv["status"] == "open" and inv.get("next_payment_attempt")
+                    and inv["next_payment_attempt"] <= now):
+                ctx = Ctx("POST", "/auto", account, {}, now, new_id("req_", 14))
+                inv["next_payment_attempt"] = None
+                try:
+                    self.pay_invoice_with(ctx, inv, None, True)
+                except StripeError:
+                    pass
+                for event in ctx.events:
+                    self.on_event(event)
+            if (inv["status"] == "open" and inv.get("due_date")
+                    and inv["due_date"] <= now and not inv.get("_overdue")):
+                inv["_overdue"] = True
+                self.store.put(inv, account)
+                self.emit(None, "invoice.overdue", inv, account, now=inv["due_date"])
+        for account, cs in self.store.due("checkout.session", now):
+            if cs["status"] == "open" and cs["expires_at"] <= now:
+                cs["status"] = "expired"
+                self.store.put(cs, account)
+                self.emit(None, "checkout.session.expired", cs, account,
+                          now=cs["expires_at"])
 
-    def _payouts(self, account: str, now: int) -> None:
-        txns = self.store.all("balance_transaction", account)
+    def _payouts(self, account: str, now: int, txns: list[dict]) -> None:
+        """`txns`: the account's balance transactions that are due (see `store.wake_at`)."""
         for t in txns:
             if t["status"] == "pending" and t["available_on"] <= now:
                 t["status"] = "available"
@@ -2016,9 +2022,9 @@ class Api:
         if not due or amount <= 0:
             return
         when = max(t["available_on"] for t in due)
+        bank = (acct["external_accounts"]["data"] or [{}])[0]
         po = template("payout")
         po_id = new_id("po_")
-        bank = (acct["external_accounts"]["data"] or [{}])[0]
         txn = self._txn(account, amount=-amount, fee=0, source=po_id, type_="payout",
                         now=when, description="STRIPE PAYOUT", available_on=when,
                         status="available")

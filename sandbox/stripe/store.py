@@ -23,7 +23,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, account TEXT NOT NULL, seq INTEGER NOT NULL,
-    data TEXT NOT NULL);
+    data TEXT NOT NULL, wake_at INTEGER, parent TEXT);
 CREATE INDEX IF NOT EXISTS objects_kind ON objects (kind, account, seq);
 CREATE TABLE IF NOT EXISTS idempotency (
     scope TEXT NOT NULL, key TEXT NOT NULL, request TEXT NOT NULL, params TEXT NOT NULL,
@@ -44,12 +44,56 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_at);
 """
 
+# Created after the columns they cover, which an older file gains on open (Store.__init__).
+INDEXES = """
+CREATE INDEX IF NOT EXISTS objects_wake ON objects (kind, wake_at) WHERE wake_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS objects_parent ON objects (kind, account, parent, seq);
+"""
+
 TABLES = ("meta", "objects", "idempotency", "faults", "hook_faults", "deliveries")
 ALPHABET = string.ascii_letters + string.digits
 
 
 def new_id(prefix: str, length: int = 24) -> str:
     return prefix + "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def wake_at(obj: dict) -> int | None:
+    """When Stripe's own clock next has something to do with this object (the API's `tick`
+    reads only objects whose time has come), or None if nothing will happen to it by itself.
+    Indexed, so that a request's tick costs what is due, not what was ever stored."""
+    kind = obj.get("object")
+    if obj.get("_deleted"):
+        return None
+    if kind == "balance_transaction":
+        if obj["status"] == "pending":
+            return obj["available_on"]
+        if obj.get("_payout") is None and obj["type"] in ("charge", "refund"):
+            return 0  # available, and waiting for the next payout whatever the clock says
+        return None
+    if kind == "payout":
+        return obj["arrival_date"] if obj["status"] == "in_transit" else None
+    if kind == "invoice":
+        times = []
+        if obj["status"] == "draft" and obj.get("auto_advance"):
+            times.append(obj.get("automatically_finalizes_at"))
+        if obj["status"] == "open":
+            times.append(obj.get("next_payment_attempt"))
+            if not obj.get("_overdue"):
+                times.append(obj.get("due_date"))
+        times = [t for t in times if t is not None]
+        return min(times) if times else None
+    if kind == "checkout.session":
+        return obj["expires_at"] if obj["status"] == "open" else None
+    return None
+
+
+def parent_of(obj: dict) -> str | None:
+    """The object an object belongs to, indexed for lookups by it: an invoice item's invoice
+    ('' while it is pending)."""
+    if obj.get("object") == "invoiceitem":
+        return obj.get("invoice") or ""
+    return None
 
 
 def public(obj: Any) -> Any:
@@ -72,6 +116,22 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=OFF")  # a test double: speed over durability
         self.db.executescript(SCHEMA)
+        self._upgrade()
+        self.db.executescript(INDEXES)
+
+    def _upgrade(self) -> None:
+        """A file written before `wake_at` and `parent` existed gains them, filled in."""
+        columns = {r["name"] for r in self.db.execute("PRAGMA table_info(objects)")}
+        if {"wake_at", "parent"} <= columns:
+            return
+        with self.lock:
+            for column in ("wake_at INTEGER", "parent TEXT"):
+                if column.split()[0] not in columns:
+                    self.db.execute(f"ALTER TABLE objects ADD COLUMN {column}")
+            for row in self.db.execute("SELECT id, data FROM objects").fetchall():
+                obj = json.loads(row["data"])
+                self.db.execute("UPDATE objects SET wake_at = ?, parent = ? WHERE id = ?",
+                                wake_at(obj), parent_of(obj), row["id"])
 
     # -- plumbing ---------------------------------------------------------------------------
     def q(self, sql: str, *args: Any) -> list[sqlite3.Row]:
@@ -127,8 +187,9 @@ class Store:
         with self.lock:
             row = self.one("SELECT seq FROM objects WHERE id = ?", obj["id"])
             seq = row["seq"] if row else self.next_number("seq")
-            self.x("INSERT OR REPLACE INTO objects (id, kind, account, seq, data) VALUES "
-                   "(?, ?, ?, ?, ?)", obj["id"], obj["object"], account, seq, json.dumps(obj))
+            self.x("INSERT OR REPLACE INTO objects (id, kind, account, seq, data, wake_at, "
+                   "parent) VALUES (?, ?, ?, ?, ?, ?, ?)", obj["id"], obj["object"], account,
+                   seq, json.dumps(obj), wake_at(obj), parent_of(obj))
         return obj
 
     def get(self, obj_id: str, account: str | None) -> dict | None:
@@ -152,6 +213,22 @@ class Store:
         else:
             rows = self.q("SELECT data FROM objects WHERE kind = ? AND account = ? "
                           "ORDER BY seq DESC", kind, account)
+        return [json.loads(r["data"]) for r in rows]
+
+    def due(self, kind: str, now: int, account: str | None = None) -> list[tuple[str, dict]]:
+        """(account, object) for objects of one kind whose `wake_at` has come, newest first."""
+        if account is None:
+            rows = self.q("SELECT account, data FROM objects WHERE kind = ? AND wake_at <= ? "
+                          "ORDER BY seq DESC", kind, now)
+        else:
+            rows = self.q("SELECT account, data FROM objects WHERE kind = ? AND wake_at <= ? "
+                          "AND account = ? ORDER BY seq DESC", kind, now, account)
+        return [(r["account"], json.loads(r["data"])) for r in rows]
+
+    def children(self, kind: str, parent: str, account: str) -> list[dict]:
+        """Objects of one kind that belong to `parent` (see `parent_of`), oldest first."""
+        rows = self.q("SELECT data FROM objects WHERE kind = ? AND account = ? AND parent = ? "
+                      "ORDER BY seq", kind, account, parent)
         return [json.loads(r["data"]) for r in rows]
 
     def accounts_with(self, kind: str) -> list[str]:

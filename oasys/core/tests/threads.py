@@ -1,7 +1,7 @@
 """Running the same code in several threads at once, for concurrency tests: `run_together`
 starts them at a barrier and collects what each returned or raised. Use it with the root
-conftest's `threads_share_the_database` fixture, which lets SQLite's in-memory test database
-be seen by every thread's connection."""
+conftest's `threads_share_the_database` fixture: each thread opens its own connection to the
+committed test database."""
 
 from __future__ import annotations
 

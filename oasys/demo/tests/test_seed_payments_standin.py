@@ -10,7 +10,14 @@ import stripe
 
 from oasys.demo.seed import seed_demo, seed_demo_payments
 from oasys.invoices.models import Invoice, InvoiceStatus
-from oasys.payments.models import AccountStatus, ClientPaymentProfile, PaymentAccount
+from oasys.invoices.sending import invoice_deliver
+from oasys.payments.idempotency import idempotency_key
+from oasys.payments.models import (
+    AccountStatus,
+    ClientPaymentProfile,
+    PaymentAccount,
+    StripeRequest,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +83,20 @@ def test_seeded_on_the_stand_in_twice_then_after_a_wipe(stripe_standin):
         card_payment_method_id="")) == \
         ["0341", "3184", "4242"]
     assert set(Invoice.objects.values_list("status", flat=True)) == set(InvoiceStatus.values)
+
+
+def test_the_sending_invoice_waits_for_stripe_until_the_fault_is_lifted(stripe_standin):
+    seed_demo()
+    assert seed_demo_payments().warning == ""
+    # Sending for good: the stand-in fails finalizing that one invoice, and only it
+    sending = Invoice.objects.get(status=InvoiceStatus.SENDING)
+    assert "could not be reached" in sending.delivery_error
+    held = [f["path"] for f in stripe_standin.control("faults", method="GET")["data"]]
+    made = StripeRequest.objects.get(key=idempotency_key("invoice", sending.pk, "create"))
+    assert made.object_id.startswith("in_")
+    assert held == [f"/v1/invoices/{made.object_id}/finalize"]
+    assert invoice_deliver(invoice_id=sending.pk).status == InvoiceStatus.SENDING
+    assert seed_demo_payments().invoices[InvoiceStatus.SENDING] == 1  # seeding again: kept
+    # lifted, as the README says: the next delivery opens and emails it
+    stripe_standin.control("faults", method="DELETE")
+    assert invoice_deliver(invoice_id=sending.pk).status == InvoiceStatus.OPEN

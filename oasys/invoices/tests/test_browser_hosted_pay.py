@@ -40,10 +40,8 @@ SECRET = "whsec_hosted_pay"  # noqa: S105 - a test value
 class Requests:
     """The live server's requests, seen from the test.
 
-    On SQLite the live server's thread uses the test's own in-memory connection, so the test
-    must not query while a request is being served (a read and a write at once on one
-    connection fail with "table is locked"): `quiet()` holds the lock every request holds
-    while it is served. `wait_for` re-checks its condition, quietly, whenever a request
+    `quiet()` holds the lock every request holds while it is served, so the test reads a
+    settled database. `wait_for` re-checks its condition, quietly, whenever a request
     finishes (and at least every quarter second) until a deadline."""
 
     def __init__(self) -> None:

@@ -1,5 +1,5 @@
-"""Two workers at once, with real threads, connections and commits (SQLite's in-memory test
-database copied to a file, see the root conftest): a charge clicked twice or run by two
+"""Two workers at once, with real threads, connections and commits (each thread's own
+connection to the committed test database): a charge clicked twice or run by two
 workers makes one charge and one payment, and two retry runs at the same moment make one
 new attempt."""
 
