@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "oasys.remittance",
     "oasys.ledger",
     "oasys.payments",
+    "oasys.autobilling",
     "oasys.demo",
 ]
 
@@ -228,6 +229,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "invoices-stripe-retries": {"task": "invoices.stripe_retries", "schedule": 300.0},
     # charging: cards due a retry after a decline, or after Stripe did not answer
     "invoices-card-retries": {"task": "invoices.card_retries", "schedule": 900.0},
+    # auto-billing: practices whose cutoff has passed get their night's run (once per local
+    # date), and runs a dead worker left are handed on
+    "autobilling-tick": {"task": "autobilling.tick",
+                         "schedule": float(os.environ.get("AUTOBILLING_TICK_SECONDS", "120"))},
 }
 
 # --- Outside services (ports) -------------------------------------------------------------
