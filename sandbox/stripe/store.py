@@ -131,7 +131,7 @@ class Store:
             for row in self.db.execute("SELECT id, data FROM objects").fetchall():
                 obj = json.loads(row["data"])
                 self.db.execute("UPDATE objects SET wake_at = ?, parent = ? WHERE id = ?",
-                                wake_at(obj), parent_of(obj), row["id"])
+                                (wake_at(obj), parent_of(obj), row["id"]))
 
     # -- plumbing ---------------------------------------------------------------------------
     def q(self, sql: str, *args: Any) -> list[sqlite3.Row]:
