@@ -121,7 +121,7 @@ class Command(BaseCommand):
                 self._wait(procs[name], name, listen)
             # The stand-ins are up: the database, then the demo data (Stripe side included).
             call_command("migrate", verbosity=0, interactive=False)
-            call_command("seed_demo", "--payments")
+            call_command("seed_demo", "--payments", "--eras")
             for name, cmd in app.items():
                 procs[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
             self._wait(procs["web"], "web server", port, host=host)

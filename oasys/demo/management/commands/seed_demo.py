@@ -1,11 +1,13 @@
 """`oasys seed-demo`: create the demo practices (idempotent; refused in production).
-`--payments` also seeds the Stripe side on the running Stripe stand-in (`oasys demo` does)."""
+`--payments` also seeds the Stripe side on the running Stripe stand-in, `--eras` a few claims
+answered by the running clearinghouse simulator with posted ERAs (`oasys demo` does both)."""
 
 import logging
 
 import httpx
 from django.core.management.base import BaseCommand, CommandError
 
+from oasys.demo.eras import seed_demo_eras
 from oasys.demo.seed import (
     DEMO_PASSWORD,
     GROUP_EMAIL,
@@ -25,6 +27,10 @@ class Command(BaseCommand):
         parser.add_argument("--payments", action="store_true",
                             help="also seed Serenity's Stripe account and cards on the running "
                                  "Stripe stand-in (STRIPE_API_BASE)")
+        parser.add_argument("--eras", action="store_true",
+                            help="also bill a few of Serenity's claims to the running "
+                                 "clearinghouse simulator and post its ERAs "
+                                 "(CLEARINGHOUSE_BASE_URL)")
 
     def handle(self, *args, **options):
         if options["payments"]:
@@ -33,6 +39,7 @@ class Command(BaseCommand):
         try:
             result = seed_demo()
             paid = _payments_seed() if options["payments"] else None
+            eras = seed_demo_eras() if options["eras"] else None
         except SeedRefused as exc:
             raise CommandError(str(exc)) from exc
         verb = "Created" if result.created else "Already present:"
@@ -42,6 +49,12 @@ class Command(BaseCommand):
         )
         if paid is not None:
             payments_report(self, paid)
+        if eras is not None and eras.warning:
+            self.stderr.write(self.style.WARNING(f"Warning: {eras.warning}"))
+        elif eras is not None:
+            self.stdout.write(f"Serenity's ERAs: {eras.remittances} posted, ${eras.client_share} "
+                              "of client shares (auto-billing invoices what is not invoiced "
+                              "yet).")
         self.stdout.write(f"Logins: {SOLO_EMAIL} and {GROUP_EMAIL}, password {DEMO_PASSWORD}")
 
 
