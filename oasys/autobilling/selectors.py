@@ -23,7 +23,6 @@ from .models import (
     BillingRun,
     BillingRunItem,
     ItemKind,
-    RunPhase,
     RunTrigger,
 )
 
@@ -127,11 +126,7 @@ def billing_run_get(*, practice: Practice, run_id: int) -> BillingRun:
     return BillingRun.objects.get(practice=practice, pk=run_id)
 
 
-def billing_run_items(*, run: BillingRun, outcome: str = "") -> QuerySet[BillingRunItem]:
+def billing_run_item_list(*, run: BillingRun, outcome: str = "") -> QuerySet[BillingRunItem]:
     qs = (BillingRunItem.objects.filter(practice_id=run.practice_id, run=run)
           .select_related("client", "claim", "invoice", "appointment").order_by("kind", "pk"))
     return qs.filter(outcome=outcome) if outcome else qs
-
-
-def billing_runs_unfinished() -> QuerySet[BillingRun]:
-    return BillingRun.objects.exclude(phase=RunPhase.DONE)
