@@ -204,42 +204,54 @@ def _select(run: BillingRun, worker: str) -> None:
 
 # --- bill: sessions to claims and invoices -------------------------------------------------------
 def _bill(run: BillingRun, worker: str) -> None:
-    ctx = _ctx(run)
     for chunk in _items(run, (K.CLAIM, K.INVOICE)):
-        with transaction.atomic():
-            _renew(run, worker)
-            items = _pending_locked(chunk)
-            if not items:
-                continue
-            by_appt = {i.appointment_id: i for i in items}
-            result = billing_submit(practice=run.practice, appointment_ids=list(by_appt),
-                                    ctx=ctx, actor=run.created_by)
-            done: set[int] = set()
-            for claim in result.claims:
-                _set(by_appt[claim.appointment_id], O.BILLED, "Submitted", claim=claim)
-                done.add(claim.appointment_id)
-            for claim in result.claims_failed:
-                _set(by_appt[claim.appointment_id], O.FAILED,
-                     f"The 837P builder refused the claim: {result.submission_error}",
-                     claim=claim)
-                done.add(claim.appointment_id)
-            sent = list(result.invoices)
-            unsent = {inv.pk: why for inv, why in result.invoices_unsent}
-            lines = InvoiceLine.objects.filter(
-                invoice_id__in=[i.pk for i in sent] + list(unsent),
-                appointment_id__in=list(by_appt)).values_list("appointment_id", "invoice_id")
-            for appt_id, invoice_id in lines:
-                if invoice_id in unsent:
-                    _set(by_appt[appt_id], O.FAILED,
-                         f"Invoice left a Draft: {unsent[invoice_id]}", invoice_id=invoice_id)
-                else:
-                    _set(by_appt[appt_id], O.BILLED, "Sending", invoice_id=invoice_id)
-                done.add(appt_id)
-            for appt_id, why in result.skipped:
-                if appt_id in done:
-                    continue
-                _set(by_appt[appt_id], *_skipped_or_failed(appt_id, why))
-                done.add(appt_id)
+        try:
+            with transaction.atomic():
+                _renew(run, worker)
+                _bill_items(run, _pending_locked(chunk))
+        except DomainError:
+            # One session the services refuse must not hold back the chunk (or the run, for
+            # ever): bill them one by one, and record the refusal on the one refused.
+            for item in chunk:
+                with transaction.atomic():
+                    _renew(run, worker)
+                    try:
+                        with transaction.atomic():
+                            _bill_items(run, _pending_locked([item]))
+                    except DomainError as exc:
+                        _set(item, O.FAILED, error_text(exc))
+
+
+def _bill_items(run: BillingRun, items: list[BillingRunItem]) -> None:
+    """Bill these sessions in the caller's transaction and record each one's outcome."""
+    if not items:
+        return
+    by_appt = {i.appointment_id: i for i in items}
+    result = billing_submit(practice=run.practice, appointment_ids=list(by_appt),
+                            ctx=_ctx(run), actor=run.created_by)
+    done: set[int] = set()
+    for claim in result.claims:
+        _set(by_appt[claim.appointment_id], O.BILLED, "Submitted", claim=claim)
+        done.add(claim.appointment_id)
+    for claim in result.claims_failed:
+        _set(by_appt[claim.appointment_id], O.FAILED,
+             f"The 837P builder refused the claim: {result.submission_error}", claim=claim)
+        done.add(claim.appointment_id)
+    unsent = {inv.pk: why for inv, why in result.invoices_unsent}
+    lines = InvoiceLine.objects.filter(
+        invoice_id__in=[i.pk for i in result.invoices] + list(unsent),
+        appointment_id__in=list(by_appt)).values_list("appointment_id", "invoice_id")
+    for appt_id, invoice_id in lines:
+        if invoice_id in unsent:
+            _set(by_appt[appt_id], O.FAILED, f"Invoice left a Draft: {unsent[invoice_id]}",
+                 invoice_id=invoice_id)
+        else:
+            _set(by_appt[appt_id], O.BILLED, "Sending", invoice_id=invoice_id)
+        done.add(appt_id)
+    for appt_id, why in result.skipped:
+        if appt_id not in done:
+            _set(by_appt[appt_id], *_skipped_or_failed(appt_id, why))
+            done.add(appt_id)
 
 
 def _skipped_or_failed(appt_id: int, why: str) -> tuple[str, str]:

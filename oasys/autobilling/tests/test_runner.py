@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from oasys.autobilling import runner
 from oasys.autobilling.machine import ORDER
 from oasys.autobilling.models import BillingRun, BillingRunItem, ItemKind, ItemOutcome, RunPhase
 from oasys.autobilling.runner import billing_run_claim, billing_run_execute
@@ -15,6 +16,7 @@ from oasys.billing.services import billing_submit
 from oasys.billing.tests.factories import ctx_for, ready_claim_session, self_pay_session
 from oasys.claims.models import Claim
 from oasys.claims.status import ClaimStatus
+from oasys.core.errors import InvalidInput
 from oasys.invoices.models import Invoice, InvoiceStatus
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +96,29 @@ def test_incomplete_items_stay_where_they_are(practice, owner):
     assert not BillingRunItem.objects.filter(run=run).exists()
     assert not Invoice.objects.filter(lines__appointment=no_email).exists()
     assert not Claim.objects.filter(appointment=unsigned).exists()
+
+
+def test_a_session_the_services_refuse_fails_alone_and_the_rest_are_billed(
+        practice, owner, monkeypatch):
+    """A refusal from the billing services (InvalidInput) inside a chunk: the chunk is
+    billed one by one, the refused session recorded with the reason, the run goes on."""
+    ctx = ctx_for(owner, practice)
+    autobilling_settings_update(practice=practice, ctx=ctx,
+                                data={"enabled": True, "backfill": "all"})
+    sessions = [self_pay_session(practice, email=f"c{n}@example.com") for n in range(3)]
+    refused = sessions[1].pk
+
+    def refusing(*, appointment_ids, **kw):
+        if refused in appointment_ids:
+            raise InvalidInput({"__all__": "This session cannot be billed (test refusal)."})
+        return billing_submit(appointment_ids=appointment_ids, **kw)
+
+    monkeypatch.setattr(runner, "billing_submit", refusing)
+    run = billing_run_execute(run_id=billing_run_start(practice=practice, ctx=ctx).pk)
+    assert run.phase == RunPhase.DONE
+    outcomes = {i.appointment_id: (i.outcome, i.reason)
+                for i in BillingRunItem.objects.filter(run=run)}
+    assert outcomes[refused] == (ItemOutcome.FAILED,
+                                 "This session cannot be billed (test refusal).")
+    assert {outcomes[s.pk][0] for s in sessions if s.pk != refused} == {ItemOutcome.BILLED}
+    assert Invoice.objects.count() == 2
