@@ -49,6 +49,7 @@ from oasys.core.outbound_mail import email_send
 from oasys.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from oasys.invoices.sending import invoice_deliver, invoice_send
 from oasys.invoices.services import AlreadyInvoiced
+from oasys.payments.port import PaymentsError
 from oasys.practice.selectors import practice_owner
 from oasys.remittance.models import RemittanceClaim
 from oasys.remittance.services import remittance_claim_invoice_create
@@ -312,7 +313,16 @@ def _deliver(run: BillingRun, worker: str, kinds: tuple[str, ...] = (K.INVOICE,)
         for item in chunk:
             if item.invoice_id is None:
                 continue
-            invoice = invoice_deliver(invoice_id=item.invoice_id)
+            try:
+                invoice = invoice_deliver(invoice_id=item.invoice_id)
+            except (DomainError, PaymentsError) as exc:
+                # The invoice exists and stays Sending: its own retries and sweeper deliver
+                # it; the run does not stop on one delivery.
+                log.warning("billing run %s: invoice %s delivery raised %s", run.pk,
+                            item.invoice_id, type(exc).__name__)
+                BillingRunItem.objects.filter(pk=item.pk).update(
+                    reason=f"Sending, retried: {exc}"[:300], followed_up_at=timezone.now())
+                continue
             outcome, words = _delivered_words(invoice)
             BillingRunItem.objects.filter(pk=item.pk).update(
                 outcome=outcome, reason=words[:300], followed_up_at=timezone.now())
