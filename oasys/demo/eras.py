@@ -24,11 +24,11 @@ from oasys.billing.services import billing_submit
 from oasys.clearinghouse.services import edi_file_transmit, reports_poll
 from oasys.core.audit import AuditContext
 from oasys.core.models import Practice, User
+from oasys.demo.seed import _LOOPBACK  # the one list of what counts as this machine
 from oasys.remittance.models import Remittance, RemittanceClaim
 
 ERA_SESSIONS = 4  # the oldest Ready insured sessions, answered by the payer
 PAYER_DAYS = 9  # the simulator's 835 comes 8 days after the claim (sandbox/README.md)
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 @dataclass
