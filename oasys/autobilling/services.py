@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.errors import InvalidInput
+from oasys.core.errors import InvalidInput, NotAllowed
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.timezones import practice_today, practice_zone
 
@@ -129,7 +129,11 @@ def billing_run_start(*, practice: Practice, ctx: AuditContext, actor: User | No
                       trigger: str = RunTrigger.MANUAL) -> BillingRun:
     """A new run of the practice's auto-billing, queued for a worker (the CLI and tests run
     it at once with runner.billing_run_execute). A scheduled run is once per local date:
-    starting one that exists answers the existing run."""
+    starting one that exists answers the existing run. Refused while auto-billing is off:
+    what a run takes (the backfill choice) is set only by turning it on."""
+    if not autobilling_settings_get(practice=practice).enabled:
+        raise NotAllowed("Auto-billing is off for this practice. Turn it on in the Billing tab → "
+                         "Setup → Auto-billing first (and choose what it backfills).")
     as_of = as_of or timezone.now()
     day = schedule.local_date(as_of, practice_zone(practice))
     try:

@@ -15,11 +15,12 @@ from oasys.autobilling.schedule import cutoff_at
 from oasys.autobilling.services import (
     STALLED_AFTER,
     autobilling_settings_update,
+    billing_run_start,
     billing_runs_due_start,
     billing_runs_stalled_requeue,
 )
 from oasys.billing.tests.factories import ctx_for
-from oasys.core.errors import InvalidInput
+from oasys.core.errors import InvalidInput, NotAllowed
 from oasys.core.models import AuditEvent
 from oasys.core.timezones import practice_today, practice_zone
 
@@ -134,3 +135,15 @@ def test_a_run_a_dead_worker_left_is_handed_on_once_its_lease_lapses(
         assert billing_runs_stalled_requeue() == 1
     run.refresh_from_db()
     assert run.phase == RunPhase.DONE and run.attempts == 2
+
+
+def test_a_run_by_hand_is_refused_while_auto_billing_is_off(practice, ctx):
+    with pytest.raises(NotAllowed, match="Auto-billing is off"):
+        billing_run_start(practice=practice, ctx=ctx)
+    _on(practice, ctx, backfill="all")
+    autobilling_settings_update(practice=practice, ctx=ctx, data={"enabled": False})
+    with pytest.raises(NotAllowed):
+        billing_run_start(practice=practice, ctx=ctx)
+    assert not BillingRun.objects.filter(practice=practice).exists()
+    _on(practice, ctx)
+    assert billing_run_start(practice=practice, ctx=ctx).trigger == RunTrigger.MANUAL
