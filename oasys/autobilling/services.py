@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.errors import InvalidInput, NotAllowed
+from oasys.core.errors import Conflict, InvalidInput
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.timezones import practice_today, practice_zone
 
@@ -132,7 +132,7 @@ def billing_run_start(*, practice: Practice, ctx: AuditContext, actor: User | No
     starting one that exists answers the existing run. Refused while auto-billing is off:
     what a run takes (the backfill choice) is set only by turning it on."""
     if not autobilling_settings_get(practice=practice).enabled:
-        raise NotAllowed("Auto-billing is off for this practice. Turn it on in the Billing tab → "
+        raise Conflict("Auto-billing is off for this practice. Turn it on in the Billing tab → "
                          "Setup → Auto-billing first (and choose what it backfills).")
     as_of = as_of or timezone.now()
     day = schedule.local_date(as_of, practice_zone(practice))
@@ -148,6 +148,21 @@ def billing_run_start(*, practice: Practice, ctx: AuditContext, actor: User | No
         return BillingRun.objects.get(practice=practice, trigger=RunTrigger.SCHEDULE,
                                       local_date=day)
     return run
+
+
+def billing_run_scheduled_start(*, practice: Practice, at: dt.datetime, ctx: AuditContext,
+                                actor: User | None = None) -> BillingRun:
+    """The scheduled run as of moment `at`: the run of the latest local date whose cutoff
+    has passed at `at` (today's or yesterday's), started now, or the existing one when that
+    night has a run already (`oasys billing run --as-of`: replay a night, once)."""
+    conf = autobilling_settings_get(practice=practice)
+    zone = practice_zone(practice)
+    day = schedule.local_date(at, zone)
+    if schedule.cutoff_at(day, conf.cutoff_hour, zone) > at:
+        day -= dt.timedelta(days=1)
+    return billing_run_start(practice=practice, ctx=ctx, actor=actor,
+                             as_of=schedule.cutoff_at(day, conf.cutoff_hour, zone),
+                             trigger=RunTrigger.SCHEDULE)
 
 
 def billing_runs_due_start(*, now: dt.datetime | None = None) -> list[BillingRun]:

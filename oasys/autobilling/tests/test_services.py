@@ -15,12 +15,13 @@ from oasys.autobilling.schedule import cutoff_at
 from oasys.autobilling.services import (
     STALLED_AFTER,
     autobilling_settings_update,
+    billing_run_scheduled_start,
     billing_run_start,
     billing_runs_due_start,
     billing_runs_stalled_requeue,
 )
 from oasys.billing.tests.factories import ctx_for
-from oasys.core.errors import InvalidInput, NotAllowed
+from oasys.core.errors import Conflict, InvalidInput
 from oasys.core.models import AuditEvent
 from oasys.core.timezones import practice_today, practice_zone
 
@@ -138,12 +139,27 @@ def test_a_run_a_dead_worker_left_is_handed_on_once_its_lease_lapses(
 
 
 def test_a_run_by_hand_is_refused_while_auto_billing_is_off(practice, ctx):
-    with pytest.raises(NotAllowed, match="Auto-billing is off"):
+    with pytest.raises(Conflict, match="Auto-billing is off"):
         billing_run_start(practice=practice, ctx=ctx)
     _on(practice, ctx, backfill="all")
     autobilling_settings_update(practice=practice, ctx=ctx, data={"enabled": False})
-    with pytest.raises(NotAllowed):
+    with pytest.raises(Conflict):
         billing_run_start(practice=practice, ctx=ctx)
     assert not BillingRun.objects.filter(practice=practice).exists()
     _on(practice, ctx)
     assert billing_run_start(practice=practice, ctx=ctx).trigger == RunTrigger.MANUAL
+
+
+def test_a_night_replayed_as_of_a_moment_is_that_nights_run_once(practice, ctx):
+    _on(practice, ctx, backfill="all", cutoff_hour=23)
+    zone = practice_zone(practice)
+    before_cutoff = cutoff_at(dt.date(2026, 11, 30), 23, zone) - dt.timedelta(minutes=5)
+    after_cutoff = before_cutoff + dt.timedelta(minutes=10)
+    run = billing_run_scheduled_start(practice=practice, at=before_cutoff, ctx=ctx)
+    assert (run.trigger, run.local_date) == (RunTrigger.SCHEDULE, dt.date(2026, 11, 29))
+    assert run.as_of == cutoff_at(dt.date(2026, 11, 29), 23, zone)
+    late = billing_run_scheduled_start(practice=practice, at=after_cutoff, ctx=ctx)
+    assert late.local_date == dt.date(2026, 11, 30)
+    again = billing_run_scheduled_start(practice=practice, at=after_cutoff, ctx=ctx)
+    assert again.pk == late.pk
+    assert BillingRun.objects.filter(practice=practice).count() == 2
