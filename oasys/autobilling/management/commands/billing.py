@@ -25,6 +25,7 @@ from oasys.autobilling.services import billing_run_scheduled_start, billing_run_
 from oasys.core.audit import AuditContext
 from oasys.core.errors import DomainError
 from oasys.core.models import Practice
+from oasys.core.money import dollars_text
 from oasys.core.timezones import practice_zone
 
 KIND_WORDS = {ItemKind.CLAIM: ("insurance claim", "insurance claims"),
@@ -109,7 +110,7 @@ class Command(BaseCommand):
 
     def _report(self, run: BillingRun) -> None:
         summary = billing_run_summary(run=run)
-        billed = [f"{_count(int(v['billed']), k)} (${v['total']})"
+        billed = [f"{_count(int(v['billed']), k)} ({dollars_text(str(v['total']))})"
                   for k, v in summary.items() if v["billed"]]
         self.stdout.write(f"Run #{run.pk} of {run.local_date:%Y-%m-%d}: "
                           f"{run.get_phase_display().lower()}.")
