@@ -13,6 +13,7 @@ from oasys.autobilling.models import AutoBillingSettings, BillingRun, RunPhase, 
 from oasys.autobilling.runner import billing_run_claim
 from oasys.autobilling.schedule import cutoff_at
 from oasys.autobilling.services import (
+    QUEUED_TOO_LONG,
     STALLED_AFTER,
     autobilling_settings_update,
     billing_run_scheduled_start,
@@ -163,3 +164,26 @@ def test_a_night_replayed_as_of_a_moment_is_that_nights_run_once(practice, ctx):
     again = billing_run_scheduled_start(practice=practice, at=after_cutoff, ctx=ctx)
     assert again.pk == late.pk
     assert BillingRun.objects.filter(practice=practice).count() == 2
+
+
+def test_a_run_waiting_its_turn_is_not_queued_again_each_tick(
+        practice, ctx, django_capture_on_commit_callbacks):
+    """A big night: runs wait in the queue for longer than a tick. Only one no worker has
+    taken after QUEUED_TOO_LONG (its task was lost) gets a second copy, and then one copy
+    per wait, not one per tick."""
+    _on(practice, ctx)
+    with django_capture_on_commit_callbacks():
+        run = billing_run_start(practice=practice, ctx=ctx)
+    queued_at = BillingRun.objects.get(pk=run.pk).queued_at
+    assert queued_at is not None
+    for minutes in (3, 10, 29):
+        with django_capture_on_commit_callbacks() as sent:
+            assert billing_runs_stalled_requeue(
+                now=queued_at + dt.timedelta(minutes=minutes)) == 0
+        assert sent == []
+    later = queued_at + QUEUED_TOO_LONG + dt.timedelta(seconds=1)
+    with django_capture_on_commit_callbacks() as sent:
+        assert billing_runs_stalled_requeue(now=later) == 1
+    assert len(sent) == 1
+    BillingRun.objects.filter(pk=run.pk).update(queued_at=later)
+    assert billing_runs_stalled_requeue(now=later + dt.timedelta(minutes=5)) == 0
