@@ -18,5 +18,6 @@ urlpatterns = [
     path("billing/outbox/", include("oasys.core.outbox_urls")),
     path("billing/", include("oasys.payments.urls")),
     path("", include("oasys.payments.public_urls")),
+    path("account/", include("oasys.accounts.urls")),
     path("", include("oasys.core.urls")),
 ]

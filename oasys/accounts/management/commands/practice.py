@@ -1,0 +1,57 @@
+"""The operator's practice tools.
+
+    oasys practice create --name "Calm Waters Therapy" --owner-email ana@example.com
+        [--owner-name "Ana Ruiz"] [--time-zone America/Chicago]
+    oasys practice link --email ana@example.com
+
+`create` makes the practice and its owner (no password yet) and prints a one-time link for
+the owner to choose a password (valid a week); `link` prints a fresh one, e.g. when the first
+expired. Send the link to the owner yourself: it is a key to the account."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from oasys.accounts.links import MAX_AGE_SECONDS, set_password_url
+from oasys.accounts.services import DEFAULT_TIME_ZONE, practice_onboard
+from oasys.core.audit import AuditContext
+from oasys.core.errors import InvalidInput
+from oasys.core.models import User
+
+
+class Command(BaseCommand):
+    help = "Operator tools: create a practice with its owner, or print a set-password link."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        create = sub.add_parser("create", help="a new practice and its owner")
+        create.add_argument("--name", required=True, help="the practice's name")
+        create.add_argument("--owner-email", required=True)
+        create.add_argument("--owner-name", default="", help='"First Last"')
+        create.add_argument("--time-zone", default=DEFAULT_TIME_ZONE,
+                            help=f"IANA zone of the practice (default {DEFAULT_TIME_ZONE})")
+        link = sub.add_parser("link", help="a fresh set-password link for a user")
+        link.add_argument("--email", required=True)
+
+    def handle(self, *args, **opts) -> None:
+        days = MAX_AGE_SECONDS // 86400
+        if opts["action"] == "create":
+            first, _, last = opts["owner_name"].strip().partition(" ")
+            try:
+                practice, owner = practice_onboard(
+                    name=opts["name"], owner_email=opts["owner_email"],
+                    owner_first_name=first, owner_last_name=last,
+                    time_zone=opts["time_zone"],
+                    ctx=AuditContext.system(practice_id=None, source="cli"))
+            except InvalidInput as exc:
+                raise CommandError(" ".join(exc.errors.values())) from None
+            self.stdout.write(f"Created practice {practice.name!r} (slug {practice.slug}, "
+                              f"time zone {practice.timezone}) with owner {owner.email}.")
+        else:
+            owner = User.objects.filter(email__iexact=opts["email"].strip(),
+                                        is_active=True).first()
+            if owner is None:
+                raise CommandError(f"No active user with email {opts['email']!r}.")
+        self.stdout.write(f"Link for {owner.email} to choose a password (works once, for "
+                          f"{days} days):")
+        self.stdout.write(set_password_url(user=owner))
