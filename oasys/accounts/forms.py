@@ -1,14 +1,17 @@
-"""Forms of accounts: Django's password forms with our email for the reset link."""
+"""Forms of accounts: Django's password forms with our email for the reset link, the
+invitation form and the form that accepts one."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.urls import reverse
 
 from oasys.core.audit import AuditContext
+from oasys.core.models import Role
 from oasys.core.outbound_mail import email_send
 
 
@@ -40,3 +43,18 @@ class ResetByEmailForm(PasswordResetForm):
                 # become the link a person clicks)
                 "action_url": f"{settings.OASYS_BASE_URL}{path}",
                 "action_label": "Choose a new password"})
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Email", max_length=254)
+    # the owner role last: most invitations are for staff
+    role = forms.ChoiceField(label="Role", choices=[
+        *[c for c in Role.choices if c[0] != Role.OWNER], (Role.OWNER.value, Role.OWNER.label)])
+
+
+class AcceptForm(SetPasswordForm):
+    """Django's set-password form (two entries, the validators) with the person's name."""
+
+    first_name = forms.CharField(label="First name", max_length=100)
+    last_name = forms.CharField(label="Last name", max_length=100)
+    field_order = ["first_name", "last_name", "new_password1", "new_password2"]

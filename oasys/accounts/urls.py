@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import team_views, views
 
 app_name = "accounts"
 
@@ -13,4 +13,13 @@ urlpatterns = [
     path("password/reset/done/", views.ResetDoneView.as_view(), name="reset_done"),
     path("password/change/", views.ChangeView.as_view(), name="change"),
     path("password/change/done/", views.ChangeDoneView.as_view(), name="change_done"),
+    path("team/", team_views.team_page, name="team"),
+    path("team/invitations/<int:invitation_id>/resend/", team_views.invitation_resend_view,
+         name="invitation_resend"),
+    path("team/invitations/<int:invitation_id>/revoke/", team_views.invitation_revoke_view,
+         name="invitation_revoke"),
+    path("team/members/<int:user_id>/role/", team_views.member_role_view, name="member_role"),
+    path("team/members/<int:user_id>/active/", team_views.member_active_view,
+         name="member_active"),
+    path("invitation/<str:token>/", team_views.accept_view, name="accept"),
 ]

@@ -14,6 +14,16 @@ from .models import Role
 BILLING_ROLES = (Role.OWNER, Role.BILLER)
 CLINICAL_ROLES = (Role.OWNER, Role.CLINICIAN, Role.SUPERVISOR)
 ALL_ROLES = tuple(Role)
+OWNER_ONLY = (Role.OWNER,)
+
+# What each role may do, in words, from the same tuples the views and API check: the Team
+# page shows it (accounts/templates/accounts/team.html).
+ROLE_TABLE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("See clients and their sessions", ALL_ROLES),
+    ("Bill: Bill Sessions, claims, invoices, ERAs, payments, eligibility, auto-billing",
+     BILLING_ROLES),
+    ("Payment processing, subscription and fees, the team", OWNER_ONLY),
+)
 
 
 def practice_required(
