@@ -41,6 +41,7 @@ api = NinjaAPI(
 class TokenIn(Schema):
     email: str
     password: str
+    otp: str = ""  # the authenticator code, for an account with two-factor sign-in on
 
 
 class TokenOut(Schema):
@@ -51,7 +52,8 @@ class TokenOut(Schema):
 @api.post("/auth/token", auth=None, response=TokenOut, tags=["auth"])
 def auth_token(request: HttpRequest, payload: TokenIn) -> dict:
     try:
-        key = api_token_issue(request=request, email=payload.email, password=payload.password)
+        key = api_token_issue(request=request, email=payload.email, password=payload.password,
+                              otp=payload.otp)
     except TokenRefused as exc:
         raise HttpError(401, str(exc)) from exc
     return {"token": key, "token_type": "Bearer"}

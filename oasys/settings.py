@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "oasys.core",
     "oasys.practice",
     "oasys.clients",
@@ -78,11 +81,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "oasys.core.middleware.PracticeMiddleware",
     "oasys.core.middleware.DomainErrorMiddleware",
+    "oasys.accounts.middleware.TwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -145,6 +150,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+OTP_TOTP_ISSUER = "Oasys Billing"  # the name authenticator apps show
 PASSWORD_RESET_TIMEOUT = 3600  # a reset link works for an hour
 LOGIN_URL = "core:login"
 LOGIN_REDIRECT_URL = "core:home"

@@ -56,3 +56,13 @@ class Invitation(PracticeScoped):
 
     def state_label(self) -> str:
         return InvitationState(self.state()).label
+
+
+class PracticeSecurity(models.Model):
+    """A practice's security choices (no row: the defaults)."""
+
+    practice = models.OneToOneField("core.Practice", on_delete=models.PROTECT,
+                                    related_name="security")
+    # Everyone must use two-factor sign-in: whoever has not set it up is sent to do so.
+    require_two_factor = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)

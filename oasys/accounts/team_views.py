@@ -24,6 +24,7 @@ from .selectors import (
     team_member_get,
     team_member_list,
 )
+from .two_factor import practice_requires_two_factor
 
 
 def _page(request: HttpRequest, form: InviteForm, status: int = 200) -> HttpResponse:
@@ -32,6 +33,7 @@ def _page(request: HttpRequest, form: InviteForm, status: int = 200) -> HttpResp
         "invitations": invitation_list(practice=request.practice)[:100],
         "form": form, "roles": Role.choices,
         "role_table": [(what, [Role(r).label for r in roles]) for what, roles in ROLE_TABLE],
+        "require_two_factor": practice_requires_two_factor(practice=request.practice),
     })
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import team_views, views
+from . import team_views, two_factor_views, views
 
 app_name = "accounts"
 
@@ -22,4 +22,12 @@ urlpatterns = [
     path("team/members/<int:user_id>/active/", team_views.member_active_view,
          name="member_active"),
     path("invitation/<str:token>/", team_views.accept_view, name="accept"),
+    path("two-factor/", two_factor_views.two_factor_page, name="two_factor"),
+    path("two-factor/setup/", two_factor_views.two_factor_setup, name="two_factor_setup"),
+    path("two-factor/verify/", two_factor_views.two_factor_verify, name="two_factor_verify"),
+    path("two-factor/disable/", two_factor_views.two_factor_disable,
+         name="two_factor_disable"),
+    path("two-factor/recovery-codes/", two_factor_views.two_factor_recovery_renew,
+         name="two_factor_recovery"),
+    path("team/two-factor/", two_factor_views.practice_two_factor, name="practice_two_factor"),
 ]

@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django_otp import match_token, user_has_device
 
 from .audit import AuditContext, audit_record
 from .errors import NotAllowed
@@ -41,9 +42,14 @@ class TokenRefused(NotAllowed):
     """Email and password did not identify an active user of a practice."""
 
 
-def api_token_issue(*, request: HttpRequest, email: str, password: str) -> str:
-    """Check the credentials (lockout applies) and return a new secret token, shown once."""
+def api_token_issue(*, request: HttpRequest, email: str, password: str, otp: str = "") -> str:
+    """Check the credentials (lockout applies) and return a new secret token, shown once.
+    An account with two-factor sign-in on must also give a current code (`otp`): a token
+    is as good as a login."""
     user = authenticate(request, username=email.strip().lower(), password=password)
+    if user is not None and user_has_device(user) and (
+            not otp.strip() or match_token(user, otp.strip().replace(" ", "")) is None):
+        user = None
     if user is None or user.practice_id is None:
         audit_record(
             ctx=AuditContext(source_ip=request.META.get("REMOTE_ADDR")),
@@ -51,7 +57,7 @@ def api_token_issue(*, request: HttpRequest, email: str, password: str) -> str:
             category="api_token",
             outcome=AuditOutcome.DENIED,
         )
-        raise TokenRefused("Invalid email or password")
+        raise TokenRefused("Invalid email, password or two-factor code")
     key = "oas_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         ApiToken.objects.create(user=user, key_hash=ApiToken.hash_key(key), prefix=key[:10])
