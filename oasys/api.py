@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
@@ -77,6 +78,16 @@ def _builtin_not_allowed(request: HttpRequest, exc: PermissionError):
     # NotAllowed, so it answers like one until those raise sites move to the core classes.
     message = str(exc) or NotAllowed.default_message()
     return api.create_response(request, {"errors": {"__all__": message}}, status=403)
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def _number_out_of_range(request: HttpRequest, exc: Exception):
+    # An id or number beyond what the database stores (64 bits): bad input, not a 500.
+    # SQLite raises OverflowError before the query; PostgreSQL a DataError ("out of range").
+    return api.create_response(request, {"errors": {
+        "__all__": "A number in the request is out of range (ids go up to 2^63 - 1)."}},
+        status=422)
 
 
 @api.exception_handler(DjangoValidationError)

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
-from oasys.core.api import PageOut, paginate
+from oasys.core.api import PageOut, RowId, paginate
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
@@ -90,7 +90,7 @@ def queue(request: HttpRequest, params: Query[QueueParams]):
 
 
 class SubmitIn(Schema):
-    session_ids: list[int]
+    session_ids: list[RowId]
 
 
 class SkippedOut(Schema):

@@ -11,7 +11,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from oasys.clearinghouse.port import ClearinghouseError
-from oasys.core.api import PageOut, paginate
+from oasys.core.api import PageOut, RowId, paginate
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
@@ -38,7 +38,7 @@ class EventOut(Schema):
 class ClaimOut(Schema):
     id: int
     patient_control_number: str
-    session_ids: list[int]
+    session_ids: list[RowId]
     client_id: int
     status: str
     frequency: str

@@ -11,15 +11,19 @@ maximum). The answer is the envelope
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from ninja import Schema
+from pydantic import Field
 
 from .feedback import Refusal, error_messages
 
 MAX_PAGE_SIZE = 100
+# A row id in a request body: what the database can hold (a 64-bit integer), so a larger
+# number is a 422 on every database instead of a 500 or a silent miss.
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class ErrorsOut(Schema):
