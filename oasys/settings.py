@@ -34,7 +34,9 @@ def _list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = _bool("DEBUG", not PRODUCTION)
+# Off unless asked for (DEBUG=1 while developing): Django's debug page shows the request and
+# local variables, which hold PHI, so the demo never shows it either.
+DEBUG = _bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -180,6 +182,10 @@ USE_TZ = True
 
 # --- Static and uploaded files ------------------------------------------------------------
 STATIC_URL = "/static/"
+# Outside production WhiteNoise serves the source folders directly (no collectstatic), so the
+# demo's runserver has its CSS and scripts with DEBUG off.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "oasys" / "static"]
 # Uploads (insurance cards, raw EDI) hold PHI: they live outside the web root and are served

@@ -43,3 +43,17 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 def test_development_profile_is_flagged_by_check_deploy(tmp_path):
     result = _run({"OASYS_ENV": "development", "OASYS_VAR_DIR": str(tmp_path)})
     assert result.returncode != 0  # the insecure dev key and DEBUG are reported
+
+
+def test_debug_pages_are_off_unless_asked_for(tmp_path):
+    """Django's debug page shows the request and local variables (PHI): the development
+    profile, which the demo runs, has it off too."""
+    code = "import django, os; django.setup(); from django.conf import settings; " \
+           "print(settings.DEBUG)"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG")}
+    env.update({"DJANGO_SETTINGS_MODULE": "oasys.settings", "OASYS_VAR_DIR": str(tmp_path)})
+    for profile, extra, expected in (("development", {}, "False"),
+                                     ("development", {"DEBUG": "1"}, "True")):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=120, env={**env, "OASYS_ENV": profile, **extra})
+        assert out.stdout.strip().splitlines()[-1] == expected, out.stderr
