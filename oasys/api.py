@@ -11,6 +11,7 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from .appointments.api import router as appointments_router
+from .autobilling.api import router as autobilling_router
 from .billing.api import router as billing_router
 from .claims.api import router as claims_router
 from .clearinghouse.api import router as clearinghouse_router
@@ -103,6 +104,7 @@ def _add_routers() -> None:
     api.add_router("/clients", wizard_router)
     api.add_router("/appointments", appointments_router)
     api.add_router("/billing", billing_router)
+    api.add_router("/billing", autobilling_router)  # /billing/auto-billing, /billing/runs
     api.add_router("/claims", claims_router)
     api.add_router("/clearinghouse", clearinghouse_router)
     api.add_router("/remittances", remittance_router)

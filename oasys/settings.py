@@ -331,6 +331,7 @@ LOGGING = {
         "django.request": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},  # one line per clearinghouse call is noise
+        "stripe": {"level": "WARNING"},  # and two per Stripe call
     },
 }
 

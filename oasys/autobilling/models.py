@@ -83,6 +83,9 @@ class BillingRun(PracticeScoped):
     lease_owner = models.CharField(max_length=120, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)  # workers that took it up
+    # When it was last handed to the task queue (services.billing_runs_stalled_requeue
+    # hands a run on again only after a wait, so a long queue is not flooded with copies).
+    queued_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)  # the last crash, in words
     # The report (phase REPORT): per kind, {"billed", "failed", "skipped", "total"} (total
     # as a string of dollars).

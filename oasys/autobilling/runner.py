@@ -29,7 +29,6 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -56,7 +55,7 @@ from oasys.remittance.services import remittance_claim_invoice_create
 
 from .machine import BILLING_RUN_MACHINE, phase_after
 from .models import BillingRun, BillingRunItem, ItemKind, ItemOutcome, RunPhase
-from .selectors import autobilling_settings_get, run_candidates
+from .selectors import autobilling_settings_get, billing_run_summary, run_candidates
 
 log = logging.getLogger(__name__)
 
@@ -394,23 +393,10 @@ def _secondary(run: BillingRun, worker: str) -> None:
 
 
 # --- report ------------------------------------------------------------------------------------
-def run_summary(run: BillingRun) -> dict[str, dict[str, object]]:
-    out: dict[str, dict[str, object]] = {}
-    for kind in ItemKind.values:
-        rows = list(BillingRunItem.objects.filter(run=run, kind=kind)
-                    .values_list("outcome", "amount"))
-        billed = [a for o, a in rows if o == O.BILLED]
-        out[kind] = {"billed": len(billed),
-                     "failed": sum(1 for o, _ in rows if o == O.FAILED),
-                     "skipped": sum(1 for o, _ in rows if o == O.SKIPPED),
-                     "total": str(sum(billed, Decimal("0.00")))}
-    return out
-
-
 def _report(run: BillingRun, worker: str) -> None:
     """The summary, and the owner's email when anything failed, in the transaction that
     moves the run to done (so the email is written once)."""
-    summary = run_summary(run)
+    summary = billing_run_summary(run=run)
     failed = sum(int(v["failed"]) for v in summary.values())
     with transaction.atomic():
         _renew(run, worker)

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from oasys.billing.readiness import Route, billing_queue, unbilled_sessions
@@ -132,6 +132,31 @@ def billing_run_item_list(*, run: BillingRun, outcome: str = "") -> QuerySet[Bil
     qs = (BillingRunItem.objects.filter(practice_id=run.practice_id, run=run)
           .select_related("client", "claim", "invoice", "appointment").order_by("kind", "pk"))
     return qs.filter(outcome=outcome) if outcome else qs
+
+
+def billing_run_summary(*, run: BillingRun) -> dict[str, dict[str, object]]:
+    """Per kind: items billed, failed, skipped and not reached yet, and the dollars billed
+    (a string, as stored in the run's report). One query, however many items."""
+    out_ = ItemOutcome
+    rows = {r["kind"]: r for r in BillingRunItem.objects.filter(
+        practice_id=run.practice_id, run=run).values("kind").annotate(
+        billed=Count("pk", filter=Q(outcome=out_.BILLED)),
+        failed=Count("pk", filter=Q(outcome=out_.FAILED)),
+        skipped=Count("pk", filter=Q(outcome=out_.SKIPPED)),
+        pending=Count("pk", filter=Q(outcome=out_.PENDING)),
+        total=Sum("amount", filter=Q(outcome=out_.BILLED))).order_by()}
+    out: dict[str, dict[str, object]] = {}
+    for kind in ItemKind.values:
+        row = rows.get(kind, {})
+        out[kind] = {"billed": row.get("billed", 0), "failed": row.get("failed", 0),
+                     "skipped": row.get("skipped", 0), "pending": row.get("pending", 0),
+                     "total": f"{row.get('total') or Decimal('0'):.2f}"}
+    return out
+
+
+def billing_run_all_list() -> QuerySet[BillingRun]:
+    """Every practice's runs (the operator's CLI listing; never reachable from a request)."""
+    return BillingRun.objects.order_by("-as_of", "-pk")
 
 
 def billing_run_event_list(*, run: BillingRun) -> QuerySet[BillingRunEvent]:

@@ -9,10 +9,11 @@ import logging
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.errors import InvalidInput, NotAllowed
+from oasys.core.errors import Conflict, InvalidInput
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.timezones import practice_today, practice_zone
 
@@ -30,9 +31,12 @@ log = logging.getLogger(__name__)
 BACKFILL_ALL = "all"
 BACKFILL_SINCE = "since"
 BACKFILL_NONE = "none"  # start from now: only items dated from today on
-# A run nobody holds and nobody finished for this long is handed to a worker again (its
-# task was lost, or its worker died and the lease lapsed).
+# A run a worker took and left (it died; its lease lapsed) is handed on this long after it
+# was last queued; one no worker has taken yet only after QUEUED_TOO_LONG: on a big night it
+# is most likely waiting its turn in the queue, and only a lost task (a broker restart) needs
+# a second copy.
 STALLED_AFTER = dt.timedelta(minutes=2)
+QUEUED_TOO_LONG = dt.timedelta(minutes=30)
 
 
 def _hour_clean(value: object) -> int:
@@ -121,6 +125,7 @@ def billing_run_enqueue(*, run_id: int) -> None:
     """Hand the run to a worker once the current transaction commits."""
     from .tasks import billing_run_task  # noqa: PLC0415 - tasks imports this module
 
+    BillingRun.objects.filter(pk=run_id).update(queued_at=timezone.now())
     transaction.on_commit(lambda: billing_run_task.delay(run_id), robust=True)
 
 
@@ -132,7 +137,7 @@ def billing_run_start(*, practice: Practice, ctx: AuditContext, actor: User | No
     starting one that exists answers the existing run. Refused while auto-billing is off:
     what a run takes (the backfill choice) is set only by turning it on."""
     if not autobilling_settings_get(practice=practice).enabled:
-        raise NotAllowed("Auto-billing is off for this practice. Turn it on in the Billing tab → "
+        raise Conflict("Auto-billing is off for this practice. Turn it on in the Billing tab → "
                          "Setup → Auto-billing first (and choose what it backfills).")
     as_of = as_of or timezone.now()
     day = schedule.local_date(as_of, practice_zone(practice))
@@ -148,6 +153,21 @@ def billing_run_start(*, practice: Practice, ctx: AuditContext, actor: User | No
         return BillingRun.objects.get(practice=practice, trigger=RunTrigger.SCHEDULE,
                                       local_date=day)
     return run
+
+
+def billing_run_scheduled_start(*, practice: Practice, at: dt.datetime, ctx: AuditContext,
+                                actor: User | None = None) -> BillingRun:
+    """The scheduled run as of moment `at`: the run of the latest local date whose cutoff
+    has passed at `at` (today's or yesterday's), started now, or the existing one when that
+    night has a run already (`oasys billing run --as-of`: replay a night, once)."""
+    conf = autobilling_settings_get(practice=practice)
+    zone = practice_zone(practice)
+    day = schedule.local_date(at, zone)
+    if schedule.cutoff_at(day, conf.cutoff_hour, zone) > at:
+        day -= dt.timedelta(days=1)
+    return billing_run_start(practice=practice, ctx=ctx, actor=actor,
+                             as_of=schedule.cutoff_at(day, conf.cutoff_hour, zone),
+                             trigger=RunTrigger.SCHEDULE)
 
 
 def billing_runs_due_start(*, now: dt.datetime | None = None) -> list[BillingRun]:
@@ -171,14 +191,17 @@ def billing_runs_due_start(*, now: dt.datetime | None = None) -> list[BillingRun
 
 
 def billing_runs_stalled_requeue(*, now: dt.datetime | None = None) -> int:
-    """Hand every unfinished run that no live worker holds to a worker again: its task was
-    lost, or its worker died (the lease lapsed). Harmless if one is in fact still running:
-    the worker that takes it must win the lease first."""
+    """Hand every unfinished run that no live worker holds to a worker again: its worker
+    died (the lease lapsed) or its task was lost. Harmless if one is in fact still running
+    or still queued: the worker that takes it must win the lease first."""
     now = now or timezone.now()
-    ids = list(BillingRun.objects.exclude(phase=RunPhase.DONE)
-               .filter(created_at__lt=now - STALLED_AFTER)
+    left = (Q(started_at__isnull=False, queued_at__lt=now - STALLED_AFTER)
+            | Q(started_at__isnull=True, queued_at__lt=now - QUEUED_TOO_LONG)
+            | Q(queued_at__isnull=True, created_at__lt=now - STALLED_AFTER))
+    ids = list(BillingRun.objects.exclude(phase=RunPhase.DONE).filter(left)
                .exclude(lease_until__gte=now)
                .order_by("pk").values_list("pk", flat=True)[:500])
-    for pk in ids:
-        billing_run_enqueue(run_id=pk)
+    with transaction.atomic():
+        for pk in ids:
+            billing_run_enqueue(run_id=pk)
     return len(ids)

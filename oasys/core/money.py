@@ -20,3 +20,9 @@ def money(value: Decimal | int | str) -> Decimal:
 
 def money_str(value: Decimal | None) -> str | None:
     return None if value is None else f"{money(value):.2f}"
+
+
+def dollars_text(value: Decimal | int | str) -> str:
+    """An amount as a person reads it: "$10,235.00", "-$5.00"."""
+    amount = money(value)
+    return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"

@@ -57,7 +57,7 @@ def test_a_client_share_becomes_a_sent_invoice_once(practice, ctx):
     assert invoice.total == item.amount == 20
     assert invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.PAID)
     assert run.summary[ItemKind.CLIENT_SHARE] == {"billed": 1, "failed": 0, "skipped": 0,
-                                                  "total": "20.00"}
+                                                  "pending": 0, "total": "20.00"}
     again = _run(practice, ctx)
     assert not BillingRunItem.objects.filter(run=again).exists()
     assert Invoice.objects.count() == 1

@@ -13,14 +13,16 @@ from oasys.autobilling.models import AutoBillingSettings, BillingRun, RunPhase, 
 from oasys.autobilling.runner import billing_run_claim
 from oasys.autobilling.schedule import cutoff_at
 from oasys.autobilling.services import (
+    QUEUED_TOO_LONG,
     STALLED_AFTER,
     autobilling_settings_update,
+    billing_run_scheduled_start,
     billing_run_start,
     billing_runs_due_start,
     billing_runs_stalled_requeue,
 )
 from oasys.billing.tests.factories import ctx_for
-from oasys.core.errors import InvalidInput, NotAllowed
+from oasys.core.errors import Conflict, InvalidInput
 from oasys.core.models import AuditEvent
 from oasys.core.timezones import practice_today, practice_zone
 
@@ -138,12 +140,50 @@ def test_a_run_a_dead_worker_left_is_handed_on_once_its_lease_lapses(
 
 
 def test_a_run_by_hand_is_refused_while_auto_billing_is_off(practice, ctx):
-    with pytest.raises(NotAllowed, match="Auto-billing is off"):
+    with pytest.raises(Conflict, match="Auto-billing is off"):
         billing_run_start(practice=practice, ctx=ctx)
     _on(practice, ctx, backfill="all")
     autobilling_settings_update(practice=practice, ctx=ctx, data={"enabled": False})
-    with pytest.raises(NotAllowed):
+    with pytest.raises(Conflict):
         billing_run_start(practice=practice, ctx=ctx)
     assert not BillingRun.objects.filter(practice=practice).exists()
     _on(practice, ctx)
     assert billing_run_start(practice=practice, ctx=ctx).trigger == RunTrigger.MANUAL
+
+
+def test_a_night_replayed_as_of_a_moment_is_that_nights_run_once(practice, ctx):
+    _on(practice, ctx, backfill="all", cutoff_hour=23)
+    zone = practice_zone(practice)
+    before_cutoff = cutoff_at(dt.date(2026, 11, 30), 23, zone) - dt.timedelta(minutes=5)
+    after_cutoff = before_cutoff + dt.timedelta(minutes=10)
+    run = billing_run_scheduled_start(practice=practice, at=before_cutoff, ctx=ctx)
+    assert (run.trigger, run.local_date) == (RunTrigger.SCHEDULE, dt.date(2026, 11, 29))
+    assert run.as_of == cutoff_at(dt.date(2026, 11, 29), 23, zone)
+    late = billing_run_scheduled_start(practice=practice, at=after_cutoff, ctx=ctx)
+    assert late.local_date == dt.date(2026, 11, 30)
+    again = billing_run_scheduled_start(practice=practice, at=after_cutoff, ctx=ctx)
+    assert again.pk == late.pk
+    assert BillingRun.objects.filter(practice=practice).count() == 2
+
+
+def test_a_run_waiting_its_turn_is_not_queued_again_each_tick(
+        practice, ctx, django_capture_on_commit_callbacks):
+    """A big night: runs wait in the queue for longer than a tick. Only one no worker has
+    taken after QUEUED_TOO_LONG (its task was lost) gets a second copy, and then one copy
+    per wait, not one per tick."""
+    _on(practice, ctx)
+    with django_capture_on_commit_callbacks():
+        run = billing_run_start(practice=practice, ctx=ctx)
+    queued_at = BillingRun.objects.get(pk=run.pk).queued_at
+    assert queued_at is not None
+    for minutes in (3, 10, 29):
+        with django_capture_on_commit_callbacks() as sent:
+            assert billing_runs_stalled_requeue(
+                now=queued_at + dt.timedelta(minutes=minutes)) == 0
+        assert sent == []
+    later = queued_at + QUEUED_TOO_LONG + dt.timedelta(seconds=1)
+    with django_capture_on_commit_callbacks() as sent:
+        assert billing_runs_stalled_requeue(now=later) == 1
+    assert len(sent) == 1
+    BillingRun.objects.filter(pk=run.pk).update(queued_at=later)
+    assert billing_runs_stalled_requeue(now=later + dt.timedelta(minutes=5)) == 0

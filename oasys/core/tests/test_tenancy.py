@@ -13,6 +13,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from oasys.api import api
 from oasys.appointments.models import Appointment
+from oasys.autobilling.models import AutoBillingSettings, BillingRun
+from oasys.autobilling.services import autobilling_settings_update, billing_run_start
 from oasys.billing.readiness import Route, billing_queue
 from oasys.claims.models import Claim
 from oasys.claims.services import ClaimDraft, claim_create_for_session
@@ -45,6 +47,7 @@ def _fill(route: str, value: int) -> str:
 def victim_ids():
     """The demo practices own every kind of object; their ids are what an intruder tries."""
     seed_demo()
+    _run_some()
 
     ids = set()
     for model in (
@@ -56,9 +59,18 @@ def victim_ids():
         Clinician,
         Enrollment,
         ServiceType,
+        BillingRun,
     ):
         ids.update(model.objects.values_list("pk", flat=True)[:3])
     return sorted(ids)
+
+
+def _run_some():
+    """Give the victim an auto-billing run (queued, never run: nothing commits here)."""
+    practice = Practice.objects.get(slug="serenity")
+    ctx = AuditContext.system(practice_id=practice.pk)
+    autobilling_settings_update(practice=practice, ctx=ctx, data={"enabled": True})
+    billing_run_start(practice=practice, ctx=ctx)
 
 
 def _bill_some():
@@ -155,5 +167,6 @@ def test_every_api_route_answers_404_or_empty_to_another_practice(other_owner, v
 def _fingerprint():
     return [
         (m.__name__, m.objects.count(), m.objects.aggregate(x=Max("updated_at"))["x"])
-        for m in (Client, InsurancePolicy, PricingRule, Appointment, ServiceType, Claim, Invoice)
+        for m in (Client, InsurancePolicy, PricingRule, Appointment, ServiceType, Claim, Invoice,
+                  AutoBillingSettings)
     ]
