@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oasys.core.audit import AuditContext, audit_list_read
 from oasys.core.errors import InvalidInput, NotAllowed
 from oasys.core.feedback import error_text, form_add_errors
+from oasys.core.money import dollars_text
 from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
 from oasys.core.timezones import practice_zone
 
@@ -27,6 +28,8 @@ from .forms import AutoBillingSettingsForm
 from .models import BillingRun, BillingRunItem, ItemKind, ItemOutcome, RunPhase
 
 PAGE_SIZE = 25
+# A group of items longer than this starts folded (a night's Billed list can be long).
+FOLD_AFTER = 25
 # A run's page shows its items in this order: what needs a person first.
 OUTCOME_ORDER = (ItemOutcome.FAILED, ItemOutcome.SKIPPED, ItemOutcome.PENDING,
                  ItemOutcome.BILLED)
@@ -110,7 +113,8 @@ def history(request: HttpRequest) -> HttpResponse:
 
 def _run_row(run: BillingRun, totals: selectors.RunTotals) -> dict:
     return {"run": run, "totals": totals, "done": run.phase == RunPhase.DONE,
-            "kinds": [totals.kinds[k] for k in KIND_ORDER]}
+            "kinds": [{"items": totals.kinds[k].items, "billed": totals.kinds[k].billed,
+                       "amount": dollars_text(totals.kinds[k].amount)} for k in KIND_ORDER]}
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,8 @@ def _run_context(request: HttpRequest, run: BillingRun) -> dict:
                                 fix_label=label, fix_url=url))
         if rows:
             groups.append({"outcome": outcome, "label": ItemOutcome(outcome).label,
-                           "rows": rows})
+                           "rows": rows, "open": outcome != ItemOutcome.BILLED
+                           or len(rows) <= FOLD_AFTER})
     if items:  # the page names clients: record whose
         audit_list_read(request, category="billing_run",
                         client_ids=[i.client_id for i in items],

@@ -251,3 +251,12 @@ def test_another_practices_run_is_404(client, other_owner, finished_run):
         assert client.get(reverse(name, args=[run.pk])).status_code == 404
     history = client.get(reverse("autobilling:history"))
     assert history.status_code == 200 and history.context["rows"] == []
+
+
+def test_a_long_billed_list_starts_folded(owner_client, finished_run, monkeypatch):
+    run, _ = finished_run
+    url = reverse("autobilling:run", args=[run.pk])
+    assert all(g["open"] for g in owner_client.get(url).context["groups"])
+    monkeypatch.setattr(views, "FOLD_AFTER", 0)
+    groups = {g["outcome"]: g["open"] for g in owner_client.get(url).context["groups"]}
+    assert groups == {"skipped": True, "billed": False}  # what needs a person stays open
