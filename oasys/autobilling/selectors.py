@@ -21,6 +21,7 @@ from . import schedule
 from .models import (
     AutoBillingSettings,
     BillingRun,
+    BillingRunEvent,
     BillingRunItem,
     ItemKind,
     ItemOutcome,
@@ -156,3 +157,53 @@ def billing_run_summary(*, run: BillingRun) -> dict[str, dict[str, object]]:
 def billing_run_all_list() -> QuerySet[BillingRun]:
     """Every practice's runs (the operator's CLI listing; never reachable from a request)."""
     return BillingRun.objects.order_by("-as_of", "-pk")
+
+
+def billing_run_event_list(*, run: BillingRun) -> QuerySet[BillingRunEvent]:
+    return (BillingRunEvent.objects.filter(practice_id=run.practice_id, run=run)
+            .select_related("actor").order_by("created_at", "pk"))
+
+
+@dataclass(frozen=True)
+class KindTotal:
+    """One kind's items in a run: how many, how many billed, and the billed amount."""
+
+    items: int = 0
+    billed: int = 0
+    amount: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    """A run's figures, counted from its items (the summary is written only at the end, and
+    the history shows runs still going too)."""
+
+    kinds: dict[str, KindTotal]
+    failed: int = 0
+    skipped: int = 0
+    pending: int = 0
+
+    @property
+    def items(self) -> int:
+        return sum(k.items for k in self.kinds.values())
+
+
+def billing_run_totals(*, practice: Practice, run_ids: list[int]) -> dict[int, RunTotals]:
+    """{run id: its totals} for these runs of the practice, in one query (a history page)."""
+    rows = (BillingRunItem.objects.filter(practice=practice, run_id__in=run_ids)
+            .values("run_id", "kind", "outcome").annotate(n=Count("pk"), amount=Sum("amount"))
+            .order_by())
+    kinds: dict[int, dict[str, dict]] = {i: {} for i in run_ids}
+    outcomes: dict[int, Counter] = {i: Counter() for i in run_ids}
+    for row in rows:
+        k = kinds[row["run_id"]].setdefault(row["kind"], {"items": 0, "billed": 0,
+                                                          "amount": Decimal("0.00")})
+        k["items"] += row["n"]
+        if row["outcome"] == ItemOutcome.BILLED:
+            k["billed"] += row["n"]
+            k["amount"] += row["amount"] or Decimal("0.00")
+        outcomes[row["run_id"]][row["outcome"]] += row["n"]
+    return {i: RunTotals(
+        kinds={kind: KindTotal(**kinds[i].get(kind, {})) for kind in ItemKind.values},
+        failed=outcomes[i][ItemOutcome.FAILED], skipped=outcomes[i][ItemOutcome.SKIPPED],
+        pending=outcomes[i][ItemOutcome.PENDING]) for i in run_ids}

@@ -14,6 +14,7 @@ BILLING_TABS = [
     ("Client Billing", "clients:list"),
     ("Sessions", "appointments:list"),
     ("Bill Sessions", "billing:queue"),
+    ("Auto-billing", "autobilling:history"),
     ("Manage Claims", "claims:list"),
     ("Payment Remittances", "remittance:list"),
     ("Manage Invoices", "invoices:list"),
