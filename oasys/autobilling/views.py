@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from oasys.core.audit import AuditContext, audit_list_read
-from oasys.core.errors import InvalidInput, NotAllowed
+from oasys.core.errors import DomainError, InvalidInput
 from oasys.core.feedback import error_text, form_add_errors
 from oasys.core.money import dollars_text
 from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
@@ -198,7 +198,7 @@ def run_now(request: HttpRequest) -> HttpResponse:
         run = services.billing_run_start(practice=request.practice,
                                          ctx=AuditContext.from_request(request),
                                          actor=request.user)
-    except NotAllowed as exc:
+    except DomainError as exc:
         messages.error(request, error_text(exc))
         return redirect("autobilling:history")
     messages.success(request, "Auto-billing run started.")
