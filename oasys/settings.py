@@ -152,6 +152,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# An API token works this many days from when it was issued, then a new one is needed.
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "30"))
 OTP_TOTP_ISSUER = "Oasys Billing"  # the name authenticator apps show
 PASSWORD_RESET_TIMEOUT = 3600  # a reset link works for an hour
 LOGIN_URL = "core:login"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import HttpRequest
@@ -82,5 +84,7 @@ def api_token_user(*, key: str) -> User | None:
     )
     if token is None or not token.user.is_active or token.user.practice_id is None:
         return None
+    if token.created_at < timezone.now() - dt.timedelta(days=settings.API_TOKEN_DAYS):
+        return None  # expired: ask for a new one with the password (and code)
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return token.user

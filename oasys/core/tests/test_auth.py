@@ -6,7 +6,7 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
-from oasys.core.models import AuditEvent
+from oasys.core.models import ApiToken, AuditEvent
 from oasys.core.services import user_create
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +108,18 @@ def test_openapi_document_is_served(client):
     resp = client.get("/api/v1/openapi.json")
     assert resp.status_code == 200
     assert resp.json()["info"]["title"] == "Oasys Billing API"
+
+
+def test_an_api_token_expires_after_api_token_days(client, owner, settings):
+    resp = client.post("/api/v1/auth/token",
+                       {"email": "owner@test.example", "password": "correct horse battery"},
+                       content_type="application/json")
+    token = resp.json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    settings.API_TOKEN_DAYS = 30
+    ApiToken.objects.filter(user=owner).update(
+        created_at=timezone.now() - timedelta(days=29, hours=23))
+    assert client.get("/api/v1/clients", headers=auth).status_code == 200
+    ApiToken.objects.filter(user=owner).update(
+        created_at=timezone.now() - timedelta(days=30, minutes=1))
+    assert client.get("/api/v1/clients", headers=auth).status_code == 401
