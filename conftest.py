@@ -23,6 +23,7 @@ from oasys.clearinghouse.connection import clearinghouse_fake_install
 from oasys.core.models import ApiToken
 from oasys.core.services import practice_create, user_create
 from oasys.payments.connection import payments_fake_install
+from sandbox.mail.testing import sink_process
 from sandbox.stripe.testing import standin_process
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API loop
@@ -258,3 +259,22 @@ def stripe_standin(stripe_standin_process, payments, settings):
     settings.STRIPE_MAX_NETWORK_RETRIES = 1
     settings.STRIPE_TIMEOUT_SECONDS = 10
     yield stripe_standin_process
+
+
+# --- the SMTP sink as a real process ----------------------------------------------------------
+@pytest.fixture(scope="session")
+def mail_sink_process(tmp_path_factory):
+    """`python -m sandbox.mail --port 0` on free loopback ports, for the whole session."""
+    with sink_process(tmp_path_factory.mktemp("mail-sink")) as sink:
+        yield sink
+
+
+@pytest.fixture
+def mail_sink(mail_sink_process, settings):
+    """The sink, emptied, with Django's email framework sending to it over SMTP (every email
+    the product sends through `oasys.core.outbound_mail` arrives there; read it back with
+    `mail_sink.messages(to=...)` / `.message(id)`)."""
+    mail_sink_process.clear()
+    for name, value in mail_sink_process.django_settings().items():
+        setattr(settings, name, value)
+    return mail_sink_process

@@ -3,9 +3,7 @@ sink (sandbox/mail, SMTP on loopback) and, with the root conftest's `stripe_stan
 Stripe stand-in. Both processes start once per test process (session scope) and are emptied
 for each test, so a suite of integration tests pays for their start once.
 
-- `mail_sink`: the sink emptied, and Django's SMTP backend pointed at it (every email the
-  product sends through `oasys.core.outbound_mail` arrives there; read it back with
-  `mail_sink.messages(to=...)` / `.message(id)`).
+- `mail_sink` (the root conftest): the SMTP sink as a process.
 - `invoice_world` (integration.py `InvoiceWorld`): a practice whose Stripe account is active
   on the stand-in, a cash-pay client with an email, helpers to save a card on the stand-in's
   hosted form and to register the product's webhook endpoint on the live server.
@@ -16,25 +14,7 @@ from __future__ import annotations
 import pytest
 from django.core.signals import request_finished
 
-from sandbox.mail.testing import sink_process
-
 from .integration import InvoiceWorld, Requests
-
-
-@pytest.fixture(scope="session")
-def mail_sink_process(tmp_path_factory):
-    """`python -m sandbox.mail --port 0` on free loopback ports, for the whole session."""
-    with sink_process(tmp_path_factory.mktemp("mail-sink")) as sink:
-        yield sink
-
-
-@pytest.fixture
-def mail_sink(mail_sink_process, settings):
-    """The sink, emptied, with Django's email framework sending to it over SMTP."""
-    mail_sink_process.clear()
-    for name, value in mail_sink_process.django_settings().items():
-        setattr(settings, name, value)
-    return mail_sink_process
 
 
 @pytest.fixture
