@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -78,6 +79,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -350,6 +353,25 @@ LOGGING = {
         "httpx": {"level": "WARNING"},  # one line per clearinghouse call is noise
         "stripe": {"level": "WARNING"},  # and two per Stripe call
     },
+}
+
+# --- Headers every answer carries ----------------------------------------------------------
+# Scripts only from our own static files (no inline script, no eval); styles may be inline
+# (htmx adds its indicator style; templates use style attributes); nothing may frame us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: [] for feature in ("accelerometer", "camera", "geolocation", "gyroscope",
+                                "magnetometer", "microphone", "payment", "usb")
 }
 
 # --- Production hardening ----------------------------------------------------------------

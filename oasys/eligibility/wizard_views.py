@@ -210,9 +210,10 @@ def wizard_discard(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @practice_required(roles=BILLING_ROLES)
 def wizard_payer_options(request: HttpRequest) -> HttpResponse:
-    """htmx: <option>s of the practice's accepted payers matching ?q= (name or payer ID).
-    Reference data, not PHI: not audited."""
-    query = (request.GET.get("q") or "").strip().lower()
+    """htmx: <option>s of the practice's accepted payers matching ?payer_q= (the search box,
+    sent by htmx under its own name) or ?q= (name or payer ID). Reference data, not PHI: not
+    audited."""
+    query = (request.GET.get("payer_q") or request.GET.get("q") or "").strip().lower()
     payers = [
         p for p in _accepted_payers(request)
         if not query or query in p.name.lower()
