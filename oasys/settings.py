@@ -344,7 +344,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Query strings hold search terms (names, member IDs): redacted in every line logged.
+    "filters": {"no_query_strings": {"()": "oasys.core.log_filters.RedactQueryStrings"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["no_query_strings"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # Request logs carry URLs with client ids only, never names; keep them at WARNING.
@@ -352,6 +355,8 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},  # one line per clearinghouse call is noise
         "stripe": {"level": "WARNING"},  # and two per Stripe call
+        # runserver's access lines (the demo): through the redacting handler, not Django's own
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
