@@ -9,6 +9,8 @@ import contextlib
 import datetime as dt
 import json
 import os
+import select
+import signal
 import subprocess
 import sys
 import time
@@ -27,6 +29,7 @@ from oasys.autobilling import services
 from oasys.autobilling.models import BillingRun, BillingRunItem, ItemOutcome
 from oasys.autobilling.selectors import run_candidates
 from oasys.autobilling.services import autobilling_settings_update
+from oasys.autobilling.tests.chaos_worker import KILLED_ITSELF
 from oasys.billing.tests import factories as f
 from oasys.claims.models import Claim
 from oasys.clearinghouse.tests.processes import SUBMIT_PATH
@@ -152,50 +155,80 @@ def worker_env(*, sim, standin, lease_seconds: float) -> dict[str, str]:
     return env
 
 
-class Worker:
-    """`python -m oasys.autobilling.tests.chaos_worker STEP ARG` as a child process. Started,
-    it is waited on until it prints `ready` (Django set up): `ready_at` is when its work
-    began."""
+class Launcher:
+    """`python -m oasys.autobilling.tests.chaos_worker serve`: Django set up once, a worker
+    process forked for each `start` (see chaos_worker.py)."""
 
-    def __init__(self, env: dict[str, str], step: str, arg: int, log: Path,
-                 extra: dict[str, str] | None = None) -> None:
-        self.log = log
-        with open(log, "w") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "oasys.autobilling.tests.chaos_worker", step, str(arg)],
-                cwd=ROOT, env={**env, **(extra or {})}, stdout=subprocess.PIPE, stderr=err,
-                text=True)
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.logs = logs
+        self.count = 0
+        self.err = open(logs / "launcher.log", "w")  # noqa: SIM115 - closed in close()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "oasys.autobilling.tests.chaos_worker", "serve"],
+            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
+            text=True)
+        line = self.proc.stdout.readline().strip()
+        if line != "ready":
+            raise RuntimeError(f"the chaos launcher did not start: {line!r}, see {self.err.name}")
+
+    def start(self, step: str, arg: int, env: dict[str, str] | None = None) -> Worker:
+        self.count += 1
+        out, log = self.logs / f"worker-{self.count}.json", self.logs / f"worker-{self.count}.log"
+        self.proc.stdin.write(json.dumps({"step": step, "arg": arg, "env": env or {},
+                                          "out": str(out), "log": str(log)}) + "\n")
+        self.proc.stdin.flush()
+        pid = json.loads(self.proc.stdout.readline())["pid"]
+        return Worker(pid, out, log)
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.err.close()
+
+
+class Worker:
+    """One worker process (forked by the launcher), held by a pidfd: waited on, killed."""
+
+    def __init__(self, pid: int, out: Path, log: Path) -> None:
+        self.pid, self.out, self.log = pid, out, log
         self.started = time.monotonic()
-        self.first_line = self.proc.stdout.readline().strip() if self.proc.stdout else ""
-        self.ready_at = time.monotonic()
+        try:
+            self.fd: int | None = os.pidfd_open(pid)
+        except ProcessLookupError:  # finished (and reaped) already
+            self.fd = None
 
     def wait(self, timeout: float) -> bool:
-        """Whether it exited within `timeout` seconds (waits on the process, not a clock)."""
-        try:
-            self.proc.wait(timeout=max(0.0, timeout))
-        except subprocess.TimeoutExpired:
-            return False
-        return True
+        """Whether it has exited within `timeout` seconds (waits on the process)."""
+        if self.fd is None:
+            return True
+        ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
+        return bool(ready)
 
     def kill(self) -> bool:
         """SIGKILL it; True when it was still running (the kill landed)."""
-        if self.proc.poll() is not None:
+        if self.wait(0):
             return False
-        self.proc.kill()
-        self.proc.wait()
+        signal.pidfd_send_signal(self.fd, signal.SIGKILL)
+        self.wait(30)
         return True
 
     def result(self) -> dict:
-        """Its JSON line, or {"exit": code} when it died without one."""
-        out = self.proc.stdout.read() if self.proc.stdout else ""
-        self.proc.stdout.close()
-        lines = [ln for ln in out.splitlines() if ln.startswith("{")]
-        if lines:
-            return json.loads(lines[-1])
-        return {"exit": self.proc.returncode}
+        """Its JSON answer, or {"died": ...} when it ended without one (killed, crashed)."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        if self.out.exists():
+            return json.loads(self.out.read_text())
+        return {"died": "killed itself" if self.killed_itself() else "killed or crashed"}
+
+    def killed_itself(self) -> bool:
+        return self.log.exists() and KILLED_ITSELF in self.log.read_text()
 
     def error_tail(self) -> str:
-        return self.log.read_text()[-1500:]
+        return self.log.read_text()[-1500:] if self.log.exists() else ""
 
 
 def connections_drop() -> int:

@@ -36,7 +36,7 @@ from oasys.autobilling.services import billing_run_start
 
 from .chaos import (
     WORKER_TIMEOUT,
-    Worker,
+    Launcher,
     connections_drop,
     counts_take,
     faults_clear,
@@ -82,8 +82,9 @@ def test_killed_workers_cut_connections_and_failing_stand_ins_bill_everything_on
         clearinghouse_sim, stripe_standin, settings, monkeypatch, tmp_path):
     settings.OASYS_BASE_URL = "http://127.0.0.1:9"  # the hosted form's redirect: not followed
     env = worker_env(sim=clearinghouse_sim, standin=stripe_standin, lease_seconds=LEASE_SECONDS)
+    launcher = Launcher(env, tmp_path)
     rng = random.Random(SEED)
-    durations: list[float] = []  # undisturbed workers' time from ready to done
+    durations: list[float] = []  # undisturbed workers' time, start to done
     fig = {"runs": 0, "kills": 0, "kills_missed": 0, "kills_by_phase": Counter(),
            "kills_by_point": Counter(), "connection_drops": 0, "faults_injected": 0,
            "faults_hit": 0, "duplicate_claims": 0, "double_charges": 0,
@@ -93,27 +94,28 @@ def test_killed_workers_cut_connections_and_failing_stand_ins_bill_everything_on
            "items": 0, "claims_at_clearinghouse": 0, "charges": 0, "payment_intents": 0,
            "workers": 0, "recovery_seconds": []}
     bad: list[str] = []
-    log = tmp_path / "worker.log"
+
+    def typical() -> float:
+        return statistics.median(durations) if durations else 5.0
 
     with quiet_enqueue(monkeypatch):
         for n in range(RUNS):
+            began = time.monotonic()
             clearinghouse_sim.reset()
             stripe_standin.reset()
             world = world_seed(n, stripe_standin)
             run = billing_run_start(practice=world.practice, ctx=world.ctx, actor=world.owner)
             plan = _plan(n, rng)
-            if plan["faults"]:
-                injected = faults_inject(rng, clearinghouse_sim, stripe_standin)
-                fig["faults_injected"] += sum(x["count"] for x in injected)
+            injected = faults_inject(rng, clearinghouse_sim, stripe_standin) \
+                if plan["faults"] else []
+            fig["faults_injected"] += sum(x["count"] for x in injected)
+            seeded = time.monotonic()
+            workers, disrupted_at = 0, None
 
-            workers = 0
-            disrupted_at = None
-            # the first worker: cut off from the database, and/or killed
-            if plan["drop"]:
-                w = Worker(env, "run", run.pk, log)
+            if plan["drop"]:  # the first worker is cut off from the database mid-run
+                w = launcher.start("run", run.pk)
                 workers += 1
-                delay = rng.uniform(0, statistics.median(durations) if durations else 1.0)
-                if not w.wait(delay):
+                if not w.wait(rng.uniform(0, typical())):
                     if connections_drop():
                         fig["connection_drops"] += 1
                         disrupted_at = time.monotonic()
@@ -124,16 +126,15 @@ def test_killed_workers_cut_connections_and_failing_stand_ins_bill_everything_on
             if plan["kill"] is not None and _phase_of(run.pk) != RunPhase.DONE:
                 lease_lapse_wait(run.pk)
                 kill = plan["kill"]
-                w = Worker(env, "run", run.pk, log, extra=kill.get("env"))
+                w = launcher.start("run", run.pk, env=kill.get("env"))
                 workers += 1
-                if kill["at"] == "random":
-                    limit = 1.1 * statistics.median(durations) if durations else 5.0
-                    landed = not w.wait(rng.uniform(0, limit)) and w.kill()
-                else:  # it kills itself at the point; -9 says it did
-                    landed = w.wait(WORKER_TIMEOUT) and w.proc.returncode == -9
-                    if w.proc.poll() is None:
+                if kill["at"] == "random":  # uniform over a little more than a run
+                    landed = not w.wait(rng.uniform(0, 1.1 * typical())) and w.kill()
+                else:  # it kills itself at its point
+                    if not w.wait(WORKER_TIMEOUT):
                         w.kill()
                         bad.append(f"run {n}: a worker hung")
+                    landed = w.killed_itself()
                 w.result()
                 if landed:
                     disrupted_at = disrupted_at or time.monotonic()
@@ -146,19 +147,17 @@ def test_killed_workers_cut_connections_and_failing_stand_ins_bill_everything_on
             # recovery: fresh workers, each once the lease has lapsed, until the run is done
             while _phase_of(run.pk) != RunPhase.DONE and workers < MAX_WORKERS:
                 lease_lapse_wait(run.pk)
-                w = Worker(env, "run", run.pk, log)
+                w = launcher.start("run", run.pk)
                 workers += 1
                 if not w.wait(WORKER_TIMEOUT):
                     w.kill()
                     bad.append(f"run {n}: a recovering worker hung")
                     break
                 out = w.result()
-                if "exit" in out:
+                if "died" in out:
                     bad.append(f"run {n}: a recovering worker failed: {w.error_tail()}")
-                elif plan["kill"] is None and not plan["drop"] and workers == 1:
-                    durations.append(time.monotonic() - w.ready_at)
-            if plan["kill"] is None and not plan["drop"] and not durations and workers:
-                durations.append(5.0)
+                elif workers == 1:
+                    durations.append(time.monotonic() - w.started)
             if _phase_of(run.pk) != RunPhase.DONE:
                 fig["stuck_runs"] += 1
                 bad.append(f"run {n}: not done after {workers} workers")
@@ -168,14 +167,18 @@ def test_killed_workers_cut_connections_and_failing_stand_ins_bill_everything_on
 
             # the sweepers' work after the night, the faults gone
             left = faults_clear(clearinghouse_sim, stripe_standin)
-            if plan["faults"]:
-                fig["faults_hit"] += sum(x["count"] for x in injected) - left
-            settle = Worker(env, "settle", world.practice.pk, log)
-            if not settle.wait(WORKER_TIMEOUT) or "exit" in settle.result():
+            fig["faults_hit"] += sum(x["count"] for x in injected) - left
+            settle = launcher.start("settle", world.practice.pk)
+            if not settle.wait(WORKER_TIMEOUT):
                 settle.kill()
+            if "died" in settle.result():
                 bad.append(f"run {n}: settling failed: {settle.error_tail()}")
 
+            settled = time.monotonic()
             c = counts_take(world, run, clearinghouse_sim, stripe_standin)
+            print(f"run {n}: seed {seeded - began:.1f}s, {workers} workers and settle "
+                  f"{settled - seeded:.1f}s, counts {time.monotonic() - settled:.1f}s; "
+                  f"{plan}", flush=True)
             fig["runs"] += 1
             fig["workers"] += workers
             fig["items"] += world.things
@@ -190,6 +193,7 @@ def test_killed_workers_cut_connections_and_failing_stand_ins_bill_everything_on
             fig["claims_missing_at_clearinghouse"] += c.claims_missing
             if c.bad():
                 bad.append(f"run {n} (plan {plan}): {c}")
+    launcher.close()
 
     _report(fig)
     assert bad == [], "\n".join(bad[:10])
