@@ -7,13 +7,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench install system-deps clean help
+.PHONY: demo test test-fast lint bench chaos install system-deps clean help
 
 help:
 	@echo "make demo    - start Oasys with the demo practices on http://127.0.0.1:8000, beside"
 	@echo "               its stand-ins: clearinghouse 8701, Stripe 12111, mail 1025 (view 8025)"
 	@echo "make test    - run every test suite (installs PostgreSQL and Chromium if missing)"
 	@echo "make bench   - run the benchmarks"
+	@echo "make chaos   - the auto-billing chaos test in full (200 runs, PostgreSQL) and its figures"
 	@echo "make lint    - ruff, and the import layering contract (lint-imports)"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -45,6 +46,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	@bash scripts/run-bench.sh
+
+# Workers killed, cut off from the database and faulted, 200 times (CHAOS_RUNS=...).
+chaos: $(STAMP) system-deps
+	@bash scripts/run-chaos.sh
 
 clean:
 	rm -rf var/*.sqlite3* var/celery* var/static var/mail-sink

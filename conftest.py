@@ -35,6 +35,20 @@ hypothesis_settings.register_profile("oasys", deadline=None,
 hypothesis_settings.load_profile("oasys")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres_only` (what they prove needs PostgreSQL: its row locks, several
+    processes on one database) are collected in the PostgreSQL run only; `make test` runs
+    both, so they run there, and the SQLite run deselects them (listed as deselected)."""
+    from django.conf import settings  # noqa: PLC0415 - configured by pytest-django by now
+
+    if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
+        return
+    kept = [i for i in items if i.get_closest_marker("postgres_only") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     # Argon2 is deliberately slow; tests that check the production hasher restore it.

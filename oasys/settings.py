@@ -254,6 +254,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "autobilling-tick": {"task": "autobilling.tick",
                          "schedule": float(os.environ.get("AUTOBILLING_TICK_SECONDS", "120"))},
 }
+# How long a worker holds a billing run without renewing it (every chunk and phase renews);
+# once it lapses another worker takes the run over (the first one died). Short in the chaos
+# test, so recovery does not wait minutes.
+AUTOBILLING_LEASE_SECONDS = float(os.environ.get("AUTOBILLING_LEASE_SECONDS", "180"))
 
 # --- Outside services (ports) -------------------------------------------------------------
 # The one place each outside service is chosen. Services ask for their port

@@ -62,13 +62,17 @@ log = logging.getLogger(__name__)
 P = RunPhase
 K = ItemKind
 O = ItemOutcome  # noqa: E741
-LEASE = dt.timedelta(minutes=3)
 CHUNK = 25  # sessions per billing transaction: one 837P file per chunk's claims
 SOURCE = "auto-billing"
 
 
 class LeaseLost(Exception):
     """Another worker holds the run now (ours lapsed): stop at once, it carries on."""
+
+
+def _lease() -> dt.timedelta:
+    """How long a worker holds the run before another may take it (settings; 3 minutes)."""
+    return dt.timedelta(seconds=settings.AUTOBILLING_LEASE_SECONDS)
 
 
 def worker_name() -> str:
@@ -90,7 +94,7 @@ def billing_run_claim(*, run_id: int, worker: str,
         if run is None:
             return None
         BillingRun.objects.filter(pk=run.pk).update(
-            lease_owner=worker, lease_until=now + LEASE, attempts=run.attempts + 1,
+            lease_owner=worker, lease_until=now + _lease(), attempts=run.attempts + 1,
             started_at=run.started_at or now)
     run.refresh_from_db()
     return run
@@ -99,7 +103,7 @@ def billing_run_claim(*, run_id: int, worker: str,
 def _renew(run: BillingRun, worker: str) -> None:
     """Inside a chunk's transaction: still ours? Extend the lease, else stop."""
     if not BillingRun.objects.filter(pk=run.pk, lease_owner=worker).update(
-            lease_until=timezone.now() + LEASE):
+            lease_until=timezone.now() + _lease()):
         raise LeaseLost(run.pk)
 
 

@@ -5,6 +5,8 @@ killed worker leaves it) is finished by the next worker without billing anything
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from oasys.autobilling import runner
@@ -122,3 +124,18 @@ def test_a_session_the_services_refuse_fails_alone_and_the_rest_are_billed(
                                  "This session cannot be billed (test refusal).")
     assert {outcomes[s.pk][0] for s in sessions if s.pk != refused} == {ItemOutcome.BILLED}
     assert Invoice.objects.count() == 2
+
+
+def test_the_lease_is_as_long_as_the_setting_says(world, practice, settings):
+    """AUTOBILLING_LEASE_SECONDS is how long a worker holds a run (the chaos test makes it
+    short so a killed worker's run is taken over in seconds)."""
+    ctx, _, _ = world
+    run = billing_run_start(practice=practice, ctx=ctx)
+    settings.AUTOBILLING_LEASE_SECONDS = 7
+    now = run.created_at
+    held = billing_run_claim(run_id=run.pk, worker="w1", now=now)
+    assert held.lease_until == now + dt.timedelta(seconds=7)
+    assert billing_run_claim(run_id=run.pk, worker="w2",
+                             now=now + dt.timedelta(seconds=6)) is None
+    assert billing_run_claim(run_id=run.pk, worker="w2",
+                             now=now + dt.timedelta(seconds=8)).lease_owner == "w2"
