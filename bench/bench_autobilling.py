@@ -228,9 +228,8 @@ class Night:
 
     # --- seeding -----------------------------------------------------------------------------
     def seed(self, practices: int, items: int) -> list[int]:
-        from oasys.celery import app as celery_app  # noqa: PLC0415
-
         from bench._autobilling_seed import practice_seed  # noqa: PLC0415
+        from oasys.celery import app as celery_app  # noqa: PLC0415
 
         celery_app.conf.task_always_eager = True  # the seed's own kicks run inline
         try:
