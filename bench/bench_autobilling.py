@@ -299,6 +299,9 @@ class Night:
                              f"outcomes {dict(outcomes)} (expected {n} billed)")
         tasks = [json.loads(line) for f in self.tmp.glob("worker-*.jsonl")
                  for line in f.read_text().splitlines()]
+        keep = ROOT / "var" / f"bench-autobilling-{n}.jsonl"  # per task, to look at after
+        keep.parent.mkdir(parents=True, exist_ok=True)
+        keep.write_text("".join(json.dumps(t) + "\n" for t in tasks))
         return {"practices": practices, "items": n, "kinds": kinds, "seed": seed_seconds,
                 "tick": tick_seconds, "runs_done": runs_done, "wall": drained, "cpu": cpu,
                 "tasks": tasks, "tick_queries": tick_queries.count}
