@@ -4,6 +4,8 @@ in the run is loaded once per item per item (the scale benchmark's claim, kept b
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -20,6 +22,10 @@ pytestmark = pytest.mark.django_db
 
 N = 2
 SLACK = 1.0  # queries per item
+# A read of one ERA claim by its id (what a per-item .get() sends)
+ONE_SHARE = re.compile(r'FROM "remittance_remittanceclaim" INNER JOIN .*WHERE \('
+                       r'"remittance_remittanceclaim"\."id" = \d+ AND '
+                       r'"remittance_remittanceclaim"\."practice_id" = \d+\) LIMIT')
 
 
 def _items(practice, ctx, n: int) -> None:
@@ -54,3 +60,27 @@ def test_queries_per_item_do_not_grow_with_the_run(practice, owner, other_practi
     small = _queries_per_item(practice, owner, N)
     large = _queries_per_item(other_practice, other_owner, 3 * N)
     assert large <= small + SLACK, (small, large)
+
+
+def test_the_client_share_phase_loads_its_era_claims_once_per_chunk(practice, owner):
+    ctx = f.ctx_for(owner, practice)
+    for _ in range(3):
+        claim = submitted_claim(practice)
+        era_import(practice=practice, ctx=ctx,
+                   raw=era([copay_claim(claim)], trace=f"EFT{claim.pk}"))
+    autobilling_settings_update(practice=practice, ctx=ctx,
+                                data={"enabled": True, "backfill": "all"})
+    run = billing_run_start(practice=practice, ctx=ctx, actor=owner)
+    with CaptureQueriesContext(connection) as queries:
+        billing_run_execute(run_id=run.pk)
+    assert BillingRunItem.objects.filter(run=run, kind=ItemKind.CLIENT_SHARE,
+                                         outcome=ItemOutcome.BILLED).count() == 3
+    # The runner's read of the ERA claims with their remittance (select_related): one query
+    # for the chunk's ids, none per item.
+    reads = [q["sql"] for q in queries.captured_queries
+             if q["sql"].startswith('SELECT "remittance_remittanceclaim"."id"')
+             and 'INNER JOIN "remittance_remittance"' in q["sql"]
+             and '"remittance_remittanceclaim"."id" IN' in q["sql"]]
+    one_by_one = [q["sql"] for q in queries.captured_queries if ONE_SHARE.search(q["sql"])]
+    assert len(reads) == 1, reads
+    assert one_by_one == []
