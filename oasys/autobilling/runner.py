@@ -335,15 +335,24 @@ def _deliver(run: BillingRun, worker: str, kinds: tuple[str, ...] = (K.INVOICE,)
 
 
 # --- client shares -----------------------------------------------------------------------------
+def _rc_id(item: BillingRunItem) -> int:
+    return int(item.subject.split(":", 1)[1])
+
+
 def _client_share(run: BillingRun, worker: str) -> None:
     ctx = _ctx(run)
     for chunk in _items(run, (K.CLIENT_SHARE,)):
         with transaction.atomic():
             _renew(run, worker)
-            for item in _pending_locked(chunk):
-                rc_id = int(item.subject.split(":", 1)[1])
-                rc = RemittanceClaim.objects.select_related("remittance", "claim").get(
-                    pk=rc_id, practice_id=run.practice_id)
+            pending = _pending_locked(chunk)
+            # The chunk's ERA claims in one query, not one per item.
+            shares = (RemittanceClaim.objects.filter(practice_id=run.practice_id)
+                      .select_related("remittance", "claim")
+                      .in_bulk([_rc_id(item) for item in pending]))
+            for item in pending:
+                rc = shares.get(_rc_id(item))
+                if rc is None:  # as .get() did: a share gone is an error, not a skip
+                    raise RemittanceClaim.DoesNotExist(item.subject)
                 try:
                     with transaction.atomic():
                         invoice = remittance_claim_invoice_create(
