@@ -11,7 +11,6 @@ from django.db.models import Max
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from oasys.api import api
 from oasys.appointments.models import Appointment
 from oasys.autobilling.models import AutoBillingSettings, BillingRun
 from oasys.autobilling.services import autobilling_settings_update, billing_run_start
@@ -21,6 +20,7 @@ from oasys.claims.services import ClaimDraft, claim_create_for_session
 from oasys.clients.models import Client, InsurancePolicy, PricingRule
 from oasys.core.audit import AuditContext
 from oasys.core.models import ApiToken, Practice
+from oasys.core.tests.routes import api_routes
 from oasys.demo.seed import seed_demo
 from oasys.invoices.models import Invoice
 from oasys.invoices.services import invoice_create_for_session
@@ -132,15 +132,6 @@ def test_every_list_url_leaks_nothing(intruder_client, victim_ids):
             assert name not in body, f"/{route} shows another practice's client"
 
 
-def _api_routes():
-    for prefix, router in api._routers:
-        for path, path_view in router.path_operations.items():
-            for op in path_view.operations:
-                full = (prefix.rstrip("/") + "/" + path.lstrip("/")).strip("/")
-                for method in op.methods:
-                    yield method, full
-
-
 def test_every_api_route_answers_404_or_empty_to_another_practice(other_owner, victim_ids):
     key = "oas_" + secrets.token_urlsafe(24)
     ApiToken.objects.create(user=other_owner, key_hash=ApiToken.hash_key(key), prefix=key[:8])
@@ -148,7 +139,7 @@ def test_every_api_route_answers_404_or_empty_to_another_practice(other_owner, v
     names = _victim_names()
     before = _fingerprint()
     object_routes = 0
-    for method, route in _api_routes():
+    for method, route in api_routes():
         if "auth/token" in route:
             continue
         if "{" in route:

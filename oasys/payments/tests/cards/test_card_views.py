@@ -45,7 +45,7 @@ def test_the_page_shows_the_masked_card_and_the_consent(owner_client, cash_clien
     consent_on = timezone.localtime(with_card.autopay_consent_at).strftime("%m/%d/%Y")
     assert f"Autopay consent given on {consent_on}" in body
     assert "to keep this card on file with Stripe" in body  # the text, in the details
-    assert "Remove card" in body and "confirm(" in body
+    assert "Remove card" in body and "data-confirm=\"Remove this card?" in body
     assert "Opened in person" in body and "Card saved" in body  # the link and its status
     read = AuditEvent.objects.filter(action="read", category="payment_method").get()
     assert read.client_id_ref == cash_client.pk
