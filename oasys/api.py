@@ -3,6 +3,9 @@ screens; token authentication; every object lookup is scoped to the caller's pra
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
@@ -17,10 +20,14 @@ from .billing.api import router as billing_router
 from .claims.api import router as claims_router
 from .clearinghouse.api import router as clearinghouse_router
 from .clients.api import router as clients_router
+from .core.api import PageOut, paginate
 from .core.api_auth import TokenAuth
-from .core.errors import DomainError, NotAllowed
+from .core.audit import AuditContext
+from .core.errors import DomainError, NotAllowed, NotFound
 from .core.feedback import error_messages
-from .core.services import TokenRefused, api_token_issue
+from .core.models import ApiToken
+from .core.selectors import api_token_list
+from .core.services import TokenRefused, api_token_issue, api_token_revoke
 from .eligibility.api import router as eligibility_router
 from .eligibility.wizard_api import router as wizard_router
 from .invoices.api import router as invoices_router
@@ -43,6 +50,7 @@ class TokenIn(Schema):
     email: str
     password: str
     otp: str = ""  # the authenticator code, for an account with two-factor sign-in on
+    name: str = "api"  # what the token is for; asking again with the same name replaces it
 
 
 class TokenOut(Schema):
@@ -54,10 +62,48 @@ class TokenOut(Schema):
 def auth_token(request: HttpRequest, payload: TokenIn) -> dict:
     try:
         key = api_token_issue(request=request, email=payload.email, password=payload.password,
-                              otp=payload.otp)
+                              otp=payload.otp, name=payload.name)
     except TokenRefused as exc:
         raise HttpError(401, str(exc)) from exc
     return {"token": key, "token_type": "Bearer"}
+
+
+class TokenInfoOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    user_email: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked: bool
+
+
+def _token_out(token: ApiToken) -> dict:
+    return {"id": token.pk, "name": token.name, "prefix": token.prefix,
+            "user_email": token.user.email, "created_at": token.created_at,
+            "expires_at": token.created_at + dt.timedelta(days=settings.API_TOKEN_DAYS),
+            "last_used_at": token.last_used_at, "revoked": token.revoked_at is not None}
+
+
+class TokenListOut(PageOut):
+    items: list[TokenInfoOut]
+
+
+@api.get("/auth/tokens", response=TokenListOut, tags=["auth"])
+def auth_tokens(request: HttpRequest, page: int = 1, page_size: int = 50) -> dict:
+    """Your API tokens (the practice's, for an owner), newest first; never the secrets."""
+    rows, meta = paginate(api_token_list(user=request.user), page=page, page_size=page_size)
+    return {**meta, "items": [_token_out(t) for t in rows]}
+
+
+@api.delete("/auth/tokens/{token_id}", response=TokenInfoOut, tags=["auth"])
+def auth_token_revoke(request: HttpRequest, token_id: int) -> dict:
+    """Revoke one of your tokens (an owner: any of the practice's)."""
+    token = api_token_list(user=request.user).filter(pk=token_id).first()
+    if token is None:
+        raise NotFound("No such token.")
+    return _token_out(api_token_revoke(token=token, ctx=AuditContext.from_request(request)))
 
 
 @api.exception_handler(PermissionDenied)

@@ -101,7 +101,7 @@ class ChangeView(dj.PasswordChangeView):
     success_url = reverse_lazy("accounts:change_done")
     extra_context = {"title": "Change your password", "button": "Change password",
                      "intro": "At least 12 characters. Other devices stay logged in until "
-                              "they log out."}
+                              "they log out.", "everywhere": True}
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)

@@ -9,6 +9,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone as dj_tz
+from django.utils.crypto import salted_hmac
 
 
 class Practice(models.Model):
@@ -73,6 +74,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=dj_tz.now)
+    # Raised by "log out everywhere": every session made before it no longer matches.
+    session_epoch = models.PositiveIntegerField(default=0)
 
     objects = UserManager()
 
@@ -88,6 +91,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         full = f"{self.first_name} {self.last_name}".strip()
         return full or self.email
 
+    def get_session_auth_hash(self) -> str:
+        """Django checks this against each session: a new password or a raised epoch ends
+        every session made before it."""
+        return salted_hmac("oasys.core.User.session", f"{self.password}|{self.session_epoch}",
+                           algorithm="sha256").hexdigest()
+
 
 class ApiToken(models.Model):
     """A bearer token for the REST API. Only a SHA-256 of the secret is stored."""
@@ -95,6 +104,8 @@ class ApiToken(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=12)
+    # What it is for ("api" unless named): asking again with the same name replaces it.
+    name = models.CharField(max_length=60, default="api")
     created_at = models.DateTimeField(default=dj_tz.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

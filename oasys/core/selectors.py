@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from .models import Practice, SentEmail
+from .models import ApiToken, Practice, Role, SentEmail, User
 
 
 def sent_email_list(*, practice: Practice, object_type: str = "", object_id: Any = "",
@@ -24,3 +24,11 @@ def sent_email_list(*, practice: Practice, object_type: str = "", object_id: Any
     if kind:
         qs = qs.filter(kind=kind)
     return qs.order_by("-created_at", "-pk")
+
+
+def api_token_list(*, user: User) -> QuerySet[ApiToken]:
+    """The tokens `user` may see: their own; an owner sees every token of the practice."""
+    qs = ApiToken.objects.select_related("user").order_by("-created_at", "-pk")
+    if user.role == Role.OWNER and user.practice_id is not None:
+        return qs.filter(user__practice_id=user.practice_id)
+    return qs.filter(user=user)

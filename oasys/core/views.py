@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from .audit import AuditContext, audit_record
 from .models import AuditAction, AuditOutcome
 from .permissions import practice_required
+from .services import user_sessions_end
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -58,6 +59,15 @@ def logout_view(request: HttpRequest) -> HttpResponse:
             ctx=AuditContext.from_request(request), action=AuditAction.LOGOUT, category="session"
         )
     auth.logout(request)  # flushes the server-side session
+    return redirect("core:login")
+
+
+@require_POST
+def logout_everywhere_view(request: HttpRequest) -> HttpResponse:
+    """End every session of mine (other browsers and devices too) and every API token."""
+    if request.user.is_authenticated:
+        user_sessions_end(user=request.user, ctx=AuditContext.from_request(request))
+    auth.logout(request)
     return redirect("core:login")
 
 
