@@ -21,7 +21,7 @@ from .claims.api import router as claims_router
 from .clearinghouse.api import router as clearinghouse_router
 from .clients.api import router as clients_router
 from .core.api import PageOut, paginate
-from .core.api_auth import TokenAuth
+from .core.api_auth import TokenAuth, docs_guard
 from .core.audit import AuditContext
 from .core.errors import DomainError, NotAllowed, NotFound
 from .core.feedback import error_messages
@@ -43,6 +43,7 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=TokenAuth(),
     docs_url="/docs",
+    docs_decorator=docs_guard,  # behind login in production (API_DOCS_PUBLIC)
 )
 
 

@@ -155,6 +155,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The API's docs and OpenAPI document without logging in: while developing only.
+API_DOCS_PUBLIC = _bool("API_DOCS_PUBLIC", not PRODUCTION)
 # An API token works this many days from when it was issued, then a new one is needed.
 API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "30"))
 OTP_TOTP_ISSUER = "Oasys Billing"  # the name authenticator apps show

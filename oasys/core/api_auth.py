@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja.security import HttpBearer
 
@@ -19,3 +24,22 @@ class TokenAuth(HttpBearer):
         request.practice = user.practice
         timezone.activate(practice_zone(user.practice))  # reset by PracticeMiddleware
         return user
+
+
+def docs_guard(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The API's docs and OpenAPI document: public while developing, and in production only
+    for a logged-in user or a valid bearer token (API_DOCS_PUBLIC)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if settings.API_DOCS_PUBLIC or request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer ") and api_token_user(key=header[7:].strip()):
+            return view(request, *args, **kwargs)
+        if "text/html" in request.headers.get("Accept", ""):
+            return redirect_to_login(request.get_full_path())
+        return JsonResponse({"detail": "Log in or send a bearer token to read the API docs."},
+                            status=401)
+
+    return wrapped

@@ -74,3 +74,17 @@ def test_log_out_everywhere_ends_other_sessions_and_tokens(owner):
     fresh = WebClient()
     fresh.post(reverse("core:login"), {"username": owner.email, "password": PASSWORD})
     assert fresh.get("/billing/sessions/").status_code == 200  # logging in again works
+
+
+@pytest.mark.parametrize("path", ["/api/v1/openapi.json", "/api/v1/docs"])
+def test_the_api_docs_are_behind_login_in_production(owner, settings, path):
+    settings.API_DOCS_PUBLIC = False
+    assert WebClient().get(path).status_code == 401
+    assert WebClient().get(path, headers={"Accept": "text/html"}).status_code == 302
+    assert WebClient(headers={"Authorization": "Bearer oas_nope"}).get(path).status_code == 401
+    assert _as(_token(owner)).get(path).status_code == 200
+    web = WebClient()
+    web.force_login(owner)
+    assert web.get(path).status_code == 200
+    settings.API_DOCS_PUBLIC = True
+    assert WebClient().get(path).status_code == 200
