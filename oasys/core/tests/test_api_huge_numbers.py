@@ -9,7 +9,10 @@ import pytest
 
 from oasys.core.tests.routes import api_routes
 
-pytestmark = pytest.mark.django_db
+# Committing tests: each request runs in autocommit as in production, so a refused query
+# rolls back only its own request (inside one test-wide transaction, PostgreSQL's first
+# "bigint out of range" would break every later request of the walk).
+pytestmark = pytest.mark.django_db(transaction=True)
 HUGE = str(2**70)
 
 
