@@ -77,10 +77,7 @@ def audit_record(
     """Append one event to its practice's chain. Never put PHI in `detail`: ids and field
     names only."""
     chain = audit_chain_key(ctx.practice_id)
-    # No savepoint of its own: an audit row that cannot be written must fail the change it
-    # records, never be rolled back alone; and the savepoint's two queries, on every event,
-    # were a fifth of a billing run's queries.
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(chain=chain)
         event = AuditEvent(
             chain=chain,
