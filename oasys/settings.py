@@ -159,6 +159,14 @@ AUTHENTICATION_BACKENDS = [
 API_DOCS_PUBLIC = _bool("API_DOCS_PUBLIC", not PRODUCTION)
 # An API token works this many days from when it was issued, then a new one is needed.
 API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "30"))
+# Who may start a practice from the sign-up page: "open" (anyone), "invite" (only with a
+# sign-up link from `oasys practice invite-signup`), "closed" (no page; the operator runs
+# `oasys practice create`). Closed unless asked for in production; open in the demo.
+OASYS_SIGNUP = os.environ.get("OASYS_SIGNUP", "closed" if PRODUCTION else "open").strip().lower()
+if OASYS_SIGNUP not in {"open", "invite", "closed"}:
+    raise ImproperlyConfigured("OASYS_SIGNUP must be open, invite or closed")
+# Sign-ups one address may make in an hour (the page answers 429 beyond it).
+OASYS_SIGNUP_PER_IP_HOUR = int(os.environ.get("OASYS_SIGNUP_PER_IP_HOUR", "5"))
 OTP_TOTP_ISSUER = "Oasys Billing"  # the name authenticator apps show
 PASSWORD_RESET_TIMEOUT = 3600  # a reset link works for an hour
 LOGIN_URL = "core:login"

@@ -1,5 +1,5 @@
 """Forms of accounts: Django's password forms with our email for the reset link, the
-invitation form and the form that accepts one."""
+invitation form and the form that accepts one, and the sign-up form."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from oasys.core.audit import AuditContext
-from oasys.core.models import Role
+from oasys.core.models import Role, User
 from oasys.core.outbound_mail import email_send
 
 
@@ -58,3 +60,51 @@ class AcceptForm(SetPasswordForm):
     first_name = forms.CharField(label="First name", max_length=100)
     last_name = forms.CharField(label="Last name", max_length=100)
     field_order = ["first_name", "last_name", "new_password1", "new_password2"]
+
+
+class SignUpForm(forms.Form):
+    """A new practice and its owner. The password goes through Django's validators (at least
+    12 characters, not common, not all digits, not like the name or email) here, so the
+    person sees why beside the field; the service checks it again."""
+
+    practice_name = forms.CharField(label="Practice name", max_length=200)
+    first_name = forms.CharField(label="Your first name", max_length=100)
+    last_name = forms.CharField(label="Your last name", max_length=100)
+    email = forms.EmailField(label="Email", max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password1 = forms.CharField(label="Password", strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                help_text="At least 12 characters; not a common password, not all "
+                                          "digits, not like your name or email.")
+    password2 = forms.CharField(label="Password again", strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def __init__(self, *args: Any, invited_email: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invited_email = invited_email
+        if invited_email:  # the operator's link is for this address only
+            self.fields["email"].initial = invited_email
+            self.fields["email"].disabled = True
+
+    def clean_practice_name(self) -> str:
+        name = " ".join(self.cleaned_data["practice_name"].split())
+        if not name:
+            raise ValidationError("Give the practice a name.")
+        return name
+
+    def clean_email(self) -> str:
+        return (self.invited_email or self.cleaned_data["email"]).strip().lower()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        one, two = data.get("password1"), data.get("password2")
+        if one and two and one != two:
+            self.add_error("password2", "The two passwords differ.")
+        elif one:
+            someone = User(email=data.get("email") or "", first_name=data.get("first_name", ""),
+                           last_name=data.get("last_name", ""))
+            try:
+                validate_password(one, user=someone)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return data

@@ -66,3 +66,23 @@ class PracticeSecurity(models.Model):
     # Everyone must use two-factor sign-in: whoever has not set it up is sent to do so.
     require_two_factor = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class StartedVia(models.TextChoices):
+    SIGNUP = "signup", "Sign-up page"
+    OPERATOR = "operator", "The operator (oasys practice create)"
+
+
+class PracticeStart(PracticeScoped):
+    """How a practice started on this server, and its first steps: a sign-up's owner cannot
+    log in until `verified_at` (the link in the verification email); the owner's home page
+    shows the setup checklist until it is all done or `checklist_dismissed_at`. Practices
+    from before (the demo's, older installs) have no row and no checklist."""
+
+    owner = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    via = models.CharField(max_length=20, choices=StartedVia.choices)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    checklist_dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["practice"], name="practice_starts_once")]

@@ -1,5 +1,6 @@
-"""Writes of accounts: a new practice with its owner (the operator's `oasys practice create`),
-and a person setting or changing their password. Each writes an audit row; none puts a
+"""Writes of accounts: a new practice with its owner (the operator's `oasys practice create`
+and the sign-up page), a person setting or changing their password, and the owner putting
+the setup checklist away. Each writes an audit row; none puts a
 password or a link in it."""
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import InvalidInput
 from oasys.core.models import AuditAction, Practice, Role, User
 from oasys.core.services import practice_create
+
+from .models import PracticeStart, StartedVia
 
 DEFAULT_TIME_ZONE = "America/New_York"
 
@@ -55,10 +59,12 @@ def _clean(name: str, email: str, time_zone: str) -> tuple[str, str, str]:
 
 def practice_onboard(*, name: str, owner_email: str, ctx: AuditContext,
                      owner_first_name: str = "", owner_last_name: str = "",
-                     time_zone: str = DEFAULT_TIME_ZONE) -> tuple[Practice, User]:
+                     time_zone: str = DEFAULT_TIME_ZONE,
+                     via: str = StartedVia.OPERATOR) -> tuple[Practice, User]:
     """A new practice and its owner, who has no password yet: they set one through the
-    link `links.set_password_url` makes. Refuses a blank name, a bad or taken email, an
-    unknown time zone with InvalidInput, creating nothing."""
+    link `links.set_password_url` makes (or, from the sign-up page, `signup.signup_submit`
+    sets it). The practice gets its setup checklist (PracticeStart). Refuses a blank name, a
+    bad or taken email, an unknown time zone with InvalidInput, creating nothing."""
     name, email, time_zone = _clean(name, owner_email, time_zone)
     try:
         with transaction.atomic():
@@ -67,10 +73,11 @@ def practice_onboard(*, name: str, owner_email: str, ctx: AuditContext,
                 email=email, password=None, practice=practice, role=Role.OWNER,
                 first_name=owner_first_name.strip()[:100],
                 last_name=owner_last_name.strip()[:100])
+            PracticeStart.objects.create(practice=practice, owner=owner, via=via)
             audit_record(ctx=dataclasses.replace(ctx, practice_id=practice.pk),
                          action=AuditAction.CREATE, category="practice",
                          object_type="Practice", object_id=practice.pk,
-                         detail={"owner_id": owner.pk, "time_zone": time_zone})
+                         detail={"owner_id": owner.pk, "time_zone": time_zone, "via": via})
     except IntegrityError:  # a race for the same email or slug
         raise InvalidInput(errors={"owner_email": "A user with this email exists already."}) \
             from None
@@ -90,3 +97,15 @@ def password_set(*, user: User, password: str, ctx: AuditContext) -> User:
         audit_record(ctx=ctx, action=AuditAction.UPDATE, category="password",
                      object_type="User", object_id=user.pk)
     return user
+
+
+def setup_checklist_dismiss(*, practice: Practice, ctx: AuditContext) -> None:
+    """The owner has seen enough of the setup checklist: the home page stops showing it."""
+    with transaction.atomic():
+        changed = PracticeStart.objects.filter(
+            practice=practice, checklist_dismissed_at__isnull=True).update(
+            checklist_dismissed_at=timezone.now())
+        if changed:
+            audit_record(ctx=ctx, action=AuditAction.UPDATE, category="setup_checklist",
+                         object_type="Practice", object_id=practice.pk,
+                         detail={"dismissed": True})

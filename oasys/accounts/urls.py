@@ -1,10 +1,17 @@
 from django.urls import path
 
-from . import team_views, two_factor_views, views
+from . import signup_views, team_views, two_factor_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
+    path("signup/", signup_views.signup_view, name="signup"),
+    path("signup/sent/", signup_views.signup_sent_view, name="signup_sent"),
+    path("signup/invited/<str:token>/", signup_views.signup_invited_view,
+         name="signup_invited"),
+    path("verify/<str:token>/", signup_views.verify_view, name="verify"),
+    path("start/", signup_views.start_view, name="start"),
+    path("start/dismiss/", signup_views.checklist_dismiss_view, name="checklist_dismiss"),
     path("set-password/<str:token>/", views.set_password_view, name="set_password"),
     path("password/reset/", views.ResetView.as_view(), name="reset"),
     path("password/reset/sent/", views.ResetSentView.as_view(), name="reset_sent"),

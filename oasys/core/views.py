@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
@@ -49,7 +50,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             category="session",
             outcome=AuditOutcome.DENIED,
         )
-    return render(request, "core/login.html", {"form": form})
+    return render(request, "core/login.html", {
+        "form": form, "signup_open": settings.OASYS_SIGNUP == "open"})
 
 
 @require_POST
@@ -73,4 +75,5 @@ def logout_everywhere_view(request: HttpRequest) -> HttpResponse:
 
 @practice_required()
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("billing:queue")
+    # accounts decides: a new practice's owner sees the setup checklist, others Bill Sessions
+    return redirect("accounts:start")

@@ -3,24 +3,32 @@
     oasys practice create --name "Calm Waters Therapy" --owner-email ana@example.com
         [--owner-name "Ana Ruiz"] [--time-zone America/Chicago]
     oasys practice link --email ana@example.com
+    oasys practice invite-signup --email ana@example.com
 
 `create` makes the practice and its owner (no password yet) and prints a one-time link for
 the owner to choose a password (valid a week); `link` prints a fresh one, e.g. when the first
-expired. Send the link to the owner yourself: it is a key to the account."""
+expired. Send the link to the owner yourself: it is a key to the account. `invite-signup`
+prints a sign-up link for one address (OASYS_SIGNUP=invite or open; a week): the person
+names their practice and chooses a password themselves, then confirms the address."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.validators import validate_email
 
 from oasys.accounts.links import MAX_AGE_SECONDS, set_password_url
 from oasys.accounts.services import DEFAULT_TIME_ZONE, practice_onboard
+from oasys.accounts.signup import INVITE_DAYS, signup_invite_url
 from oasys.core.audit import AuditContext
 from oasys.core.errors import InvalidInput
 from oasys.core.models import User
 
 
 class Command(BaseCommand):
-    help = "Operator tools: create a practice with its owner, or print a set-password link."
+    help = ("Operator tools: create a practice with its owner, print a set-password link, or "
+            "print a sign-up link.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -32,9 +40,14 @@ class Command(BaseCommand):
                             help=f"IANA zone of the practice (default {DEFAULT_TIME_ZONE})")
         link = sub.add_parser("link", help="a fresh set-password link for a user")
         link.add_argument("--email", required=True)
+        invite = sub.add_parser("invite-signup", help="a sign-up link for one address")
+        invite.add_argument("--email", required=True)
 
     def handle(self, *args, **opts) -> None:
         days = MAX_AGE_SECONDS // 86400
+        if opts["action"] == "invite-signup":
+            self._invite_signup(opts["email"])
+            return
         if opts["action"] == "create":
             first, _, last = opts["owner_name"].strip().partition(" ")
             try:
@@ -55,3 +68,18 @@ class Command(BaseCommand):
         self.stdout.write(f"Link for {owner.email} to choose a password (works once, for "
                           f"{days} days):")
         self.stdout.write(set_password_url(user=owner))
+
+    def _invite_signup(self, raw: str) -> None:
+        email = raw.strip().lower()
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise CommandError(f"Not an email address: {raw!r}.") from None
+        if settings.OASYS_SIGNUP == "closed":
+            raise CommandError("Sign-up is closed (OASYS_SIGNUP=closed): set OASYS_SIGNUP=invite "
+                               "first, or use `oasys practice create`.")
+        if User.objects.filter(email__iexact=email).exists():
+            raise CommandError(f"{email} has an Oasys account already.")
+        self.stdout.write(f"Sign-up link for {email} (works for {INVITE_DAYS} days; send it "
+                          "to them yourself):")
+        self.stdout.write(signup_invite_url(email=email))
