@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "oasys.core.middleware.PracticeMiddleware",
+    "oasys.core.middleware.DeniedAuditMiddleware",
     "oasys.core.middleware.DomainErrorMiddleware",
     "oasys.accounts.middleware.TwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",

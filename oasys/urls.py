@@ -16,6 +16,7 @@ urlpatterns = [
     path("billing/remittances/", include("oasys.remittance.urls")),
     path("billing/reports/", include("oasys.ledger.urls")),
     path("billing/outbox/", include("oasys.core.outbox_urls")),
+    path("settings/audit-log/", include("oasys.core.audit_log_urls")),
     path("billing/", include("oasys.autobilling.urls")),
     path("billing/", include("oasys.payments.urls")),
     path("", include("oasys.payments.public_urls")),

@@ -131,6 +131,7 @@ def list_appointments(
         client_id=client_id,
         object_type="Appointment",
         count=len(items),
+        client_ids=[a.client_id for a in items],
     )
     return {**meta, "items": [appointment_out(a) for a in items]}
 

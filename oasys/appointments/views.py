@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from oasys.clients.errors import form_add_errors
-from oasys.clients.phi import phi_read
+from oasys.clients.phi import phi_read, picker_client_ids
 from oasys.core.audit import AuditContext
 from oasys.core.codes import place_of_service_name
 from oasys.core.feedback import refusals_as_messages
@@ -53,6 +53,7 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
         client_id=client_id,
         object_type="Appointment",
         count=len(page),
+        client_ids=[a.client_id for a in page] + picker_client_ids(form),
     )
     params = request.GET.copy()
     params.pop("page", None)
@@ -80,6 +81,8 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Session scheduled.")
             return redirect("appointments:detail", pk=appointment.pk)
+    phi_read(request, categories=["demographics"], object_type="Client",
+             client_ids=picker_client_ids(form))
     return render(request, "appointments/form.html", {"form": form, "appointment": None})
 
 
@@ -139,14 +142,14 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Session saved.")
             return redirect("appointments:detail", pk=appointment.pk)
-    else:
-        phi_read(
-            request,
-            categories=["session"],
-            client_id=appointment.client_id,
-            object_type="Appointment",
-            object_id=appointment.pk,
-        )
+    phi_read(
+        request,
+        categories=["session"],
+        client_id=appointment.client_id,
+        object_type="Appointment",
+        object_id=appointment.pk,
+        client_ids=picker_client_ids(form),
+    )
     return render(request, "appointments/form.html", {"form": form, "appointment": appointment})
 
 

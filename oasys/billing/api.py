@@ -9,8 +9,7 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from oasys.core.api import PageOut, RowId, paginate
-from oasys.core.audit import AuditContext, audit_record
-from oasys.core.models import AuditAction
+from oasys.core.audit import AuditContext, audit_list_read
 from oasys.core.money import money_str
 from oasys.core.permissions import BILLING_ROLES
 
@@ -65,9 +64,11 @@ def queue(request: HttpRequest, params: Query[QueueParams]):
         date_from=params.date_from, date_to=params.date_to,
     ))
     items = q.ready if params.state == "ready" else q.incomplete
-    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
-                 category="billing_queue", detail={"state": params.state, "count": len(items)})
     rows, meta = paginate(items, page=params.page, page_size=params.page_size, max_size=500)
+    # One row for the page, naming the clients of the sessions on it.
+    audit_list_read(request, category="billing_queue",
+                    client_ids=[i.appointment.client_id for i in rows],
+                    detail={"state": params.state, "total": len(items)})
     return {**meta, "items": [
         {
             "session_id": i.appointment.pk,

@@ -12,7 +12,7 @@ from ninja.errors import HttpError
 
 from oasys.clearinghouse.port import ClearinghouseError
 from oasys.core.api import PageOut, RowId, paginate
-from oasys.core.audit import AuditContext, audit_record
+from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
 from oasys.core.permissions import BILLING_ROLES
@@ -91,8 +91,8 @@ def claims(request: HttpRequest, status: str = "", tab: str = "all", page: int =
     if not qs.ordered:  # a stable order, so pages neither repeat nor skip rows
         qs = qs.order_by("pk")
     rows, meta = paginate(qs, page=page, page_size=page_size, max_size=500)
-    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
-                 category="claim", detail={"api": "list", "status": status})
+    audit_list_read(request, category="claim", client_ids=[c.client_id for c in rows],
+                    detail={"api": "list", "status": status})
     return {**meta, "items": [_out(c) for c in rows]}
 
 

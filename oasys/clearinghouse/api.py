@@ -8,10 +8,10 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from oasys.core.api import PageOut, page_body
-from oasys.core.audit import audit_read
+from oasys.core.audit import audit_list_read
 from oasys.core.permissions import BILLING_ROLES, require_roles
 
-from .selectors import edi_file_get, edi_file_list
+from .selectors import edi_file_client_ids, edi_file_get, edi_file_list
 
 router = Router(tags=["clearinghouse"])
 
@@ -49,5 +49,6 @@ def files(request: HttpRequest, type: str | None = None, page: int = 1,  # noqa:
 def file(request: HttpRequest, pk: int):
     require_roles(request, BILLING_ROLES)
     edi_file = edi_file_get(practice=request.practice, pk=pk)
-    audit_read(request, category="edi_file", client_id=None, obj=edi_file)
+    audit_list_read(request, category="edi_file", obj=edi_file,
+                    client_ids=edi_file_client_ids(edi_file=edi_file))
     return edi_file

@@ -27,3 +27,20 @@ def edi_file_get(*, practice: Practice, pk: int) -> EdiFile:
 
 def edi_file_unmatched_list() -> QuerySet[EdiFile]:
     return EdiFile.objects.filter(practice__isnull=True).defer("raw").order_by("received_at")
+
+
+# The clients a file names, through what it became: an 837's claims, a 999/277's notices about
+# claims, an 835's remittance claims. Lookups by relation name: this app sits below claims and
+# remittance and imports neither.
+_FILE_CLIENT_PATHS = ("claim_submission__claims__client_id", "claim_notices__claim__client_id",
+                      "remittances__claims__client_id")
+
+
+def edi_file_client_ids(*, edi_file: EdiFile) -> list[int]:
+    """Ids of the clients whose claims or payments `edi_file` carries (its raw text names
+    them), for the read row of a page that shows it."""
+    rows = EdiFile.objects.filter(pk=edi_file.pk)
+    ids: set[int] = set()
+    for path in _FILE_CLIENT_PATHS:
+        ids.update(i for i in rows.values_list(path, flat=True) if i is not None)
+    return sorted(ids)

@@ -10,14 +10,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from oasys.core.audit import AuditContext, audit_read
+from oasys.core.audit import AuditContext, audit_list_read
 from oasys.core.feedback import refusals_as_messages
 from oasys.core.permissions import BILLING_ROLES, practice_required
 from oasys.practice import selectors as practice_selectors
 
 from .models import Direction
 from .port import ClearinghouseError
-from .selectors import edi_file_get, edi_file_list
+from .selectors import edi_file_client_ids, edi_file_get, edi_file_list
 from .services import enrollment_submit as submit
 
 SET_IDS = ("837", "999", "277", "835")
@@ -39,7 +39,8 @@ def files(request: HttpRequest) -> HttpResponse:
 def file(request: HttpRequest, pk: int) -> HttpResponse:
     edi_file = edi_file_get(practice=request.practice, pk=pk)
     # raw EDI names patients: viewing it is a read of client data
-    audit_read(request, category="edi_file", client_id=None, obj=edi_file)
+    audit_list_read(request, category="edi_file", obj=edi_file,
+                    client_ids=edi_file_client_ids(edi_file=edi_file))
     return render(request, "clearinghouse/file.html", {
         "file": edi_file,
         "raw_lines": edi_file.raw.replace("~", "~\n").strip(),

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import QuerySet
+from django.forms import Form
 from django.http import HttpRequest
 
 from oasys.core.audit import AuditContext, audit_record
@@ -39,3 +41,12 @@ def phi_read(
             object_id=object_id,
             detail=detail,
         )
+
+
+def picker_client_ids(form: Form, field: str = "client") -> list[int]:
+    """The clients a form's client picker lists by name: a page that shows the picker
+    disclosed them, so its read row names them too (one query, ids only)."""
+    queryset = getattr(form.fields.get(field), "queryset", None)
+    if not isinstance(queryset, QuerySet):
+        return []
+    return list(queryset.order_by().values_list("pk", flat=True))

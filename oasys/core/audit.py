@@ -119,17 +119,22 @@ def audit_read(
 
 
 def audit_list_read(
-    request: HttpRequest, *, category: str, client_ids: list[int], detail: dict | None = None
+    request: HttpRequest, *, category: str, client_ids: Iterable[int | None],
+    detail: dict | None = None, obj: Any = None,
 ) -> None:
-    """Record that a list page showed rows of these clients: one row for the page, naming
-    every client disclosed by id (ids are not PHI), so "who saw client X" has an answer."""
-    ids = sorted({int(i) for i in client_ids if i is not None})
+    """Record that a page showed rows of these clients: one row for the page, naming every
+    client disclosed by id (ids are not PHI), so "who saw client X" has an answer. `obj` is
+    the one object the page is about (an ERA, an EDI file), when there is one."""
+    listed = list(client_ids)
+    ids = sorted({int(i) for i in listed if i is not None})
     audit_record(
         ctx=AuditContext.from_request(request),
         action=AuditAction.READ,
         category=category,
         client_id=ids[0] if len(ids) == 1 else None,
-        detail={**(detail or {}), "count": len(client_ids), "client_ids": ids},
+        object_type=type(obj).__name__ if obj is not None else "",
+        object_id=getattr(obj, "pk", ""),
+        detail={"count": len(listed), **(detail or {}), "client_ids": ids},
     )
 
 

@@ -11,8 +11,10 @@ from django.shortcuts import resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from .audit import AuditContext, audit_record
 from .errors import DomainError
 from .feedback import error_text
+from .models import AuditAction, AuditOutcome
 from .timezones import practice_zone
 
 
@@ -35,6 +37,60 @@ class PracticeMiddleware:
         if request.practice is not None:
             response.headers.setdefault("Cache-Control", "no-store, private")
         return response
+
+
+class DeniedAuditMiddleware:
+    """Every 404 a logged-in user of a practice gets is audited as a denied read: most are
+    an id of another practice's object (every lookup is scoped, so those answer 404), and
+    "who tried to reach what" needs an answer. One place for screens and the API (whose
+    token auth sets the user during the view, so this looks after the response).
+
+    The row is in the asker's practice's chain and says only the route and the ids asked
+    for: nothing of the other practice (not even whether the object exists), no query
+    string (search terms can be names), and no string parameters (tokens are secrets)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code == 404:
+            user = getattr(request, "user", None)
+            practice = getattr(request, "practice", None)
+            if user is not None and user.is_authenticated and practice is not None:
+                _audit_not_found(request)
+        return response
+
+
+def _is_id(name: str, value: object) -> bool:
+    # Screens' ids are ints; the API's path parameters arrive as text.
+    if isinstance(value, int):
+        return True
+    named = name == "pk" or name.endswith(("_pk", "_id"))
+    return named and isinstance(value, str) and value.isdigit()
+
+
+def _id(value: int | str) -> int | str:
+    # An id beyond what a database stores (bad input) is kept short, as text.
+    number = int(value)
+    return number if number < 2**63 else str(number)[:24] + "..."
+
+
+def _audit_not_found(request: HttpRequest) -> None:
+    match = getattr(request, "resolver_match", None)
+    kwargs = match.kwargs if match is not None else {}
+    ids = {k: _id(v) for k, v in kwargs.items() if _is_id(k, v)}
+    first = str(next(iter(ids.values()), ""))
+    audit_record(
+        ctx=AuditContext.from_request(request),
+        action=AuditAction.READ,
+        category="not_found",
+        outcome=AuditOutcome.DENIED,
+        object_type="",
+        object_id=first,
+        detail={"method": request.method, "route": match.route if match is not None else "",
+                "ids": ids},
+    )
 
 
 class DomainErrorMiddleware:

@@ -7,7 +7,7 @@ from ninja import Router
 from ninja.errors import HttpError
 
 from oasys.clients.selectors import client_list
-from oasys.core.audit import AuditContext, audit_record
+from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
 from oasys.core.permissions import BILLING_ROLES, require_roles
@@ -21,8 +21,8 @@ router = Router(tags=["ledger"])
 def aging(request: HttpRequest):
     require_roles(request, BILLING_ROLES)
     report = ar_aging(practice=request.practice)
-    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
-                 category="ledger", detail={"report": "aging"})
+    audit_list_read(request, category="ledger", client_ids=[r.client_id for r in report.rows],
+                    detail={"report": "aging"})
     return {
         "today": report.today.isoformat(),
         "buckets": list(report.buckets),

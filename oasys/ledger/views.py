@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from oasys.clients.selectors import client_list
-from oasys.core.audit import AuditContext, audit_record
+from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.permissions import BILLING_ROLES, practice_required
 
@@ -17,8 +17,8 @@ from .selectors import account_balances, ar_aging, client_balances, journal_entr
 @practice_required(BILLING_ROLES)
 def aging(request: HttpRequest) -> HttpResponse:
     report = ar_aging(practice=request.practice)
-    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
-                 category="ledger", detail={"report": "aging", "rows": len(report.rows)})
+    audit_list_read(request, category="ledger", client_ids=[r.client_id for r in report.rows],
+                    detail={"report": "aging", "rows": len(report.rows)})
     chart = aging_chart(report.buckets, {"Insurance": report.insurance,
                                          "Client": report.client})
     table = [{"bucket": b, "insurance": report.insurance[b], "client": report.client[b],

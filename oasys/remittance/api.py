@@ -9,7 +9,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from oasys.core.api import PageOut, paginate
-from oasys.core.audit import AuditContext, audit_record
+from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.era_codes import plb_text
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
@@ -116,10 +116,11 @@ def remittance(request: HttpRequest, remittance_id: int):
         r = remittance_get(practice=request.practice, pk=remittance_id)
     except Remittance.DoesNotExist as exc:
         raise HttpError(404, "Not found") from exc
-    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
-                 category="remittance", object_type="Remittance", object_id=r.pk)
+    breakdown = remittance_breakdown(practice=request.practice, remittance=r)
+    audit_list_read(request, category="remittance", obj=r,
+                    client_ids=[c.rc.client_id for c in breakdown])
     claims = []
-    for c in remittance_breakdown(practice=request.practice, remittance=r):
+    for c in breakdown:
         rc = c.rc
         claims.append({
             "id": rc.pk, "claim_id": rc.claim_id, "client_id": rc.client_id,

@@ -63,12 +63,13 @@ def remittance_detail(request: HttpRequest, pk: int) -> HttpResponse:
         remittance = remittance_get(practice=request.practice, pk=pk)
     except Remittance.DoesNotExist as exc:
         raise Http404 from exc
-    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
-                 category="remittance", object_type="Remittance", object_id=remittance.pk,
-                 detail={"claims": remittance.claim_count})
+    claims = remittance_breakdown(practice=request.practice, remittance=remittance)
+    audit_list_read(request, category="remittance", obj=remittance,
+                    client_ids=[c.rc.client_id for c in claims],
+                    detail={"claims": remittance.claim_count})
     return render(request, "remittance/detail.html", {
         "r": remittance,
-        "claims": remittance_breakdown(practice=request.practice, remittance=remittance),
+        "claims": claims,
         "plbs": provider_adjustment_list(remittance=remittance),
     })
 

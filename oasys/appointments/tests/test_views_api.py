@@ -228,7 +228,9 @@ def test_reads_and_writes_are_audited(ap_owner, ap_appointment, ap_client):
     assert reads.count() == 2
     web.get(reverse("appointments:list"))
     listed = AuditEvent.objects.filter(action="read", category="session", client_id_ref=None)
-    assert listed.count() == 1 and listed.get().detail == {"count": 1}
+    # the page's row names the client of its one session and those its client filter lists
+    assert listed.count() == 1
+    assert listed.get().detail == {"count": 1, "client_ids": [ap_client.pk]}
     web.post(reverse("appointments:complete", args=[ap_appointment.pk]))
     write = AuditEvent.objects.filter(action="update", category="session").last()
     assert write.client_id_ref == ap_client.pk and write.user_id_ref == ap_owner.pk

@@ -3,6 +3,7 @@ another practice and prove that each object URL answers 404 and no list leaks a 
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 
@@ -19,7 +20,7 @@ from oasys.claims.models import Claim
 from oasys.claims.services import ClaimDraft, claim_create_for_session
 from oasys.clients.models import Client, InsurancePolicy, PricingRule
 from oasys.core.audit import AuditContext
-from oasys.core.models import ApiToken, Practice
+from oasys.core.models import ApiToken, AuditEvent, AuditOutcome, Practice
 from oasys.core.tests.routes import api_routes
 from oasys.demo.seed import seed_demo
 from oasys.invoices.models import Invoice
@@ -102,7 +103,8 @@ def _victim_names():
 def test_every_object_url_answers_404_to_another_practice(intruder_client, victim_ids,
                                                           other_owner):
     before = _fingerprint()
-    checked = 0
+    since = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    checked = not_found = 0
     for route, _pattern in _walk(get_resolver().url_patterns):
         if route.startswith(SKIP_PREFIXES) or "<" not in route:
             continue
@@ -116,8 +118,24 @@ def test_every_object_url_answers_404_to_another_practice(intruder_client, victi
                     f"{method.upper()} {url} -> {resp.status_code}"
                 )
                 checked += 1
+                not_found += resp.status_code == 404
     assert checked > 50  # the walk really walked
     assert _fingerprint() == before
+    _assert_denials_audited(since, not_found, other_owner)
+
+
+def _assert_denials_audited(since: int, not_found: int, intruder) -> None:
+    """Every 404 the intruder got wrote one denied row, in the intruder's own practice's
+    chain, naming no client and holding nothing of the victim (names, member ids)."""
+    rows = AuditEvent.objects.filter(pk__gt=since, outcome=AuditOutcome.DENIED)
+    assert rows.count() == not_found > 0
+    assert set(rows.values_list("practice_id_ref", "user_id_ref", "category").distinct()) == {
+        (intruder.practice_id, intruder.pk, "not_found")}
+    assert not rows.exclude(client_id_ref=None).exists()
+    text = json.dumps(list(rows.values("object_type", "object_id", "detail")))
+    secrets_of_victim = _victim_names() + list(
+        InsurancePolicy.objects.exclude(member_id="").values_list("member_id", flat=True))
+    assert not any(s in text for s in secrets_of_victim)
 
 
 def test_every_list_url_leaks_nothing(intruder_client, victim_ids):
@@ -138,7 +156,8 @@ def test_every_api_route_answers_404_or_empty_to_another_practice(other_owner, v
     http = HttpClient(headers={"Authorization": f"Bearer {key}"})
     names = _victim_names()
     before = _fingerprint()
-    object_routes = 0
+    since = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    object_routes = not_found = 0
     for method, route in api_routes():
         if "auth/token" in route:
             continue
@@ -148,6 +167,7 @@ def test_every_api_route_answers_404_or_empty_to_another_practice(other_owner, v
                 resp = http.generic(method, url, "{}", content_type="application/json")
                 allowed = (404,) if method == "GET" else (404, 422)  # 422: refused unread
                 assert resp.status_code in allowed, f"{method} {url} -> {resp.status_code}"
+                not_found += resp.status_code == 404
             object_routes += 1
         elif method == "GET":
             resp = http.get("/api/v1/" + route)
@@ -156,6 +176,7 @@ def test_every_api_route_answers_404_or_empty_to_another_practice(other_owner, v
             assert not any(name in body for name in names), f"GET {route} leaks"
     assert object_routes >= 3
     assert _fingerprint() == before  # no write of any kind reached the other practice
+    _assert_denials_audited(since, not_found, other_owner)
 
 
 def _fingerprint():
