@@ -217,3 +217,31 @@ def test_the_table_gives_clinical_roles_no_money():
         for permission in ("clients.view", "sessions.view", "billing.queue", "practice.view",
                            "sessions.clinical"):
             assert role_may(role, permission), (role, permission)
+
+
+def test_tabs_show_only_what_the_role_may_open(members):
+    http = HttpClient()
+    http.force_login(members[Role.CLINICIAN])
+    body = http.get("/billing/clients/").content.decode()
+    for shown in ("Client Billing", "Sessions", "Bill Sessions", "Setup"):
+        assert f">{shown}</a>" in body, shown
+    for hidden in ("Manage Claims", "Payment Remittances", "Manage Invoices", "EDI Files",
+                   "Reports", "Outbox", "Auto-billing", ">Team<", "Subscription"):
+        assert hidden not in body, hidden
+    http.force_login(members[Role.BILLER])
+    body = http.get("/billing/clients/").content.decode()
+    assert "Manage Claims" in body and "Payment Remittances" in body
+    assert ">Team<" not in body
+
+
+def test_the_team_page_shows_the_table(members):
+    http = HttpClient()
+    http.force_login(members[Role.OWNER])
+    body = http.get("/account/team/").content.decode()
+    table = body[body.index('data-testid="role-table"'):]
+    table = table[:table.index("</table>")]
+    for permission in PERMISSIONS.values():
+        assert permission.name in table
+    # one row per permission, one cell per role: ticks where the table allows
+    ticks = sum(len(p.roles) for p in PERMISSIONS.values())
+    assert table.count("✓") == ticks
