@@ -23,9 +23,10 @@ the owner and holds everything):
   them as null. Signing notes and approving sessions are clinical (the service further
   limits them to the session's clinician or supervisor and the owner); billers cannot.
 
-Two markers are not permissions but declarations: `PUBLIC` (no login: sign-in, password
-reset, invitation and pay links, webhooks) and `SIGNED_IN` (any logged-in user, with or
-without a practice: their own password, two-factor and API tokens).
+Three markers are not permissions but declarations: `PUBLIC` (no login: sign-in, password
+reset, invitation and pay links, webhooks), `SIGNED_IN` (any logged-in user, with or without
+a practice: their own password, two-factor and API tokens) and `STAFF` (the operator's
+console: server staff, no practice role at all, so every practice role gets 403).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ OWNER_ONLY: tuple[str, ...] = (Role.OWNER,)
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
+STAFF = "staff"
+MARKERS = (PUBLIC, SIGNED_IN, STAFF)
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,8 @@ def role_may(role: str, permission: str) -> bool:
         return True
     if permission == SIGNED_IN:
         return bool(role)
+    if permission == STAFF:
+        return False  # staff is not a practice role
     return str(role) in {str(r) for r in _known(permission).roles}
 
 
@@ -115,6 +120,8 @@ def has_permission(user: Any, permission: str) -> bool:
         return permission == PUBLIC
     if permission in (PUBLIC, SIGNED_IN):
         return True
+    if permission == STAFF:
+        return bool(user.is_staff)
     if getattr(user, "practice_id", None) is None:
         return False
     return role_may(user.role, permission)
@@ -132,9 +139,10 @@ def require_permission(request: HttpRequest, permission: str) -> None:
 
 
 def declare(permission: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark a view that guards itself (PUBLIC, or SIGNED_IN with login_required) so the
-    route test knows the decision was made."""
-    if permission not in (PUBLIC, SIGNED_IN):
+    """Mark a view that guards itself (PUBLIC; SIGNED_IN with login_required; STAFF with the
+    operator console's guard, which must answer 403 to practice users) so the route test
+    knows the decision was made."""
+    if permission not in MARKERS:
         _known(permission)
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -16,6 +16,7 @@ from django.test import RequestFactory
 from oasys.core.api_auth import TokenAuth
 from oasys.core.models import ApiToken, Role, User
 from oasys.core.permissions import (
+    MARKERS,
     PERMISSIONS,
     PUBLIC,
     SIGNED_IN,
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.django_db
 
 ROLES = (Role.OWNER, Role.BILLER, Role.SUPERVISOR, Role.CLINICIAN)
 MISSING_ID = "999999"  # no object has it: an allowed role meets 404, not a change
-DECLARED = set(PERMISSIONS) | {PUBLIC, SIGNED_IN}
+DECLARED = set(PERMISSIONS) | set(MARKERS)
 
 # A screen and the API route that answer the same question hold the same permission.
 SAME_QUESTION = [
