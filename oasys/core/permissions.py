@@ -87,6 +87,7 @@ _TABLE: tuple[Permission, ...] = (
     Permission("payments.setup", OWNER_ONLY,
                "Connect, update or disconnect the Stripe account"),
     Permission("practice.fees", OWNER_ONLY, "Subscription and usage fees"),
+    Permission("practice.checklist", OWNER_ONLY, "Put away the new practice's setup checklist"),
     Permission("team.manage", OWNER_ONLY,
                "The team: invitations, roles, deactivation, requiring two-factor"),
 )
