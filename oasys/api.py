@@ -26,6 +26,7 @@ from .core.audit import AuditContext
 from .core.errors import DomainError, NotAllowed, NotFound
 from .core.feedback import error_messages
 from .core.models import ApiToken
+from .core.permissions import SIGNED_IN, api_permission, api_public
 from .core.selectors import api_token_list
 from .core.services import TokenRefused, api_token_issue, api_token_revoke
 from .eligibility.api import router as eligibility_router
@@ -60,6 +61,7 @@ class TokenOut(Schema):
 
 
 @api.post("/auth/token", auth=None, response=TokenOut, tags=["auth"])
+@api_public
 def auth_token(request: HttpRequest, payload: TokenIn) -> dict:
     try:
         key = api_token_issue(request=request, email=payload.email, password=payload.password,
@@ -92,6 +94,7 @@ class TokenListOut(PageOut):
 
 
 @api.get("/auth/tokens", response=TokenListOut, tags=["auth"])
+@api_permission(SIGNED_IN)
 def auth_tokens(request: HttpRequest, page: int = 1, page_size: int = 50) -> dict:
     """Your API tokens (the practice's, for an owner), newest first; never the secrets."""
     rows, meta = paginate(api_token_list(user=request.user), page=page, page_size=page_size)
@@ -99,6 +102,7 @@ def auth_tokens(request: HttpRequest, page: int = 1, page_size: int = 50) -> dic
 
 
 @api.delete("/auth/tokens/{token_id}", response=TokenInfoOut, tags=["auth"])
+@api_permission(SIGNED_IN)
 def auth_token_revoke(request: HttpRequest, token_id: int) -> dict:
     """Revoke one of your tokens (an owner: any of the practice's)."""
     token = api_token_list(user=request.user).filter(pk=token_id).first()

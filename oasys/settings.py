@@ -111,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "oasys.core.context_processors.navigation",
+                "oasys.core.context_processors.permissions",
             ],
         },
     },

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from oasys.core.audit import AuditContext, client_ip
 from oasys.core.errors import InvalidInput
-from oasys.core.permissions import OWNER_ONLY, practice_required
+from oasys.core.permissions import PUBLIC, declare, practice_required
 
 from . import selectors, signup
 from .forms import SignUpForm
@@ -55,6 +55,7 @@ def _form_page(request: HttpRequest, invited_email: str = "") -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@declare(PUBLIC)
 def signup_view(request: HttpRequest) -> HttpResponse:
     mode = signup.signup_mode()
     if mode == "closed":
@@ -69,6 +70,7 @@ def signup_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@declare(PUBLIC)
 def signup_invited_view(request: HttpRequest, token: str) -> HttpResponse:
     """The operator's sign-up link (`oasys practice invite-signup`): the form, for the
     address the link was made for."""
@@ -83,6 +85,7 @@ def signup_invited_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
+@declare(PUBLIC)
 def signup_sent_view(request: HttpRequest) -> HttpResponse:
     if _closed():
         raise Http404("Sign-up is closed")
@@ -96,6 +99,7 @@ def signup_sent_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@declare(PUBLIC)
 def verify_view(request: HttpRequest, token: str) -> HttpResponse:
     """The link in the verification email. A GET only shows a button (mail scanners open
     links; they must not use up a single-use one); the POST verifies and logs in. Works
@@ -119,7 +123,7 @@ def verify_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
-@practice_required()
+@practice_required("practice.view")
 def start_view(request: HttpRequest) -> HttpResponse:
     """Where the home page sends everyone: the owner of a new practice sees the setup
     checklist until it is all done or dismissed; everyone else goes on to Bill Sessions."""
@@ -131,7 +135,7 @@ def start_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=OWNER_ONLY)
+@practice_required("practice.checklist")
 def checklist_dismiss_view(request: HttpRequest) -> HttpResponse:
     setup_checklist_dismiss(practice=request.practice, ctx=AuditContext.from_request(request))
     messages.success(request, "The setup checklist is put away; Billing Setup has every step.")

@@ -12,7 +12,7 @@ from oasys.core.audit import AuditContext
 from oasys.core.errors import DomainError, InvalidInput
 from oasys.core.feedback import error_text
 from oasys.core.models import Role, User
-from oasys.core.permissions import OWNER_ONLY, ROLE_TABLE, practice_required
+from oasys.core.permissions import PERMISSIONS, PUBLIC, declare, practice_required
 
 from . import team
 from .forms import AcceptForm, InviteForm
@@ -32,12 +32,14 @@ def _page(request: HttpRequest, form: InviteForm, status: int = 200) -> HttpResp
         "members": team_member_list(practice=request.practice),
         "invitations": invitation_list(practice=request.practice)[:100],
         "form": form, "roles": Role.choices,
-        "role_table": [(what, [Role(r).label for r in roles]) for what, roles in ROLE_TABLE],
+        "role_labels": [label for _, label in Role.choices],
+        "role_table": [(p.what, p.name, [r in p.roles for r, _ in Role.choices])
+                       for p in PERMISSIONS.values()],
         "require_two_factor": practice_requires_two_factor(practice=request.practice),
     })
 
 
-@practice_required(roles=OWNER_ONLY)
+@practice_required("team.manage")
 @require_http_methods(["GET", "POST"])
 def team_page(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
@@ -79,7 +81,7 @@ def _done(request: HttpRequest, action, text: str) -> HttpResponse:
     return redirect("accounts:team")
 
 
-@practice_required(roles=OWNER_ONLY)
+@practice_required("team.manage")
 @require_POST
 def invitation_resend_view(request: HttpRequest, invitation_id: int) -> HttpResponse:
     inv = _invitation(request, invitation_id)
@@ -88,7 +90,7 @@ def invitation_resend_view(request: HttpRequest, invitation_id: int) -> HttpResp
         f"Invitation sent again to {inv.email}.")
 
 
-@practice_required(roles=OWNER_ONLY)
+@practice_required("team.manage")
 @require_POST
 def invitation_revoke_view(request: HttpRequest, invitation_id: int) -> HttpResponse:
     inv = _invitation(request, invitation_id)
@@ -97,7 +99,7 @@ def invitation_revoke_view(request: HttpRequest, invitation_id: int) -> HttpResp
         f"The invitation to {inv.email} is revoked.")
 
 
-@practice_required(roles=OWNER_ONLY)
+@practice_required("team.manage")
 @require_POST
 def member_role_view(request: HttpRequest, user_id: int) -> HttpResponse:
     member = _member(request, user_id)
@@ -106,7 +108,7 @@ def member_role_view(request: HttpRequest, user_id: int) -> HttpResponse:
         ctx=AuditContext.from_request(request)), f"{member.email}'s role is changed.")
 
 
-@practice_required(roles=OWNER_ONLY)
+@practice_required("team.manage")
 @require_POST
 def member_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
     member = _member(request, user_id)
@@ -119,6 +121,7 @@ def member_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@declare(PUBLIC)
 def accept_view(request: HttpRequest, token: str) -> HttpResponse:
     """The invited person chooses a password; the account is made and they are in."""
     invitation = invitation_by_token(token=token)

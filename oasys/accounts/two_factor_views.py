@@ -16,7 +16,7 @@ from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import DomainError
 from oasys.core.feedback import error_text
 from oasys.core.models import AuditAction, AuditOutcome
-from oasys.core.permissions import OWNER_ONLY, practice_required
+from oasys.core.permissions import SIGNED_IN, declare, practice_required
 
 from . import two_factor as tf
 
@@ -30,6 +30,7 @@ def _next(request: HttpRequest) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@declare(SIGNED_IN)
 def two_factor_page(request: HttpRequest) -> HttpResponse:
     """Where it stands for me: on (turn off, new recovery codes) or off (set it up)."""
     user = request.user
@@ -41,6 +42,7 @@ def two_factor_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@declare(SIGNED_IN)
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     if tf.two_factor_on(user=user):
@@ -68,6 +70,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@declare(SIGNED_IN)
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     """After the password: a code from the app, or one of the recovery codes."""
     if request.user.is_verified():
@@ -89,6 +92,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@declare(SIGNED_IN)
 def two_factor_disable(request: HttpRequest) -> HttpResponse:
     try:
         tf.two_factor_disable(user=request.user, code=request.POST.get("code", ""),
@@ -102,6 +106,7 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@declare(SIGNED_IN)
 def two_factor_recovery_renew(request: HttpRequest) -> HttpResponse:
     try:
         codes = tf.two_factor_recovery_codes_renew(user=request.user,
@@ -112,7 +117,7 @@ def two_factor_recovery_renew(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": "/"})
 
 
-@practice_required(roles=OWNER_ONLY)
+@practice_required("team.manage")
 @require_POST
 def practice_two_factor(request: HttpRequest) -> HttpResponse:
     required = request.POST.get("required") == "on"

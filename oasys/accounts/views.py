@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
+from oasys.core.permissions import PUBLIC, SIGNED_IN, declare
 
 from .forms import ResetByEmailForm
 from .links import set_password_user
@@ -25,6 +26,7 @@ NOTE = "accounts/note.html"
 
 
 @require_http_methods(["GET", "POST"])
+@declare(PUBLIC)
 def set_password_view(request: HttpRequest, token: str) -> HttpResponse:
     """The operator's one-time link: choose a password, then in."""
     user = set_password_user(token=token)
@@ -49,6 +51,7 @@ def set_password_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 class ResetView(dj.PasswordResetView):
+    permission = PUBLIC  # core/permissions.py: Django's view guards itself
     form_class = ResetByEmailForm
     template_name = FORM
     success_url = reverse_lazy("accounts:reset_sent")
@@ -58,6 +61,7 @@ class ResetView(dj.PasswordResetView):
 
 
 class ResetSentView(dj.PasswordResetDoneView):
+    permission = PUBLIC  # core/permissions.py: Django's view guards itself
     template_name = NOTE
     extra_context = {"title": "Check your email",
                      "text": "If an account uses that address, an email with a link to "
@@ -66,6 +70,7 @@ class ResetSentView(dj.PasswordResetDoneView):
 
 
 class ResetConfirmView(dj.PasswordResetConfirmView):
+    permission = PUBLIC  # core/permissions.py: Django's view guards itself
     template_name = FORM
     success_url = reverse_lazy("accounts:reset_done")
     extra_context = {"title": "Choose a new password", "button": "Set password",
@@ -91,12 +96,14 @@ class ResetConfirmView(dj.PasswordResetConfirmView):
 
 
 class ResetDoneView(dj.PasswordResetCompleteView):
+    permission = PUBLIC  # core/permissions.py: Django's view guards itself
     template_name = NOTE
     extra_context = {"title": "Password changed", "text": "Log in with your new password.",
                      "link": reverse_lazy("core:login"), "link_label": "Log in"}
 
 
 class ChangeView(dj.PasswordChangeView):
+    permission = SIGNED_IN  # core/permissions.py: Django's view guards itself
     template_name = FORM
     success_url = reverse_lazy("accounts:change_done")
     extra_context = {"title": "Change your password", "button": "Change password",
@@ -112,6 +119,7 @@ class ChangeView(dj.PasswordChangeView):
 
 
 class ChangeDoneView(dj.PasswordChangeDoneView):
+    permission = SIGNED_IN  # core/permissions.py: Django's view guards itself
     template_name = NOTE
     extra_context = {"title": "Password changed", "text": "Your new password is in use.",
                      "link": reverse_lazy("core:home"), "link_label": "Back to billing"}

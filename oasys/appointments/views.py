@@ -17,7 +17,7 @@ from oasys.clients.phi import phi_read, picker_client_ids
 from oasys.core.audit import AuditContext
 from oasys.core.codes import place_of_service_name
 from oasys.core.feedback import refusals_as_messages
-from oasys.core.permissions import ALL_ROLES, practice_required
+from oasys.core.permissions import practice_required
 
 from . import selectors, services
 from .forms import AppointmentFilterForm, AppointmentForm
@@ -31,7 +31,7 @@ def _appointment(request: HttpRequest, pk: int) -> Appointment:
 
 
 @require_GET
-@practice_required(roles=ALL_ROLES)
+@practice_required("sessions.view")
 def appointment_list(request: HttpRequest) -> HttpResponse:
     form = AppointmentFilterForm(request.GET or None, practice=request.practice)
     filters: dict = {}
@@ -65,7 +65,7 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=ALL_ROLES)
+@practice_required("sessions.view", post="sessions.edit")
 def appointment_new(request: HttpRequest) -> HttpResponse:
     initial = {"client": request.GET.get("client")} if request.GET.get("client") else {}
     form = AppointmentForm(request.POST or None, initial=initial, practice=request.practice)
@@ -87,7 +87,7 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@practice_required(roles=ALL_ROLES)
+@practice_required("sessions.view")
 def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment(request, pk)
     phi_read(
@@ -121,7 +121,7 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=ALL_ROLES)
+@practice_required("sessions.view", post="sessions.edit")
 def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment(request, pk)
     form = AppointmentForm(
@@ -167,7 +167,7 @@ def _action(
 
 
 @require_POST
-@practice_required(roles=ALL_ROLES)
+@practice_required("sessions.edit")
 def appointment_complete(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(
         request,
@@ -178,7 +178,7 @@ def appointment_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=ALL_ROLES)
+@practice_required("sessions.edit")
 def appointment_no_show(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(
         request,
@@ -189,7 +189,7 @@ def appointment_no_show(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=ALL_ROLES)
+@practice_required("sessions.edit")
 def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     late = request.POST.get("late") in {"1", "true", "on", "yes"}
     return _action(
@@ -201,7 +201,7 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=ALL_ROLES)
+@practice_required("sessions.edit")
 def appointment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(
         request,
@@ -212,7 +212,7 @@ def appointment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=ALL_ROLES)
+@practice_required("sessions.clinical")
 def appointment_sign_note(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(
         request,
@@ -223,7 +223,7 @@ def appointment_sign_note(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=ALL_ROLES)
+@practice_required("sessions.clinical")
 def appointment_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(
         request,

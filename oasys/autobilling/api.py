@@ -17,7 +17,7 @@ from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import InvalidInput, NotFound
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
-from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, require_roles
+from oasys.core.permissions import api_permission
 from oasys.core.timezones import practice_zone
 
 from .models import BillingRun
@@ -68,20 +68,20 @@ def _json_object(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get("/auto-billing", response=SettingsOut)
+@api_permission("practice.view")
 def autobilling_settings(request: HttpRequest):
     """The setting, the practice's time zone its cutoff hour is in, and the next run with
     how many items of each kind it would bill now (null while off)."""
-    require_roles(request, ALL_ROLES)
     return _settings_out(request)
 
 
 @router.put("/auto-billing", response=SettingsOut)
+@api_permission("practice.settings")
 def autobilling_settings_put(request: HttpRequest):
     """`{"enabled": bool, "cutoff_hour": 0..23, "backfill_from": "YYYY-MM-DD" | null}`;
     any key may be left out (kept). On turning it on, `backfill_from` null takes every
     unbilled Ready item, a date those since it, and leaving it out starts from today
     (`"backfill": "all" | "since" | "none"` says the same in words)."""
-    require_roles(request, BILLING_ROLES)
     autobilling_settings_update(practice=request.practice, data=_json_object(request),
                                 ctx=AuditContext.from_request(request), actor=request.user)
     return _settings_out(request)
@@ -146,19 +146,19 @@ def _run_out(run: BillingRun) -> dict[str, Any]:
 
 
 @router.get("/runs", response=RunListOut)
+@api_permission("billing.work")
 def billing_runs(request: HttpRequest, page: int = 1, page_size: int = 50):
     """The practice's runs, newest first, each with its counts and dollars per kind."""
-    require_roles(request, BILLING_ROLES)
     rows, meta = paginate(billing_run_list(practice=request.practice), page=page,
                           page_size=page_size, max_size=200)
     return {**meta, "items": [_run_out(r) for r in rows]}
 
 
 @router.post("/runs", response={202: RunOut})
+@api_permission("billing.work")
 def billing_run_create(request: HttpRequest):
     """Run the practice's auto-billing now (409 while auto-billing is off). Answers the run,
     queued for a worker; poll `GET /runs/{id}` until `done`."""
-    require_roles(request, BILLING_ROLES)
     run = billing_run_start(practice=request.practice, ctx=AuditContext.from_request(request),
                             actor=request.user)
     run.refresh_from_db()  # a worker may have taken it already (eager in tests)
@@ -166,10 +166,10 @@ def billing_run_create(request: HttpRequest):
 
 
 @router.get("/runs/{run_id}", response=RunDetailOut)
+@api_permission("billing.work")
 def billing_run(request: HttpRequest, run_id: int):
     """One run with every item (its outcome, the reason of a failure or skip, what it
     became) and its phase changes."""
-    require_roles(request, BILLING_ROLES)
     try:
         run = billing_run_get(practice=request.practice, run_id=run_id)
     except BillingRun.DoesNotExist:

@@ -20,7 +20,7 @@ from oasys.core.audit import AuditContext, audit_list_read
 from oasys.core.errors import DomainError, InvalidInput
 from oasys.core.feedback import error_text, form_add_errors
 from oasys.core.money import dollars_text
-from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
+from oasys.core.permissions import has_permission, practice_required
 from oasys.core.timezones import practice_zone
 
 from . import selectors, services, words
@@ -41,11 +41,11 @@ def _now() -> dt.datetime:
 
 
 def _can_bill(request: HttpRequest) -> bool:
-    return request.user.role in {str(r) for r in BILLING_ROLES}
+    return has_permission(request.user, "practice.settings")
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=BILLING_ROLES)
+@practice_required("practice.settings")
 def autobilling_settings(request: HttpRequest) -> HttpResponse:
     current = selectors.autobilling_settings_get(practice=request.practice)
     form = AutoBillingSettingsForm(request.POST or None, current=current)
@@ -72,7 +72,7 @@ def autobilling_settings(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@practice_required(roles=ALL_ROLES)
+@practice_required("practice.view")
 def setup_card(request: HttpRequest) -> HttpResponse:
     """The Auto-billing card of the Setup overview (loaded by htmx: practice is below us)."""
     current = selectors.autobilling_settings_get(practice=request.practice)
@@ -82,7 +82,7 @@ def setup_card(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@practice_required(roles=ALL_ROLES)
+@practice_required("practice.view")
 def next_run(request: HttpRequest) -> HttpResponse:
     """The line on Bill Sessions: when the next run is and what it would bill now."""
     now = _now()
@@ -96,7 +96,7 @@ def next_run(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def history(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.billing_run_list(practice=request.practice).select_related(
         "created_by"), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -177,14 +177,14 @@ def _run_or_404(request: HttpRequest, pk: int) -> BillingRun:
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_or_404(request, pk)
     return render(request, "autobilling/run_detail.html", _run_context(request, run))
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The run's body alone, which its page polls until the run is done."""
     run = _run_or_404(request, pk)
@@ -192,7 +192,7 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def run_now(request: HttpRequest) -> HttpResponse:
     try:
         run = services.billing_run_start(practice=request.practice,

@@ -11,7 +11,7 @@ from ninja.errors import HttpError
 from oasys.core.api import PageOut, RowId, paginate
 from oasys.core.audit import AuditContext, audit_list_read
 from oasys.core.money import money_str
-from oasys.core.permissions import BILLING_ROLES
+from oasys.core.permissions import api_permission, has_permission
 
 from .selectors import QueueFilters, queue_get
 from .services import billing_submit
@@ -56,6 +56,7 @@ class QueueListOut(PageOut):
 
 
 @router.get("/queue", response=QueueListOut)
+@api_permission("billing.queue")
 def queue(request: HttpRequest, params: Query[QueueParams]):
     if params.state not in ("ready", "incomplete"):
         raise HttpError(422, "state must be 'ready' or 'incomplete'")
@@ -69,6 +70,7 @@ def queue(request: HttpRequest, params: Query[QueueParams]):
     audit_list_read(request, category="billing_queue",
                     client_ids=[i.appointment.client_id for i in rows],
                     detail={"state": params.state, "total": len(items)})
+    amounts = has_permission(request.user, "billing.amounts")  # null for clinical roles
     return {**meta, "items": [
         {
             "session_id": i.appointment.pk,
@@ -76,7 +78,7 @@ def queue(request: HttpRequest, params: Query[QueueParams]):
             "client_id": i.appointment.client_id,
             "clinician_id": i.appointment.clinician_id,
             "route": i.route,
-            "charge": money_str(i.charge),
+            "charge": money_str(i.charge) if amounts else None,
             "cpt": i.cpt,
             "payer": i.payer_name,
             "ready": i.ready,
@@ -129,9 +131,8 @@ def _claim(c) -> dict:
 
 
 @router.post("/submit", response=SubmitOut)
+@api_permission("billing.work")
 def submit(request: HttpRequest, payload: SubmitIn):
-    if request.user.role not in BILLING_ROLES:
-        raise HttpError(403, "Your role does not allow billing")
     if not payload.session_ids:
         raise HttpError(422, "session_ids must name at least one session")
     result = billing_submit(practice=request.practice, appointment_ids=payload.session_ids,

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from oasys.core.audit import AuditContext, audit_list_read
-from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.core.permissions import has_permission, practice_required
 from oasys.core.text import parse_id
 
 from .forms import QueueFilterForm
@@ -19,7 +19,7 @@ from .services import billing_submit
 PAGE_SIZE = 50
 
 
-@practice_required()
+@practice_required("billing.queue")
 def queue(request: HttpRequest) -> HttpResponse:
     tab = "incomplete" if request.GET.get("tab") == "incomplete" else "ready"
     form = QueueFilterForm(request.GET or None, practice=request.practice)
@@ -42,8 +42,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         "incomplete_count": len(q.incomplete),
         "reason_counts": q.reason_counts,
         "filter_query": params.urlencode(),
-        "can_bill": request.user.role in BILLING_ROLES,
-        **_sending_context(request),
+        "can_bill": has_permission(request.user, "billing.work"),
+        # "Just billed" names claims and invoices: for those who bill
+        **(_sending_context(request) if has_permission(request.user, "billing.work") else {}),
     })
 
 
@@ -56,14 +57,14 @@ def _sending_context(request: HttpRequest) -> dict:
     return {"sending": rows, "any_being_sent": any(row.being_sent for row in rows)}
 
 
-@practice_required()
+@practice_required("billing.work")
 def sending(request: HttpRequest) -> HttpResponse:
     """The "Just billed" panel alone, which the page polls while claims are being sent."""
     return render(request, "billing/_sending.html", _sending_context(request))
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def submit(request: HttpRequest) -> HttpResponse:
     ids = [i for i in (parse_id(v) for v in request.POST.getlist("session")) if i is not None]
     if not ids:

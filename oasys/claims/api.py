@@ -15,7 +15,7 @@ from oasys.core.api import PageOut, RowId, paginate
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
-from oasys.core.permissions import BILLING_ROLES
+from oasys.core.permissions import api_permission
 
 from . import actions
 from .machine import CLAIM_MACHINE
@@ -82,6 +82,7 @@ class ClaimListOut(PageOut):
 
 
 @router.get("", response=ClaimListOut)
+@api_permission("billing.work")
 def claims(request: HttpRequest, status: str = "", tab: str = "all", page: int = 1,
            page_size: int = 200):
     if status and status not in ClaimStatus.values:
@@ -97,6 +98,7 @@ def claims(request: HttpRequest, status: str = "", tab: str = "all", page: int =
 
 
 @router.get("/{claim_id}", response=ClaimOut)
+@api_permission("billing.work")
 def claim(request: HttpRequest, claim_id: int):
     c = get_object_or_404(claim_list(practice=request.practice), pk=claim_id)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
@@ -121,11 +123,10 @@ API_ACTION_NAMES = {"write_off": "write-off", "inquire": "status-inquiry"}
 
 
 @router.post("/{claim_id}/{action}", response=ActionOut)
+@api_permission("billing.work")
 def claim_action(request: HttpRequest, claim_id: int, action: str, payload: ActionIn):
     """resubmit | replace | void | secondary | appeal | write-off | status-inquiry; the
     names a claim's "actions" lists (write_off, inquire) are accepted too."""
-    if request.user.role not in BILLING_ROLES:
-        raise HttpError(403, "Your role does not allow claim actions")
     action = API_ACTION_NAMES.get(action, action)
     c = get_object_or_404(claim_list(practice=request.practice), pk=claim_id)
     ctx = AuditContext.from_request(request)

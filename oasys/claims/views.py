@@ -15,7 +15,7 @@ from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.errors import DomainError
 from oasys.core.feedback import form_add_errors, refusals_as_messages
 from oasys.core.models import AuditAction
-from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.core.permissions import has_permission, practice_required
 from oasys.ledger.selectors import claim_figures
 
 from . import actions
@@ -39,7 +39,7 @@ TABS = [("all", "All claims"), ("submitted", "Submitted"), ("secondary", "Second
         ("denied", "Denied")]
 
 
-@practice_required()
+@practice_required("billing.work")
 def claims(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("tab", "all")
     if tab not in dict(TABS):
@@ -63,7 +63,7 @@ def claims(request: HttpRequest) -> HttpResponse:
     })
 
 
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def unmatched(request: HttpRequest) -> HttpResponse:
     """Statements from 999/277 files about claims we could not match: kept, never dropped."""
     notices = claim_notice_unmatched_list(practice=request.practice)
@@ -72,7 +72,7 @@ def unmatched(request: HttpRequest) -> HttpResponse:
     return render(request, "claims/unmatched.html", {"notices": notices})
 
 
-@practice_required()
+@practice_required("billing.work")
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_object_or_404(claim_list(practice=request.practice), pk=pk)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
@@ -92,7 +92,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "aging": is_aging(claim),
         "deadline": filing_deadline(claim),
         "denial": claim_denial_summary(claim),
-        "can_bill": request.user.role in BILLING_ROLES,
+        "can_bill": has_permission(request.user, "billing.work"),
         # What this claim can do now, from the claim machine (one list for page and API).
         "actions": CLAIM_MACHINE.allowed_action_names(claim),
         "appeal_form": AppealForm(),
@@ -122,7 +122,7 @@ ACTIONS = {
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     claim = get_object_or_404(claim_list(practice=request.practice), pk=pk)
     ctx = AuditContext.from_request(request)
@@ -150,7 +150,7 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def claim_appeal(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_object_or_404(claim_list(practice=request.practice), pk=pk)
     form = AppealForm(request.POST or None)
@@ -172,7 +172,7 @@ def claim_appeal(request: HttpRequest, pk: int) -> HttpResponse:
                                                   "denial": claim_denial_summary(claim)})
 
 
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def appeal_letter(request: HttpRequest, pk: int, appeal_pk: int) -> HttpResponse:
     claim = get_object_or_404(claim_list(practice=request.practice), pk=pk)
     appeal = get_object_or_404(claim.appeals.all(), pk=appeal_pk)
@@ -186,7 +186,7 @@ def appeal_letter(request: HttpRequest, pk: int, appeal_pk: int) -> HttpResponse
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def claim_write_off(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_object_or_404(claim_list(practice=request.practice), pk=pk)
     form = WriteOffForm(request.POST)

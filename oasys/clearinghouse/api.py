@@ -9,7 +9,7 @@ from ninja import Router, Schema
 
 from oasys.core.api import PageOut, page_body
 from oasys.core.audit import audit_list_read
-from oasys.core.permissions import BILLING_ROLES, require_roles
+from oasys.core.permissions import api_permission
 
 from .selectors import edi_file_client_ids, edi_file_get, edi_file_list
 
@@ -38,16 +38,16 @@ class EdiFileListOut(PageOut):
 
 
 @router.get("/files", response=EdiFileListOut)
+@api_permission("billing.work")
 def files(request: HttpRequest, type: str | None = None, page: int = 1,  # noqa: A002
           page_size: int = 100):
-    require_roles(request, BILLING_ROLES)
     return page_body(edi_file_list(practice=request.practice, set_id=type), page=page,
                      page_size=page_size, max_size=500)
 
 
 @router.get("/files/{pk}", response=EdiFileDetailOut)
+@api_permission("billing.work")
 def file(request: HttpRequest, pk: int):
-    require_roles(request, BILLING_ROLES)
     edi_file = edi_file_get(practice=request.practice, pk=pk)
     audit_list_read(request, category="edi_file", obj=edi_file,
                     client_ids=edi_file_client_ids(edi_file=edi_file))

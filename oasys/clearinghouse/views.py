@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from oasys.core.audit import AuditContext, audit_list_read
 from oasys.core.feedback import refusals_as_messages
-from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.core.permissions import practice_required
 from oasys.practice import selectors as practice_selectors
 
 from .models import Direction
@@ -23,7 +23,7 @@ from .services import enrollment_submit as submit
 SET_IDS = ("837", "999", "277", "835")
 
 
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def files(request: HttpRequest) -> HttpResponse:
     set_id = request.GET.get("type") if request.GET.get("type") in SET_IDS else None
     direction = request.GET.get("direction") if request.GET.get("direction") in \
@@ -35,7 +35,7 @@ def files(request: HttpRequest) -> HttpResponse:
         "directions": Direction.choices})
 
 
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def file(request: HttpRequest, pk: int) -> HttpResponse:
     edi_file = edi_file_get(practice=request.practice, pk=pk)
     # raw EDI names patients: viewing it is a read of client data
@@ -48,7 +48,7 @@ def file(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("practice.settings")
 def enrollment_submit(request: HttpRequest, pk: int, enrollment_pk: int) -> HttpResponse:
     """Send one enrollment to the clearinghouse (or refresh it if it was sent already).
 

@@ -19,7 +19,7 @@ from oasys.core.api import ErrorsOut, PageOut, errors_body, paginate
 from oasys.core.audit import AuditContext
 from oasys.core.models import Practice
 from oasys.core.money import money_str
-from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, require_roles
+from oasys.core.permissions import api_permission, has_permission
 
 from . import services
 from .diagnoses import diagnosis_description
@@ -200,7 +200,7 @@ def pricing_rule_out(r: PricingRule) -> dict[str, Any]:
 
 
 def _sees_billing(request: HttpRequest) -> bool:
-    return request.user.role in {str(r) for r in BILLING_ROLES}
+    return has_permission(request.user, "clients.billing")
 
 
 def client_out(request: HttpRequest, client: Client) -> dict[str, Any]:
@@ -265,10 +265,10 @@ def _data(payload: Schema, renames: dict[str, str] | None = None) -> dict[str, A
 
 
 @router.get("", response=ClientListOut)
+@api_permission("clients.view")
 def list_clients(
     request: HttpRequest, q: str = "", billing_type: str = "", page: int = 1, page_size: int = 25
 ) -> dict[str, Any]:
-    require_roles(request, ALL_ROLES)
     qs = client_list(practice=request.practice, query=q, billing_type=billing_type)
     items, meta = paginate(qs, page=page, page_size=page_size)
     phi_read(request, categories=["demographics"], object_type="Client", count=len(items),
@@ -277,8 +277,8 @@ def list_clients(
 
 
 @router.post("", response={201: ClientOut, 422: ErrorsOut})
+@api_permission("clients.edit")
 def create_client(request: HttpRequest, payload: ClientIn) -> tuple[int, dict]:
-    require_roles(request, ALL_ROLES)
     try:
         client = services.client_create(
             practice=request.practice, ctx=AuditContext.from_request(request), data=_data(payload)
@@ -290,16 +290,16 @@ def create_client(request: HttpRequest, payload: ClientIn) -> tuple[int, dict]:
 
 
 @router.get("/{client_id}", response=ClientOut)
+@api_permission("clients.view")
 def get_client(request: HttpRequest, client_id: int) -> dict[str, Any]:
-    require_roles(request, ALL_ROLES)
     client = _client(request, client_id)
     _audit_client_read(request, client)
     return client_out(request, client)
 
 
 @router.put("/{client_id}", response={200: ClientOut, 422: ErrorsOut})
+@api_permission("clients.edit")
 def update_client(request: HttpRequest, client_id: int, payload: ClientIn) -> tuple[int, dict]:
-    require_roles(request, ALL_ROLES)
     client = _client(request, client_id)
     try:
         services.client_update(
@@ -312,10 +312,10 @@ def update_client(request: HttpRequest, client_id: int, payload: ClientIn) -> tu
 
 
 @router.put("/{client_id}/diagnoses", response={200: list[DiagnosisOut], 422: ErrorsOut})
+@api_permission("clients.edit")
 def replace_diagnoses(
     request: HttpRequest, client_id: int, payload: DiagnosesIn
 ) -> tuple[int, Any]:
-    require_roles(request, ALL_ROLES)
     client = _client(request, client_id)
     try:
         diagnoses = services.diagnoses_replace(
@@ -338,10 +338,10 @@ class PricingRuleListOut(PageOut):
 
 
 @router.get("/{client_id}/policies", response=PolicyListOut)
+@api_permission("clients.billing")
 def list_policies(
     request: HttpRequest, client_id: int, page: int = 1, page_size: int = 100
 ) -> dict[str, Any]:
-    require_roles(request, BILLING_ROLES)
     client = _client(request, client_id)
     rows, meta = paginate(policy_list(practice=request.practice, client=client), page=page,
                           page_size=page_size)
@@ -357,8 +357,8 @@ def list_policies(
 
 
 @router.post("/{client_id}/policies", response={201: PolicyOut, 422: ErrorsOut})
+@api_permission("clients.billing")
 def create_policy(request: HttpRequest, client_id: int, payload: PolicyIn) -> tuple[int, dict]:
-    require_roles(request, BILLING_ROLES)
     client = _client(request, client_id)
     try:
         policy = services.policy_create(
@@ -372,10 +372,10 @@ def create_policy(request: HttpRequest, client_id: int, payload: PolicyIn) -> tu
 
 
 @router.put("/{client_id}/policies/{policy_id}", response={200: PolicyOut, 422: ErrorsOut})
+@api_permission("clients.billing")
 def update_policy(
     request: HttpRequest, client_id: int, policy_id: int, payload: PolicyIn
 ) -> tuple[int, dict]:
-    require_roles(request, BILLING_ROLES)
     client = _client(request, client_id)
     policy = get_object_or_404(policy_list(practice=request.practice, client=client), pk=policy_id)
     try:
@@ -390,10 +390,10 @@ def update_policy(
 
 
 @router.get("/{client_id}/pricing-rules", response=PricingRuleListOut)
+@api_permission("clients.billing")
 def list_pricing_rules(
     request: HttpRequest, client_id: int, page: int = 1, page_size: int = 100
 ) -> dict[str, Any]:
-    require_roles(request, BILLING_ROLES)
     client = _client(request, client_id)
     rows, meta = paginate(pricing_rule_list(practice=request.practice, client=client),
                           page=page, page_size=page_size)
@@ -409,10 +409,10 @@ def list_pricing_rules(
 
 
 @router.post("/{client_id}/pricing-rules", response={201: PricingRuleOut, 422: ErrorsOut})
+@api_permission("clients.billing")
 def create_pricing_rule(
     request: HttpRequest, client_id: int, payload: PricingRuleIn
 ) -> tuple[int, dict]:
-    require_roles(request, BILLING_ROLES)
     client = _client(request, client_id)
     data = _data(payload, {"service_type_id": "service_type"})
     if isinstance(data.get("price"), int):
@@ -427,8 +427,8 @@ def create_pricing_rule(
 
 
 @router.delete("/{client_id}/pricing-rules/{rule_id}", response={204: None})
+@api_permission("clients.billing")
 def delete_pricing_rule(request: HttpRequest, client_id: int, rule_id: int) -> tuple[int, None]:
-    require_roles(request, BILLING_ROLES)
     client = _client(request, client_id)
     rule = get_object_or_404(
         pricing_rule_list(practice=request.practice, client=client), pk=rule_id

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oasys.core.audit import AuditContext
 from oasys.core.feedback import refusals_as_messages
 from oasys.core.models import Practice
-from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
+from oasys.core.permissions import has_permission, practice_required
 from oasys.core.text import parse_id
 from oasys.practice.selectors import payer_search
 
@@ -45,11 +45,11 @@ def _ctx(request: HttpRequest) -> AuditContext:
 
 def _sees_billing(request: HttpRequest) -> bool:
     """Insurance and pricing are shown to those who bill: minimum necessary disclosure."""
-    return request.user.role in {str(r) for r in BILLING_ROLES}
+    return has_permission(request.user, "clients.billing")
 
 
 @require_GET
-@practice_required(roles=ALL_ROLES)
+@practice_required("clients.view")
 def client_list(request: HttpRequest) -> HttpResponse:
     form = ClientFilterForm(request.GET or None)
     query = billing_type = ""
@@ -70,7 +70,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=ALL_ROLES)
+@practice_required("clients.view", post="clients.edit")
 def client_new(request: HttpRequest) -> HttpResponse:
     form = ClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -87,7 +87,7 @@ def client_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@practice_required(roles=ALL_ROLES)
+@practice_required("clients.view")
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(request, pk)
     practice: Practice = request.practice
@@ -119,7 +119,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=ALL_ROLES)
+@practice_required("clients.view", post="clients.edit")
 def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(request, pk)
     initial = {name: getattr(client, name) for name in services.CLIENT_FIELDS}
@@ -146,7 +146,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=ALL_ROLES)
+@practice_required("clients.view", post="clients.edit")
 def client_diagnoses(request: HttpRequest, pk: int) -> HttpResponse:
     """The ordered ICD-10-CM list. POST `action` is add (with `code`), or remove/up/down
     (with `diagnosis`, an id of this client's list)."""
@@ -204,7 +204,7 @@ def client_diagnoses(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def client_policies(request: HttpRequest, pk: int) -> HttpResponse:
     """Settings → Insurance: the client's policies and a form to add one."""
     client = _client(request, pk)
@@ -240,7 +240,7 @@ def client_policies(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def client_policy_edit(request: HttpRequest, pk: int, policy_pk: int) -> HttpResponse:
     client = _client(request, pk)
     policy = get_object_or_404(policy_list(practice=request.practice, client=client), pk=policy_pk)
@@ -278,7 +278,7 @@ def client_policy_edit(request: HttpRequest, pk: int, policy_pk: int) -> HttpRes
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def payer_options(request: HttpRequest) -> HttpResponse:
     """htmx: <option>s of payers matching ?payer_q= for the policy form's payer field.
     The payer directory is reference data, not PHI, so this is not audited."""
@@ -295,7 +295,7 @@ def _rules_with_charge(practice: Practice, client: Client) -> list[dict]:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def client_pricing_rules(request: HttpRequest, pk: int) -> HttpResponse:
     """Settings → Pricing Rules: per service type a custom price and/or CPT code."""
     client = _client(request, pk)
@@ -324,7 +324,7 @@ def client_pricing_rules(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def client_pricing_rule_edit(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
     client = _client(request, pk)
     rule = get_object_or_404(
@@ -361,7 +361,7 @@ def client_pricing_rule_edit(request: HttpRequest, pk: int, rule_pk: int) -> Htt
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def client_pricing_rule_delete(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
     client = _client(request, pk)
     rule = get_object_or_404(

@@ -7,15 +7,25 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja.security import HttpBearer
 
+from .permissions import has_permission
 from .services import api_token_user
 from .timezones import practice_zone
 
 
 class TokenAuth(HttpBearer):
+    """The bearer token, then the operation's permission (core/permissions.py): checked here
+    so a refused role gets 403 before the request is read. An operation that declares no
+    permission (`permission=None`, the API's default) refuses everyone: fail closed."""
+
+    def __init__(self, permission: str | None = None) -> None:
+        super().__init__()
+        self.permission = permission
+
     def authenticate(self, request: HttpRequest, token: str):
         user = api_token_user(key=token)
         if user is None:
@@ -23,6 +33,10 @@ class TokenAuth(HttpBearer):
         request.user = user
         request.practice = user.practice
         timezone.activate(practice_zone(user.practice))  # reset by PracticeMiddleware
+        if self.permission is None:
+            raise PermissionDenied("This route declares no permission")
+        if not has_permission(user, self.permission):
+            raise PermissionDenied("Your role does not allow this")
         return user
 
 

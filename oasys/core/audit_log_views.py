@@ -15,7 +15,7 @@ from django.shortcuts import render
 
 from .audit import AuditContext, audit_record
 from .models import AuditAction, AuditEvent, User
-from .permissions import OWNER_ONLY, practice_required
+from .permissions import practice_required
 from .selectors import audit_event_list
 
 PAGE_SIZE = 50
@@ -65,7 +65,7 @@ def _audit_log_read(request: HttpRequest, *, action: str, filters: dict, count: 
                  client_id=filters.get("client_id"), detail={**filters, "count": count})
 
 
-@practice_required(roles=OWNER_ONLY)
+@practice_required("audit.view")
 def audit_log(request: HttpRequest) -> HttpResponse:
     form, rows, filters = _filtered(request)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -77,7 +77,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     })
 
 
-@practice_required(roles=OWNER_ONLY)
+@practice_required("audit.view")
 def audit_log_export(request: HttpRequest) -> HttpResponse:
     _form, rows, filters = _filtered(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -7,7 +7,9 @@ features built so far.
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, resolve, reverse
+
+from .permissions import has_permission, permissions_of
 
 BILLING_TABS = [
     ("Setup", "practice:setup"),
@@ -34,5 +36,14 @@ def navigation(request: HttpRequest) -> dict:
             url = reverse(name)
         except NoReverseMatch:
             continue  # feature not built yet
+        match = resolve(url).func
+        if not has_permission(request.user, getattr(match, "permission", "billing.work")):
+            continue  # the role may not open it (core/permissions.py)
         tabs.append({"label": label, "url": url, "active": request.path.startswith(url)})
     return {"billing_tabs": tabs, "practice": request.practice}
+
+
+def permissions(request: HttpRequest) -> dict:
+    """`can`: the permissions the user holds, for templates: `{% if "billing.amounts" in can %}`."""
+    user = getattr(request, "user", None)
+    return {"can": permissions_of(user) if user is not None else frozenset()}

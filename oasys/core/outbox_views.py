@@ -16,7 +16,7 @@ from .audit import AuditContext, audit_list_read, audit_record
 from .feedback import refusals_as_messages
 from .models import AuditAction, SentEmailStatus
 from .outbound_mail import SENT_EMAIL_MACHINE, sent_email_retry
-from .permissions import BILLING_ROLES, practice_required
+from .permissions import practice_required
 from .selectors import sent_email_list
 
 PAGE_SIZE = 50
@@ -36,7 +36,7 @@ def _object_url(object_type: str, object_id: str) -> str:
         return ""
 
 
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def outbox(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     qs = sent_email_list(practice=request.practice)
@@ -55,7 +55,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     })
 
 
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def outbox_email(request: HttpRequest, pk: int) -> HttpResponse:
     email = get_object_or_404(sent_email_list(practice=request.practice), pk=pk)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
@@ -69,7 +69,7 @@ def outbox_email(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def outbox_email_retry(request: HttpRequest, pk: int) -> HttpResponse:
     email = get_object_or_404(sent_email_list(practice=request.practice), pk=pk)
     with refusals_as_messages(request) as done:

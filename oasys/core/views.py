@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .audit import AuditContext, audit_record
 from .models import AuditAction, AuditOutcome
-from .permissions import practice_required
+from .permissions import PUBLIC, SIGNED_IN, declare, practice_required
 from .services import user_sessions_end
 
 
@@ -26,6 +26,7 @@ class EmailLoginForm(AuthenticationForm):
 
 
 @require_http_methods(["GET", "POST"])
+@declare(PUBLIC)
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.practice:
         return redirect("core:home")
@@ -55,6 +56,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@declare(PUBLIC)
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         audit_record(
@@ -65,6 +67,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@declare(SIGNED_IN)
 def logout_everywhere_view(request: HttpRequest) -> HttpResponse:
     """End every session of mine (other browsers and devices too) and every API token."""
     if request.user.is_authenticated:
@@ -73,7 +76,7 @@ def logout_everywhere_view(request: HttpRequest) -> HttpResponse:
     return redirect("core:login")
 
 
-@practice_required()
+@practice_required("clients.view")
 def home(request: HttpRequest) -> HttpResponse:
     # accounts decides: a new practice's owner sees the setup checklist, others Bill Sessions
     return redirect("accounts:start")

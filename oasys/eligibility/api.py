@@ -20,9 +20,8 @@ from oasys.clients.phi import phi_read
 from oasys.clients.selectors import client_list, policy_list
 from oasys.core.api import ErrorsOut, PageOut, errors_body, paginate
 from oasys.core.audit import AuditContext
-from oasys.core.models import Role
 from oasys.core.money import money_str
-from oasys.core.permissions import BILLING_ROLES, require_roles
+from oasys.core.permissions import api_permission
 
 from .models import CheckSource, EligibilityCheck
 from .selectors import eligibility_check_list, usage_fee_list
@@ -95,8 +94,8 @@ def _client(request: HttpRequest, client_id: int):
 
 @router.post("/clients/{client_id}/eligibility-checks",
              response={201: CheckOut, 422: ErrorsOut})
+@api_permission("clients.billing")
 def run_check(request: HttpRequest, client_id: int, payload: CheckIn | None = None):
-    require_roles(request, BILLING_ROLES)
     client = _client(request, client_id)
     policies = policy_list(practice=request.practice, client=client).filter(is_active=True)
     if payload is not None and payload.policy_id is not None:
@@ -115,8 +114,8 @@ def run_check(request: HttpRequest, client_id: int, payload: CheckIn | None = No
 
 
 @router.get("/clients/{client_id}/eligibility-checks", response=CheckListOut)
+@api_permission("clients.billing")
 def list_checks(request: HttpRequest, client_id: int, page: int = 1, page_size: int = 25):
-    require_roles(request, BILLING_ROLES)
     client = _client(request, client_id)
     items, meta = paginate(eligibility_check_list(practice=request.practice, client=client),
                            page=page, page_size=page_size)
@@ -126,8 +125,8 @@ def list_checks(request: HttpRequest, client_id: int, page: int = 1, page_size: 
 
 
 @router.get("/eligibility-checks/{check_id}", response=CheckOut)
+@api_permission("clients.billing")
 def get_check(request: HttpRequest, check_id: int):
-    require_roles(request, BILLING_ROLES)
     check = get_object_or_404(eligibility_check_list(practice=request.practice),
                               pk=check_id)
     phi_read(request, categories=["eligibility"], client_id=check.client_id,
@@ -136,8 +135,8 @@ def get_check(request: HttpRequest, check_id: int):
 
 
 @router.get("/usage-fees", response=FeeListOut)
+@api_permission("practice.fees")
 def list_fees(request: HttpRequest, page: int = 1, page_size: int = 50):
-    require_roles(request, (Role.OWNER,))
     items, meta = paginate(usage_fee_list(practice=request.practice), page=page,
                            page_size=page_size)
     return {**meta, "unit_price": money_str(eligibility_check_fee()), "items": [

@@ -19,8 +19,7 @@ from oasys.clients.selectors import (
 )
 from oasys.core.audit import AuditContext
 from oasys.core.feedback import refusals_as_messages
-from oasys.core.models import Role
-from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.core.permissions import practice_required
 from oasys.core.text import parse_id
 from oasys.core.timezones import practice_zone
 from oasys.practice.selectors import service_type_list
@@ -39,7 +38,7 @@ NETWORKS = [("in-network", "in_network"), ("out-of-network", "out_of_network")]
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def client_checks(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(client_list(practice=request.practice), pk=pk)
     checks = list(eligibility_check_list(practice=request.practice, client=client)[:100])
@@ -53,7 +52,7 @@ def client_checks(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def check_run(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(client_list(practice=request.practice), pk=pk)
     policy = get_object_or_404(
@@ -69,7 +68,7 @@ def check_run(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def check_detail(request: HttpRequest, check_pk: int) -> HttpResponse:
     check = get_object_or_404(eligibility_check_list(practice=request.practice),
                               pk=check_pk)
@@ -97,7 +96,7 @@ def check_detail(request: HttpRequest, check_pk: int) -> HttpResponse:
 
 
 @require_GET
-@practice_required(roles=(Role.OWNER,))
+@practice_required("practice.fees")
 def fees(request: HttpRequest) -> HttpResponse:
     """Settings → Subscription & Fees: the usage ledger. Fees name check ids and payers,
     never clients, so this page discloses no PHI."""

@@ -24,7 +24,7 @@ from oasys.clients.phi import phi_read
 from oasys.clients.selectors import client_list
 from oasys.core.api import ErrorsOut
 from oasys.core.audit import AuditContext
-from oasys.core.permissions import BILLING_ROLES, require_roles
+from oasys.core.permissions import api_permission
 
 from . import wizard
 from .api import CheckOut, check_out
@@ -98,8 +98,8 @@ def _state(request: HttpRequest, client: Client, draft: InsuranceWizardDraft | N
 
 
 @router.get("/{client_id}/insurance-wizard", response=WizardOut)
+@api_permission("clients.billing")
 def get_wizard(request: HttpRequest, client_id: int) -> dict[str, Any]:
-    require_roles(request, BILLING_ROLES)
     client = _client(request, client_id)
     draft = insurance_wizard_draft_get(practice=request.practice, client=client)
     phi_read(request, categories=["insurance", "demographics"], client_id=client.pk,
@@ -108,8 +108,8 @@ def get_wizard(request: HttpRequest, client_id: int) -> dict[str, Any]:
 
 
 @router.put("/{client_id}/insurance-wizard", response={200: WizardOut, 422: ErrorsOut})
+@api_permission("clients.billing")
 def put_step(request: HttpRequest, client_id: int, payload: StepIn) -> tuple[int, Any]:
-    require_roles(request, BILLING_ROLES)
     client = _client(request, client_id)
     ctx = AuditContext.from_request(request)
     draft = wizard.insurance_wizard_start(client=client, ctx=ctx, actor=request.user)
@@ -124,9 +124,9 @@ def put_step(request: HttpRequest, client_id: int, payload: StepIn) -> tuple[int
 
 @router.post("/{client_id}/insurance-wizard/cards/{side}",
              response={201: CardOut, 422: ErrorsOut})
+@api_permission("clients.billing")
 def upload_card(request: HttpRequest, client_id: int, side: str,
                 file: UploadedFile = File(...)) -> tuple[int, Any]:  # noqa: B008
-    require_roles(request, BILLING_ROLES)
     client = _client(request, client_id)
     ctx = AuditContext.from_request(request)
     draft = insurance_wizard_draft_get(practice=request.practice, client=client)
@@ -141,8 +141,8 @@ def upload_card(request: HttpRequest, client_id: int, side: str,
 
 
 @router.post("/{client_id}/insurance-wizard/complete", response={200: CompleteOut, 422: ErrorsOut})
+@api_permission("clients.billing")
 def complete(request: HttpRequest, client_id: int) -> tuple[int, Any]:
-    require_roles(request, BILLING_ROLES)
     client = _client(request, client_id)
     draft = insurance_wizard_draft_get(practice=request.practice, client=client)
     if draft is None:
@@ -161,8 +161,8 @@ def complete(request: HttpRequest, client_id: int) -> tuple[int, Any]:
 
 
 @router.delete("/{client_id}/insurance-wizard", response={204: None})
+@api_permission("clients.billing")
 def discard(request: HttpRequest, client_id: int) -> tuple[int, None]:
-    require_roles(request, BILLING_ROLES)
     client = _client(request, client_id)
     draft = insurance_wizard_draft_get(practice=request.practice, client=client)
     if draft is not None:

@@ -17,7 +17,7 @@ from oasys.clients.models import Client, Gender, Relationship
 from oasys.clients.phi import phi_read
 from oasys.clients.selectors import client_list
 from oasys.core.audit import AuditContext
-from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.core.permissions import practice_required
 from oasys.practice.models import Payer
 from oasys.practice.selectors import accepted_payer_list, provider_profile_get
 
@@ -72,7 +72,7 @@ def _steps_nav(draft_data: dict[str, Any], current: str) -> list[dict[str, Any]]
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def wizard_start(request: HttpRequest, pk: int) -> HttpResponse:
     """Start, or resume where it was left."""
     client = _client(request, pk)
@@ -83,7 +83,7 @@ def wizard_start(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def wizard_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     client = _client(request, pk)
     if step not in wizard.STEP_NAMES:
@@ -170,7 +170,7 @@ def _review(request: HttpRequest, client: Client, draft) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def wizard_complete(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(request, pk)
     draft = insurance_wizard_draft_get(practice=request.practice, client=client)
@@ -197,7 +197,7 @@ def wizard_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def wizard_discard(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(request, pk)
     draft = insurance_wizard_draft_get(practice=request.practice, client=client)
@@ -208,7 +208,7 @@ def wizard_discard(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def wizard_payer_options(request: HttpRequest) -> HttpResponse:
     """htmx: <option>s of the practice's accepted payers matching ?payer_q= (the search box,
     sent by htmx under its own name) or ?q= (name or payer ID). Reference data, not PHI: not
@@ -223,7 +223,7 @@ def wizard_payer_options(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def insurance_card_image(request: HttpRequest, pk: int, card_pk: int) -> HttpResponse:
     """A card photo, to users of the client's practice only (another practice's: 404)."""
     client = _client(request, pk)

@@ -29,7 +29,7 @@ from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import InvalidInput, NotFound
 from oasys.core.models import AuditAction
 from oasys.core.money import ZERO, money_str
-from oasys.core.permissions import BILLING_ROLES, require_roles
+from oasys.core.permissions import api_permission
 from oasys.core.text import parse_id
 from oasys.ledger.selectors import InvoiceFigures, invoice_figures
 
@@ -185,9 +185,9 @@ def _detailed(qs):
 
 
 @router.get("", response=InvoiceListOut)
+@api_permission("billing.work")
 def invoices(request: HttpRequest, status: str = "", client: str = "", kind: str = "",
              page: int = 1, page_size: int = 50):
-    require_roles(request, BILLING_ROLES)
     if status and status not in InvoiceStatus.values:
         raise HttpError(422, f"status must be one of {', '.join(InvoiceStatus.values)}")
     if kind and kind not in InvoiceKind.values:
@@ -208,8 +208,8 @@ def invoices(request: HttpRequest, status: str = "", client: str = "", kind: str
 
 
 @router.get("/{invoice_id}", response=InvoiceOut)
+@api_permission("billing.work")
 def invoice(request: HttpRequest, invoice_id: int):
-    require_roles(request, BILLING_ROLES)
     inv = get_object_or_404(_detailed(invoice_list(practice=request.practice)), pk=invoice_id)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="invoice", client_id=inv.client_id, object_type="Invoice",
@@ -233,11 +233,11 @@ class StandaloneIn(Schema):
 
 
 @router.post("", response={201: InvoiceOut, 404: ErrorsOut, 422: ErrorsOut})
+@api_permission("billing.work")
 def invoice_create(request: HttpRequest, payload: StandaloneIn):
     """A standalone invoice (Draft): {"client_id", "lines": [{"description", "date",
     "amount"}]}. 422 with field errors (lines.<n>.<field>); 404 for a client not of this
     practice."""
-    require_roles(request, BILLING_ROLES)
     inv = invoice_create_standalone(
         practice=request.practice, client_id=payload.client_id if payload.client_id is not None
         else "", lines=[line.dict() for line in payload.lines or []],
@@ -253,7 +253,6 @@ ACTION_RESPONSES = {200: InvoiceOut, 404: ErrorsOut, 409: ErrorsOut, 422: Errors
 
 def _target(request: HttpRequest, invoice_id: int) -> Invoice:
     """The practice's invoice (404 for another practice's), before any body is read."""
-    require_roles(request, BILLING_ROLES)
     inv = invoice_list(practice=request.practice).select_related("practice").filter(
         pk=invoice_id).first()
     if inv is None:
@@ -300,6 +299,7 @@ def _token(request: HttpRequest, route: str, payload: Schema) -> str:
 
 
 @router.post("/{invoice_id}/send", response=ACTION_RESPONSES)
+@api_permission("billing.work")
 def invoice_send_route(request: HttpRequest, invoice_id: int):
     """Draft -> Sending: finalized on Stripe (when the practice takes cards) and emailed;
     the invoice answers Sending until the delivery task has opened it."""
@@ -310,6 +310,7 @@ def invoice_send_route(request: HttpRequest, invoice_id: int):
 
 
 @router.post("/{invoice_id}/resend", response=ACTION_RESPONSES)
+@api_permission("billing.work")
 def invoice_resend_route(request: HttpRequest, invoice_id: int):
     """A payment reminder email (Open or Overdue); the status does not move."""
     inv = _target(request, invoice_id)
@@ -318,6 +319,7 @@ def invoice_resend_route(request: HttpRequest, invoice_id: int):
 
 
 @router.post("/{invoice_id}/void", response=ACTION_RESPONSES)
+@api_permission("billing.work")
 def invoice_void_route(request: HttpRequest, invoice_id: int):
     """Void (optional body {"reason"}); refused (409) once something was paid on it."""
     inv = _target(request, invoice_id)
@@ -328,6 +330,7 @@ def invoice_void_route(request: HttpRequest, invoice_id: int):
 
 
 @router.post("/{invoice_id}/mark-uncollectible", response=ACTION_RESPONSES)
+@api_permission("billing.work")
 def invoice_mark_uncollectible_route(request: HttpRequest, invoice_id: int):
     """{"reason"}: what is owed is written off."""
     inv = _target(request, invoice_id)
@@ -338,6 +341,7 @@ def invoice_mark_uncollectible_route(request: HttpRequest, invoice_id: int):
 
 
 @router.post("/{invoice_id}/request-payment-method", response=ACTION_RESPONSES)
+@api_permission("billing.work")
 def invoice_request_payment_method_route(request: HttpRequest, invoice_id: int):
     """Email the client a link to save a card (optional body {"charge_open_invoices": true}
     to charge their open invoices once it is saved)."""
@@ -361,6 +365,7 @@ class RecordPaymentIn(Schema):
 
 
 @router.post("/{invoice_id}/record-payment", response=ACTION_RESPONSES)
+@api_permission("billing.work")
 def invoice_record_payment_route(request: HttpRequest, invoice_id: int,
                                  payload: RecordPaymentIn):
     """A payment taken by cash, check or other: {amount, method, received_on, reference,
@@ -381,6 +386,7 @@ class RefundIn(Schema):
 
 
 @router.post("/{invoice_id}/refund", response=ACTION_RESPONSES)
+@api_permission("billing.work")
 def invoice_refund_route(request: HttpRequest, invoice_id: int, payload: RefundIn):
     """Refund part or all of a Paid invoice: {amount, reason, payment_id?}. A card payment
     is refunded through Stripe (the refund answers pending until Stripe confirms it)."""

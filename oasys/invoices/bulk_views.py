@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from oasys.core.audit import AuditContext, audit_list_read
 from oasys.core.errors import DomainError
 from oasys.core.feedback import error_text
-from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.core.permissions import practice_required
 
 from .bulk import invoice_batch_resume, invoice_batch_start
 from .bulk_selectors import (
@@ -37,7 +37,7 @@ def _list_url(request: HttpRequest) -> str:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def batch_start(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     try:
@@ -81,14 +81,14 @@ def _context(request: HttpRequest, batch: InvoiceBatch) -> dict:
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "invoices/_bulk_batch.html",
                   _context(request, _batch_or_404(request, pk)))
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress panel alone, which the batch page polls until the batch is finished."""
     return render(request, "invoices/_bulk_progress.html",
@@ -96,7 +96,7 @@ def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def batch_resume(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_or_404(request, pk)
     invoice_batch_resume(practice=request.practice, batch_id=batch.pk,

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router
 
 from oasys.core.audit import AuditContext
-from oasys.core.permissions import BILLING_ROLES, require_roles
+from oasys.core.permissions import api_permission
 
 from .pdf_views import invoice_pdf_response
 from .selectors import invoice_list
@@ -23,8 +23,8 @@ PDF_RESPONSE = {"responses": {200: {
 
 
 @router.get("/{invoice_id}/pdf", openapi_extra=PDF_RESPONSE, summary="The invoice as a PDF")
+@api_permission("billing.work")
 def invoice_pdf_get(request: HttpRequest, invoice_id: int) -> HttpResponse:
-    require_roles(request, BILLING_ROLES)
     invoice = get_object_or_404(invoice_list(practice=request.practice)
                                 .select_related("practice"), pk=invoice_id)
     return invoice_pdf_response(invoice=invoice, ctx=AuditContext.from_request(request))

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction
-from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.core.permissions import practice_required
 
 from .models import Invoice
 from .pdf import invoice_pdf
@@ -26,7 +26,7 @@ def invoice_pdf_response(*, invoice: Invoice, ctx: AuditContext) -> HttpResponse
     return response
 
 
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def invoice_pdf_download(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(invoice_list(practice=request.practice)
                                 .select_related("practice"), pk=pk)

@@ -33,7 +33,7 @@ from oasys.core.feedback import (
     refusals_as_messages,
 )
 from oasys.core.models import AuditAction
-from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.core.permissions import practice_required
 from oasys.core.selectors import sent_email_list
 from oasys.core.timezones import practice_date, practice_today, practice_zone
 from oasys.ledger.selectors import client_balance, invoice_figures
@@ -98,7 +98,7 @@ def _filtered(request: HttpRequest) -> tuple[InvoiceFilterForm, dict]:
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def invoices(request: HttpRequest) -> HttpResponse:
     form, filters = _filtered(request)
     status = filters["status"]
@@ -130,7 +130,7 @@ def _cell(text: str) -> str:
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def invoices_export(request: HttpRequest) -> HttpResponse:
     """The list as filtered (status tab included), every page, as CSV."""
     _form, filters = _filtered(request)
@@ -162,7 +162,7 @@ def _invoice_or_404(request: HttpRequest, pk: int) -> Invoice:
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The invoice's page: lines, the journal's figures, status history, emails sent, card
     attempts, payments, refunds and journal entries, and the actions its status allows."""
@@ -191,7 +191,7 @@ def _detail_context(request: HttpRequest, invoice: Invoice, **forms_given) -> di
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def invoice_payment_receipt(request: HttpRequest, pk: int, payment_pk: int) -> HttpResponse:
     """The receipt of one payment as a PDF (the one the receipt email attaches), recorded as
     an export of the client's data."""
@@ -220,7 +220,7 @@ def invoice_payment_receipt(request: HttpRequest, pk: int, payment_pk: int) -> H
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def client_invoices_panel(request: HttpRequest, client_pk: int) -> HttpResponse:
     """The Billing panel of a client's page (loaded there by htmx: clients may not read
     invoices or payments): the client's invoices, payments, balance, card on file and
@@ -262,7 +262,7 @@ def _is_blank(row: dict[str, str]) -> bool:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def invoice_standalone_new(request: HttpRequest) -> HttpResponse:
     today = practice_today(request.practice).isoformat()
     clients = list(standalone_client_list(practice=request.practice))
@@ -303,7 +303,7 @@ def invoice_standalone_new(request: HttpRequest) -> HttpResponse:
 
 # --- settings ---------------------------------------------------------------------------------
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def invoice_settings(request: HttpRequest) -> HttpResponse:
     current = invoice_settings_get(practice=request.practice)
     form = InvoiceSettingsForm(request.POST or None,
@@ -369,7 +369,7 @@ def _refused(request: HttpRequest, invoice: Invoice, name: str, form: forms.Form
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def invoice_send_view(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice_or_404(request, pk)
     with refusals_as_messages(request, prefix="Not sent: ") as done:
@@ -382,7 +382,7 @@ def invoice_send_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def invoice_resend_view(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice_or_404(request, pk)
     with refusals_as_messages(request, prefix="No reminder sent: ") as done:
@@ -394,7 +394,7 @@ def invoice_resend_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def invoice_void_view(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice_or_404(request, pk)
     form = VoidForm(request.POST)
@@ -409,7 +409,7 @@ def invoice_void_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def invoice_mark_uncollectible_view(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice_or_404(request, pk)
     form = MarkUncollectibleForm(request.POST)
@@ -425,7 +425,7 @@ def invoice_mark_uncollectible_view(request: HttpRequest, pk: int) -> HttpRespon
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def invoice_record_payment_view(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice_or_404(request, pk)
     form = RecordPaymentForm(request.POST)
@@ -447,7 +447,7 @@ def invoice_record_payment_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def invoice_refund_view(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice_or_404(request, pk)
     form = RefundForm(request.POST, payments=invoice_payment_list(invoice=invoice))
@@ -470,7 +470,7 @@ def invoice_refund_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def invoice_request_payment_method_view(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice_or_404(request, pk)
     form = RequestPaymentMethodForm(request.POST)
@@ -486,7 +486,7 @@ def invoice_request_payment_method_view(request: HttpRequest, pk: int) -> HttpRe
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def invoice_charge_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Charge card on file, now."""
     invoice = _invoice_or_404(request, pk)

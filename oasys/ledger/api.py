@@ -10,7 +10,7 @@ from oasys.clients.selectors import client_list
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
-from oasys.core.permissions import BILLING_ROLES, require_roles
+from oasys.core.permissions import api_permission
 
 from .selectors import ar_aging, client_balances
 
@@ -18,8 +18,8 @@ router = Router(tags=["ledger"])
 
 
 @router.get("/aging")
+@api_permission("billing.work")
 def aging(request: HttpRequest):
-    require_roles(request, BILLING_ROLES)
     report = ar_aging(practice=request.practice)
     audit_list_read(request, category="ledger", client_ids=[r.client_id for r in report.rows],
                     detail={"report": "aging"})
@@ -35,8 +35,8 @@ def aging(request: HttpRequest):
 
 
 @router.get("/clients/{client_id}/balance")
+@api_permission("billing.work")
 def client_balance(request: HttpRequest, client_id: int):
-    require_roles(request, BILLING_ROLES)
 
     if not client_list(practice=request.practice).filter(pk=client_id).exists():
         raise HttpError(404, "Not found")

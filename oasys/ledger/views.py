@@ -8,13 +8,13 @@ from django.shortcuts import get_object_or_404, render
 from oasys.clients.selectors import client_list
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.models import AuditAction
-from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.core.permissions import practice_required
 
 from .chart import aging_chart
 from .selectors import account_balances, ar_aging, client_balances, journal_entry_list
 
 
-@practice_required(BILLING_ROLES)
+@practice_required("billing.work")
 def aging(request: HttpRequest) -> HttpResponse:
     report = ar_aging(practice=request.practice)
     audit_list_read(request, category="ledger", client_ids=[r.client_id for r in report.rows],
@@ -29,7 +29,7 @@ def aging(request: HttpRequest) -> HttpResponse:
     })
 
 
-@practice_required(BILLING_ROLES)
+@practice_required("billing.work")
 def client_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(client_list(practice=request.practice), pk=pk)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,

@@ -21,7 +21,7 @@ from oasys.core.api import ErrorsOut, PageOut, page_body
 from oasys.core.audit import AuditContext
 from oasys.core.errors import InvalidInput
 from oasys.core.money import money_str
-from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, require_roles
+from oasys.core.permissions import api_permission
 
 from . import selectors, services
 from .card_selectors import client_card_get
@@ -98,6 +98,7 @@ def _link_urls(request: HttpRequest, payload: LinkIn | None) -> tuple[str, str]:
 
 
 @router.get("/payments/account", response=AccountOut)
+@api_permission("practice.view")
 def account_get(request: HttpRequest) -> dict:
     """The practice's Stripe account as last fetched from Stripe ("not_connected" before
     the first Connect)."""
@@ -106,6 +107,7 @@ def account_get(request: HttpRequest) -> dict:
 
 @router.post("/payments/account/onboarding-link",
              response={200: LinkOut, 403: ErrorsOut, 409: ErrorsOut, 422: ErrorsOut})
+@api_permission("payments.setup")
 def account_onboarding_link(request: HttpRequest, payload: LinkIn | None = Body(None)) -> dict:  # noqa: B008
     """Owner only. Connects the practice's Stripe account if it is not connected (creating
     it once), then answers a fresh Stripe-hosted onboarding (or update) link. Links are
@@ -119,9 +121,9 @@ def account_onboarding_link(request: HttpRequest, payload: LinkIn | None = Body(
 
 @router.post("/payments/account/refresh", response={200: AccountOut,
                                                     409: ErrorsOut})
+@api_permission("practice.settings")
 def account_refresh(request: HttpRequest) -> dict:
     """Ask Stripe for the account now and answer it (webhooks do this by themselves)."""
-    require_roles(request, BILLING_ROLES)
     account = selectors.payment_account_get(practice=request.practice)
     if account is not None:
         account = services.account_sync(account=account, ctx=AuditContext.from_request(request),
@@ -131,6 +133,7 @@ def account_refresh(request: HttpRequest) -> dict:
 
 @router.post("/payments/account/disconnect",
              response={200: AccountOut, 403: ErrorsOut, 409: ErrorsOut})
+@api_permission("payments.setup")
 def account_disconnect(request: HttpRequest) -> dict:
     """Owner only. Stop using the Stripe account (it is not deleted at Stripe)."""
     account = services.account_disconnect(practice=request.practice, user=request.user,
@@ -196,20 +199,20 @@ def _txn_out(line: selectors.PayoutLine) -> dict:
 
 
 @router.get("/payments/payouts", response={200: PayoutListOut})
+@api_permission("billing.work")
 def payouts_list(request: HttpRequest, page: int = 1, page_size: int = 20) -> dict:
     """The Stripe account's payouts to the practice's bank, newest first (empty before
     Stripe is connected)."""
-    require_roles(request, BILLING_ROLES)
     rows = [_payout_out(p) for p in selectors.payout_list_all(practice=request.practice)]
     return page_body(rows, page=page, page_size=page_size)
 
 
 @router.get("/payments/payouts/{payout_id}",
             response={200: PayoutDetailOut, 404: ErrorsOut})
+@api_permission("billing.work")
 def payout_get(request: HttpRequest, payout_id: str) -> dict:
     """A payout and its balance transactions (client payments: gross, fee, net, and the
     Oasys invoice each paid, when Stripe's metadata says)."""
-    require_roles(request, BILLING_ROLES)
     detail = selectors.payout_detail(practice=request.practice, payout_id=payout_id)
     return {"payout": _payout_out(detail.payout),
             "gross": money_str(detail.gross), "fees": money_str(detail.fees),
@@ -248,10 +251,10 @@ def _card_client(request: HttpRequest, client_id: int) -> Client:
 
 
 @router.get("/clients/{client_id}/payment-method", response=PaymentMethodOut)
+@api_permission("clients.billing")
 def payment_method_get(request: HttpRequest, client_id: int) -> dict:
     """The client's default card, masked as Stripe shows it, and the autopay consent time;
     `card` is null when there is none. Every role may read it (as on the screen)."""
-    require_roles(request, ALL_ROLES)
     client = _card_client(request, client_id)
     profile = client_card_get(client=client)
     phi_read(request, categories=["payment_method"], client_id=client.pk,
@@ -267,9 +270,9 @@ def payment_method_get(request: HttpRequest, client_id: int) -> dict:
 
 @router.delete("/clients/{client_id}/payment-method",
                response={204: None, 404: ErrorsOut, 409: ErrorsOut})
+@api_permission("clients.billing")
 def payment_method_delete(request: HttpRequest, client_id: int):
     """Detach the card on Stripe and forget it (404 when the client has none)."""
-    require_roles(request, BILLING_ROLES)
     client = _card_client(request, client_id)
     card_remove(client=client, ctx=AuditContext.from_request(request), user=request.user)
     return 204, None
@@ -277,11 +280,11 @@ def payment_method_delete(request: HttpRequest, client_id: int):
 
 @router.post("/clients/{client_id}/payment-method/request",
              response={201: CardRequestOut, 409: ErrorsOut, 422: ErrorsOut})
+@api_permission("clients.billing")
 def payment_method_request(request: HttpRequest, client_id: int,
                            payload: CardRequestIn | None = None):
     """Email the client a link to save a card (422 without an email address, 409 when the
     practice cannot take cards)."""
-    require_roles(request, BILLING_ROLES)
     client = _card_client(request, client_id)
     card_request = card_request_create(
         client=client, ctx=AuditContext.from_request(request), user=request.user,

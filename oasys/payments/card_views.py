@@ -22,7 +22,7 @@ from oasys.core.audit import AuditContext, audit_record, client_ip
 from oasys.core.errors import Conflict, InvalidInput, NotFound
 from oasys.core.feedback import refusals_as_messages
 from oasys.core.models import AuditAction
-from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
+from oasys.core.permissions import PUBLIC, declare, has_permission, practice_required
 
 from .card_selectors import card_request_emails, card_request_list, client_card_get
 from .cards import (
@@ -52,14 +52,14 @@ def _client(request: HttpRequest, pk: int) -> Client:
 
 
 def _can_change(request: HttpRequest) -> bool:
-    return request.user.role in {str(r) for r in BILLING_ROLES}
+    return has_permission(request.user, "clients.billing")
 
 
 # --- staff: a client's card on file -----------------------------------------------------------
 
 
 @require_GET
-@practice_required(roles=ALL_ROLES)
+@practice_required("clients.billing")
 def client_card(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(request, pk)
     profile = client_card_get(client=client)
@@ -83,7 +83,7 @@ def client_card(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def client_card_request(request: HttpRequest, pk: int) -> HttpResponse:
     """action=email: email the client a link; action=now: make a link without email and go
     to it (the client is in the room)."""
@@ -103,7 +103,7 @@ def client_card_request(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def client_card_remove(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(request, pk)
     with refusals_as_messages(request) as done:
@@ -115,7 +115,7 @@ def client_card_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("clients.billing")
 def client_card_request_cancel(request: HttpRequest, pk: int, request_pk: int) -> HttpResponse:
     client = _client(request, pk)
     card_request = get_object_or_404(card_request_list(client=client), pk=request_pk)
@@ -168,6 +168,7 @@ def _dead(request: HttpRequest, card_request: CardRequest, message: str) -> Http
 
 
 @require_http_methods(["GET", "POST"])
+@declare(PUBLIC)
 def card_link(request: HttpRequest, token: str) -> HttpResponse:
     """The client's page: what this is, the autopay authorization to tick, and the button
     to Stripe's card form. Shows only the client's first name and the practice's name."""
@@ -202,6 +203,7 @@ def card_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
+@declare(PUBLIC)
 def card_link_done(request: HttpRequest, token: str) -> HttpResponse:
     """Where Stripe's card form returns: record the card (the webhook may have already) and
     say which card was saved."""

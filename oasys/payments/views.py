@@ -14,15 +14,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oasys.core.audit import AuditContext
 from oasys.core.errors import DomainError
 from oasys.core.feedback import error_text, refusals_as_messages
-from oasys.core.models import Role
-from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
+from oasys.core.permissions import has_permission, practice_required
 
 from . import selectors, services
 from .machine import PAYMENT_ACCOUNT_MACHINE
 from .models import AccountStatus, PaymentAccount
 
 S = AccountStatus
-OWNER = (Role.OWNER,)
 SECTION = "payments"
 # What the page and the setup card call each state, and its badge.
 STATE_LABELS = {
@@ -42,7 +40,7 @@ SAVED_WORDS = {
 
 
 def _is_owner(request: HttpRequest) -> bool:
-    return request.user.role == Role.OWNER
+    return has_permission(request.user, "payments.setup")
 
 
 def _urls(request: HttpRequest) -> tuple[str, str]:
@@ -70,7 +68,7 @@ def _page_context(request: HttpRequest, account: PaymentAccount | None) -> dict:
               else {"connect"})
     return {
         "section": SECTION,
-        "can_edit": request.user.role in {str(r) for r in BILLING_ROLES},
+        "can_edit": has_permission(request.user, "practice.settings"),
         "is_owner": _is_owner(request),
         "account": account,
         "state": state,
@@ -88,7 +86,7 @@ def _page_context(request: HttpRequest, account: PaymentAccount | None) -> dict:
 
 
 @require_GET
-@practice_required(roles=ALL_ROLES)
+@practice_required("practice.view")
 def processing(request: HttpRequest) -> HttpResponse:
     account = selectors.payment_account_get(practice=request.practice)
     context = _page_context(request, account)
@@ -114,7 +112,7 @@ def processing(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@practice_required(roles=ALL_ROLES)
+@practice_required("practice.view")
 def processing_summary(request: HttpRequest) -> HttpResponse:
     """The Payment Processing card of the Setup overview (loaded there by htmx: the practice
     app may not read payments)."""
@@ -123,7 +121,7 @@ def processing_summary(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=OWNER)
+@practice_required("payments.setup")
 def processing_connect(request: HttpRequest) -> HttpResponse:
     """Connect Stripe Account (and Reconnect): off to Stripe's onboarding."""
     return_url, refresh_url = _urls(request)
@@ -135,14 +133,14 @@ def processing_connect(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=OWNER)
+@practice_required("payments.setup")
 def processing_onboarding(request: HttpRequest) -> HttpResponse:
     """Resume onboarding / Update details: a fresh account link each click (they expire)."""
     return _fresh_link(request)
 
 
 @require_GET
-@practice_required(roles=ALL_ROLES)
+@practice_required("practice.view")
 def processing_refresh(request: HttpRequest) -> HttpResponse:
     """Stripe's `refresh_url`: the link expired or was used, so make a new one and go."""
     if not _is_owner(request):
@@ -162,7 +160,7 @@ def _fresh_link(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@practice_required(roles=ALL_ROLES)
+@practice_required("practice.view")
 def processing_return(request: HttpRequest) -> HttpResponse:
     """Stripe's `return_url` (the owner left onboarding, finished or not): ask Stripe for the
     account now and say where it stands."""
@@ -170,7 +168,7 @@ def processing_return(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@practice_required(roles=BILLING_ROLES)
+@practice_required("practice.settings")
 def processing_sync(request: HttpRequest) -> HttpResponse:
     """Refresh status: ask Stripe now (webhooks do it by themselves)."""
     return _sync(request, source="refresh")
@@ -191,7 +189,7 @@ def _sync(request: HttpRequest, *, source: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=OWNER)
+@practice_required("payments.setup")
 def processing_disconnect(request: HttpRequest) -> HttpResponse:
     """Disconnect, after a confirmation page."""
     account = selectors.payment_account_get(practice=request.practice)
@@ -211,7 +209,7 @@ def processing_disconnect(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@practice_required(roles=BILLING_ROLES)
+@practice_required("billing.work")
 def payout(request: HttpRequest, payout_id: str) -> HttpResponse:
     """One payout and the client payments in it, to match the bank deposit to invoices.
     Not this practice's (or no such payout) → 404."""

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from oasys.core.errors import InvalidInput
+from oasys.core.permissions import PUBLIC, declare
 
 from .webhooks import stripe_event_receive
 
@@ -25,6 +26,7 @@ MAX_BODY_BYTES = 1024 * 1024
 
 @csrf_exempt
 @require_POST
+@declare(PUBLIC)
 def stripe_webhook(request: HttpRequest) -> JsonResponse:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)

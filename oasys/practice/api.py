@@ -16,7 +16,7 @@ from oasys.core.api import ErrorsOut, PageOut, page_body
 from oasys.core.audit import AuditContext
 from oasys.core.identifiers import tax_id_masked
 from oasys.core.money import money_str
-from oasys.core.permissions import BILLING_ROLES, require_roles
+from oasys.core.permissions import api_permission
 
 from . import selectors, services
 from .forms import ClinicianForm, ProviderProfileForm, ServiceTypeForm
@@ -105,6 +105,7 @@ def _provider_out(practice) -> dict:
 
 
 @router.get("/provider", response=ProviderOut)
+@api_permission("practice.settings")
 def provider_get(request: HttpRequest) -> dict:
     """The billing provider (pre-filled from the owner's profile until saved). The tax ID is
     only ever returned masked."""
@@ -112,8 +113,8 @@ def provider_get(request: HttpRequest) -> dict:
 
 
 @router.put("/provider", response={200: ProviderOut, 422: ErrorsOut})
+@api_permission("practice.settings")
 def provider_put(request: HttpRequest, payload: ProviderIn):
-    require_roles(request, BILLING_ROLES)
     """Replace the provider information. Omit tax_id (or send the masked value) to keep it."""
     profile = selectors.provider_profile_get(practice=request.practice)
     data = _form_data(payload)
@@ -168,6 +169,7 @@ SEARCH_MAX = 50  # a typeahead: the best matches only, however the pages are cut
 
 
 @router.get("/payers/search", response=PayerListOut)
+@api_permission("practice.view")
 def payers_search(request: HttpRequest, q: str = "", page: int = 1, page_size: int = 20) -> dict:
     found = selectors.payer_search(query=q[:100], limit=SEARCH_MAX)
     return page_body(found, page=page, page_size=page_size, max_size=SEARCH_MAX)
@@ -204,14 +206,15 @@ class AcceptedPayerIn(Schema):
 
 
 @router.get("/accepted-payers", response=AcceptedPayerListOut)
+@api_permission("practice.view")
 def accepted_payers_list(request: HttpRequest, page: int = 1, page_size: int = 100) -> dict:
     return page_body(selectors.accepted_payer_list(practice=request.practice), page=page,
                      page_size=page_size)
 
 
 @router.post("/accepted-payers", response={201: AcceptedPayerOut, 422: ErrorsOut})
+@api_permission("practice.settings")
 def accepted_payers_add(request: HttpRequest, payload: AcceptedPayerIn):
-    require_roles(request, BILLING_ROLES)
     payer = selectors.payer_get(pk=payload.payer_id)
     if payer is None:
         return 422, {"errors": {"payer_id": "No payer with this id in the directory."}}
@@ -227,6 +230,7 @@ def accepted_payers_add(request: HttpRequest, payload: AcceptedPayerIn):
 
 
 @router.get("/accepted-payers/{accepted_payer_id}", response=AcceptedPayerOut)
+@api_permission("practice.view")
 def accepted_payers_get(request: HttpRequest, accepted_payer_id: int) -> AcceptedPayer:
     return get_object_or_404(
         selectors.accepted_payer_list(practice=request.practice), pk=accepted_payer_id
@@ -285,14 +289,15 @@ def _service_type_data(payload: ServiceTypeIn) -> dict:
 
 
 @router.get("/service-types", response=ServiceTypeListOut)
+@api_permission("practice.view")
 def service_types_list(request: HttpRequest, page: int = 1, page_size: int = 100) -> dict:
     return page_body(selectors.service_type_list(practice=request.practice), page=page,
                      page_size=page_size)
 
 
 @router.post("/service-types", response={201: ServiceTypeOut, 422: ErrorsOut})
+@api_permission("practice.settings")
 def service_types_create(request: HttpRequest, payload: ServiceTypeIn):
-    require_roles(request, BILLING_ROLES)
     form = ServiceTypeForm(data=_service_type_data(payload))
     if not form.is_valid():
         return 422, {"errors": _errors(form)}
@@ -308,6 +313,7 @@ def service_types_create(request: HttpRequest, payload: ServiceTypeIn):
 
 
 @router.get("/service-types/{service_type_id}", response=ServiceTypeOut)
+@api_permission("practice.view")
 def service_types_get(request: HttpRequest, service_type_id: int) -> ServiceType:
     return get_object_or_404(
         selectors.service_type_list(practice=request.practice), pk=service_type_id
@@ -315,8 +321,8 @@ def service_types_get(request: HttpRequest, service_type_id: int) -> ServiceType
 
 
 @router.put("/service-types/{service_type_id}", response={200: ServiceTypeOut, 422: ErrorsOut})
+@api_permission("practice.settings")
 def service_types_update(request: HttpRequest, service_type_id: int, payload: ServiceTypeIn):
-    require_roles(request, BILLING_ROLES)
     service_type = get_object_or_404(
         selectors.service_type_list(practice=request.practice), pk=service_type_id
     )
@@ -405,25 +411,27 @@ def _clinician_save(request: HttpRequest, payload: ClinicianIn, clinician: Clini
 
 
 @router.get("/clinicians", response=ClinicianListOut)
+@api_permission("practice.view")
 def clinicians_list(request: HttpRequest, page: int = 1, page_size: int = 100) -> dict:
     return page_body(selectors.clinician_list(practice=request.practice), page=page,
                      page_size=page_size)
 
 
 @router.post("/clinicians", response={201: ClinicianOut, 422: ErrorsOut})
+@api_permission("practice.settings")
 def clinicians_create(request: HttpRequest, payload: ClinicianIn):
-    require_roles(request, BILLING_ROLES)
     return _clinician_save(request, payload, None)
 
 
 @router.get("/clinicians/{clinician_id}", response=ClinicianOut)
+@api_permission("practice.view")
 def clinicians_get(request: HttpRequest, clinician_id: int) -> Clinician:
     return get_object_or_404(selectors.clinician_list(practice=request.practice), pk=clinician_id)
 
 
 @router.put("/clinicians/{clinician_id}", response={200: ClinicianOut, 422: ErrorsOut})
+@api_permission("practice.settings")
 def clinicians_update(request: HttpRequest, clinician_id: int, payload: ClinicianIn):
-    require_roles(request, BILLING_ROLES)
     clinician = get_object_or_404(
         selectors.clinician_list(practice=request.practice), pk=clinician_id
     )

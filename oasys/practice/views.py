@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from oasys.core.audit import AuditContext
 from oasys.core.feedback import refusals_as_messages
 from oasys.core.identifiers import tax_id_masked
-from oasys.core.permissions import ALL_ROLES, BILLING_ROLES, practice_required
+from oasys.core.permissions import has_permission, practice_required
 from oasys.core.text import parse_id
 
 from . import selectors, services
@@ -39,7 +39,7 @@ _BADGE = {
 
 
 def _can_edit(request: HttpRequest) -> bool:
-    return request.user.role in {str(r) for r in BILLING_ROLES}
+    return has_permission(request.user, "practice.settings")
 
 
 def _require_edit(request: HttpRequest) -> None:
@@ -71,7 +71,7 @@ def _ctx(request: HttpRequest, section: str, **extra) -> dict:
 
 
 @require_GET
-@practice_required(roles=ALL_ROLES)
+@practice_required("practice.view")
 def setup(request: HttpRequest) -> HttpResponse:
     practice = request.practice
     profile = selectors.provider_profile_get(practice=practice)
@@ -95,7 +95,7 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=BILLING_ROLES)
+@practice_required("practice.settings")
 def provider(request: HttpRequest) -> HttpResponse:
     practice = request.practice
     profile = selectors.provider_profile_get(practice=practice)
@@ -127,7 +127,7 @@ def provider(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=ALL_ROLES)
+@practice_required("practice.view", post="practice.settings")
 def payers(request: HttpRequest) -> HttpResponse:
     practice = request.practice
     if request.method == "POST":
@@ -162,7 +162,7 @@ def payers(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@practice_required(roles=ALL_ROLES)
+@practice_required("practice.view")
 def payer_search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     results = selectors.payer_search(query=query, limit=20) if query else []
@@ -180,7 +180,7 @@ def payer_search(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=ALL_ROLES)
+@practice_required("practice.view", post="practice.settings")
 def accepted_payer(request: HttpRequest, pk: int) -> HttpResponse:
     practice = request.practice
     accepted = get_object_or_404(selectors.accepted_payer_list(practice=practice), pk=pk)
@@ -227,7 +227,7 @@ def accepted_payer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=BILLING_ROLES)
+@practice_required("practice.settings")
 def accepted_payer_remove(request: HttpRequest, pk: int) -> HttpResponse:
     practice = request.practice
     accepted = get_object_or_404(selectors.accepted_payer_list(practice=practice), pk=pk)
@@ -244,7 +244,7 @@ def accepted_payer_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@practice_required(roles=ALL_ROLES)
+@practice_required("practice.view")
 def service_types(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -258,13 +258,13 @@ def service_types(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=BILLING_ROLES)
+@practice_required("practice.settings")
 def service_type_new(request: HttpRequest) -> HttpResponse:
     return _service_type_form(request, service_type=None)
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=BILLING_ROLES)
+@practice_required("practice.settings")
 def service_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
     service_type = get_object_or_404(selectors.service_type_list(practice=request.practice), pk=pk)
     return _service_type_form(request, service_type=service_type)
@@ -302,7 +302,7 @@ def _service_type_form(request: HttpRequest, *, service_type) -> HttpResponse:
 
 
 @require_GET
-@practice_required(roles=ALL_ROLES)
+@practice_required("practice.view")
 def clinicians(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -312,13 +312,13 @@ def clinicians(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=BILLING_ROLES)
+@practice_required("practice.settings")
 def clinician_new(request: HttpRequest) -> HttpResponse:
     return _clinician_form(request, clinician=None)
 
 
 @require_http_methods(["GET", "POST"])
-@practice_required(roles=BILLING_ROLES)
+@practice_required("practice.settings")
 def clinician_edit(request: HttpRequest, pk: int) -> HttpResponse:
     clinician = get_object_or_404(selectors.clinician_list(practice=request.practice), pk=pk)
     return _clinician_form(request, clinician=clinician)

@@ -13,7 +13,7 @@ from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.era_codes import plb_text
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
-from oasys.core.permissions import BILLING_ROLES, require_roles
+from oasys.core.permissions import api_permission
 
 from .models import Remittance, RemittanceStatus
 from .selectors import remittance_breakdown, remittance_get, remittance_list
@@ -98,8 +98,8 @@ class RemittanceListOut(PageOut):
 
 
 @router.get("", response=RemittanceListOut)
+@api_permission("billing.work")
 def remittances(request: HttpRequest, status: str = "", page: int = 1, page_size: int = 500):
-    require_roles(request, BILLING_ROLES)
     if status and status not in RemittanceStatus.values:
         raise HttpError(422, f"status must be one of {', '.join(RemittanceStatus.values)}")
     rows, meta = paginate(remittance_list(practice=request.practice, status=status),
@@ -110,8 +110,8 @@ def remittances(request: HttpRequest, status: str = "", page: int = 1, page_size
 
 
 @router.get("/{remittance_id}", response=RemittanceDetailOut)
+@api_permission("billing.work")
 def remittance(request: HttpRequest, remittance_id: int):
-    require_roles(request, BILLING_ROLES)
     try:
         r = remittance_get(practice=request.practice, pk=remittance_id)
     except Remittance.DoesNotExist as exc:

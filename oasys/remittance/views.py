@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.errors import DomainError
 from oasys.core.models import AuditAction
-from oasys.core.permissions import BILLING_ROLES, practice_required
+from oasys.core.permissions import practice_required
 from oasys.invoices.services import AlreadyInvoiced
 
 from .forms import EraUploadForm
@@ -36,7 +36,7 @@ from .services import (
 )
 
 
-@practice_required(BILLING_ROLES)
+@practice_required("billing.work")
 def remittances(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in RemittanceStatus.values:
@@ -57,7 +57,7 @@ def remittances(request: HttpRequest) -> HttpResponse:
     })
 
 
-@practice_required(BILLING_ROLES)
+@practice_required("billing.work")
 def remittance_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         remittance = remittance_get(practice=request.practice, pk=pk)
@@ -74,7 +74,7 @@ def remittance_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-@practice_required(BILLING_ROLES)
+@practice_required("billing.work")
 def remittance_upload(request: HttpRequest) -> HttpResponse:
     form = EraUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -96,7 +96,7 @@ def remittance_upload(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@practice_required(BILLING_ROLES)
+@practice_required("billing.work")
 def remittance_claim_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     rc = get_object_or_404(remittance_claim_list(practice=request.practice), pk=pk)
     try:
@@ -113,7 +113,7 @@ def remittance_claim_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("remittance:detail", pk=rc.remittance_id)
 
 
-@practice_required(BILLING_ROLES)
+@practice_required("billing.work")
 def payment_reviews(request: HttpRequest) -> HttpResponse:
     """Payment Remittances → Review: claim payments not posted because their claim was
     Closed or Voided, waiting for a biller to post or dismiss them."""
@@ -131,7 +131,7 @@ def payment_reviews(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@practice_required(BILLING_ROLES)
+@practice_required("billing.work")
 def payment_review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         review = payment_review_get(practice=request.practice, pk=pk)

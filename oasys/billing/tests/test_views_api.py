@@ -225,6 +225,21 @@ def test_clinician_sees_the_queue_without_the_bill_button(practice):
     assert "Bill selected sessions" not in resp.content.decode()
 
 
+@pytest.mark.parametrize("role", [Role.CLINICIAN, Role.SUPERVISOR])
+def test_clinical_roles_see_the_queue_without_amounts(practice, role):
+    """billing.amounts (core/permissions.py): the charge is hidden on the page and null in
+    the API for clinical roles, shown to those who bill."""
+    cash = f.self_pay_session(practice)
+    f.make_pricing_rule(cash.client, cash.service_type, price=Decimal("72.5"))
+    clinical, biller = user_with(practice, role), user_with(practice, Role.BILLER)
+    assert "$72.50" not in web_for(clinical).get(QUEUE).content.decode()
+    assert "$72.50" in web_for(biller).get(QUEUE).content.decode()
+    (item,) = api_for(clinical).get(API_QUEUE, {"state": "ready"}).json()["items"]
+    assert item["charge"] is None and item["session_id"] == cash.pk
+    (item,) = api_for(biller).get(API_QUEUE, {"state": "ready"}).json()["items"]
+    assert item["charge"] == "72.50"
+
+
 def test_queue_never_shows_another_practices_sessions(practice, other_practice, owner_client):
     mine = f.self_pay_session(practice)
     theirs = f.self_pay_session(other_practice)

@@ -88,9 +88,9 @@ def test_another_practices_client_answers_404(role_api, other_practice, cash_cli
 
 
 @pytest.mark.parametrize("role", [Role.CLINICIAN, Role.SUPERVISOR])
-def test_clinicians_may_read_but_not_change(role_api, role, cash_client, with_card):
+def test_clinicians_may_neither_read_nor_change(role_api, role, cash_client, with_card):
     http = role_api(role)
-    assert http.get(_url(cash_client.pk)).status_code == 200
+    assert http.get(_url(cash_client.pk)).status_code == 403
     assert http.delete(_url(cash_client.pk)).status_code == 403
     assert http.post(_url(cash_client.pk, "/request"), {},
                      content_type="application/json").status_code == 403
