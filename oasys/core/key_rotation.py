@@ -10,7 +10,9 @@ and files already current are left alone.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from django.apps import apps as global_apps
 from django.db import migrations, models, transaction
@@ -104,6 +106,12 @@ def model_rows_reencrypt(model: type[models.Model], *, report: RotationReport,
     report.rows_rewritten[label] = report.rows_rewritten.get(label, 0) + rewritten
 
 
+def _fresh_name(name: str) -> str:
+    # A new random name beside the old one (not a suffix on it: names would grow each time).
+    path = PurePosixPath(name)
+    return str(path.parent / f"{secrets.token_hex(16)}{path.suffix}")
+
+
 def model_files_reencrypt(model: type[models.Model], *, report: RotationReport) -> None:
     """Rewrite the model's encrypted files not under the current key (plaintext included),
     each under a new name: the row points at the new file before the old one is deleted."""
@@ -123,7 +131,7 @@ def model_files_reencrypt(model: type[models.Model], *, report: RotationReport) 
                 token = crypto.rotate_bytes(raw)
             else:
                 token = crypto.encrypt_bytes(raw)
-            new_name = storage.raw_save(name, token)
+            new_name = storage.raw_save(_fresh_name(name), token)
             with transaction.atomic():
                 manager.filter(pk=pk).update(**{f.attname: new_name})
                 transaction.on_commit(lambda old=name, s=storage: s.delete(old))
@@ -174,7 +182,7 @@ def model_files_decrypt(model: type[models.Model]) -> None:
                 continue
             if not crypto.looks_encrypted(raw):
                 continue
-            new_name = storage.raw_save(name, crypto.decrypt_bytes(raw))
+            new_name = storage.raw_save(_fresh_name(name), crypto.decrypt_bytes(raw))
             manager.filter(pk=pk).update(**{f.attname: new_name})
             transaction.on_commit(lambda old=name, s=storage: s.delete(old))
 
@@ -182,17 +190,25 @@ def model_files_decrypt(model: type[models.Model]) -> None:
 def encrypt_existing(app_label: str, *model_names: str):  # noqa: ANN201
     """A migration operation encrypting the named models' existing rows and files (and
     filling their hashes); reversed, it writes them back as plaintext."""
+    def checks_now(schema_editor) -> None:  # noqa: ANN001
+        # PostgreSQL refuses the migration's deferred index creation while the updates'
+        # deferred foreign-key checks are pending: run those checks now.
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
     def forward(apps, schema_editor):  # noqa: ANN001
         report = RotationReport()
         for name in model_names:
             model = apps.get_model(app_label, name)
             model_rows_reencrypt(model, report=report)
             model_files_reencrypt(model, report=report)
+        checks_now(schema_editor)
 
     def backward(apps, schema_editor):  # noqa: ANN001
         for name in model_names:
             model = apps.get_model(app_label, name)
             model_rows_decrypt(model, connection=schema_editor.connection)
             model_files_decrypt(model)
+        checks_now(schema_editor)
 
     return migrations.RunPython(forward, backward, elidable=False)
