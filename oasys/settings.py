@@ -7,6 +7,8 @@ same code runs in both. `OASYS_ENV=production` switches on the hardened profile.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -43,6 +45,35 @@ if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when OASYS_ENV=production")
     SECRET_KEY = "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+
+
+
+def _phi_keys(name: str, purpose: str) -> list[str]:
+    """PHI-at-rest keys: a comma-separated list, the first current, the rest still accepted
+    (a rotation in progress). Production refuses to start without them; elsewhere one is
+    derived from SECRET_KEY so the demo and tests need no setup."""
+    keys = _list(name, "")
+    if not keys:
+        if PRODUCTION:
+            raise ImproperlyConfigured(f"{name} must be set when OASYS_ENV=production")
+        digest = hashlib.sha256(f"oasys-{purpose}:{SECRET_KEY}".encode()).digest()
+        return [base64.urlsafe_b64encode(digest).decode()]
+    for key in keys:
+        try:
+            ok = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ImproperlyConfigured(
+                f"{name}: every key must be 32 random bytes in URL-safe base64 "
+                "(make one with `oasys keys generate`)")
+    return keys
+
+
+# Dates of birth, member IDs, tax IDs and card photos are encrypted with the first of these
+# (Fernet) and opened with any; member IDs are matched through an HMAC under OASYS_HASH_KEYS.
+OASYS_FIELD_KEYS = _phi_keys("OASYS_FIELD_KEYS", "field-key")
+OASYS_HASH_KEYS = _phi_keys("OASYS_HASH_KEYS", "hash-key")
 
 ALLOWED_HOSTS = _list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = _list("CSRF_TRUSTED_ORIGINS", "")

@@ -26,9 +26,9 @@ def _required(message: str) -> dict[str, str]:
 
 class ClientFilterForm(forms.Form):
     q = forms.CharField(
-        label="Search by name",
+        label="Search by name or member ID",
         required=False,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "First or last name"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or member ID"}),
     )
     billing_type = forms.ChoiceField(
         label="Billing type",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from oasys.core.fields import BlindIndexField, EncryptedDateField, EncryptedTextField
 from oasys.core.models import PracticeScoped
 
 
@@ -22,7 +23,7 @@ class BillingType(models.TextChoices):
 class Client(PracticeScoped):
     first_name = models.CharField("Legal first name", max_length=60)
     last_name = models.CharField("Legal last name", max_length=60)
-    date_of_birth = models.DateField(null=True, blank=True)
+    date_of_birth = EncryptedDateField(null=True, blank=True)  # encrypted at rest
     gender = models.CharField(max_length=1, choices=Gender.choices, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=20, blank=True)
@@ -86,7 +87,9 @@ class InsurancePolicy(PracticeScoped):
     priority = models.CharField(
         max_length=10, choices=PolicyPriority.choices, default=PolicyPriority.PRIMARY
     )
-    member_id = models.CharField("Member ID", max_length=40, blank=True)
+    # Encrypted at rest; found by exact match through its keyed hash (see oasys.core.crypto).
+    member_id = EncryptedTextField("Member ID", max_length=40, blank=True)
+    member_id_hash = BlindIndexField(source="member_id", db_index=True)
     group_number = models.CharField(max_length=40, blank=True)
     relationship = models.CharField(
         "Client's relationship to subscriber",
@@ -96,7 +99,7 @@ class InsurancePolicy(PracticeScoped):
     )
     subscriber_first_name = models.CharField(max_length=60, blank=True)
     subscriber_last_name = models.CharField(max_length=60, blank=True)
-    subscriber_date_of_birth = models.DateField(null=True, blank=True)
+    subscriber_date_of_birth = EncryptedDateField(null=True, blank=True)
     subscriber_gender = models.CharField(max_length=1, choices=Gender.choices, blank=True)
     subscriber_address1 = models.CharField(max_length=55, blank=True)
     subscriber_address2 = models.CharField(max_length=55, blank=True)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
+from oasys.core.crypto import blind_indexes
 from oasys.core.models import Practice
 from oasys.core.text import search_text
 
@@ -21,11 +22,19 @@ def client_list(
     *, practice: Practice, query: str = "", billing_type: str = ""
 ) -> QuerySet[Client]:
     """The practice's clients (all of them by default; the base of each client lookup):
-    those whose first or last name contains every word of `query`, optionally of one
-    billing type, ordered by last name."""
+    those whose first or last name contains every word of `query`, or one of whose policies
+    has `query` as its member ID (exactly, ignoring case and spaces: member IDs are
+    encrypted, so they are matched through their keyed hash), optionally of one billing
+    type, ordered by last name."""
     qs = Client.objects.filter(practice=practice)
-    for word in search_text(query).split()[:5]:
-        qs = qs.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    words = search_text(query).split()[:5]
+    if words:
+        by_name = Q()
+        for word in words:
+            by_name &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+        by_member_id = InsurancePolicy.objects.filter(
+            practice=practice, member_id_hash__in=blind_indexes(query)).values("client_id")
+        qs = qs.filter(by_name | Q(pk__in=by_member_id))
     if billing_type in BillingType.values:
         qs = qs.filter(billing_type=billing_type)
     return qs.order_by("last_name", "first_name", "pk")

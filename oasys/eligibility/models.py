@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from django.db import models
 from django.utils import timezone as dj_tz
 
+from oasys.core.fields import EncryptedJSONField, EncryptedTextField, encrypted_storage
 from oasys.core.models import PracticeScoped
 
 
@@ -57,8 +58,9 @@ class EligibilityCheck(PracticeScoped):
     )
     trace_number = models.CharField(max_length=50, blank=True)
     interchange_control_number = models.PositiveIntegerField(null=True, blank=True)
-    x12_270 = models.TextField(blank=True)
-    x12_271 = models.TextField(blank=True)
+    # the files as sent and received: they name the client, member ID and date of birth
+    x12_270 = EncryptedTextField(blank=True)
+    x12_271 = EncryptedTextField(blank=True)
     transaction_id = models.CharField(max_length=100, blank=True)
     summary = models.JSONField(default=dict, blank=True)
     # What to tell the user: the payer's rejection in words, a timeout, a refusal.
@@ -105,7 +107,7 @@ class InsuranceWizardDraft(PracticeScoped):
         "clients.Client", on_delete=models.CASCADE, related_name="insurance_wizard_draft"
     )
     step = models.CharField(max_length=20, default="insurance")
-    data = models.JSONField(default=dict, blank=True)
+    data = EncryptedJSONField(default=dict, blank=True)  # member IDs, dates of birth
     updated_by = models.ForeignKey(
         "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -123,8 +125,8 @@ def card_upload_to(instance: InsuranceCard, filename: str) -> str:
 
 
 class InsuranceCard(PracticeScoped):
-    """A photo of an insurance card, stored in private media (never under the web root) and
-    served only through a view that checks the practice."""
+    """A photo of an insurance card, stored encrypted in private media (never under the web
+    root) and served, decrypted, only through a view that checks the practice."""
 
     client = models.ForeignKey(
         "clients.Client", on_delete=models.CASCADE, related_name="insurance_cards"
@@ -135,7 +137,7 @@ class InsuranceCard(PracticeScoped):
     )
     priority = models.CharField(max_length=10, default="primary")
     side = models.CharField(max_length=5, choices=CardSide.choices)
-    image = models.FileField(upload_to=card_upload_to, max_length=200)
+    image = models.FileField(upload_to=card_upload_to, max_length=200, storage=encrypted_storage)
     content_type = models.CharField(max_length=40)
     size = models.PositiveIntegerField()
     uploaded_by = models.ForeignKey(

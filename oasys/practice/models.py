@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from oasys.core.fields import EncryptedTextField
 from oasys.core.models import Practice, PracticeScoped
 from oasys.core.statemachine import StatusEventBase
 
@@ -29,7 +30,8 @@ class ProviderProfile(PracticeScoped):
     first_name = models.CharField(max_length=60, blank=True)
     last_name = models.CharField(max_length=60, blank=True)
     npi = models.CharField("NPI", max_length=10, blank=True)
-    tax_id = models.CharField("Tax ID", max_length=9, blank=True)
+    # Encrypted at rest whatever its type: an individual's is their SSN.
+    tax_id = EncryptedTextField("Tax ID", max_length=9, blank=True)
     tax_id_type = models.CharField(max_length=3, choices=TaxIdType.choices, default=TaxIdType.EIN)
     accept_assignment = models.BooleanField(default=True)
     taxonomy_code = models.CharField(max_length=10, blank=True)

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import models
 
+from oasys.core.fields import EncryptedTextField
 from oasys.core.models import PracticeScoped
 from oasys.core.statemachine import StateMachine, StatusEventBase, machine_register
 
@@ -89,7 +90,7 @@ class RemittanceClaim(PracticeScoped):
     payer_claim_number = models.CharField(max_length=50, blank=True)
     frequency = models.CharField(max_length=1, blank=True)
     patient_name = models.CharField(max_length=120, blank=True)
-    member_id = models.CharField(max_length=80, blank=True)
+    member_id = EncryptedTextField(max_length=80, blank=True)  # as the ERA gave it
     service_date = models.DateField(null=True, blank=True)
     remarks = models.JSONField(default=list, blank=True)  # MOA/MIA remark codes
     # The claim payment's identity whatever file carries it (our claim, the payer's claim

@@ -4,6 +4,11 @@ import os
 import subprocess
 import sys
 
+# two keys for the field key (a rotation in progress), one for the hashes
+PHI_KEYS = {"OASYS_FIELD_KEYS": "zFC6b0r3xqV4eYdV0lq3o0HzXxPZtS5R0YRpG0cQy7s=,"
+                                "1dSx4LZ4p2h3fPk1vA6y7q8r9s0t1u2v3w4x5y6z7A8=",
+            "OASYS_HASH_KEYS": "H6c2Qm0a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8="}
+
 
 def _run(env_extra: dict) -> subprocess.CompletedProcess:
     env = {
@@ -28,14 +33,27 @@ def test_production_profile_passes_check_deploy(tmp_path):
             "SECRET_KEY": "k" * 20 + "-production-secret-with-enough-entropy-0123456789",
             "ALLOWED_HOSTS": "billing.example.org",
             "OASYS_VAR_DIR": str(tmp_path),
+            **PHI_KEYS,
         }
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
+def test_production_refuses_to_start_without_phi_keys_or_with_a_bad_one(tmp_path):
+    base = {"OASYS_ENV": "production", "OASYS_VAR_DIR": str(tmp_path),
+            "SECRET_KEY": "k" * 20 + "-production-secret-with-enough-entropy-0123456789"}
+    result = _run({**base, "OASYS_FIELD_KEYS": "", "OASYS_HASH_KEYS": ""})
+    assert result.returncode != 0
+    assert "OASYS_FIELD_KEYS must be set" in result.stderr
+    result = _run({**base, **PHI_KEYS, "OASYS_HASH_KEYS": "not-a-key"})
+    assert result.returncode != 0
+    assert "OASYS_HASH_KEYS: every key must be 32 random bytes" in result.stderr
+
+
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
-    result = _run({"OASYS_ENV": "production", "SECRET_KEY": "", "OASYS_VAR_DIR": str(tmp_path)})
+    result = _run({"OASYS_ENV": "production", "SECRET_KEY": "", "OASYS_VAR_DIR": str(tmp_path),
+                   **PHI_KEYS})
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
