@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja.security import HttpBearer
 
+from .errors import NotAllowed
+from .models import PRACTICE_SUSPENDED_MESSAGE
 from .services import api_token_user
 from .timezones import practice_zone
 
@@ -20,6 +22,8 @@ class TokenAuth(HttpBearer):
         user = api_token_user(key=token)
         if user is None:
             return None
+        if user.practice.is_suspended:
+            raise NotAllowed(PRACTICE_SUSPENDED_MESSAGE)  # 403 with the reason, not a 401
         request.user = user
         request.practice = user.practice
         timezone.activate(practice_zone(user.practice))  # reset by PracticeMiddleware

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import resolve_url
+from django.contrib import auth, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .errors import DomainError
 from .feedback import error_text
+from .models import PRACTICE_SUSPENDED_MESSAGE
 from .timezones import practice_zone
 
 
@@ -23,6 +24,8 @@ class PracticeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         request.practice = user.practice if user is not None and user.is_authenticated else None
+        if request.practice is not None and request.practice.is_suspended:
+            return _suspended(request)
         # Screens show and read times in the practice's zone (the API's token auth activates
         # it too); always reset, so a thread never carries one request's zone to the next.
         if request.practice is not None:
@@ -35,6 +38,16 @@ class PracticeMiddleware:
         if request.practice is not None:
             response.headers.setdefault("Cache-Control", "no-store, private")
         return response
+
+
+def _suspended(request: HttpRequest) -> HttpResponse:
+    """A session of a practice the operator suspended ends here, with the reason."""
+    auth.logout(request)
+    request.practice = None
+    if request.path.startswith("/api/"):
+        return JsonResponse({"errors": {"__all__": PRACTICE_SUSPENDED_MESSAGE}}, status=403)
+    return render(request, "core/suspended.html", {"message": PRACTICE_SUSPENDED_MESSAGE},
+                  status=403)
 
 
 class DomainErrorMiddleware:
