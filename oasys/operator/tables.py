@@ -35,7 +35,9 @@ class PracticeTable:
 
     def rows(self, practice: Practice) -> models.QuerySet:
         # The base manager: custom managers may hide rows (or refuse deletes, the journal's).
-        return self.model._base_manager.filter(**{self.path: practice.pk})
+        # By id: a model's own ordering may join another table (a card's client's name),
+        # which would drop rows whose other side is gone already mid-deletion.
+        return self.model._base_manager.filter(**{self.path: practice.pk}).order_by("pk")
 
 
 def _paths() -> dict[type[models.Model], str]:
