@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "oasys.payments",
     "oasys.autobilling",
     "oasys.accounts",
+    "oasys.operator",
     "oasys.demo",
 ]
 
@@ -296,7 +297,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     # date), and runs a dead worker left are handed on
     "autobilling-tick": {"task": "autobilling.tick",
                          "schedule": float(os.environ.get("AUTOBILLING_TICK_SECONDS", "120"))},
+    # the operator: practices whose deletion grace period is over are deleted
+    "operator-practices-purge": {"task": "operator.practices_purge", "schedule": 3600.0},
 }
+# A practice the operator deletes is suspended at once and its data deleted this many days
+# later (cancellable until then, from the operator console).
+PRACTICE_DELETE_GRACE_DAYS = int(os.environ.get("PRACTICE_DELETE_GRACE_DAYS", "30"))
 # How long a worker holds a billing run without renewing it (every chunk and phase renews);
 # once it lapses another worker takes the run over (the first one died). Short in the chaos
 # test, so recovery does not wait minutes.

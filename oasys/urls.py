@@ -21,5 +21,6 @@ urlpatterns = [
     path("billing/", include("oasys.payments.urls")),
     path("", include("oasys.payments.public_urls")),
     path("account/", include("oasys.accounts.urls")),
+    path("operator/", include("oasys.operator.urls")),
     path("", include("oasys.core.urls")),
 ]

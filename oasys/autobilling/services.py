@@ -175,7 +175,9 @@ def billing_runs_due_start(*, now: dt.datetime | None = None) -> list[BillingRun
     has no run for that local date (see schedule.py). Answers the runs started."""
     now = now or timezone.now()
     started: list[BillingRun] = []
-    for conf in AutoBillingSettings.objects.filter(enabled=True).select_related("practice"):
+    for conf in (AutoBillingSettings.objects.filter(enabled=True,
+                                                    practice__suspended_at__isnull=True)
+                 .select_related("practice")):  # a suspended practice is skipped
         practice = conf.practice
         zone = practice_zone(practice)
         day = schedule.run_date_due(now=now, zone=zone, hour=conf.cutoff_hour,

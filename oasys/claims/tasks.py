@@ -26,7 +26,7 @@ def claims_needing_inquiry(*, now=None):
 
     now = now or timezone.now()
     out = []
-    for practice in Practice.objects.all():
+    for practice in Practice.objects.in_service():  # a suspended practice is skipped
         cutoff = now - timedelta(days=practice.claim_status_inquiry_days)
         qs = (
             Claim.objects.filter(practice=practice, status__in=IN_FLIGHT,

@@ -13,6 +13,8 @@ from django.utils import timezone
 from ninja.security import HttpBearer
 
 from .permissions import has_permission
+from .errors import NotAllowed
+from .models import PRACTICE_SUSPENDED_MESSAGE
 from .services import api_token_user
 from .timezones import practice_zone
 
@@ -30,6 +32,8 @@ class TokenAuth(HttpBearer):
         user = api_token_user(key=token)
         if user is None:
             return None
+        if user.practice.is_suspended:
+            raise NotAllowed(PRACTICE_SUSPENDED_MESSAGE)  # 403 with the reason, not a 401
         request.user = user
         request.practice = user.practice
         timezone.activate(practice_zone(user.practice))  # reset by PracticeMiddleware

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import resolve_url
+from django.contrib import auth, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .audit import AuditContext, audit_record
 from .errors import DomainError
 from .feedback import error_text
-from .models import AuditAction, AuditOutcome
+from .models import PRACTICE_SUSPENDED_MESSAGE, AuditAction, AuditOutcome
 from .timezones import practice_zone
 
 
@@ -25,6 +25,8 @@ class PracticeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         request.practice = user.practice if user is not None and user.is_authenticated else None
+        if request.practice is not None and request.practice.is_suspended:
+            return _suspended(request)
         # Screens show and read times in the practice's zone (the API's token auth activates
         # it too); always reset, so a thread never carries one request's zone to the next.
         if request.practice is not None:
@@ -91,6 +93,16 @@ def _audit_not_found(request: HttpRequest) -> None:
         detail={"method": request.method, "route": match.route if match is not None else "",
                 "ids": ids},
     )
+
+
+def _suspended(request: HttpRequest) -> HttpResponse:
+    """A session of a practice the operator suspended ends here, with the reason."""
+    auth.logout(request)
+    request.practice = None
+    if request.path.startswith("/api/"):
+        return JsonResponse({"errors": {"__all__": PRACTICE_SUSPENDED_MESSAGE}}, status=403)
+    return render(request, "core/suspended.html", {"message": PRACTICE_SUSPENDED_MESSAGE},
+                  status=403)
 
 
 class DomainErrorMiddleware:

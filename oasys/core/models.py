@@ -12,6 +12,13 @@ from django.utils import timezone as dj_tz
 from django.utils.crypto import salted_hmac
 
 
+class PracticeQuerySet(models.QuerySet):
+    def in_service(self) -> PracticeQuerySet:
+        """Practices not suspended by the operator: periodic work (auto-billing, claim
+        status inquiries, card retries) runs for these only."""
+        return self.filter(suspended_at__isnull=True)
+
+
 class Practice(models.Model):
     """The tenant. Every piece of practice data carries one, and every query is scoped by it."""
 
@@ -21,9 +28,25 @@ class Practice(models.Model):
     # A claim in flight this many days without news is asked about (276) by itself.
     claim_status_inquiry_days = models.PositiveSmallIntegerField(default=21)
     created_at = models.DateTimeField(default=dj_tz.now)
+    # Set by the operator (oasys.operator.services): a suspended practice's users cannot log
+    # in or use the API, and its periodic work is skipped. A practice scheduled for deletion
+    # is suspended too; its data is deleted once `delete_after` has passed.
+    suspended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    delete_after = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = PracticeQuerySet.as_manager()
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
+
+# What a suspended practice's users are told, at login, on a page and from the API.
+PRACTICE_SUSPENDED_MESSAGE = ("This practice's account is suspended: nobody can log in to it "
+                              "or use its API. Ask whoever runs your Oasys server.")
 
 
 class PracticeScoped(models.Model):

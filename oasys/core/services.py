@@ -14,7 +14,15 @@ from django_otp import match_token, user_has_device
 
 from .audit import AuditContext, audit_record
 from .errors import NotAllowed
-from .models import ApiToken, AuditAction, AuditOutcome, Practice, Role, User
+from .models import (
+    PRACTICE_SUSPENDED_MESSAGE,
+    ApiToken,
+    AuditAction,
+    AuditOutcome,
+    Practice,
+    Role,
+    User,
+)
 
 
 def practice_create(*, name: str, slug: str, timezone_name: str = "America/New_York") -> Practice:
@@ -55,14 +63,18 @@ def api_token_issue(*, request: HttpRequest, email: str, password: str, otp: str
     if user is not None and user_has_device(user) and (
             not otp.strip() or match_token(user, otp.strip().replace(" ", "")) is None):
         user = None
-    if user is None or user.practice_id is None:
+    suspended = user is not None and user.practice is not None and user.practice.is_suspended
+    if user is None or user.practice_id is None or suspended:
         audit_record(
             ctx=AuditContext(source_ip=request.META.get("REMOTE_ADDR")),
             action=AuditAction.LOGIN_FAILED,
             category="api_token",
             outcome=AuditOutcome.DENIED,
+            detail={"practice_suspended": True} if suspended else None,
         )
-        raise TokenRefused("Invalid email, password or two-factor code")
+        # The reason only once the password (and code) matched.
+        raise TokenRefused(PRACTICE_SUSPENDED_MESSAGE if suspended
+                           else "Invalid email, password or two-factor code")
     key = "oas_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).update(

@@ -6,12 +6,13 @@ from django import forms
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .audit import AuditContext, audit_record
-from .models import AuditAction, AuditOutcome
+from .models import PRACTICE_SUSPENDED_MESSAGE, AuditAction, AuditOutcome
 from .permissions import PUBLIC, SIGNED_IN, declare, practice_required
 from .services import user_sessions_end
 
@@ -23,6 +24,12 @@ class EmailLoginForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
+
+    def confirm_login_allowed(self, user) -> None:
+        # Only after the password matched: a stranger learns nothing about the practice.
+        super().confirm_login_allowed(user)
+        if user.practice is not None and user.practice.is_suspended:
+            raise ValidationError(PRACTICE_SUSPENDED_MESSAGE, code="suspended")
 
 
 @require_http_methods(["GET", "POST"])
@@ -76,7 +83,17 @@ def logout_everywhere_view(request: HttpRequest) -> HttpResponse:
     return redirect("core:login")
 
 
-@practice_required("clients.view")
+@declare("clients.view")
 def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.is_authenticated and user.is_staff and request.practice is None:
+        # The operator (staff, no practice) lands on the operator console (oasys.operator),
+        # named by URL only: core imports nothing above it.
+        return redirect("operator:console")
+    return _practice_home(request)
+
+
+@practice_required("clients.view")
+def _practice_home(request: HttpRequest) -> HttpResponse:
     # accounts decides: a new practice's owner sees the setup checklist, others Bill Sessions
     return redirect("accounts:start")

@@ -519,7 +519,9 @@ def invoices_card_retries_run(*, now: dt.datetime | None = None) -> int:
     # Paid, voided or written off since: nothing more to try.
     Invoice.objects.filter(next_charge_at__isnull=False).exclude(status__in=UNPAID) \
         .update(next_charge_at=None)
-    due = list(Invoice.objects.filter(status__in=UNPAID, next_charge_at__lte=now)
+    # A suspended practice's clients are not charged; their retries wait for reactivation.
+    due = list(Invoice.objects.filter(status__in=UNPAID, next_charge_at__lte=now,
+                                      practice__suspended_at__isnull=True)
                .order_by("next_charge_at", "pk")
                .values_list("pk", "next_charge_at")[:RETRY_BATCH])
     ran = 0
