@@ -12,9 +12,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja.security import HttpBearer
 
-from .permissions import has_permission
 from .errors import NotAllowed
 from .models import PRACTICE_SUSPENDED_MESSAGE
+from .permissions import has_permission
 from .services import api_token_user
 from .timezones import practice_zone
 
