@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -114,6 +114,13 @@ def auth_token_revoke(request: HttpRequest, token_id: int) -> dict:
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied):
     return api.create_response(request, {"detail": str(exc) or "Not allowed"}, status=403)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404):
+    # get_object_or_404 in a route: the documented {"errors": ...} body, as NotFound answers
+    # (ninja's own default is {"detail": "Not Found"}, which no route documents).
+    return api.create_response(request, {"errors": {"__all__": "Not found."}}, status=404)
 
 
 @api.exception_handler(DomainError)

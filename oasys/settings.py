@@ -239,6 +239,9 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "oasys" / "static"]
 # Uploads (insurance cards, raw EDI) hold PHI: they live outside the web root and are served
 # only through views that check the practice.
+# An uploaded image larger than this (width x height) is refused from its header, before
+# anything decodes it: a small file can declare a huge image (a decompression bomb).
+MAX_IMAGE_PIXELS = int(os.environ.get("OASYS_MAX_IMAGE_PIXELS", str(40_000_000)))
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("OASYS_PRIVATE_MEDIA", VAR_DIR / "private"))
 STORAGES = {
     "default": {

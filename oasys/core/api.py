@@ -10,14 +10,17 @@ maximum). The answer is the envelope
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from ninja import Schema
 from pydantic import Field
 
+from .errors import InvalidInput
 from .feedback import Refusal, error_messages
 
 MAX_PAGE_SIZE = 100
@@ -59,3 +62,16 @@ def page_body(
     """The whole envelope: {"count", "page", "page_size", "items"}."""
     items, meta = paginate(rows, page=page, page_size=page_size, max_size=max_size)
     return {**meta, "items": items}
+
+
+def optional_body_checked(request: HttpRequest) -> None:
+    """Refuse (422) a body that is not a JSON object, for a route whose body is optional:
+    ninja reads such a body (a number, a list) as no body at all and would go ahead."""
+    if not request.body.strip() or "json" not in request.content_type:
+        return
+    try:
+        value = json.loads(request.body)
+    except ValueError:
+        return  # ninja answers malformed JSON itself
+    if value is not None and not isinstance(value, dict):
+        raise InvalidInput({"__all__": "The body must be a JSON object (or left out)."})

@@ -18,7 +18,7 @@ from ninja import Router, Schema
 
 from oasys.clients.phi import phi_read
 from oasys.clients.selectors import client_list, policy_list
-from oasys.core.api import ErrorsOut, PageOut, errors_body, paginate
+from oasys.core.api import ErrorsOut, PageOut, errors_body, optional_body_checked, paginate
 from oasys.core.audit import AuditContext
 from oasys.core.money import money_str
 from oasys.core.permissions import api_permission
@@ -96,6 +96,7 @@ def _client(request: HttpRequest, client_id: int):
              response={201: CheckOut, 422: ErrorsOut})
 @api_permission("clients.billing")
 def run_check(request: HttpRequest, client_id: int, payload: CheckIn | None = None):
+    optional_body_checked(request)
     client = _client(request, client_id)
     policies = policy_list(practice=request.practice, client=client).filter(is_active=True)
     if payload is not None and payload.policy_id is not None:

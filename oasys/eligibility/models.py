@@ -9,7 +9,6 @@ runs an eligibility check, and eligibility builds on clients, never the reverse.
 from __future__ import annotations
 
 import secrets
-from pathlib import PurePosixPath
 
 from django.db import models
 from django.utils import timezone as dj_tz
@@ -118,9 +117,16 @@ class CardSide(models.TextChoices):
     BACK = "back", "Back"
 
 
+# The extension of a stored card photo, from the type its content was found to be.
+CARD_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp",
+                   "image/heic": ".heic"}
+
+
 def card_upload_to(instance: InsuranceCard, filename: str) -> str:
-    # A random name: the original file name can carry a client's name (PHI) and is guessable.
-    suffix = PurePosixPath(filename).suffix.lower()[:6]
+    # A name we choose: random (the uploaded file's name can carry a client's name, PHI, and
+    # is guessable), with the extension of the sniffed type (`content_type`, set from the
+    # content before saving), never the one the uploader gave.
+    suffix = CARD_EXTENSIONS.get(instance.content_type, "")
     return f"insurance-cards/{instance.practice_id}/{secrets.token_hex(16)}{suffix}"
 
 

@@ -16,10 +16,12 @@ Step data is stored as JSON (dates as ISO strings, the payer as its directory id
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -235,23 +237,35 @@ def step_clean(
 
 
 def card_image_check(upload: UploadedFile) -> tuple[str | None, str | None]:
-    """(content type, None) for a real card photo, or (None, why not)."""
+    """(content type, None) for a real card photo, or (None, why not). The type is the one
+    the content shows (its header as Pillow reads it), never the client's file name or
+    content type; the pixel count is read from the header before anything is decoded."""
 
     if upload.size is None or upload.size > MAX_CARD_BYTES:
         return None, "A card photo can be at most 5 MB."
     if upload.size == 0:
         return None, "This file is empty."
+    limit = settings.MAX_IMAGE_PIXELS
+    too_big = (f"This photo is too large in pixels: use one of at most {limit / 1e6:g} "
+               "megapixels (a phone photo of the card is fine).")
     try:
         upload.seek(0)
-        with Image.open(upload) as img:
-            fmt = (img.format or "").upper()
-            img.verify()  # reads the whole file: a truncated or forged image fails here
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(upload) as img:  # reads the header only
+                fmt = (img.format or "").upper()
+                width, height = img.size
+                if fmt not in CARD_FORMATS or fmt not in Image.OPEN:
+                    return None, "Use a JPEG, PNG or WebP photo of the card."
+                if width * height > limit:
+                    return None, too_big
+                img.verify()  # reads the whole file: a truncated or forged image fails here
+    except Image.DecompressionBombError:
+        return None, too_big
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return None, "This is not an image we can read: use a JPEG, PNG or WebP photo."
     finally:
         upload.seek(0)
-    if fmt not in CARD_FORMATS or fmt not in Image.OPEN:
-        return None, "Use a JPEG, PNG or WebP photo of the card."
     return CARD_FORMATS[fmt], None
 
 
@@ -407,8 +421,9 @@ def _card_store(*, draft: Draft, side: str, upload: UploadedFile, content_type: 
     card = InsuranceCard(practice_id=client.practice_id, client=client, priority="primary",
                          side=side, content_type=content_type, size=upload.size or 0,
                          uploaded_by=actor)
-    card.image.save(upload.name or f"card.{content_type.rsplit('/', 1)[-1]}", upload,
-                    save=False)
+    # The stored name is ours (card_upload_to): random, with the extension of the type the
+    # content was found to be; the client's file name is not kept anywhere.
+    card.image.save("card", upload, save=False)
     stored_name = card.image.name
     try:
         card.save()

@@ -17,7 +17,7 @@ from ninja import Body, Router, Schema
 from oasys.clients.models import Client
 from oasys.clients.phi import phi_read
 from oasys.clients.selectors import client_list
-from oasys.core.api import ErrorsOut, PageOut, page_body
+from oasys.core.api import ErrorsOut, PageOut, optional_body_checked, page_body
 from oasys.core.audit import AuditContext
 from oasys.core.errors import InvalidInput
 from oasys.core.money import money_str
@@ -112,6 +112,7 @@ def account_onboarding_link(request: HttpRequest, payload: LinkIn | None = Body(
     """Owner only. Connects the practice's Stripe account if it is not connected (creating
     it once), then answers a fresh Stripe-hosted onboarding (or update) link. Links are
     single use and expire within minutes: ask for a new one each time."""
+    optional_body_checked(request)
     return_url, refresh_url = _link_urls(request, payload)
     url = services.account_connect(practice=request.practice, user=request.user,
                                    ctx=AuditContext.from_request(request),
@@ -285,6 +286,7 @@ def payment_method_request(request: HttpRequest, client_id: int,
                            payload: CardRequestIn | None = None):
     """Email the client a link to save a card (422 without an email address, 409 when the
     practice cannot take cards)."""
+    optional_body_checked(request)
     client = _card_client(request, client_id)
     card_request = card_request_create(
         client=client, ctx=AuditContext.from_request(request), user=request.user,

@@ -11,8 +11,14 @@ class EraUploadForm(forms.Form):
         f = self.cleaned_data["file"]
         if f.size > MAX_BYTES:
             raise forms.ValidationError("The file is larger than 20 MB.")
+        # What the file is comes from its content, never its name or the browser's type: text
+        # that opens with an X12 interchange header. Nothing is stored for anything else.
         try:
-            return f.read().decode("utf-8-sig")
+            text = f.read().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise forms.ValidationError("The file is not text (X12 files are plain text).") \
                 from exc
+        if "\x00" in text or not text.lstrip().startswith("ISA"):
+            raise forms.ValidationError("This is not an X12 file: an 835 starts with an ISA "
+                                        "header.")
+        return text

@@ -48,3 +48,16 @@ def test_multipart_without_a_boundary_is_a_400(api_client):
     resp = api_client.generic("POST", "/api/v1/invoices", "x",
                               content_type="multipart/form-data")
     assert resp.status_code in (400, 422), resp.status_code
+
+
+@pytest.mark.parametrize("body", ["1", "1.5e277", '"x"', "[]", "true"])
+def test_an_optional_body_that_is_not_an_object_is_refused(api_client, body):
+    resp = api_client.post("/api/v1/payments/account/onboarding-link", body,
+                           content_type="application/json")
+    assert resp.status_code == 422, resp.content
+    assert "JSON object" in resp.json()["errors"]["__all__"]
+
+
+def test_a_404_has_the_usual_error_shape(api_client):
+    resp = api_client.get(f"/api/v1/clients/{2**40}")
+    assert resp.status_code == 404 and resp.json() == {"errors": {"__all__": "Not found."}}
