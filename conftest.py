@@ -49,6 +49,19 @@ def pytest_collection_modifyitems(config, items):
         items[:] = kept
 
 
+@pytest.fixture(scope="session")
+def _audit_checkpoint_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("audit-checkpoints")
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_per_test(settings, _audit_checkpoint_dir):
+    # Checkpoints outlive the test database's rollback: each test gets its own file (not
+    # yet created), so one test's checkpoints never make another's chains look truncated,
+    # and no test reads or writes the checkpoints of the developer's var/.
+    settings.AUDIT_CHECKPOINT_FILE = _audit_checkpoint_dir / f"{secrets.token_hex(8)}.jsonl"
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     # Argon2 is deliberately slow; tests that check the production hasher restore it.

@@ -7,6 +7,7 @@ same code runs in both. `OASYS_ENV=production` switches on the hardened profile.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -43,6 +44,43 @@ if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when OASYS_ENV=production")
     SECRET_KEY = "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+
+# The audit log's keys: every row is sealed with an HMAC-SHA256 under a key from the
+# environment, so someone with only database access cannot rewrite rows and re-seal them.
+# OASYS_AUDIT_KEYS is a comma-separated list of `id:secret` pairs; the first seals new rows
+# and signs checkpoints, the others still verify the rows that name them. Rotating = put a
+# new pair first and keep the old ones as long as rows sealed with them exist.
+def _audit_keys(raw: str) -> tuple[tuple[str, str], ...]:
+    keys: list[tuple[str, str]] = []
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        key_id, sep, secret = item.strip().partition(":")
+        key_id, secret = key_id.strip(), secret.strip()
+        if not sep or not key_id or len(key_id) > 20 or not key_id.replace("-", "").replace(
+                "_", "").isalnum():
+            raise ImproperlyConfigured(
+                "OASYS_AUDIT_KEYS: each key is `id:secret` with an id of at most 20 letters, "
+                "digits, - or _")
+        if len(secret) < 32:
+            raise ImproperlyConfigured(
+                f"OASYS_AUDIT_KEYS: the secret of key {key_id!r} needs at least 32 characters")
+        if key_id in dict(keys):
+            raise ImproperlyConfigured(f"OASYS_AUDIT_KEYS: key id {key_id!r} is listed twice")
+        keys.append((key_id, secret))
+    return tuple(keys)
+
+
+AUDIT_KEYS = _audit_keys(os.environ.get("OASYS_AUDIT_KEYS", ""))
+if not AUDIT_KEYS:
+    if PRODUCTION:
+        raise ImproperlyConfigured("OASYS_AUDIT_KEYS must be set when OASYS_ENV=production")
+    # Development, tests and the demo: a key derived from SECRET_KEY (stable per install).
+    AUDIT_KEYS = (("dev", hashlib.sha256(f"oasys-audit:{SECRET_KEY}".encode()).hexdigest()),)
+# Signed checkpoints of every chain's head, outside the database (one JSON line each), so
+# cutting the chain's tail and moving its head back is caught by `oasys audit verify`.
+AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("OASYS_AUDIT_CHECKPOINT_FILE", VAR_DIR / "audit-checkpoints.jsonl"))
 
 ALLOWED_HOSTS = _list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = _list("CSRF_TRUSTED_ORIGINS", "")
@@ -255,6 +293,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     # date), and runs a dead worker left are handed on
     "autobilling-tick": {"task": "autobilling.tick",
                          "schedule": float(os.environ.get("AUTOBILLING_TICK_SECONDS", "120"))},
+    # the audit log: every chain's head is checkpointed (signed, outside the database) each
+    # hour; every chain is verified end to end each night, operators emailed if one broke
+    "audit-checkpoint": {"task": "oasys.core.tasks.audit_checkpoint_task",
+                         "schedule": float(os.environ.get("AUDIT_CHECKPOINT_SECONDS", "3600"))},
+    "audit-verify-nightly": {
+        "task": "oasys.core.tasks.audit_verify_task",
+        "schedule": float(os.environ.get("AUDIT_VERIFY_SECONDS", "86400"))},
 }
 # How long a worker holds a billing run without renewing it (every chunk and phase renews);
 # once it lapses another worker takes the run over (the first one died). Short in the chaos
