@@ -5,6 +5,7 @@ for integration tests."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import secrets
 import shutil
@@ -14,6 +15,7 @@ import sys
 import httpx
 import pytest
 from django.db import connection
+from django.db.backends.sqlite3.operations import DatabaseOperations
 from django.test import Client
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -47,6 +49,26 @@ def pytest_collection_modifyitems(config, items):
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
+
+
+def _sqlite_flush_past_the_audit_triggers() -> None:
+    """Transactional tests end with a flush, which on SQLite is DELETE FROM every table: the
+    audit table's append-only triggers (core 0008) would refuse it. The flush (tests only)
+    drops them, empties the tables and puts them back; on PostgreSQL it is a TRUNCATE, which
+    row triggers do not see."""
+    triggers = importlib.import_module("oasys.core.migrations.0008_audit_keyed_chain")
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *args, **kwargs):
+        statements = original(self, style, tables, *args, **kwargs)
+        if "core_auditevent" not in tables:
+            return statements
+        return [*triggers.SQLITE_DROP, *statements, *triggers.SQLITE_CREATE]
+
+    DatabaseOperations.sql_flush = sql_flush
+
+
+_sqlite_flush_past_the_audit_triggers()
 
 
 @pytest.fixture(scope="session")

@@ -330,7 +330,9 @@ class SentEmailEvent(models.Model):
     email state machine (oasys.core.outbound_mail). The fields are StatusEventBase's, spelled
     out: that base lives in core.statemachine, which imports this module."""
 
-    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    # NULL with its email's: an operator notice belongs to no practice
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+",
+                                 null=True, blank=True)
     sent_email = models.ForeignKey(SentEmail, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=30, blank=True)
     to_status = models.CharField(max_length=30)

@@ -189,6 +189,13 @@ class Migration(migrations.Migration):
                                     on_delete=django.db.models.deletion.PROTECT,
                                     related_name="+", to="core.practice"),
         ),
+        migrations.AlterField(
+            model_name="sentemailevent",
+            name="practice",
+            field=models.ForeignKey(blank=True, null=True,
+                                    on_delete=django.db.models.deletion.PROTECT,
+                                    related_name="+", to="core.practice"),
+        ),
         # Rows first (the SQLite triggers would refuse the re-seal), then the triggers.
         migrations.RunPython(forwards, backwards),
         migrations.RunPython(sqlite_triggers_create, sqlite_triggers_drop),
