@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 
 def _run(env_extra: dict) -> subprocess.CompletedProcess:
     env = {
@@ -28,6 +30,7 @@ def test_production_profile_passes_check_deploy(tmp_path):
             "SECRET_KEY": "k" * 20 + "-production-secret-with-enough-entropy-0123456789",
             "ALLOWED_HOSTS": "billing.example.org",
             "OASYS_VAR_DIR": str(tmp_path),
+            "OASYS_AUDIT_KEYS": "k2026:" + "a" * 40,
         }
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -38,6 +41,31 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     result = _run({"OASYS_ENV": "production", "SECRET_KEY": "", "OASYS_VAR_DIR": str(tmp_path)})
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+_PRODUCTION = {"OASYS_ENV": "production", "ALLOWED_HOSTS": "billing.example.org",
+               "SECRET_KEY": "k" * 20 + "-production-secret-with-enough-entropy-0123456789"}
+
+
+def test_production_refuses_to_start_without_an_audit_key(tmp_path):
+    result = _run({**_PRODUCTION, "OASYS_AUDIT_KEYS": "", "OASYS_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "OASYS_AUDIT_KEYS must be set" in result.stderr
+
+
+@pytest.mark.parametrize("keys, error", [
+    ("k1", "each key is `id:secret`"),
+    ("k1:short", "needs at least 32 characters"),
+    ("k1:" + "a" * 40 + ",k1:" + "b" * 40, "listed twice"),
+    ("bad id!:" + "a" * 40, "each key is `id:secret`"),
+])
+def test_a_malformed_audit_key_list_is_refused_without_showing_the_secret(tmp_path, keys,
+                                                                           error):
+    result = _run({**_PRODUCTION, "OASYS_AUDIT_KEYS": keys, "OASYS_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert error in result.stderr
+    secret = keys.partition(":")[2].split(",")[0]
+    assert not secret or secret not in result.stderr
 
 
 def test_development_profile_is_flagged_by_check_deploy(tmp_path):
