@@ -15,7 +15,7 @@ import sys
 import httpx
 import pytest
 from django.db import connection
-from django.db.backends.sqlite3.operations import DatabaseOperations
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 from django.test import Client
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -57,7 +57,8 @@ def _sqlite_flush_past_the_audit_triggers() -> None:
     drops them, empties the tables and puts them back; on PostgreSQL it is a TRUNCATE, which
     row triggers do not see."""
     triggers = importlib.import_module("oasys.core.migrations.0008_audit_keyed_chain")
-    original = DatabaseOperations.sql_flush
+    ops = SQLiteWrapper.ops_class
+    original = ops.sql_flush
 
     def sql_flush(self, style, tables, *args, **kwargs):
         statements = original(self, style, tables, *args, **kwargs)
@@ -65,7 +66,7 @@ def _sqlite_flush_past_the_audit_triggers() -> None:
             return statements
         return [*triggers.SQLITE_DROP, *statements, *triggers.SQLITE_CREATE]
 
-    DatabaseOperations.sql_flush = sql_flush
+    ops.sql_flush = sql_flush
 
 
 _sqlite_flush_past_the_audit_triggers()

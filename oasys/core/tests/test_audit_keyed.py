@@ -259,7 +259,7 @@ def test_checkpoint_command_writes_one_line_per_chain(capsys):
 def test_audit_record_still_costs_the_same_queries(django_assert_num_queries):
     _write(101, 1)  # the chain's head exists
     # savepoint, head FOR UPDATE, insert, head update, release: no key lookup in the db
-    with django_assert_num_queries(5 if connection.vendor == "sqlite" else 5):
+    with django_assert_num_queries(5):
         _write(101, 1)
 
 
