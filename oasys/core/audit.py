@@ -17,7 +17,6 @@ other. Rows from before chains existed form the closed "legacy" chain.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import json
@@ -51,17 +50,25 @@ _CHECKPOINT_PREFIX = b"oasys-audit-checkpoint:"
 CHECKPOINTS = "checkpoints"  # the results key for problems of the checkpoint file itself
 
 
-@functools.lru_cache(maxsize=8)
-def _keys_parse(raw: tuple[tuple[str, str], ...]) -> tuple[str, dict[str, bytes]]:
-    if not raw:
+def _keys_parse(raw: Any) -> tuple[str, dict[str, bytes]]:
+    pairs = [tuple(pair) for pair in raw]
+    if not pairs:
         raise RuntimeError("settings.AUDIT_KEYS is empty: the audit log cannot be sealed")
-    return raw[0][0], {key_id: secret.encode() for key_id, secret in raw}
+    return pairs[0][0], {key_id: secret.encode() for key_id, secret in pairs}
+
+
+# (the setting's object, its parse): re-parsed only when the setting is another object
+# (override_settings in tests), so the hot path pays an identity check.
+_keys_cache: tuple[Any, tuple[str, dict[str, bytes]]] = (None, ("", {}))
 
 
 def audit_keys() -> tuple[str, dict[str, bytes]]:
-    """(the id of the key that seals new rows, every configured key by id). Parsed once per
-    distinct setting, so the hot path pays a dict lookup, not a parse."""
-    return _keys_parse(tuple(tuple(pair) for pair in settings.AUDIT_KEYS))
+    """(the id of the key that seals new rows, every configured key by id)."""
+    global _keys_cache  # noqa: PLW0603 - a one-entry cache of the parsed setting
+    raw = settings.AUDIT_KEYS
+    if _keys_cache[0] is not raw:
+        _keys_cache = (raw, _keys_parse(raw))
+    return _keys_cache[1]
 
 
 def audit_seal(payload: bytes, secret: bytes) -> str:
