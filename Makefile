@@ -52,4 +52,4 @@ chaos: $(STAMP) system-deps
 	@bash scripts/run-chaos.sh
 
 clean:
-	rm -rf var/*.sqlite3* var/celery* var/static var/mail-sink
+	rm -rf var/*.sqlite3* var/celery* var/static var/mail-sink var/audit-checkpoints.jsonl

@@ -5,6 +5,7 @@ for integration tests."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import secrets
 import shutil
@@ -14,6 +15,7 @@ import sys
 import httpx
 import pytest
 from django.db import connection
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 from django.test import Client
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -47,6 +49,40 @@ def pytest_collection_modifyitems(config, items):
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
+
+
+def _sqlite_flush_past_the_audit_triggers() -> None:
+    """Transactional tests end with a flush, which on SQLite is DELETE FROM every table: the
+    audit table's append-only triggers (core 0008) would refuse it. The flush (tests only)
+    drops them, empties the tables and puts them back; on PostgreSQL it is a TRUNCATE, which
+    row triggers do not see."""
+    triggers = importlib.import_module("oasys.core.migrations.0009_audit_keyed_chain")
+    ops = SQLiteWrapper.ops_class
+    original = ops.sql_flush
+
+    def sql_flush(self, style, tables, *args, **kwargs):
+        statements = original(self, style, tables, *args, **kwargs)
+        if "core_auditevent" not in tables:
+            return statements
+        return [*triggers.SQLITE_DROP, *statements, *triggers.SQLITE_CREATE]
+
+    ops.sql_flush = sql_flush
+
+
+_sqlite_flush_past_the_audit_triggers()
+
+
+@pytest.fixture(scope="session")
+def _audit_checkpoint_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("audit-checkpoints")
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_per_test(settings, _audit_checkpoint_dir):
+    # Checkpoints outlive the test database's rollback: each test gets its own file (not
+    # yet created), so one test's checkpoints never make another's chains look truncated,
+    # and no test reads or writes the checkpoints of the developer's var/.
+    settings.AUDIT_CHECKPOINT_FILE = _audit_checkpoint_dir / f"{secrets.token_hex(8)}.jsonl"
 
 
 @pytest.fixture(autouse=True)

@@ -75,6 +75,44 @@ def _phi_keys(name: str, purpose: str) -> list[str]:
 OASYS_FIELD_KEYS = _phi_keys("OASYS_FIELD_KEYS", "field-key")
 OASYS_HASH_KEYS = _phi_keys("OASYS_HASH_KEYS", "hash-key")
 
+
+# The audit log's keys: every row is sealed with an HMAC-SHA256 under a key from the
+# environment, so someone with only database access cannot rewrite rows and re-seal them.
+# OASYS_AUDIT_KEYS is a comma-separated list of `id:secret` pairs; the first seals new rows
+# and signs checkpoints, the others still verify the rows that name them. Rotating = put a
+# new pair first and keep the old ones as long as rows sealed with them exist.
+def _audit_keys(raw: str) -> tuple[tuple[str, str], ...]:
+    keys: list[tuple[str, str]] = []
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        key_id, sep, secret = item.strip().partition(":")
+        key_id, secret = key_id.strip(), secret.strip()
+        if not sep or not key_id or len(key_id) > 20 or not key_id.replace("-", "").replace(
+                "_", "").isalnum():
+            raise ImproperlyConfigured(
+                "OASYS_AUDIT_KEYS: each key is `id:secret` with an id of at most 20 letters, "
+                "digits, - or _")
+        if len(secret) < 32:
+            raise ImproperlyConfigured(
+                f"OASYS_AUDIT_KEYS: the secret of key {key_id!r} needs at least 32 characters")
+        if key_id in dict(keys):
+            raise ImproperlyConfigured(f"OASYS_AUDIT_KEYS: key id {key_id!r} is listed twice")
+        keys.append((key_id, secret))
+    return tuple(keys)
+
+
+AUDIT_KEYS = _audit_keys(os.environ.get("OASYS_AUDIT_KEYS", ""))
+if not AUDIT_KEYS:
+    if PRODUCTION:
+        raise ImproperlyConfigured("OASYS_AUDIT_KEYS must be set when OASYS_ENV=production")
+    # Development, tests and the demo: a key derived from SECRET_KEY (stable per install).
+    AUDIT_KEYS = (("dev", hashlib.sha256(f"oasys-audit:{SECRET_KEY}".encode()).hexdigest()),)
+# Signed checkpoints of every chain's head, outside the database (one JSON line each), so
+# cutting the chain's tail and moving its head back is caught by `oasys audit verify`.
+AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("OASYS_AUDIT_CHECKPOINT_FILE", VAR_DIR / "audit-checkpoints.jsonl"))
+
 ALLOWED_HOSTS = _list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = _list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -302,6 +340,13 @@ CELERY_BEAT_SCHEDULE: dict = {
                          "schedule": float(os.environ.get("AUTOBILLING_TICK_SECONDS", "120"))},
     # the operator: practices whose deletion grace period is over are deleted
     "operator-practices-purge": {"task": "operator.practices_purge", "schedule": 3600.0},
+    # the audit log: every chain's head is checkpointed (signed, outside the database) each
+    # hour; every chain is verified end to end each night, operators emailed if one broke
+    "audit-checkpoint": {"task": "oasys.core.tasks.audit_checkpoint_task",
+                         "schedule": float(os.environ.get("AUDIT_CHECKPOINT_SECONDS", "3600"))},
+    "audit-verify-nightly": {
+        "task": "oasys.core.tasks.audit_verify_task",
+        "schedule": float(os.environ.get("AUDIT_VERIFY_SECONDS", "86400"))},
 }
 # A practice the operator deletes is suspended at once and its data deleted this many days
 # later (cancellable until then, from the operator console).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -166,7 +167,7 @@ class AuditEventQuerySet(models.QuerySet):
 # The chains of the audit log. Each practice has its own chain, so one practice's open
 # transaction (a whole 835 posting) never makes another practice's audited writes wait;
 # events with no practice have their own. Rows written before chains existed stay in the
-# legacy chain, whose hash does not cover the chain key (it did not exist then).
+# legacy chain (re-sealed like every other chain when the log became keyed, core 0008).
 AUDIT_CHAIN_LEGACY = "legacy"
 AUDIT_CHAIN_SYSTEM = "system"
 
@@ -197,7 +198,9 @@ class AuditEvent(models.Model):
     outcome = models.CharField(max_length=10, choices=AuditOutcome.choices)
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
+    # HMAC-SHA256 of `audit_hash_payload` under the key named by `key_id` (settings.AUDIT_KEYS)
     hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=20)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -218,34 +221,38 @@ class AuditEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only")
 
-    def compute_hash(self) -> str:
-        fields: list = []
-        if self.chain != AUDIT_CHAIN_LEGACY:
-            # The chain key is hashed too, so a row cannot be moved to another chain unseen.
-            fields.append(self.chain)
-        payload = json.dumps(
-            [
-                *fields,
-                self.seq,
-                self.prev_hash,
-                self.occurred_at.isoformat(),
-                self.user_id_ref,
-                self.user_email,
-                self.practice_id_ref,
-                self.client_id_ref,
-                self.action,
-                self.category,
-                self.object_type,
-                str(self.object_id),
-                self.source_ip,
-                self.outcome,
-                self.detail,
-            ],
-            sort_keys=True,
-            separators=(",", ":"),
-            default=str,
-        )
-        return hashlib.sha256(payload.encode()).hexdigest()
+    def hash_payload(self) -> bytes:
+        return audit_hash_payload(self)
+
+
+def audit_hash_payload(event: Any) -> bytes:
+    """The bytes an audit row's HMAC covers: every field but the hash itself. A plain
+    function (not only a method) so a data migration's historical rows hash the same way."""
+    return json.dumps(
+        [
+            # The chain key is covered, so a row cannot be moved to another chain unseen;
+            # the key id too, so a row cannot be relabelled to another key.
+            event.chain,
+            event.key_id,
+            event.seq,
+            event.prev_hash,
+            event.occurred_at.isoformat(),
+            event.user_id_ref,
+            event.user_email,
+            event.practice_id_ref,
+            event.client_id_ref,
+            event.action,
+            event.category,
+            event.object_type,
+            str(event.object_id),
+            event.source_ip,
+            event.outcome,
+            event.detail,
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    ).encode()
 
 
 class AuditChainHead(models.Model):
@@ -281,6 +288,10 @@ class SentEmail(PracticeScoped):
     The client is a plain id, as in the audit log: core sits below the clients app. The
     addresses and bodies are PHI: they live here and never in application logs."""
 
+    # NULL for the installation's own notices to its operators (who belong to no practice):
+    # those are shown on no practice's Outbox.
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+",
+                                 null=True, blank=True)
     to = models.EmailField(max_length=254)
     from_email = models.CharField(max_length=320)
     reply_to = models.CharField(max_length=254, blank=True)
@@ -342,7 +353,9 @@ class SentEmailEvent(models.Model):
     email state machine (oasys.core.outbound_mail). The fields are StatusEventBase's, spelled
     out: that base lives in core.statemachine, which imports this module."""
 
-    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    # NULL with its email's: an operator notice belongs to no practice
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+",
+                                 null=True, blank=True)
     sent_email = models.ForeignKey(SentEmail, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=30, blank=True)
     to_status = models.CharField(max_length=30)

@@ -77,11 +77,16 @@ class EmailDeliveryRetry(Exception):
     """A temporary failure: the task tries again later (the row stays queued)."""
 
 
-def _practice_from(practice: Practice) -> str:
+# Who writes the installation's own notices to its operators (no practice is the sender).
+INSTALLATION_NAME = "Oasys Billing"
+
+
+def _practice_from(practice: Practice | None) -> str:
     """The practice's name with the installation's sending address: clients see who wrote,
     and the address stays one the operator's mail server may send as."""
     _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((practice.name, address or settings.DEFAULT_FROM_EMAIL))
+    name = practice.name if practice is not None else INSTALLATION_NAME
+    return formataddr((name, address or settings.DEFAULT_FROM_EMAIL))
 
 
 def _message_id(from_email: str) -> str:
@@ -110,7 +115,7 @@ def _clean_attachments(attachments: Iterable[Attachment]) -> list[Attachment]:
 
 def email_send(
     *,
-    practice: Practice,
+    practice: Practice | None,
     to: str,
     subject: str,
     template: str,
@@ -130,7 +135,9 @@ def email_send(
     and `subject`. Extend "email/base.html" / "email/base.txt", or use "email/notice" with
     `heading`, `paragraphs`, `action_url`, `action_label`. `object_type`/`object_id` name
     what the email is about (e.g. "Invoice", 12), `client_id` who it went to; both are how
-    pages find their emails. Raises InvalidInput for a bad address, an empty subject or kind.
+    pages find their emails. `practice=None` is the installation writing to its operators
+    (staff users, who belong to no practice): recorded the same way, on no practice's
+    Outbox. Raises InvalidInput for a bad address, an empty subject or kind.
     """
     address = (to or "").strip()
     try:
@@ -151,7 +158,8 @@ def email_send(
         raise InvalidInput(errors={"kind": "Say what kind of email this is (30 characters "
                                            "at most)."})
     files = _clean_attachments(attachments)
-    full_context = {**context, "practice_name": practice.name, "subject": subject_line}
+    sender = practice.name if practice is not None else INSTALLATION_NAME
+    full_context = {**context, "practice_name": sender, "subject": subject_line}
     text_body = render_to_string(f"{template}.txt", full_context)
     html_body = render_to_string(f"{template}.html", full_context)
     from_email = _practice_from(practice)

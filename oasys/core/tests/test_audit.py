@@ -5,6 +5,7 @@ from django.db import DatabaseError, connection, transaction
 
 from oasys.core.audit import AuditContext, audit_record, audit_verify
 from oasys.core.models import AuditEvent
+from oasys.core.tests.audit_tamper import append_only_triggers, tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -41,19 +42,11 @@ def test_rows_cannot_be_changed_or_deleted_through_the_app():
         AuditEvent.objects.all().delete()
 
 
-def _tamper(sql, params):
-    """Edit the table behind the app's back, as a database superuser could."""
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute("ALTER TABLE core_auditevent DISABLE TRIGGER oasys_audit_append_only")
-        cur.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cur.execute("ALTER TABLE core_auditevent ENABLE TRIGGER oasys_audit_append_only")
 
 
 def test_verify_names_the_first_broken_link_after_raw_tampering():
     events = _record(5)
-    _tamper("UPDATE core_auditevent SET client_id_ref = %s WHERE seq = %s", [999, 3])
+    tamper("UPDATE core_auditevent SET client_id_ref = %s WHERE seq = %s", [999, 3])
     broken = audit_verify()
     assert broken is not None and broken.seq == 3
     assert "hash" in broken.reason
@@ -64,29 +57,33 @@ def test_verify_names_the_first_broken_link_after_raw_tampering():
 
 def test_verify_detects_a_deleted_row():
     _record(4)
-    _tamper("DELETE FROM core_auditevent WHERE seq = %s", [2])
+    tamper("DELETE FROM core_auditevent WHERE seq = %s", [2])
     broken = audit_verify()
     assert broken is not None and broken.seq == 2
     assert "missing" in broken.reason
 
 
-def test_raw_sql_edit_is_refused_on_postgres_and_detected_everywhere():
+@pytest.mark.parametrize("raw", [
+    "UPDATE core_auditevent SET outcome = 'denied' WHERE seq = 2",
+    "DELETE FROM core_auditevent WHERE seq = 2",
+    "DELETE FROM core_auditevent",
+])
+def test_raw_sql_update_and_delete_are_refused_by_the_database(raw):
+    """PostgreSQL (core 0002) and SQLite (core 0008) both refuse in the database itself."""
     _record(2)
-    raw = "UPDATE core_auditevent SET outcome = 'denied' WHERE seq = 2"
-    if connection.vendor == "postgresql":
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cur:
-                cur.execute(raw)
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cur:
-                cur.execute("DELETE FROM core_auditevent")
-        assert AuditEvent.objects.count() == 2
-        assert audit_verify() is None
-    else:
-        # SQLite has no such trigger: the edit lands, and the chain exposes it.
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         with connection.cursor() as cur:
             cur.execute(raw)
-        assert audit_verify().seq == 2
+    assert AuditEvent.objects.count() == 2
+    assert audit_verify() is None
+
+
+def test_the_append_only_triggers_survive_every_migration():
+    """A later migration that rebuilds the table on SQLite (Django copies it to a new table)
+    would silently drop the triggers: this fails if one ever does."""
+    expected = ({"oasys_audit_append_only"} if connection.vendor == "postgresql"
+                else {"oasys_audit_no_update", "oasys_audit_no_delete"})
+    assert append_only_triggers() == expected
 
 
 def test_verify_command_reports_intact_chain(capsys):

@@ -16,11 +16,14 @@ from django.utils import timezone
 from oasys.core.audit import (
     GENESIS_HASH,
     AuditContext,
+    audit_keys,
     audit_record,
+    audit_seal,
     audit_verify,
     audit_verify_chains,
 )
 from oasys.core.models import AuditChainHead, AuditEvent
+from oasys.core.tests.audit_tamper import tamper
 
 WAIT = 20  # seconds a thread may wait for the other before the test fails
 
@@ -37,13 +40,6 @@ def _write(practice_id, n=1):
     ]
 
 
-def _tamper(sql, params):
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute("ALTER TABLE core_auditevent DISABLE TRIGGER oasys_audit_append_only")
-        cur.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cur.execute("ALTER TABLE core_auditevent ENABLE TRIGGER oasys_audit_append_only")
 
 
 @pytest.mark.django_db
@@ -66,8 +62,10 @@ def test_each_practice_has_its_own_sequence_and_head():
 @pytest.mark.django_db
 def test_the_hash_covers_the_chain_key():
     event = _write(101, 1)[0]
+    _, keys = audit_keys()
+    assert audit_seal(event.hash_payload(), keys[event.key_id]) == event.hash
     event.chain = "practice:202"
-    assert event.compute_hash() != event.hash
+    assert audit_seal(event.hash_payload(), keys[event.key_id]) != event.hash
 
 
 @pytest.mark.django_db
@@ -75,9 +73,9 @@ def test_verify_names_the_first_broken_link_of_every_chain(capsys):
     _write(101, 4)
     _write(202, 4)
     _write(303, 2)
-    _tamper("UPDATE core_auditevent SET client_id_ref = 999 WHERE chain = %s AND seq = %s",
-            ["practice:101", 2])
-    _tamper("DELETE FROM core_auditevent WHERE chain = %s AND seq = %s", ["practice:202", 3])
+    tamper("UPDATE core_auditevent SET client_id_ref = 999 WHERE chain = %s AND seq = %s",
+           ["practice:101", 2])
+    tamper("DELETE FROM core_auditevent WHERE chain = %s AND seq = %s", ["practice:202", 3])
     results = audit_verify_chains()
     assert results["practice:101"].seq == 2 and "hash" in results["practice:101"].reason
     assert results["practice:202"].seq == 3 and "missing" in results["practice:202"].reason
@@ -94,8 +92,8 @@ def test_verify_names_the_first_broken_link_of_every_chain(capsys):
 def test_moving_a_row_to_another_chain_is_detected():
     _write(101, 2)
     _write(202, 2)
-    _tamper("UPDATE core_auditevent SET chain = %s, seq = 3 WHERE chain = %s AND seq = 2",
-            ["practice:202", "practice:101"])
+    tamper("UPDATE core_auditevent SET chain = %s, seq = 3 WHERE chain = %s AND seq = 2",
+           ["practice:202", "practice:101"])
     results = audit_verify_chains()
     assert results["practice:101"] is not None  # its head says 2, one row is left
     assert results["practice:202"].seq == 3
@@ -104,7 +102,7 @@ def test_moving_a_row_to_another_chain_is_detected():
 @pytest.mark.django_db
 def test_deleting_the_last_row_of_a_chain_is_detected_by_its_head():
     _write(101, 3)
-    _tamper("DELETE FROM core_auditevent WHERE chain = %s AND seq = 3", ["practice:101"])
+    tamper("DELETE FROM core_auditevent WHERE chain = %s AND seq = 3", ["practice:101"])
     broken = audit_verify_chains()["practice:101"]
     assert broken.seq == 3 and "head says 3" in broken.reason
 
@@ -149,13 +147,17 @@ def test_rows_written_before_the_migration_still_verify_after_it():
         MigrationExecutor(connection).migrate(after)
 
     assert set(AuditEvent.objects.values_list("chain", flat=True)) == {"legacy"}
-    assert AuditChainHead.objects.get(chain="legacy").last_seq == 3
+    # core 0008 re-sealed the three rows with the key and appended a row saying so
+    assert AuditChainHead.objects.get(chain="legacy").last_seq == 4
+    note = AuditEvent.objects.get(chain="legacy", seq=4)
+    assert note.category == "audit_chain"
+    assert note.detail == {"resealed_rows": 3, "old_head_hash": prev, "old_chain": "intact"}
     new = _write(101, 2)
     assert [(e.chain, e.seq) for e in new] == [("practice:101", 1), ("practice:101", 2)]
     assert audit_verify_chains() == {"legacy": None, "practice:101": None}
     # The legacy chain is still tamper-evident.
-    _tamper("UPDATE core_auditevent SET outcome = 'denied' WHERE chain = %s AND seq = 2",
-            ["legacy"])
+    tamper("UPDATE core_auditevent SET outcome = 'denied' WHERE chain = %s AND seq = 2",
+           ["legacy"])
     assert audit_verify_chains()["legacy"].seq == 2
 
 

@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 # two keys for the field key (a rotation in progress), one for the hashes
 PHI_KEYS = {"OASYS_FIELD_KEYS": "zFC6b0r3xqV4eYdV0lq3o0HzXxPZtS5R0YRpG0cQy7s=,"
                                 "1dSx4LZ4p2h3fPk1vA6y7q8r9s0t1u2v3w4x5y6z7A8=",
@@ -34,6 +36,7 @@ def test_production_profile_passes_check_deploy(tmp_path):
             "ALLOWED_HOSTS": "billing.example.org",
             "OASYS_VAR_DIR": str(tmp_path),
             **PHI_KEYS,
+            "OASYS_AUDIT_KEYS": "k2026:" + "a" * 40,
         }
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -56,6 +59,31 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
                    **PHI_KEYS})
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+_PRODUCTION = {"OASYS_ENV": "production", "ALLOWED_HOSTS": "billing.example.org",
+               "SECRET_KEY": "k" * 20 + "-production-secret-with-enough-entropy-0123456789"}
+
+
+def test_production_refuses_to_start_without_an_audit_key(tmp_path):
+    result = _run({**_PRODUCTION, "OASYS_AUDIT_KEYS": "", "OASYS_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "OASYS_AUDIT_KEYS must be set" in result.stderr
+
+
+@pytest.mark.parametrize("keys, error", [
+    ("k1", "each key is `id:secret`"),
+    ("k1:short", "needs at least 32 characters"),
+    ("k1:" + "a" * 40 + ",k1:" + "b" * 40, "listed twice"),
+    ("bad id!:" + "a" * 40, "each key is `id:secret`"),
+])
+def test_a_malformed_audit_key_list_is_refused_without_showing_the_secret(tmp_path, keys,
+                                                                           error):
+    result = _run({**_PRODUCTION, "OASYS_AUDIT_KEYS": keys, "OASYS_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert error in result.stderr
+    secret = keys.partition(":")[2].split(",")[0]
+    assert not secret or secret not in result.stderr
 
 
 def test_development_profile_is_flagged_by_check_deploy(tmp_path):
