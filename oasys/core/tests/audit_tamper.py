@@ -8,7 +8,7 @@ import importlib
 
 from django.db import connection
 
-_M0008 = importlib.import_module("oasys.core.migrations.0009_audit_keyed_chain")
+_M0009 = importlib.import_module("oasys.core.migrations.0009_audit_keyed_chain")
 
 
 def tamper(sql: str, params: list | tuple = ()) -> None:
@@ -16,7 +16,7 @@ def tamper(sql: str, params: list | tuple = ()) -> None:
         if connection.vendor == "postgresql":
             cur.execute("ALTER TABLE core_auditevent DISABLE TRIGGER oasys_audit_append_only")
         else:
-            for drop in _M0008.SQLITE_DROP:
+            for drop in _M0009.SQLITE_DROP:
                 cur.execute(drop)
         try:
             cur.execute(sql, params)
@@ -25,7 +25,7 @@ def tamper(sql: str, params: list | tuple = ()) -> None:
                 cur.execute("ALTER TABLE core_auditevent ENABLE TRIGGER "
                             "oasys_audit_append_only")
             else:
-                for create in _M0008.SQLITE_CREATE:
+                for create in _M0009.SQLITE_CREATE:
                     cur.execute(create)
 
 

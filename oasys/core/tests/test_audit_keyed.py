@@ -331,13 +331,13 @@ def test_an_operator_alert_never_shows_on_a_practices_outbox(
 
 # --- the migration that made the log keyed ------------------------------------------------
 
-M0008 = importlib.import_module("oasys.core.migrations.0009_audit_keyed_chain")
+M0009 = importlib.import_module("oasys.core.migrations.0009_audit_keyed_chain")
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_reseals_old_chains_and_records_a_break_made_before_it():
     executor = MigrationExecutor(connection)
-    before = [("core", "0007_token_names_session_epoch")]
+    before = [("core", "0008_practice_suspension")]
     after = executor.loader.graph.leaf_nodes()
     executor.migrate(before)
     try:
@@ -352,7 +352,7 @@ def test_the_migration_reseals_old_chains_and_records_a_break_made_before_it():
                                client_id_ref=seq, action="read", category="demographics",
                                object_type="Client", object_id=str(seq), outcome="success",
                                detail={"n": seq})
-                row.hash = M0008._old_hash(row)
+                row.hash = M0009._old_hash(row)
                 row.save()
                 prev = row.hash
             OldHead.objects.create(chain=chain, last_seq=3, last_hash=prev)
