@@ -47,8 +47,8 @@ def phi_world_build() -> PhiWorld:
     npi = ProviderProfile.objects.get(practice=practice).npi
     era_import(practice=practice, raw=era([copay_claim(c) for c in billed], payee_npi=npi),
                ctx=ctx)
-    policy = InsurancePolicy.objects.filter(client__practice=practice).exclude(
-        member_id="").exclude(payer=None).first()
+    policy = next(p for p in InsurancePolicy.objects.filter(client__practice=practice)
+                  .exclude(payer=None).order_by("pk") if p.member_id)  # encrypted: no SQL
     eligibility_check_run(policy=policy, ctx=ctx)
     world = PhiWorld(practice=practice, owner=owner,
                      other_practice=Practice.objects.get(slug="harbor"),

@@ -62,7 +62,8 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 
 _PRODUCTION = {"OASYS_ENV": "production", "ALLOWED_HOSTS": "billing.example.org",
-               "SECRET_KEY": "k" * 20 + "-production-secret-with-enough-entropy-0123456789"}
+               "SECRET_KEY": "k" * 20 + "-production-secret-with-enough-entropy-0123456789",
+               **PHI_KEYS}
 
 
 def test_production_refuses_to_start_without_an_audit_key(tmp_path):
