@@ -57,7 +57,8 @@ def test_operator_logs_in_with_a_code_and_suspends_a_practice(live_server, page,
     table = page.get_by_test_id("practices")
     expect(table).to_contain_text("Calm Waters Therapy")
     expect(table).to_contain_text("North Shore Counseling")
-    expect(table.locator("tr", has_text="Calm Waters")).to_contain_text("6.9\u00a0KB")  # card+EDI
+    # what is on disk: the EDI file, and the card photo as its encrypted (Fernet) token
+    expect(table.locator("tr", has_text="Calm Waters")).to_contain_text("7.6\u00a0KB")
     expect(page.locator("body")).not_to_contain_text("Clientname")
     _shot(page, "console")
 
