@@ -11,6 +11,7 @@ and files already current are left alone.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -116,26 +117,43 @@ def model_files_reencrypt(model: type[models.Model], *, report: RotationReport) 
     """Rewrite the model's encrypted files not under the current key (plaintext included),
     each under a new name: the row points at the new file before the old one is deleted."""
     label = model._meta.label
+    for f, pk, name, raw in _stored_files(model):
+        if raw is None:
+            report.files_missing[label] = report.files_missing.get(label, 0) + 1
+            continue
+        if crypto.looks_encrypted(raw):
+            if crypto.is_current(raw):
+                continue
+            token = crypto.rotate_bytes(raw)
+        else:
+            token = crypto.encrypt_bytes(raw)
+        with transaction.atomic():
+            _file_replace(model, f, pk=pk, old=name, content=token)
+        report.files_rewritten[label] = report.files_rewritten.get(label, 0) + 1
+
+
+def _stored_files(model: type[models.Model]) -> Iterator[tuple[models.FileField, object, str,
+                                                               bytes | None]]:
+    """Each encrypted file of the model's rows: (field, pk, name, its bytes as stored, or
+    None when the file is missing)."""
     for f in _file_fields(model):
         storage: EncryptedStorage = f.storage
-        manager = model._base_manager
-        for pk, name in manager.exclude(**{f.attname: ""}).values_list("pk", f.attname):
+        rows = model._base_manager.exclude(**{f.attname: ""}).values_list("pk", f.attname)
+        for pk, name in rows:
             try:
-                raw = storage.raw_read(name)
+                yield f, pk, name, storage.raw_read(name)
             except FileNotFoundError:
-                report.files_missing[label] = report.files_missing.get(label, 0) + 1
-                continue
-            if crypto.looks_encrypted(raw):
-                if crypto.is_current(raw):
-                    continue
-                token = crypto.rotate_bytes(raw)
-            else:
-                token = crypto.encrypt_bytes(raw)
-            new_name = storage.raw_save(_fresh_name(name), token)
-            with transaction.atomic():
-                manager.filter(pk=pk).update(**{f.attname: new_name})
-                transaction.on_commit(lambda old=name, s=storage: s.delete(old))
-            report.files_rewritten[label] = report.files_rewritten.get(label, 0) + 1
+                yield f, pk, name, None
+
+
+def _file_replace(model: type[models.Model], f: models.FileField, *, pk: object, old: str,
+                  content: bytes) -> None:
+    """Save `content` under a new name, point the row at it, and delete the old file once
+    the caller's transaction commits (the row never points at a deleted file)."""
+    storage: EncryptedStorage = f.storage
+    new_name = storage.raw_save(_fresh_name(old), content)
+    model._base_manager.filter(pk=pk).update(**{f.attname: new_name})
+    transaction.on_commit(lambda: storage.delete(old))
 
 
 def field_keys_rotate(*, apps=global_apps, batch_size: int = 200) -> RotationReport:  # noqa: ANN001
@@ -172,19 +190,10 @@ def model_rows_decrypt(model: type[models.Model], *, connection) -> None:  # noq
 
 def model_files_decrypt(model: type[models.Model]) -> None:
     """Write the model's encrypted files back as plaintext, each under a new name."""
-    for f in _file_fields(model):
-        storage: EncryptedStorage = f.storage
-        manager = model._base_manager
-        for pk, name in manager.exclude(**{f.attname: ""}).values_list("pk", f.attname):
-            try:
-                raw = storage.raw_read(name)
-            except FileNotFoundError:
-                continue
-            if not crypto.looks_encrypted(raw):
-                continue
-            new_name = storage.raw_save(_fresh_name(name), crypto.decrypt_bytes(raw))
-            manager.filter(pk=pk).update(**{f.attname: new_name})
-            transaction.on_commit(lambda old=name, s=storage: s.delete(old))
+    for f, pk, name, raw in _stored_files(model):
+        if raw is None or not crypto.looks_encrypted(raw):
+            continue
+        _file_replace(model, f, pk=pk, old=name, content=crypto.decrypt_bytes(raw))
 
 
 def encrypt_existing(app_label: str, *model_names: str):  # noqa: ANN201
