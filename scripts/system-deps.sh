@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suites need, only when they are missing:
-# PostgreSQL (server binaries), Chromium for browser tests, fonts for readable PDFs/screens.
+# PostgreSQL (server binaries), Chromium for browser tests, fonts for readable PDFs/screens,
+# poppler-utils (pdftotext, pdftoppm) so the PDF tests read and render what they check.
 set -euo pipefail
 
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != "0" ]; then
