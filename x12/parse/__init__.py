@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from x12.errors import ParseError, X12Error
 from x12.gcpause import gc_paused
-from x12.parse.ack_999 import FunctionalGroupAck, parse_999
-from x12.parse.benefits_271 import EligibilityResponse, parse_271
-from x12.parse.era_835 import Remittance835, parse_835
-from x12.parse.requests import Summary, summarize_270, summarize_276, summarize_837
-from x12.parse.status_277 import ClaimStatusResponse, parse_277
 from x12.reader import Interchange, Source, TransactionSet, X12Reader
+
+if TYPE_CHECKING:
+    from x12.parse.ack_999 import FunctionalGroupAck, parse_999
+    from x12.parse.benefits_271 import EligibilityResponse, parse_271
+    from x12.parse.era_835 import Remittance835, parse_835
+    from x12.parse.requests import Summary
+    from x12.parse.status_277 import ClaimStatusResponse, parse_277
 
 __all__ = [
     "ClaimStatusResponse", "EligibilityResponse", "FunctionalGroupAck", "ParsedFile",
@@ -26,18 +29,48 @@ class Parsed(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
 
-PARSERS: dict[str, Callable[[TransactionSet], Parsed]] = {
-    "835": parse_835, "271": parse_271, "277": parse_277, "999": parse_999,
-    "837": summarize_837, "270": summarize_270, "276": summarize_276,
+# ST01 -> (module, function).  The modules are imported on first use, so a caller that only
+# meets 835s (``python -m x12 parse`` on an ERA) never imports the 271/277/999 parsers.
+PARSER_PATHS: dict[str, tuple[str, str]] = {
+    "835": ("x12.parse.era_835", "parse_835"), "271": ("x12.parse.benefits_271", "parse_271"),
+    "277": ("x12.parse.status_277", "parse_277"), "999": ("x12.parse.ack_999", "parse_999"),
+    "837": ("x12.parse.requests", "summarize_837"),
+    "270": ("x12.parse.requests", "summarize_270"),
+    "276": ("x12.parse.requests", "summarize_276"),
 }
+_EXPORTS = {
+    "FunctionalGroupAck": "x12.parse.ack_999", "parse_999": "x12.parse.ack_999",
+    "EligibilityResponse": "x12.parse.benefits_271", "parse_271": "x12.parse.benefits_271",
+    "Remittance835": "x12.parse.era_835", "parse_835": "x12.parse.era_835",
+    "Summary": "x12.parse.requests", "summarize_270": "x12.parse.requests",
+    "summarize_276": "x12.parse.requests", "summarize_837": "x12.parse.requests",
+    "ClaimStatusResponse": "x12.parse.status_277", "parse_277": "x12.parse.status_277",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'x12.parse' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def parser_for(set_id: str) -> Callable[[TransactionSet], Parsed] | None:
+    """The parser for ST01 ``set_id`` (imported on first use), or None when unsupported."""
+    path = PARSER_PATHS.get(set_id)
+    if path is None:
+        return None
+    return getattr(importlib.import_module(path[0]), path[1])
 
 
 def parse_transaction(ts: TransactionSet) -> Parsed:
     """Parse one transaction set with the parser for its ST01."""
-    parser = PARSERS.get(ts.set_id)
+    parser = parser_for(ts.set_id)
     if parser is None:
         raise ParseError("unsupported transaction set", position=ts.start_position,
-                         segment_id="ST", element=1, expected="/".join(PARSERS),
+                         segment_id="ST", element=1, expected="/".join(PARSER_PATHS),
                          found=ts.set_id)
     return parser(ts)
 
@@ -69,6 +102,8 @@ class ParsedFile:
         }
 
     def balance_errors(self) -> list[Any]:
+        from x12.parse.era_835 import Remittance835  # noqa: PLC0415 (lazy, see PARSER_PATHS)
+
         out: list[Any] = []
         for _, parsed in self.interchanges:
             for p in parsed:

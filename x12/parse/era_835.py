@@ -207,6 +207,14 @@ class Era835Parser:
         self.claim_errors = balance_claim(claim)
         return claim
 
+    def flush(self) -> ClaimPayment | None:
+        """Close the open claim, for a transaction set that ends without SE.
+
+        With ``keep_claims=False`` the claim is returned (errors in :attr:`claim_errors`);
+        :meth:`finish` would close it too but, streaming, has nowhere to hand it.
+        """
+        return self._close_claim()
+
     def feed(self, els: list[str], pos: int) -> ClaimPayment | None:
         """Take one segment; returns a finished claim when ``keep_claims`` is False."""
         sid = els[0]
