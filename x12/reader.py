@@ -15,14 +15,14 @@ first one is raised instead.  A file whose ISA cannot be read raises
 
 from __future__ import annotations
 
-import codecs
 import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
 
-from x12.delimiters import Delimiters, find_isa_delimiters
+from x12.delimiters import LINE_BREAKS, Delimiters, find_isa_delimiters
+from x12.encoding import X12Decoder, X12Warning
 from x12.errors import DelimiterError, EnvelopeError, X12Error, X12SyntaxError
 
 CHUNK_SIZE = 1 << 16
@@ -114,6 +114,12 @@ class X12Reader:
         self.errors: list[X12Error] = []
         self.interchanges: list[Interchange] = []
         self.segment_count = 0
+        #: encoding warnings (:class:`~x12.encoding.X12Warning`), in file order
+        self.warnings: list[X12Warning] = []
+        #: segments that held CR/LF because the file was wrapped (joined back)
+        self.unwrapped_segments = 0
+        self._pending: list[X12Warning] = []
+        self._sep = "*"
 
     @classmethod
     def from_text(cls, text: str, **kw: object) -> X12Reader:
@@ -137,12 +143,13 @@ class X12Reader:
     def _decode(self, fh: BinaryIO | TextIO) -> Iterator[str]:
         size = self._chunk_size
         first = True
-        decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
+        decoder = self._decoder = X12Decoder()
         while True:
             try:
                 data = fh.read(size)
-            except UnicodeDecodeError as exc:
-                raise X12SyntaxError("file is not valid UTF-8 text", found=exc.reason) from None
+            except UnicodeDecodeError as exc:  # a text file object opened with an encoding
+                raise X12SyntaxError(f"input cannot be decoded: {exc.reason}",
+                                     found=exc.encoding) from None
             except OSError as exc:
                 raise X12Error(f"cannot read input: {exc}") from None
             if isinstance(data, str):
@@ -153,36 +160,70 @@ class X12Reader:
                     return
                 yield data
                 continue
-            try:
-                text = decoder.decode(data, final=not data)
-            except UnicodeDecodeError as exc:
-                raise X12SyntaxError("file is not valid UTF-8 text",
-                                     position=self.segment_count + 1,
-                                     found=repr(exc.object[exc.start:exc.end])) from None
+            text = decoder.decode(data, final=not data)
+            if decoder.warnings:
+                self._pending.extend(decoder.warnings)
+                decoder.warnings.clear()
             if text:
                 yield text
             if not data:
                 return
 
     # -- segments -------------------------------------------------------------------------
+    def _place_warnings(self, raw: str, raw_start: int, els: list[str]) -> None:
+        """Give the pending encoding warnings that fall in ``raw`` their segment/element."""
+        pending = self._pending
+        end = raw_start + len(raw) + 1  # the terminator belongs to the segment
+        sep_count = 0
+        while pending and pending[0].char_offset < end:
+            w = pending.pop(0)
+            w.position = max(self.segment_count, 1)
+            w.segment_id = els[0][:3] if els else None
+            rel = w.char_offset - raw_start
+            if 0 <= rel <= len(raw):
+                sep_count = raw.count(self._sep, 0, rel)
+                w.element = sep_count
+            self.warnings.append(w)
+
+    def _flush_warnings(self) -> None:
+        for w in self._pending:
+            w.position = self.segment_count or None
+            self.warnings.append(w)
+        self._pending.clear()
+
     def segments(self) -> Iterator[tuple[list[str], Delimiters]]:
-        """Yield ``(elements, delimiters)`` for each segment in the file, in order."""
+        """Yield ``(elements, delimiters)`` for each segment in the file, in order.
+
+        When the segment terminator is not a line break, every CR/LF is dropped (files
+        wrapped at a fixed width, the ISA included, are joined back); when it is one, a
+        line break left inside a segment is an :class:`X12SyntaxError` naming the segment
+        and element (and is removed from the value).
+        """
+        try:
+            yield from self._segments()
+        finally:
+            self._flush_warnings()
+
+    def _segments(self) -> Iterator[tuple[list[str], Delimiters]]:
         chunks = self._chunks()
         buf = ""
+        buf_base = 0  # offset of buf[0] in the decoded text (to place encoding warnings)
         eof = False
         valid_ids: dict[str, bool] = {}
+        pending = self._pending
         while True:
             # expecting an ISA: find the delimiters
             while True:
-                buf = buf.lstrip().lstrip("\ufeff")
+                stripped = buf.lstrip().lstrip("\ufeff")
+                buf_base += len(buf) - len(stripped)
+                buf = stripped
                 if not buf and eof:
                     return
                 found = None
                 if buf:
                     try:
-                        found = find_isa_delimiters(buf)
+                        found = find_isa_delimiters(buf, final=eof)
                     except DelimiterError as exc:
-                        exc.position = self.segment_count + 1
                         raise DelimiterError(exc.message, position=self.segment_count + 1,
                                              segment_id=exc.segment_id, element=exc.element,
                                              expected=exc.expected, found=exc.found) from None
@@ -198,17 +239,33 @@ class X12Reader:
                     buf += chunk
             delims = found[0]
             term = delims.segment
-            sep = delims.element
+            sep = self._sep = delims.element
+            # a line-break terminator cannot be told from wrapping: then line breaks left
+            # inside a segment are errors; otherwise they are wrapping and are dropped
+            unwrap = term not in LINE_BREAKS
             tail = buf
+            tail_base = buf_base
             restart = False
             while True:
                 pieces = tail.split(term)
-                tail = pieces.pop()
+                new_tail = pieces.pop()
+                raw_start = tail_base
                 for i, raw in enumerate(pieces):
                     seg = raw.strip()
                     if not seg:
+                        raw_start += len(raw) + 1
                         continue
-                    els = seg.split(sep)
+                    self.segment_count += 1
+                    broken = "\r" in seg or "\n" in seg
+                    if broken:
+                        if unwrap:
+                            seg = seg.replace("\r", "").replace("\n", "")
+                            self.unwrapped_segments += 1
+                            els = seg.split(sep)
+                        else:
+                            els = self._line_break_error(seg.split(sep))
+                    else:
+                        els = seg.split(sep)
                     sid = els[0]
                     ok = valid_ids.get(sid)
                     if ok is None:
@@ -216,7 +273,9 @@ class X12Reader:
                             2 <= len(sid) <= 3 and sid.isascii() and sid.isalnum()
                             and sid == sid.upper()
                         )
-                    self.segment_count += 1
+                    if pending:
+                        self._place_warnings(raw, raw_start, els)
+                    raw_start += len(raw) + 1
                     if not ok:
                         self._error(X12SyntaxError(
                             "invalid segment id", position=self.segment_count,
@@ -224,23 +283,50 @@ class X12Reader:
                     yield els, delims
                     if sid == "IEA":
                         rest = pieces[i + 1:]
-                        tail = term.join(rest) + term + tail if rest else tail
+                        new_tail = term.join(rest) + term + new_tail if rest else new_tail
                         restart = True
                         break
+                tail_base = raw_start
+                tail = new_tail
                 if restart:
                     buf = tail
+                    buf_base = tail_base
                     break
                 if eof:
                     seg = tail.strip()
                     if seg:
                         self.segment_count += 1
-                        yield seg.split(sep), delims
+                        if "\r" in seg or "\n" in seg:
+                            if unwrap:
+                                seg = seg.replace("\r", "").replace("\n", "")
+                                els = seg.split(sep)
+                            else:
+                                els = self._line_break_error(seg.split(sep))
+                        else:
+                            els = seg.split(sep)
+                        if pending:
+                            self._place_warnings(tail, tail_base, els)
+                        yield els, delims
                     return
                 chunk = next(chunks, None)
                 if chunk is None:
                     eof = True
                 else:
                     tail += chunk
+
+    def _line_break_error(self, els: list[str]) -> list[str]:
+        """Report every value of a segment holding CR/LF, and return it without them."""
+        sid = els[0].replace("\r", "").replace("\n", "")
+        out = [sid]
+        for index, value in enumerate(els):
+            if "\r" in value or "\n" in value:
+                self._error(X12SyntaxError(
+                    "line break inside a value", position=self.segment_count,
+                    segment_id=sid[:3], element=index, expected="no CR/LF in a value",
+                    found=value[:40]))
+            if index:
+                out.append(value.replace("\r", "").replace("\n", ""))
+        return out
 
     def _error(self, err: X12Error, ts: TransactionSet | None = None) -> None:
         if self.strict:

@@ -130,10 +130,13 @@ def test_segment_outside_transaction_and_bad_segment_id() -> None:
     assert any(isinstance(e, X12SyntaxError) and e.found == "nm1" for e in r.errors)
 
 
-def test_invalid_utf8_becomes_x12_error() -> None:
+def test_invalid_utf8_is_read_as_cp1252_with_a_warning() -> None:
     data = simple().encode("ascii").replace(b"BHT", b"B\xffT")
-    with pytest.raises(X12Error):
-        list(X12Reader(data))
+    r = X12Reader(data)
+    list(r)
+    assert [(w.position, w.byte_offset, w.read_as) for w in r.warnings] == [
+        (4, data.index(b"\xff"), "\xff")]
+    assert any(e.message == "invalid segment id" and e.found == "B\xffT" for e in r.errors)
 
 
 def test_missing_file_is_x12_error(tmp_path) -> None:
