@@ -23,10 +23,36 @@ from typing import BinaryIO, TextIO
 
 from x12.delimiters import LINE_BREAKS, Delimiters, find_isa_delimiters
 from x12.encoding import X12Decoder, X12Warning
-from x12.errors import DelimiterError, EnvelopeError, X12Error, X12SyntaxError
+from x12.errors import (
+    DelimiterError,
+    EnvelopeError,
+    UnsupportedVersionError,
+    X12Error,
+    X12SyntaxError,
+)
 
 CHUNK_SIZE = 1 << 16
 Source = BinaryIO | TextIO | bytes | str | os.PathLike[str]
+
+
+def check_version(value: str, *, position: int, segment_id: str, element: int) -> None:
+    """Refuse versions before 5010 (ISA12 ``00401``, GS08/ST03 ``004010X091A1`` ...).
+
+    Their loops, codes and ISA11 differ from 5010, so reading them as 5010 would give
+    wrong results; the error names the version found.
+    """
+    v = value.strip()
+    if segment_id == "ISA":
+        if not (len(v) == 5 and v.isdigit()) or v >= "00501":
+            return
+        name = v[2] + v[3:5] + "0"  # 00401 -> 4010
+    else:
+        if not (len(v) >= 6 and v[:6].isdigit()) or v[:6] >= "005010":
+            return
+        name = v[2:6]  # 004010X091A1 -> 4010
+    raise UnsupportedVersionError(f"X12 {name} is not supported (only 5010 is)",
+                                  position=position, segment_id=segment_id, element=element,
+                                  expected="5010", found=v)
 
 
 def element(els: list[str], index: int) -> str:
@@ -392,6 +418,7 @@ class X12Reader:
                 if gs is not None:
                     err(EnvelopeError("functional group has no GE trailer", position=pos,
                                       segment_id="GS", expected="GE"))
+                check_version(element(els, 8), position=pos, segment_id="GS", element=8)
                 gs = FunctionalGroup(
                     element(els, 1), element(els, 2), element(els, 3), element(els, 4),
                     element(els, 5), element(els, 6), element(els, 8), pos)
@@ -410,6 +437,7 @@ class X12Reader:
                                       segment_id="ST", expected="GS"))
                 else:
                     gs.transaction_count += 1
+                check_version(element(els, 3), position=pos, segment_id="ST", element=3)
                 segs = [els]
                 count = 1
                 ts = TransactionSet(segs, pos, isa, gs)
@@ -486,6 +514,7 @@ class X12Reader:
             err(EnvelopeError("file ends inside an interchange", position=pos, expected="IEA"))
 
     def _start_interchange(self, els: list[str], delims: Delimiters, pos: int) -> Interchange:
+        check_version(element(els, 12), position=pos, segment_id="ISA", element=12)
         if len(els) != 17:
             self._error(X12SyntaxError("ISA must have 16 elements", position=pos,
                                        segment_id="ISA", expected=16, found=len(els) - 1))
