@@ -45,8 +45,9 @@ from x12.validate_276 import validate_276
 
 __all__ = [
     "BalanceError", "BuildError", "DelimiterError", "Delimiters", "Envelope", "EnvelopeError",
-    "ParseError", "TransactionSet", "UnsupportedVersionError", "ValidationError", "X12Error", "X12Reader",
-    "X12SyntaxError", "balance_835", "build_270", "build_276", "build_277ca", "build_835",
+    "ParseError", "TransactionSet", "UnsupportedVersionError", "ValidationError", "X12Error",
+    "X12Reader", "X12SyntaxError", "balance_835", "build_270", "build_276", "build_277ca",
+    "build_835",
     "build_837p", "build_999", "parse_271", "parse_277", "parse_835", "parse_999",
     "parse_file", "parse_transaction", "read_transactions", "stream_835", "validate_270",
     "validate_276",

@@ -42,11 +42,6 @@ class Delimiters:
 DEFAULT_DELIMITERS = Delimiters()
 
 
-def _escaped(text: str, limit: int = 20) -> str:
-    """The first characters of ``text`` with control/non-ASCII characters escaped."""
-    return text[:limit].encode("unicode_escape").decode("ascii")
-
-
 def find_isa_delimiters(text: str, start: int = 0, *,
                         final: bool = True) -> tuple[Delimiters, int] | None:
     """Read the delimiters of the ISA that begins at ``text[start]``.
@@ -75,8 +70,12 @@ def find_isa_delimiters(text: str, start: int = 0, *,
         k = len(got)
         if k <= 3:
             if c != "ISA"[k - 1]:
-                raise DelimiterError("no ISA segment at the start", position=1,
-                                     expected="ISA", found=_escaped(text[start:]))
+                head = text[start:start + 20]
+                # (found is shown with repr(), which escapes control characters)
+                hint = " (the file looks like UTF-16)" if head[:2] in ("\xff\xfe", "\xfe\xff") \
+                    else ""
+                raise DelimiterError("no ISA segment at the start" + hint, position=1,
+                                     expected="ISA", found=head)
             continue
         if k == 4:
             sep = c
