@@ -4,13 +4,17 @@ The reader takes a file object (binary or text), bytes, or a path, reads it in c
 yields :class:`TransactionSet` objects one at a time, so memory use is bounded by the size
 of one transaction set whatever the size of the file.  It accepts a UTF-8 BOM, CR/LF (or
 nothing) between segments, leading indentation and several interchanges (each with its own
-delimiters), groups and transaction sets in one file.
+delimiters), groups and transaction sets in one file.  Files wrapped at a fixed width are
+joined back while streaming (CR/LF dropped when the terminator is not a line break); bytes
+that are not UTF-8 are read as cp1252/Latin-1 with an :class:`~x12.encoding.X12Warning` in
+:attr:`X12Reader.warnings` (see :mod:`x12.encoding`).
 
 Envelope problems (SE/GE/IEA counts and control numbers, missing trailers, segments
 outside a transaction set) are collected in :attr:`X12Reader.errors` (and, for the ones
 about one transaction set, in :attr:`TransactionSet.errors`); with ``strict=True`` the
-first one is raised instead.  A file whose ISA cannot be read raises
-:class:`~x12.errors.DelimiterError`.
+first one is raised instead.  A file whose ISA cannot be read (or that does not start with
+one) raises :class:`~x12.errors.DelimiterError`; X12 versions before 5010 (ISA12, GS08,
+ST03) raise :class:`~x12.errors.UnsupportedVersionError`.
 """
 
 from __future__ import annotations
