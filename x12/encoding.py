@@ -114,3 +114,14 @@ class X12Decoder:
             prev = i + 1
         out.append(text[prev:])
         return "".join(out)
+
+
+def decode_x12(data: bytes) -> tuple[str, list[X12Warning]]:
+    """Decode a whole file held in memory the way the reader does (BOM dropped).
+
+    For callers that store the text (e.g. an upload form); the warnings carry byte offsets
+    only — read the bytes with :class:`~x12.reader.X12Reader` to get segment numbers too.
+    """
+    dec = X12Decoder()
+    text = dec.decode(data, final=True)
+    return text.removeprefix("\ufeff"), dec.warnings

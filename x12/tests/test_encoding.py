@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from x12.encoding import X12Decoder, single_byte_char
+from x12.encoding import X12Decoder, decode_x12, single_byte_char
 from x12.parse import parse_file
 from x12.reader import X12Reader
 from x12.tests.conftest import FIXTURES
@@ -72,3 +72,9 @@ def test_mixed_utf8_and_cp1252_bytes() -> None:
 def test_single_byte_table() -> None:
     assert [single_byte_char(b) for b in (0x80, 0x9F, 0xC9, 0x8D, 0xFF)] == [
         "€", "Ÿ", "É", "\x8d", "ÿ"]
+
+
+def test_decode_x12_for_whole_uploads() -> None:
+    text, warnings = decode_x12(b"\xef\xbb\xbfISA*NAME*JOS\xc9~")
+    assert text == "ISA*NAME*JOSÉ~"
+    assert [(w.byte_offset, w.found, w.read_as) for w in warnings] == [(15, "0xC9", "É")]
