@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -37,6 +38,7 @@ from x12.errors import (
 )
 
 CHUNK_SIZE = 1 << 16
+MAX_WARNINGS = 10_000  # keeps memory bounded for a file written wholly in cp1252
 Source = BinaryIO | TextIO | bytes | str | os.PathLike[str]
 
 
@@ -149,7 +151,9 @@ class X12Reader:
         self.warnings: list[X12Warning] = []
         #: segments that held CR/LF because the file was wrapped (joined back)
         self.unwrapped_segments = 0
-        self._pending: list[X12Warning] = []
+        #: warnings beyond MAX_WARNINGS (counted, summed up in one last warning)
+        self.warnings_not_listed = 0
+        self._pending: deque[X12Warning] = deque()
         self._sep = "*"
 
     @classmethod
@@ -207,7 +211,10 @@ class X12Reader:
         end = raw_start + len(raw) + 1  # the terminator belongs to the segment
         sep_count = 0
         while pending and pending[0].char_offset < end:
-            w = pending.pop(0)
+            w = pending.popleft()
+            if len(self.warnings) >= MAX_WARNINGS:
+                self.warnings_not_listed += 1
+                continue
             w.position = max(self.segment_count, 1)
             w.segment_id = els[0][:3] if els else None
             rel = w.char_offset - raw_start
@@ -218,9 +225,16 @@ class X12Reader:
 
     def _flush_warnings(self) -> None:
         for w in self._pending:
+            if len(self.warnings) >= MAX_WARNINGS:
+                self.warnings_not_listed += 1
+                continue
             w.position = self.segment_count or None
             self.warnings.append(w)
         self._pending.clear()
+        if self.warnings_not_listed:
+            self.warnings.append(X12Warning(
+                f"{self.warnings_not_listed} more bytes that are not valid UTF-8 were read as "
+                "cp1252/Latin-1 (not listed one by one)"))
 
     def segments(self) -> Iterator[tuple[list[str], Delimiters]]:
         """Yield ``(elements, delimiters)`` for each segment in the file, in order.

@@ -78,3 +78,14 @@ def test_decode_x12_for_whole_uploads() -> None:
     text, warnings = decode_x12(b"\xef\xbb\xbfISA*NAME*JOS\xc9~")
     assert text == "ISA*NAME*JOSÉ~"
     assert [(w.byte_offset, w.found, w.read_as) for w in warnings] == [(15, "0xC9", "É")]
+
+
+def test_warnings_are_capped_with_a_summary(monkeypatch) -> None:
+    monkeypatch.setattr("x12.reader.MAX_WARNINGS", 2)
+    original = (FIXTURES / NAME).read_bytes()
+    data = original.replace(b"SUBMITTED FIRST", b"J\xc9R\xd4ME")  # 6 bytes in 3 claims
+    reader = X12Reader(data, chunk_size=64)
+    list(reader)
+    assert [w.byte_offset is not None for w in reader.warnings] == [True, True, False]
+    assert reader.warnings_not_listed == 4
+    assert reader.warnings[-1].message.startswith("4 more bytes")
