@@ -26,7 +26,8 @@ _EXPORTS = {
     "build_835": "x12.build.remit_835", "build_276": "x12.build.status_276",
     "Delimiters": "x12.delimiters", "Envelope": "x12.envelope",
     "BuildError": "x12.errors", "DelimiterError": "x12.errors", "EnvelopeError": "x12.errors",
-    "ParseError": "x12.errors", "ValidationError": "x12.errors", "X12Error": "x12.errors",
+    "ParseError": "x12.errors", "UnsupportedVersionError": "x12.errors",
+    "ValidationError": "x12.errors", "X12Error": "x12.errors",
     "X12SyntaxError": "x12.errors",
     "parse_271": "x12.parse", "parse_277": "x12.parse", "parse_835": "x12.parse",
     "parse_999": "x12.parse", "parse_file": "x12.parse", "parse_transaction": "x12.parse",
@@ -38,7 +39,8 @@ _EXPORTS = {
 
 __all__ = [
     "BalanceError", "BuildError", "DelimiterError", "Delimiters", "Envelope", "EnvelopeError",
-    "ParseError", "TransactionSet", "ValidationError", "X12Error", "X12Reader",
+    "ParseError", "TransactionSet", "UnsupportedVersionError", "ValidationError", "X12Error",
+    "X12Reader",
     "X12SyntaxError", "balance_835", "build_270", "build_276", "build_277ca", "build_835",
     "build_837p", "build_999", "parse_271", "parse_277", "parse_835", "parse_999",
     "parse_file", "parse_transaction", "read_transactions", "stream_835", "validate_270",
@@ -74,6 +76,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; nothing is imported at run time
         DelimiterError,
         EnvelopeError,
         ParseError,
+        UnsupportedVersionError,
         ValidationError,
         X12Error,
         X12SyntaxError,

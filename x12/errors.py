@@ -72,7 +72,8 @@ class X12SyntaxError(X12Error):
     """A segment or element is malformed (bad id, bad number, bad date, bad encoding)."""
 
 
-
+class UnsupportedVersionError(X12Error):
+    """The interchange is in an X12 version the library does not read (e.g. 4010)."""
 
 
 class EnvelopeError(X12Error):

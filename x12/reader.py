@@ -4,29 +4,62 @@ The reader takes a file object (binary or text), bytes, or a path, reads it in c
 yields :class:`TransactionSet` objects one at a time, so memory use is bounded by the size
 of one transaction set whatever the size of the file.  It accepts a UTF-8 BOM, CR/LF (or
 nothing) between segments, leading indentation and several interchanges (each with its own
-delimiters), groups and transaction sets in one file.
+delimiters), groups and transaction sets in one file.  Files wrapped at a fixed width are
+joined back while streaming (CR/LF dropped when the terminator is not a line break); bytes
+that are not UTF-8 are read as cp1252/Latin-1 with an :class:`~x12.encoding.X12Warning` in
+:attr:`X12Reader.warnings` (see :mod:`x12.encoding`).
 
 Envelope problems (SE/GE/IEA counts and control numbers, missing trailers, segments
 outside a transaction set) are collected in :attr:`X12Reader.errors` (and, for the ones
 about one transaction set, in :attr:`TransactionSet.errors`); with ``strict=True`` the
-first one is raised instead.  A file whose ISA cannot be read raises
-:class:`~x12.errors.DelimiterError`.
+first one is raised instead.  A file whose ISA cannot be read (or that does not start with
+one) raises :class:`~x12.errors.DelimiterError`; X12 versions before 5010 (ISA12, GS08,
+ST03) raise :class:`~x12.errors.UnsupportedVersionError`.
 """
 
 from __future__ import annotations
 
-import codecs
 import io
 import os
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import BinaryIO, TextIO
 
-from x12.delimiters import Delimiters, find_isa_delimiters
-from x12.errors import DelimiterError, EnvelopeError, X12Error, X12SyntaxError
+from x12.delimiters import LINE_BREAKS, Delimiters, find_isa_delimiters
+from x12.encoding import X12Decoder, X12Warning
+from x12.errors import (
+    DelimiterError,
+    EnvelopeError,
+    UnsupportedVersionError,
+    X12Error,
+    X12SyntaxError,
+)
 
 CHUNK_SIZE = 1 << 16
+MAX_WARNINGS = 10_000  # keeps memory bounded for a file written wholly in cp1252
 Source = BinaryIO | TextIO | bytes | str | os.PathLike[str]
+
+
+def check_version(value: str, *, position: int, segment_id: str, element: int) -> None:
+    """Refuse versions before 5010 (ISA12 ``00401``, GS08/ST03 ``004010X091A1`` ...).
+
+    Their loops, codes and ISA11 differ from 5010, so reading them as 5010 would give
+    wrong results; the error names the version found.
+    """
+    v = value.strip()
+    if segment_id == "ISA":
+        if not (len(v) == 5 and v.isdigit()) or v >= "00501":
+            return
+        name = v[2] + v[3:5] + "0"  # 00401 -> 4010
+    else:
+        if not (len(v) >= 6 and v[:6].isdigit()) or v[:6] >= "005010":
+            return
+        name = v[2:6]  # 004010X091A1 -> 4010
+    raise UnsupportedVersionError(f"X12 {name} is not supported (only 5010 is)",
+                                  position=position, segment_id=segment_id, element=element,
+                                  expected="5010", found=v)
 
 
 def element(els: list[str], index: int) -> str:
@@ -114,6 +147,14 @@ class X12Reader:
         self.errors: list[X12Error] = []
         self.interchanges: list[Interchange] = []
         self.segment_count = 0
+        #: encoding warnings (:class:`~x12.encoding.X12Warning`), in file order
+        self.warnings: list[X12Warning] = []
+        #: segments that held CR/LF because the file was wrapped (joined back)
+        self.unwrapped_segments = 0
+        #: warnings beyond MAX_WARNINGS (counted, summed up in one last warning)
+        self.warnings_not_listed = 0
+        self._pending: deque[X12Warning] = deque()
+        self._sep = "*"
 
     @classmethod
     def from_text(cls, text: str, **kw: object) -> X12Reader:
@@ -137,12 +178,13 @@ class X12Reader:
     def _decode(self, fh: BinaryIO | TextIO) -> Iterator[str]:
         size = self._chunk_size
         first = True
-        decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
+        decoder = self._decoder = X12Decoder()
         while True:
             try:
                 data = fh.read(size)
-            except UnicodeDecodeError as exc:
-                raise X12SyntaxError("file is not valid UTF-8 text", found=exc.reason) from None
+            except UnicodeDecodeError as exc:  # a text file object opened with an encoding
+                raise X12SyntaxError(f"input cannot be decoded: {exc.reason}",
+                                     found=exc.encoding) from None
             except OSError as exc:
                 raise X12Error(f"cannot read input: {exc}") from None
             if isinstance(data, str):
@@ -153,36 +195,76 @@ class X12Reader:
                     return
                 yield data
                 continue
-            try:
-                text = decoder.decode(data, final=not data)
-            except UnicodeDecodeError as exc:
-                raise X12SyntaxError("file is not valid UTF-8 text",
-                                     position=self.segment_count + 1,
-                                     found=repr(exc.object[exc.start:exc.end])) from None
+            text = decoder.decode(data, final=not data)
+            if decoder.warnings:
+                self._pending.extend(decoder.warnings)
+                decoder.warnings.clear()
             if text:
                 yield text
             if not data:
                 return
 
     # -- segments -------------------------------------------------------------------------
+    def _place_warnings(self, raw: str, raw_start: int, els: list[str]) -> None:
+        """Give the pending encoding warnings that fall in ``raw`` their segment/element."""
+        pending = self._pending
+        end = raw_start + len(raw) + 1  # the terminator belongs to the segment
+        sep_count = 0
+        while pending and pending[0].char_offset < end:
+            w = pending.popleft()
+            if len(self.warnings) >= MAX_WARNINGS:
+                self.warnings_not_listed += 1
+                continue
+            w.position = max(self.segment_count, 1)
+            w.segment_id = els[0][:3] if els else None
+            rel = w.char_offset - raw_start
+            if 0 <= rel <= len(raw):
+                sep_count = raw.count(self._sep, 0, rel)
+                w.element = sep_count
+            self.warnings.append(w)
+
+    def _flush_warnings(self) -> None:
+        for w in self._pending:
+            if len(self.warnings) >= MAX_WARNINGS:
+                self.warnings_not_listed += 1
+                continue
+            w.position = self.segment_count or None
+            self.warnings.append(w)
+        self._pending.clear()
+        if self.warnings_not_listed:
+            self.warnings.append(X12Warning(
+                f"{self.warnings_not_listed} more bytes that are not valid UTF-8 were read as "
+                "cp1252/Latin-1 (not listed one by one)"))
+
     def segments(self) -> Iterator[tuple[list[str], Delimiters]]:
-        """Yield ``(elements, delimiters)`` for each segment in the file, in order."""
+        """Yield ``(elements, delimiters)`` for each segment in the file, in order.
+
+        When the segment terminator is not a line break, every CR/LF is dropped (files
+        wrapped at a fixed width, the ISA included, are joined back); when it is one, a
+        line break left inside a segment is an :class:`X12SyntaxError` naming the segment
+        and element (and is removed from the value).
+        """
+        # (one generator, no wrapper: a generator layer costs ~10% per segment)
         chunks = self._chunks()
         buf = ""
+        buf_base = 0  # offset of buf[0] in the decoded text (to place encoding warnings)
         eof = False
         valid_ids: dict[str, bool] = {}
+        pending = self._pending
         while True:
             # expecting an ISA: find the delimiters
             while True:
-                buf = buf.lstrip().lstrip("\ufeff")
+                stripped = buf.lstrip().lstrip("\ufeff")
+                buf_base += len(buf) - len(stripped)
+                buf = stripped
                 if not buf and eof:
+                    self._flush_warnings()
                     return
                 found = None
                 if buf:
                     try:
-                        found = find_isa_delimiters(buf)
+                        found = find_isa_delimiters(buf, final=eof)
                     except DelimiterError as exc:
-                        exc.position = self.segment_count + 1
                         raise DelimiterError(exc.message, position=self.segment_count + 1,
                                              segment_id=exc.segment_id, element=exc.element,
                                              expected=exc.expected, found=exc.found) from None
@@ -198,17 +280,30 @@ class X12Reader:
                     buf += chunk
             delims = found[0]
             term = delims.segment
-            sep = delims.element
+            sep = self._sep = delims.element
+            # a line-break terminator cannot be told from wrapping: then line breaks left
+            # inside a segment are errors; otherwise they are wrapping and are dropped
+            unwrap = term not in LINE_BREAKS
             tail = buf
+            tail_base = buf_base
             restart = False
             while True:
                 pieces = tail.split(term)
-                tail = pieces.pop()
+                new_tail = pieces.pop()
+                # both decided once per batch, so clean files pay (almost) nothing per segment
+                breaks = "\n" in tail or "\r" in tail
+                starts = None
+                if pending:
+                    starts = list(accumulate((len(p) + 1 for p in pieces), initial=tail_base))
                 for i, raw in enumerate(pieces):
                     seg = raw.strip()
                     if not seg:
                         continue
-                    els = seg.split(sep)
+                    self.segment_count += 1
+                    if breaks and ("\r" in seg or "\n" in seg):
+                        els = self._join_lines(seg, sep, unwrap)
+                    else:
+                        els = seg.split(sep)
                     sid = els[0]
                     ok = valid_ids.get(sid)
                     if ok is None:
@@ -216,7 +311,8 @@ class X12Reader:
                             2 <= len(sid) <= 3 and sid.isascii() and sid.isalnum()
                             and sid == sid.upper()
                         )
-                    self.segment_count += 1
+                    if starts is not None and pending:
+                        self._place_warnings(raw, starts[i], els)
                     if not ok:
                         self._error(X12SyntaxError(
                             "invalid segment id", position=self.segment_count,
@@ -224,23 +320,55 @@ class X12Reader:
                     yield els, delims
                     if sid == "IEA":
                         rest = pieces[i + 1:]
-                        tail = term.join(rest) + term + tail if rest else tail
+                        new_tail = term.join(rest) + term + new_tail if rest else new_tail
                         restart = True
                         break
+                # new_tail is a suffix of tail (also after an IEA)
+                tail_base += len(tail) - len(new_tail)
+                tail = new_tail
                 if restart:
                     buf = tail
+                    buf_base = tail_base
                     break
                 if eof:
                     seg = tail.strip()
                     if seg:
                         self.segment_count += 1
-                        yield seg.split(sep), delims
+                        els = self._join_lines(seg, sep, unwrap)
+                        if pending:
+                            self._place_warnings(tail, tail_base, els)
+                        yield els, delims
+                    self._flush_warnings()
                     return
                 chunk = next(chunks, None)
                 if chunk is None:
                     eof = True
                 else:
                     tail += chunk
+
+    def _join_lines(self, seg: str, sep: str, unwrap: bool) -> list[str]:
+        """Split a segment that may hold CR/LF: joined when the file is wrapped (the
+        terminator is not a line break), else every value holding one is an error."""
+        if "\r" not in seg and "\n" not in seg:
+            return seg.split(sep)
+        if unwrap:
+            self.unwrapped_segments += 1
+            return seg.replace("\r", "").replace("\n", "").split(sep)
+        return self._line_break_error(seg.split(sep))
+
+    def _line_break_error(self, els: list[str]) -> list[str]:
+        """Report every value of a segment holding CR/LF, and return it without them."""
+        sid = els[0].replace("\r", "").replace("\n", "")
+        out = [sid]
+        for index, value in enumerate(els):
+            if "\r" in value or "\n" in value:
+                self._error(X12SyntaxError(
+                    "line break inside a value", position=self.segment_count,
+                    segment_id=sid[:3], element=index, expected="no CR/LF in a value",
+                    found=value[:40]))
+            if index:
+                out.append(value.replace("\r", "").replace("\n", ""))
+        return out
 
     def _error(self, err: X12Error, ts: TransactionSet | None = None) -> None:
         if self.strict:
@@ -306,6 +434,7 @@ class X12Reader:
                 if gs is not None:
                     err(EnvelopeError("functional group has no GE trailer", position=pos,
                                       segment_id="GS", expected="GE"))
+                check_version(element(els, 8), position=pos, segment_id="GS", element=8)
                 gs = FunctionalGroup(
                     element(els, 1), element(els, 2), element(els, 3), element(els, 4),
                     element(els, 5), element(els, 6), element(els, 8), pos)
@@ -324,6 +453,7 @@ class X12Reader:
                                       segment_id="ST", expected="GS"))
                 else:
                     gs.transaction_count += 1
+                check_version(element(els, 3), position=pos, segment_id="ST", element=3)
                 segs = [els]
                 count = 1
                 ts = TransactionSet(segs, pos, isa, gs)
@@ -400,6 +530,7 @@ class X12Reader:
             err(EnvelopeError("file ends inside an interchange", position=pos, expected="IEA"))
 
     def _start_interchange(self, els: list[str], delims: Delimiters, pos: int) -> Interchange:
+        check_version(element(els, 12), position=pos, segment_id="ISA", element=12)
         if len(els) != 17:
             self._error(X12SyntaxError("ISA must have 16 elements", position=pos,
                                        segment_id="ISA", expected=16, found=len(els) - 1))

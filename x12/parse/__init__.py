@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from x12.encoding import X12Warning
 from x12.errors import ParseError, X12Error
 from x12.gcpause import gc_paused
 from x12.reader import Interchange, Source, TransactionSet, X12Reader
@@ -90,6 +91,7 @@ class ParsedFile:
 
     interchanges: list[tuple[Interchange, list[Parsed]]] = field(default_factory=list)
     errors: list[X12Error] = field(default_factory=list)
+    warnings: list[X12Warning] = field(default_factory=list)  # e.g. non-UTF-8 bytes
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +101,7 @@ class ParsedFile:
                  "transactions": [p.to_dict() for p in parsed]}
                 for isa, parsed in self.interchanges],
             "errors": [e.to_dict() for e in self.errors],
+            "warnings": [w.to_dict() for w in self.warnings],
         }
 
     def balance_errors(self) -> list[Any]:
@@ -137,4 +140,5 @@ def _parse_file(source: Source) -> ParsedFile:
         result.interchanges.append((isa, by_isa.get(id(isa), [])))
     result.errors = sorted(reader.errors + parse_errors,
                            key=lambda e: e.position if e.position is not None else 0)
+    result.warnings = list(reader.warnings)
     return result

@@ -22,7 +22,7 @@ def run_parse(capsys, name: str) -> dict:
 
 def test_parse_835_schema(capsys) -> None:
     doc = run_parse(capsys, "835_own_bom_crlf_two_interchanges.835")
-    assert set(doc) == {"interchanges", "errors"}
+    assert set(doc) == {"interchanges", "errors", "warnings"}
     assert doc["errors"] == []
     isa = doc["interchanges"][0]
     assert {"sender", "receiver", "control_number", "transactions"} <= set(isa)

@@ -7,7 +7,14 @@ import io
 import pytest
 
 from x12.delimiters import Delimiters, find_isa_delimiters
-from x12.errors import DelimiterError, EnvelopeError, X12Error, X12SyntaxError
+from x12.errors import (
+    DelimiterError,
+    EnvelopeError,
+    UnsupportedVersionError,
+    X12Error,
+    X12SyntaxError,
+)
+from x12.parse import parse_file
 from x12.reader import X12Reader
 from x12.tests.conftest import FIXTURES
 
@@ -130,10 +137,13 @@ def test_segment_outside_transaction_and_bad_segment_id() -> None:
     assert any(isinstance(e, X12SyntaxError) and e.found == "nm1" for e in r.errors)
 
 
-def test_invalid_utf8_becomes_x12_error() -> None:
+def test_invalid_utf8_is_read_as_cp1252_with_a_warning() -> None:
     data = simple().encode("ascii").replace(b"BHT", b"B\xffT")
-    with pytest.raises(X12Error):
-        list(X12Reader(data))
+    r = X12Reader(data)
+    list(r)
+    assert [(w.position, w.byte_offset, w.read_as) for w in r.warnings] == [
+        (4, data.index(b"\xff"), "\xff")]
+    assert any(e.message == "invalid segment id" and e.found == "B\xffT" for e in r.errors)
 
 
 def test_missing_file_is_x12_error(tmp_path) -> None:
@@ -156,3 +166,58 @@ def test_streaming_keeps_one_transaction_at_a_time() -> None:
     assert stream.tell() < len(text) / 4
     assert sum(1 for _ in it) == n - 1
     assert reader.errors == []
+
+
+@pytest.mark.parametrize(("isa", "words"), [
+    (ISA.replace("*^*", "*:*"), ("ISA11", "ISA16")),     # repetition = component
+    (ISA.replace("*^*", "*~*"), ("ISA11", "terminator")),  # repetition = terminator
+    (ISA.replace(":~", "*~"), ("element", "ISA16")),    # component = element separator
+    (ISA.replace(":~", "::"), ("ISA16", "terminator")),  # component = terminator
+])
+def test_delimiter_clash_is_a_delimiter_error(isa: str, words: tuple[str, ...]) -> None:
+    with pytest.raises(DelimiterError) as exc:
+        list(X12Reader.from_text(isa + "".join(s + isa[-1] for s in BODY)))
+    assert all(w in exc.value.message for w in words), exc.value.message
+    assert exc.value.position == 1 and exc.value.segment_id == "ISA"
+
+
+def test_repeated_service_types_are_split_on_isa11() -> None:
+    text = ISA + "GS*HB*S*R*20260101*1200*1*X*005010X279A1~ST*271*0001*005010X279A1~" \
+        "EB*1*IND*30^1^35~SE*3*0001~GE*1*1~IEA*1*000000001~"
+    (ts,) = list(X12Reader.from_text(text))
+    assert ts.delimiters.repetition == "^"
+    assert ts.segments[1][3].split(ts.delimiters.repetition) == ["30", "1", "35"]
+
+
+def x4010(isa12: bool = True, gs08: bool = True) -> str:
+    isa = ISA.replace("*^*00501*", "*U*00401*") if isa12 else ISA
+    body = [s.replace("005010X222A1", "004010X098A1") if gs08 else s for s in BODY]
+    return simple(body) if isa is ISA else isa + "".join(s + "~" for s in body)
+
+
+@pytest.mark.parametrize(("text", "seg_id", "found"), [
+    (x4010(), "ISA", "00401"),
+    (x4010(isa12=False), "GS", "004010X098A1"),
+    (ISA + "GS*HP*S*R*20260101*1200*1*X*005010X221A1~ST*835*0001*004010X091A1~SE*2*0001~"
+     "GE*1*1~IEA*1*000000001~", "ST", "004010X091A1"),
+])
+def test_4010_is_refused_by_name(text: str, seg_id: str, found: str) -> None:
+    with pytest.raises(UnsupportedVersionError) as exc:
+        list(X12Reader.from_text(text))
+    assert exc.value.message.startswith("X12 4010 is not supported")
+    assert (exc.value.segment_id, exc.value.found) == (seg_id, found)
+    result = parse_file(text.encode())
+    assert [e.message for e in result.errors] == [exc.value.message]
+
+
+@pytest.mark.parametrize("prefix", [
+    b"Remittance advice, please post\r\n",
+    b"\xef\xbb\xbfRemittance advice, please post\r\n",
+    b"\x93Remittance\x94 advice, please post\r\n",  # cp1252 quotes: not a UTF-8 complaint
+])
+def test_prose_before_isa(prefix: bytes) -> None:
+    with pytest.raises(DelimiterError) as exc:
+        list(X12Reader(prefix + simple().encode()))
+    assert exc.value.message == "no ISA segment at the start"
+    assert "Remittance" in exc.value.found and "UTF-8" not in str(exc.value)
+    assert str(exc.value).startswith("segment 1: no ISA segment at the start: expected 'ISA'")
