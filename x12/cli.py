@@ -168,17 +168,22 @@ class _JsonSink:
                 out.write(("\n]" if self.claims else "]") + tail)
         out.write("}\n" if self.ndjson else "")
 
-    def finish(self, errors: list[X12Error], balance_errors: list[Any]) -> None:
+    def finish(self, errors: list[X12Error], balance_errors: list[Any],
+               warnings: list[Any]) -> None:
         out = self.out
         if self.ndjson:
             for e in errors:
                 out.write('{"error": ' + _encode(e.to_dict()) + "}\n")
+            for w in warnings:
+                out.write('{"warning": ' + _encode(w.to_dict()) + "}\n")
             return
         self._open_rest()
         if self.emitted:
             out.write("]}\n")
         out.write('], "errors": [')
         out.write(",\n".join(_encode(e.to_dict()) for e in errors))
+        out.write('], "warnings": [')
+        out.write(",\n".join(_encode(w.to_dict()) for w in warnings))
         out.write("]}\n")
 
     def _open_rest(self) -> None:
@@ -194,6 +199,7 @@ class _CheckSink:
         self.interchanges = interchanges
         self.transactions = 0
         self.problems: list[str] = []
+        self.warnings: list[str] = []
 
     def begin_claims(self) -> None:
         pass
@@ -207,8 +213,10 @@ class _CheckSink:
     def transaction(self, isa: Interchange, doc: Any) -> None:
         self.transactions += 1
 
-    def finish(self, errors: list[X12Error], balance_errors: list[Any]) -> None:
+    def finish(self, errors: list[X12Error], balance_errors: list[Any],
+               warnings: list[Any]) -> None:
         self.problems = [e.describe() for e in errors] + [b.message for b in balance_errors]
+        self.warnings = [w.describe() for w in warnings]
 
 
 class _Progress:
@@ -349,7 +357,7 @@ def _run(path: str, make_sink: Callable[[list[Interchange]], Any]) -> Any:
                 progress.fh.close()
     errors = sorted(reader.errors + parse_errors,
                     key=lambda e: e.position if e.position is not None else 0)
-    sink.finish(errors, balance_errors)
+    sink.finish(errors, balance_errors, list(reader.warnings))
     if progress is not None:
         progress.done(claims, transactions)
     return sink
@@ -372,6 +380,8 @@ def _check(path: str) -> int:
     sink = _run(path, _CheckSink)
     for line in sink.problems:
         print(line)
+    for line in sink.warnings:  # read, but worth a look (e.g. a non-UTF-8 byte)
+        print(f"warning: {line}")
     if not sink.problems:
         print(f"OK: {len(sink.interchanges)} interchange(s), "
               f"{sink.transactions} transaction set(s)")

@@ -111,11 +111,11 @@ def find_isa_delimiters(text: str, start: int = 0, *,
         if not (nxt.isalnum() or nxt.isspace()) and nxt not in (sep, component):
             segment = nxt
             end = k + 1
-    version = elements[12] if len(elements) > 12 else ""
     repetition = elements[11] if len(elements) > 11 else ""
-    if version < "00501" and (len(repetition) != 1 or repetition.isalnum()):
-        # before 5010, ISA11 is the standards identifier ("U"), not a delimiter; the
-        # reader refuses such versions with a clear message
+    if len(repetition) != 1 or repetition.isalnum():
+        # before 5010, ISA11 is the standards identifier ("U"), not a delimiter (the reader
+        # refuses such versions with a clear message); many 5010 senders still put the "U"
+        # there, which means "no repetition separator", not a broken file
         repetition = next(c for c in "^`!{}|" if c not in (sep, component, segment))
     delims = Delimiters(sep, repetition, component, segment)
     try:
