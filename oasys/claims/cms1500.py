@@ -344,14 +344,13 @@ def _top(line: float) -> float:
 
 # The form's boxes: (first line, last line, first column, column after, label).
 BOXES: list[tuple[int, int, int, int, str]] = [
-    (7, 8, 1, 50, "1. MEDICARE     MEDICAID     TRICARE      CHAMPVA      GROUP HEALTH PLAN"
-                  "    FECA BLK LUNG    OTHER"),
+    (7, 8, 1, 50, "1."),
     (7, 8, 50, 82, "1a. INSURED'S I.D. NUMBER                 (For Program in Item 1)"),
     (9, 10, 1, 30, "2. PATIENT'S NAME (Last Name, First Name, Middle Initial)"),
-    (9, 10, 30, 50, "3. PATIENT'S BIRTH DATE          SEX   M       F"),
+    (9, 10, 30, 50, "3. PATIENT'S BIRTH DATE   MM  DD  YY        SEX"),
     (9, 10, 50, 82, "4. INSURED'S NAME (Last Name, First Name, Middle Initial)"),
     (11, 12, 1, 30, "5. PATIENT'S ADDRESS (No., Street)"),
-    (11, 12, 30, 50, "6. PATIENT RELATIONSHIP TO INSURED  Self Spouse Child Other"),
+    (11, 12, 30, 50, "6. PATIENT RELATIONSHIP TO INSURED"),
     (11, 12, 50, 82, "7. INSURED'S ADDRESS (No., Street)"),
     (13, 14, 1, 25, "CITY"), (13, 14, 25, 30, "STATE"),
     (13, 16, 30, 50, "8. RESERVED FOR NUCC USE"),
@@ -362,17 +361,17 @@ BOXES: list[tuple[int, int, int, int, str]] = [
     (17, 18, 30, 50, "10. IS PATIENT'S CONDITION RELATED TO:"),
     (17, 18, 50, 82, "11. INSURED'S POLICY GROUP OR FECA NUMBER"),
     (19, 20, 1, 30, "a. OTHER INSURED'S POLICY OR GROUP NUMBER"),
-    (19, 20, 30, 50, "a. EMPLOYMENT? (Current or Previous)   YES     NO"),
-    (19, 20, 50, 82, "a. INSURED'S DATE OF BIRTH              SEX   M       F"),
+    (19, 20, 30, 50, "a. EMPLOYMENT? (Current or Previous)"),
+    (19, 20, 50, 82, "a. INSURED'S DATE OF BIRTH                               SEX"),
     (21, 22, 1, 30, "b. RESERVED FOR NUCC USE"),
-    (21, 22, 30, 50, "b. AUTO ACCIDENT?        YES     NO   PLACE (State)"),
+    (21, 22, 30, 50, "b. AUTO ACCIDENT?"),
     (21, 22, 50, 82, "b. OTHER CLAIM ID (Designated by NUCC)"),
     (23, 24, 1, 30, "c. RESERVED FOR NUCC USE"),
-    (23, 24, 30, 50, "c. OTHER ACCIDENT?       YES     NO"),
+    (23, 24, 30, 50, "c. OTHER ACCIDENT?"),
     (23, 24, 50, 82, "c. INSURANCE PLAN NAME OR PROGRAM NAME"),
     (25, 26, 1, 30, "d. INSURANCE PLAN NAME OR PROGRAM NAME"),
     (25, 26, 30, 50, "10d. CLAIM CODES (Designated by NUCC)"),
-    (25, 26, 50, 82, "d. IS THERE ANOTHER HEALTH BENEFIT PLAN?   YES    NO"),
+    (25, 26, 50, 82, "d. IS THERE ANOTHER HEALTH BENEFIT PLAN?"),
     (27, 30, 1, 50, "READ BACK OF FORM BEFORE COMPLETING & SIGNING THIS FORM.  12. PATIENT'S OR"
                     " AUTHORIZED PERSON'S SIGNATURE  I authorize the release of information."),
     (27, 30, 50, 82, "13. INSURED'S OR AUTHORIZED PERSON'S SIGNATURE  I authorize payment of"
@@ -384,7 +383,7 @@ BOXES: list[tuple[int, int, int, int, str]] = [
     (33, 34, 30, 50, "17a.                       17b. NPI"),
     (33, 34, 50, 82, "18. HOSPITALIZATION DATES RELATED TO CURRENT SERVICES"),
     (35, 36, 1, 50, "19. ADDITIONAL CLAIM INFORMATION (Designated by NUCC)"),
-    (35, 36, 50, 82, "20. OUTSIDE LAB?       YES    NO      $ CHARGES"),
+    (35, 36, 50, 82, "20. OUTSIDE LAB?                                    $ CHARGES"),
     (37, 42, 1, 50, "21. DIAGNOSIS OR NATURE OF ILLNESS OR INJURY  Relate A-L to service line"
                     " below (24E)     ICD Ind."),
     (37, 38, 50, 82, "22. RESUBMISSION CODE              ORIGINAL REF. NO."),
@@ -395,9 +394,9 @@ BOXES: list[tuple[int, int, int, int, str]] = [
     (43, 44, 44, 49, "E. DIAG. POINTER"), (43, 44, 49, 61, "F. $ CHARGES"),
     (43, 44, 61, 65, "G. UNITS"), (43, 44, 65, 68, "H. EPSDT"), (43, 44, 68, 71, "I. QUAL."),
     (43, 44, 71, 82, "J. RENDERING PROVIDER ID. #"),
-    (57, 58, 1, 23, "25. FEDERAL TAX I.D. NUMBER     SSN  EIN"),
+    (57, 58, 1, 23, "25. FEDERAL TAX I.D. NUMBER"),
     (57, 58, 23, 37, "26. PATIENT'S ACCOUNT NO."),
-    (57, 58, 37, 50, "27. ACCEPT ASSIGNMENT?   YES    NO"),
+    (57, 58, 37, 50, "27. ACCEPT ASSIGNMENT?"),
     (57, 58, 50, 62, "28. TOTAL CHARGE"), (57, 58, 62, 72, "29. AMOUNT PAID"),
     (57, 58, 72, 82, "30. Rsvd for NUCC Use"),
     (59, 64, 1, 23, "31. SIGNATURE OF PHYSICIAN OR SUPPLIER INCLUDING DEGREES OR CREDENTIALS"),
@@ -409,6 +408,17 @@ CHECKS = ([(8, c) for c in (2, 9, 16, 25, 32, 40, 46)] + [(10, 43), (10, 47)]
           + [(12, c) for c in (32, 37, 42, 47)]
           + [(ln, c) for ln in (20, 22, 24) for c in (35, 42)] + [(20, 69), (20, 75)]
           + [(26, 52), (26, 58), (36, 53), (36, 58), (58, 18), (58, 20), (58, 39), (58, 44)])
+# The check boxes' captions, in the label line above each box (line, column, caption).
+CAPTIONS = ([(7, c, t) for c, t in ((2, "MEDICARE"), (9, "MEDICAID"), (16, "TRICARE"),
+                                     (25, "CHAMPVA"), (32, "GROUP HEALTH PLAN"),
+                                     (40, "FECA BLK LUNG"), (46, "OTHER"))]
+            + [(9, 43, "M"), (9, 47, "F"), (19, 69, "M"), (19, 75, "F")]
+            + [(11, c, t) for c, t in ((32, "Self"), (37, "Spouse"), (42, "Child"),
+                                       (47, "Other"))]
+            + [(ln, c, t) for ln in (20, 22, 24) for c, t in ((35, "YES"), (42, "NO"))]
+            + [(21, 46, "PLACE (State)")]
+            + [(25, 52, "YES"), (25, 58, "NO"), (35, 53, "YES"), (35, 58, "NO"),
+               (57, 18, "SSN"), (57, 20, "EIN"), (57, 39, "YES"), (57, 44, "NO")])
 
 
 def _draw_label(c: rl_canvas.Canvas, text: str, x: float, y: float, width: float) -> None:
@@ -436,11 +446,12 @@ def _draw_form(c: rl_canvas.Canvas) -> None:
     # shaded halves of the six service-line rows
     c.setFillColor(SHADE)
     for row in range(LINES_PER_PAGE):
-        c.rect(_x(1), _top(46 + 2 * row), _x(82) - _x(1), LINE, stroke=0, fill=1)
+        c.rect(_x(1) - 2, _top(46 + 2 * row), _x(82) - _x(1), LINE, stroke=0, fill=1)
     c.setFillColor(INK)
     c.setLineWidth(0.6)
     for first, last, c0, c1, label in BOXES:
-        x0, x1 = _x(c0), _x(c1)
+        # edges 2 pt left of their column, so data never touches a rule
+        x0, x1 = _x(c0) - 2, _x(c1) - 2
         y0, y1 = _top(last + 1), _top(first)
         c.rect(x0, y0, x1 - x0, y1 - y0, stroke=1, fill=0)
         _draw_label(c, label, x0, y1, x1 - x0)
@@ -448,17 +459,24 @@ def _draw_form(c: rl_canvas.Canvas) -> None:
     c.setLineWidth(0.4)
     for row in range(LINES_PER_PAGE):
         y = _top(47 + 2 * row)
-        c.line(_x(1), y, _x(82), y)
+        c.line(_x(1) - 2, y, _x(82) - 2, y)
         c.setFont("Helvetica-Bold", 7)
         c.drawString(_x(82) + 2, _top(46 + 2 * row) - 8, str(row + 1))
     for col in (10, 19, 22, 25, 32, 35, 38, 41, 44, 49, 58, 61, 65, 68, 71):
-        c.line(_x(col), _top(57), _x(col), _top(46))
-    c.rect(_x(1), _top(57), _x(82) - _x(1), _top(45) - _top(57), stroke=1, fill=0)
+        c.line(_x(col) - 2, _top(57), _x(col) - 2, _top(46))
+    c.rect(_x(1) - 2, _top(57), _x(82) - _x(1), _top(45) - _top(57), stroke=1, fill=0)
     # diagnosis letters of box 21
     c.setFont("Helvetica", 6)
     for index, letter in enumerate("ABCDEFGHIJKL"):
         c.drawString(_x(2 + 13 * (index % 4)) - 3, _top(38 + 2 * (index // 4)) - 9,
                      f"{letter}.")
+    c.setFont("Helvetica", 5)
+    for line, col, caption in CAPTIONS:
+        # YES/NO of 10a-c sit beside their boxes (the label line above holds the question)
+        if line in (20, 22, 24) and col in (35, 42):
+            c.drawRightString(_x(col) - 2, _top(line) - 9, caption)
+        else:
+            c.drawString(_x(col) - 1, _top(line) - 11, caption)
     for line, col in CHECKS:
         c.rect(_x(col) - 1, _top(line) - 10.5, COL + 2, LINE - 2, stroke=1, fill=0)
     c.setFont("Helvetica", 5.5)
