@@ -19,6 +19,7 @@ from oasys.core.permissions import api_permission
 
 from . import actions
 from .cms1500 import MODES as CMS1500_MODES
+from .cms1500 import NoProviderProfile
 from .cms1500_views import cms1500_claim, cms1500_response
 from .machine import CLAIM_MACHINE
 from .secondary import claim_secondary_bill
@@ -123,7 +124,10 @@ def claim_cms1500(request: HttpRequest, claim_id: int, mode: str = "plain") -> H
     if mode not in CMS1500_MODES:
         raise HttpError(422, "mode must be plain or red")
     c = cms1500_claim(practice=request.practice, pk=claim_id)
-    return cms1500_response(claim=c, mode=mode, ctx=AuditContext.from_request(request))
+    try:
+        return cms1500_response(claim=c, mode=mode, ctx=AuditContext.from_request(request))
+    except NoProviderProfile as exc:
+        raise HttpError(409, str(exc)) from exc
 
 
 class ActionIn(Schema):

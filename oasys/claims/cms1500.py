@@ -105,6 +105,11 @@ class Cms1500Error(ValueError):
     """The form cannot be drawn in the asked way (an unknown mode)."""
 
 
+class NoProviderProfile(Cms1500Error):
+    """The practice has no billing provider profile yet, so boxes 25 and 31–33 (and the
+    837P) have nothing to say."""
+
+
 @dataclass
 class Page:
     """One sheet: (line, column, text) data cells; the form around them is drawn apart."""
@@ -303,7 +308,10 @@ def _service_line(page: Page, row: int, line: b.ServiceLine, x: b.Claim,
 
 def cms1500_form(*, claim: Claim) -> Cms1500:
     """The claim's boxes, from the data the 837P is built from (oasys.claims.assembly)."""
-    profile = ProviderProfile.objects.get(practice_id=claim.practice_id)
+    profile = ProviderProfile.objects.filter(practice_id=claim.practice_id).first()
+    if profile is None:
+        raise NoProviderProfile("The practice has no provider profile: fill in Billing setup"
+                                " → Provider before printing a claim form.")
     bp = billing_provider(profile)
     x = claim_to_x12(claim, profile)
     if x.billing_provider is not None:
@@ -499,7 +507,7 @@ def cms1500_pdf(*, claim: Claim, mode: str = "plain") -> bytes:
     """The claim as a CMS-1500 PDF: `plain` draws the form with the data, `red` prints the
     data only, for the pre-printed red form."""
     if mode not in MODES:
-        raise Cms1500Error(f"Unknown mode {mode!r}: use plain or red.")
+        raise Cms1500Error("Unknown mode: use plain or red.")
     form = cms1500_form(claim=claim)
     buffer = io.BytesIO()
     c = rl_canvas.Canvas(buffer, pagesize=LETTER, pageCompression=1)

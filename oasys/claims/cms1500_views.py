@@ -11,7 +11,7 @@ from oasys.core.audit import AuditContext, audit_record
 from oasys.core.models import AuditAction, Practice
 from oasys.core.permissions import practice_required
 
-from .cms1500 import MODES, cms1500_pdf
+from .cms1500 import MODES, NoProviderProfile, cms1500_pdf
 from .models import Claim
 from .selectors import claim_list
 
@@ -29,7 +29,7 @@ def cms1500_claim(*, practice: Practice, pk: int) -> Claim:
 def cms1500_response(*, claim: Claim, mode: str, ctx: AuditContext) -> HttpResponse:
     """The form as a download, recorded as an export of the client's data. The file name
     carries the claim number only, never the client's name."""
-    pdf = cms1500_pdf(claim=claim, mode=mode)
+    pdf = cms1500_pdf(claim=claim, mode=mode)  # NoProviderProfile: callers answer 409
     audit_record(ctx=ctx, action=AuditAction.EXPORT, category="claim",
                  client_id=claim.client_id, object_type="Claim", object_id=claim.pk,
                  detail={"format": "cms1500", "mode": mode})
@@ -45,4 +45,8 @@ def claim_cms1500(request: HttpRequest, pk: int) -> HttpResponse:
     mode = request.GET.get("mode", "plain")
     if mode not in MODES:
         return HttpResponseBadRequest("mode must be plain or red", content_type="text/plain")
-    return cms1500_response(claim=claim, mode=mode, ctx=AuditContext.from_request(request))
+    try:
+        return cms1500_response(claim=claim, mode=mode,
+                                ctx=AuditContext.from_request(request))
+    except NoProviderProfile as exc:
+        return HttpResponse(str(exc), status=409, content_type="text/plain")

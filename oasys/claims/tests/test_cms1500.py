@@ -17,7 +17,7 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from oasys.billing.tests import factories as f
-from oasys.claims.cms1500 import Cms1500Error, cms1500_pdf
+from oasys.claims.cms1500 import Cms1500Error, NoProviderProfile, cms1500_pdf
 from oasys.claims.models import Claim, ClaimLine
 from oasys.claims.services import ClaimDraft, claim_create_for_session
 from oasys.clients.models import PolicyPriority, Relationship
@@ -257,6 +257,19 @@ def test_page_one_renders_to_a_non_blank_image(claim, mode, tmp_path):
 def test_an_unknown_mode_is_refused(claim):
     with pytest.raises(Cms1500Error, match="plain or red"):
         cms1500_pdf(claim=claim, mode="blue")
+
+
+def test_without_a_provider_profile_the_form_says_what_to_do(owner_client, api_client,
+                                                             claim):
+    ProviderProfile.objects.filter(practice=claim.practice).delete()
+    with pytest.raises(NoProviderProfile, match="provider profile"):
+        cms1500_pdf(claim=claim, mode="plain")
+    url = reverse("claims:cms1500", args=[claim.pk])
+    resp = owner_client.get(url, {"mode": "red"})
+    assert resp.status_code == 409 and "provider profile" in resp.content.decode()
+    resp = api_client.get(f"/api/v1/claims/{claim.pk}/cms1500.pdf")
+    assert resp.status_code == 409 and "provider profile" in resp.content.decode()
+    assert not AuditEvent.objects.filter(category="claim", action="export").exists()
 
 
 def test_the_claim_page_offers_both_forms_and_downloads_them(owner_client, claim, owner,
