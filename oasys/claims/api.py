@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.errors import HttpError
@@ -18,6 +18,9 @@ from oasys.core.money import money_str
 from oasys.core.permissions import api_permission
 
 from . import actions
+from .cms1500 import MODES as CMS1500_MODES
+from .cms1500 import NoProviderProfile
+from .cms1500_views import cms1500_claim, cms1500_response
 from .machine import CLAIM_MACHINE
 from .secondary import claim_secondary_bill
 from .selectors import claim_list
@@ -104,6 +107,27 @@ def claim(request: HttpRequest, claim_id: int):
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
                  category="claim", client_id=c.client_id, object_type="Claim", object_id=c.pk)
     return _out(c)
+
+
+CMS1500_RESPONSE = {"responses": {200: {
+    "description": "The claim as a CMS-1500 (02/12) form",
+    "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+}}}
+
+
+@router.get("/{claim_id}/cms1500.pdf", openapi_extra=CMS1500_RESPONSE,
+            summary="The claim as a CMS-1500 paper claim form")
+@api_permission("billing.work")
+def claim_cms1500(request: HttpRequest, claim_id: int, mode: str = "plain") -> HttpResponse:
+    """mode=plain draws the whole form; mode=red prints the data only, aligned to the
+    pre-printed red form. Any other mode answers 422."""
+    if mode not in CMS1500_MODES:
+        raise HttpError(422, "mode must be plain or red")
+    c = cms1500_claim(practice=request.practice, pk=claim_id)
+    try:
+        return cms1500_response(claim=c, mode=mode, ctx=AuditContext.from_request(request))
+    except NoProviderProfile as exc:
+        raise HttpError(409, str(exc)) from exc
 
 
 class ActionIn(Schema):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import cms1500_views, views
 
 app_name = "claims"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/appeal/", views.claim_appeal, name="appeal"),
     path("<int:pk>/appeals/<int:appeal_pk>/letter.pdf", views.appeal_letter,
          name="appeal_letter"),
+    path("<int:pk>/cms1500.pdf", cms1500_views.claim_cms1500, name="cms1500"),
     path("<int:pk>/write-off/", views.claim_write_off, name="write_off"),
     path("<int:pk>/<slug:action>/", views.claim_action, name="action"),
 ]

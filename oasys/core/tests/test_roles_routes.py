@@ -55,6 +55,7 @@ SAME_QUESTION = [
     ("billing/sessions/submit/", "POST", "billing/submit"),
     ("billing/claims/", "GET", "claims"),
     ("billing/claims/<int:pk>/", "GET", "claims/{claim_id}"),
+    ("billing/claims/<int:pk>/cms1500.pdf", "GET", "claims/{claim_id}/cms1500.pdf"),
     ("billing/invoices/", "GET", "invoices"),
     ("billing/invoices/<int:pk>/", "GET", "invoices/{invoice_id}"),
     ("billing/invoices/<int:pk>/pdf/", "GET", "invoices/{invoice_id}/pdf"),
