@@ -7,6 +7,7 @@ with two decimals; "paid" is the journal's figure now."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -15,7 +16,7 @@ from ninja import Router, Schema
 from oasys.clients.models import Client
 from oasys.core.api import ErrorsOut, PageOut, paginate
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.errors import NotFound
+from oasys.core.errors import InvalidInput, NotFound
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
 from oasys.core.permissions import api_permission
@@ -75,8 +76,17 @@ class SuperbillMadeOut(Schema):
     items: list[SuperbillOut]
 
 
-class SendIn(Schema):
-    to: str = ""
+def _optional_body(request: HttpRequest) -> dict:
+    """A route whose body is optional: {} when none was sent."""
+    if not request.body.strip():
+        return {}
+    try:
+        body = json.loads(request.body)
+    except ValueError as exc:
+        raise InvalidInput("The body must be a JSON object.") from exc
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    return body
 
 
 def _out(sb: Superbill, paid: dict[int, object]) -> dict:
@@ -173,11 +183,15 @@ ACTION_RESPONSES = {200: SuperbillOut, 404: ErrorsOut, 409: ErrorsOut, 422: Erro
 
 @router.post("/{superbill_id}/send", response=ACTION_RESPONSES)
 @api_permission("billing.work")
-def superbill_send_route(request: HttpRequest, superbill_id: int, payload: SendIn | None = None):
-    """Email the PDF to the client (or {"to"}); Created -> Sent, Sent stays Sent."""
+def superbill_send_route(request: HttpRequest, superbill_id: int):
+    """Email the PDF to the client (optional body {"to"}); Created -> Sent, Sent stays
+    Sent."""
     sb = _target(request, superbill_id)
+    to = _optional_body(request).get("to") or ""
+    if not isinstance(to, str):
+        raise InvalidInput(errors={"to": "An email address, as a string."})
     superbill_send(superbill=sb, ctx=AuditContext.from_request(request), actor=request.user,
-                   to=payload.to if payload else "")
+                   to=to)
     return 200, _answer(request, superbill_id)
 
 

@@ -109,12 +109,12 @@ def _head(s: Statement, st) -> list:
     fact_rows = [[Paragraph(_text(k), st["label"]), Paragraph(_text(v), st["body"])]
                  for k, v in facts]
     right = [Paragraph("SUPERBILL", st["title"]), Spacer(1, 6),
-             Table(fact_rows, colWidths=[1.15 * inch, 1.75 * inch], hAlign="RIGHT",
+             Table(fact_rows, colWidths=[1.05 * inch, 2.2 * inch], hAlign="RIGHT",
                    style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                      ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                      ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
                                      ("TOPPADDING", (0, 0), (-1, -1), 1)]))]
-    top = Table([[_practice_block(s, st), right]], colWidths=[WIDTH - 3.0 * inch, 3.0 * inch],
+    top = Table([[_practice_block(s, st), right]], colWidths=[WIDTH - 3.3 * inch, 3.3 * inch],
                 style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                   ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                   ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
@@ -161,7 +161,11 @@ def _services(s: Statement, st) -> Table:
 
 def _one(s: Statement) -> list:
     st = _styles()
+    # denser than the invoice: a statement carries many more facts per page
     st["cell"].fontSize, st["cell"].leading = 8.5, 10.5
+    for name in ("body", "small", "label", "cell"):
+        st[name].spaceBefore = st[name].spaceAfter = 0
+    st["body"].leading = 12.5
     story = _head(s, st)
     story += [_services(s, st), Spacer(1, 0.15 * inch)]
     figures = _figures_table([("Total charges", _dollars(s.total_fee), False),
@@ -170,8 +174,8 @@ def _one(s: Statement) -> list:
     signer = s.providers[0] if len(s.providers) == 1 else None
     sign_as = (f"{signer.name}" + (f", {signer.credentials}" if signer.credentials else "")
                if signer else "Rendering provider")
-    closing = [figures, Spacer(1, 0.3 * inch), Paragraph(_text(NOT_A_CLAIM), st["body"]),
-               Spacer(1, 0.45 * inch),
+    closing = [figures, Spacer(1, 0.2 * inch), Paragraph(_text(NOT_A_CLAIM), st["body"]),
+               Spacer(1, 0.35 * inch),
                Table([["", ""], [f"Signature: {sign_as}", "Date"]],
                      colWidths=[WIDTH * 0.6, WIDTH * 0.3], rowHeights=[24, None],
                      hAlign="LEFT",

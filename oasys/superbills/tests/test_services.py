@@ -149,7 +149,8 @@ def test_another_practices_client_is_refused(practice, other_practice):
                          ctx=f.ctx_for(practice=practice))
 
 
-def test_send_emails_the_pdf_without_a_diagnosis_in_the_body(practice, django_capture_on_commit_callbacks):
+def test_send_emails_the_pdf_without_a_diagnosis_in_the_body(
+        practice, django_capture_on_commit_callbacks):
     w = superbill_world(practice)
     [sb] = _make(w)
     with django_capture_on_commit_callbacks(execute=True):
