@@ -38,13 +38,17 @@ def test_create_list_pdf_send_void(api_client, practice, owner):
     assert AuditEvent.objects.filter(category="superbill", action="export",
                                      object_id=str(sb["id"]), user_id_ref=owner.pk).exists()
 
-    sent = api_client.post(f"/api/v1/superbills/{sb['id']}/send", content_type="application/json")
+    sent = api_client.post(f"/api/v1/superbills/{sb['id']}/send",
+                           content_type="application/json")
     assert sent.status_code == 200 and sent.json()["status"] == "sent"
     assert SentEmail.objects.filter(object_type="Superbill", object_id=str(sb["id"])).exists()
 
-    void = api_client.post(f"/api/v1/superbills/{sb['id']}/void", content_type="application/json")
+    void = api_client.post(f"/api/v1/superbills/{sb['id']}/void",
+                           content_type="application/json")
     assert void.status_code == 200 and void.json()["status"] == "void"
-    assert api_client.post(f"/api/v1/superbills/{sb['id']}/void", content_type="application/json").status_code == 409
+    again = api_client.post(f"/api/v1/superbills/{sb['id']}/void",
+                            content_type="application/json")
+    assert again.status_code == 409
 
 
 def test_individual_kind_and_a_session_already_stated(api_client, practice):
