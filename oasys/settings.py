@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "oasys.clearinghouse",
     "oasys.eligibility",
     "oasys.remittance",
+    "oasys.superbills",
     "oasys.ledger",
     "oasys.payments",
     "oasys.autobilling",
