@@ -11,6 +11,7 @@ urlpatterns = [
     path("billing/sessions/", include("oasys.billing.urls")),
     path("billing/claims/", include("oasys.claims.urls")),
     path("billing/invoices/", include("oasys.invoices.urls")),
+    path("billing/statements/", include("oasys.statements.urls")),
     path("billing/edi/", include("oasys.clearinghouse.urls")),
     path("billing/eligibility/", include("oasys.eligibility.urls")),
     path("billing/remittances/", include("oasys.remittance.urls")),
