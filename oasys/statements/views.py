@@ -9,9 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from oasys.clients.selectors import client_list
-from oasys.core.audit import AuditContext
+from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import DomainError
 from oasys.core.feedback import error_text
+from oasys.core.models import AuditAction
 from oasys.core.permissions import practice_required
 from oasys.core.timezones import practice_today
 
@@ -58,6 +59,10 @@ def client_statement(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Statement emailed to {email.to}.")
             return redirect("statements:client", pk=client.pk)
+    # the page shows the client and their figures: a read of their data
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="statement", client_id=client.pk, object_type="Client",
+                 object_id=client.pk)
     statement = statement_build(practice=request.practice, client=client,
                                 period_start=start,
                                 period_end=end)
