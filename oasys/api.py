@@ -38,6 +38,7 @@ from .payments.api import router as payments_router
 from .practice.api import router as practice_router
 from .remittance.api import router as remittance_router
 from .superbills.api import router as superbills_router
+from .statements.api import router as statements_router
 
 api = NinjaAPI(
     title="Oasys Billing API",
@@ -184,6 +185,7 @@ def _add_routers() -> None:
     api.add_router("/invoices", invoices_router)
     api.add_router("/invoices", invoices_pdf_router)  # /invoices/{id}/pdf
     api.add_router("/superbills", superbills_router)
+    api.add_router("/clients", statements_router)  # /clients/{id}/statement.pdf, …/send
     api.add_router("", eligibility_router)  # /clients/{id}/eligibility-checks, /usage-fees
     api.add_router("", payments_router)  # /payments/account…, /clients/{id}/payment-method…
 

@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "oasys.billing",
     "oasys.claims",
     "oasys.invoices",
+    "oasys.statements",
     "oasys.clearinghouse",
     "oasys.eligibility",
     "oasys.remittance",
@@ -335,6 +336,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "invoices-stripe-retries": {"task": "invoices.stripe_retries", "schedule": 300.0},
     # charging: cards due a retry after a decline, or after Stripe did not answer
     "invoices-card-retries": {"task": "invoices.card_retries", "schedule": 900.0},
+    # statements: last month's statements of the practices that turned the monthly run on
+    # (idempotent, once per client per month; hourly so each practice's 1st is not missed)
+    "statements-monthly": {"task": "statements.run_monthly", "schedule": 3600.0},
     # auto-billing: practices whose cutoff has passed get their night's run (once per local
     # date), and runs a dead worker left are handed on
     "autobilling-tick": {"task": "autobilling.tick",

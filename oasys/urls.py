@@ -12,6 +12,7 @@ urlpatterns = [
     path("billing/claims/", include("oasys.claims.urls")),
     path("billing/invoices/", include("oasys.invoices.urls")),
     path("billing/superbills/", include("oasys.superbills.urls")),
+    path("billing/statements/", include("oasys.statements.urls")),
     path("billing/edi/", include("oasys.clearinghouse.urls")),
     path("billing/eligibility/", include("oasys.eligibility.urls")),
     path("billing/remittances/", include("oasys.remittance.urls")),

@@ -92,6 +92,7 @@ HTML_FILL: dict[str, Callable[[PhiWorld], dict | None]] = {
     "remittance:review_decide": lambda w: None,  # no payment review in the seeded world
     "operator:": lambda w: None,  # the operator console: staff only, counts and no client data
     "ledger:client": _pk(Client, is_draft=False),
+    "statements:client": _pk(Client, is_draft=False),
     "outbox:": _pk(SentEmail),
     "autobilling:": _pk(BillingRun),
     "payments:payout": lambda w: None,
