@@ -253,3 +253,12 @@ def test_five_digit_billing_zip_is_refused_on_the_page_and_nothing_saved(pr_clie
     assert 'id="id_zip_code_error"' in html
     assert "ZIP+4 required for claims: e.g. 94111-1234" in html
     assert not ProviderProfile.objects.filter(practice=pr_practice).exists()
+
+
+def test_setup_hub_names_a_stored_5_digit_zip(pr_client, pr_practice):
+    assert pr_client.post(reverse("practice:provider"), VALID).status_code == 302
+    hub = pr_client.get(reverse("practice:setup")).content.decode()
+    assert 'id="zip4-needed"' not in hub
+    ProviderProfile.objects.filter(practice=pr_practice).update(zip_code="78701")
+    hub = pr_client.get(reverse("practice:setup")).content.decode()
+    assert "Billing address: ZIP+4 required for claims: e.g. 94111-1234" in hub
