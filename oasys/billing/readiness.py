@@ -27,6 +27,7 @@ from oasys.clients.models import (
     PricingRule,
 )
 from oasys.clients.pricing import charge_for
+from oasys.core.addresses import ZIP4_REQUIRED, is_zip4
 from oasys.core.identifiers import npi_error, tax_id_error
 from oasys.core.models import Practice
 from oasys.core.timezones import practice_date, practice_today
@@ -234,8 +235,14 @@ def _claim_reasons(
     client = appt.client
     clinician = appt.clinician
     setup_missing = [f for f in ctx.profile_missing if f != "taxonomy_code"]
-    if setup_missing:
-        out.append(reason("insurance_setup_incomplete", _labels(setup_missing)))
+    setup_problems = [_labels(setup_missing)] if setup_missing else []
+    profile = ctx.profile
+    if profile is not None and profile.zip_code and not is_zip4(profile.zip_code):
+        # Profiles saved before ZIP+4 was required: the 837P builder would refuse them, so
+        # say so here, before a claim is built.
+        setup_problems.append(f"billing address {ZIP4_REQUIRED}")
+    if setup_problems:
+        out.append(reason("insurance_setup_incomplete", "; ".join(setup_problems)))
     if "taxonomy_code" in ctx.profile_missing:
         out.append(reason("missing_taxonomy", "billing provider"))
     elif not clinician.taxonomy_code:

@@ -39,6 +39,16 @@ def is_po_box(line: str) -> bool:
     return bool(_PO_BOX.search(" " + (line or "")))
 
 
+# The 837P guide wants ZIP+4 for the billing provider and service facility (2010AA/2310C N403):
+# clearinghouses reject a 5-digit ZIP there, so those addresses need all 9 digits.
+ZIP4_REQUIRED = "ZIP+4 required for claims: e.g. 94111-1234"
+
+
+def is_zip4(value: str) -> bool:
+    """True for a 9-digit ZIP, with or without the dash (94111-1234 or 941111234)."""
+    return bool(re.fullmatch(r"\d{5}-?\d{4}", (value or "").strip()))
+
+
 def zip_normalized(value: str) -> str:
     z = (value or "").strip()
     if re.fullmatch(r"\d{9}", z):

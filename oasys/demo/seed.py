@@ -772,7 +772,7 @@ def _seed_harbor(*, today: date, rng: random.Random) -> bool:
         address2="Floor 4",
         city="San Francisco",
         state="CA",
-        zip_code="94111",
+        zip_code="94111-3302",
     )
     payers = [_payer(pid, name) for pid, name in DEMO_PAYERS]
     for payer in (payers[0], payers[1], payers[2], payers[5]):

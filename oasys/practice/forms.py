@@ -7,7 +7,13 @@ from decimal import Decimal
 
 from django import forms
 
-from oasys.core.addresses import address_errors, state_choices, zip_normalized
+from oasys.core.addresses import (
+    ZIP4_REQUIRED,
+    address_errors,
+    is_zip4,
+    state_choices,
+    zip_normalized,
+)
 from oasys.core.codes import (
     cpt_clean,
     cpt_error,
@@ -110,7 +116,10 @@ class ProviderProfileForm(forms.Form):
         },
     )
     zip_code = forms.CharField(
-        label="ZIP code", max_length=10, error_messages={"required": "Enter the ZIP code."}
+        label="ZIP code",
+        max_length=10,
+        error_messages={"required": "Enter the ZIP code."},
+        help_text="ZIP+4, e.g. 94111-1234: claims need all 9 digits for the billing address.",
     )
 
     def __init__(self, *args, stored_tax_id: str = "", **kwargs):
@@ -194,6 +203,9 @@ class ProviderProfileForm(forms.Form):
             state=data.get("state", ""),
             zip_code=data.get("zip_code", ""),
         )
+        # The billing address goes on claims as 2010AA, where a 5-digit ZIP is rejected.
+        if "zip_code" not in found.fields and not is_zip4(data.get("zip_code", "")):
+            found.fields["zip_code"] = ZIP4_REQUIRED
         errors.update(found.fields)
         if not found:
             data["zip_code"] = zip_normalized(data["zip_code"].strip())

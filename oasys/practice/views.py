@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from oasys.core.addresses import ZIP4_REQUIRED, is_zip4
 from oasys.core.audit import AuditContext
 from oasys.core.feedback import refusals_as_messages
 from oasys.core.identifiers import tax_id_masked
@@ -84,6 +85,9 @@ def setup(request: HttpRequest) -> HttpResponse:
             "setup",
             profile=profile,
             missing_labels=[selectors.provider_field_label(f) for f in missing],
+            # A ZIP saved before ZIP+4 was required: claims would be refused until it is fixed.
+            zip4_message=ZIP4_REQUIRED
+            if profile and profile.zip_code and not is_zip4(profile.zip_code) else "",
             tax_id_display=tax_id_masked(profile.tax_id) if profile and profile.tax_id else "",
             taxonomy_display=taxonomy_label(profile.taxonomy_code) if profile else "",
             has_payers=selectors.accepted_payers_exist(practice=practice),

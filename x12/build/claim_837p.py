@@ -246,8 +246,18 @@ def _check_claim(c: Claim, idx: int) -> None:
                     found=adj.payer_id)
 
 
+def _require_zip4(addr: Address, who: str) -> None:
+    """The guide wants a 9-digit ZIP (ZIP+4) in N403 of 2010AA and 2310C; pyx12 accepts 5
+    digits there, but clearinghouses reject the claim, so refuse it here."""
+    code = addr.postal_code or ""
+    require(len(code) == 9 and code.isdigit(),
+            f"{who} ZIP code must have 9 digits (ZIP+4, e.g. 941111234)",
+            segment_id="N4", element=3, expected="9 digits", found=code)
+
+
 def _billing_loop(bp: Provider, pay_to: Address | None) -> list[Segment]:
     require(bp.address is not None, "billing provider needs an address")
+    _require_zip4(bp.address, "billing provider")
     require(bool(bp.ein) != bool(bp.ssn), "billing provider needs exactly one of ein or ssn")
     segs: list[Segment] = []
     if bp.taxonomy:
@@ -284,6 +294,7 @@ def _claim_segments(c: Claim) -> list[Segment]:
     if c.service_facility:
         fac = c.service_facility
         require(fac.address is not None, "service facility needs an address")
+        _require_zip4(fac.address, "service facility")
         segs.append(["NM1", "77", "2", fac.name, None, None, None, None,
                      "XX" if fac.npi else None, fac.npi or None])
         segs += address_segments(fac.address)
@@ -368,11 +379,12 @@ def claim_837p_body(batch: Batch837P) -> list[Segment]:
                          sub.group_number, None if sub.group_number else sub.group_name,
                          None, None, None, None, first.filing_indicator])
             body.append(_subscriber_name(sub))
-            body += address_segments(sub.address)
+            # 2010BA N3/N4/DMG are sent only when the subscriber is the patient; for a
+            # dependent the patient's own address and demographics go in 2010CA instead.
             if is_self:
                 require(sub.address is not None and sub.birth_date is not None,
                         "a subscriber who is the patient needs address and birth date")
-            if sub.birth_date:
+                body += address_segments(sub.address)
                 body.append(["DMG", "D8", d8(sub.birth_date), sub.gender])
             body.append(["NM1", "PR", "2", first.payer.name, None, None, None, None, "PI",
                          first.payer.payer_id])

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from x12.parse.common import dec, el, opt_dec, party_from_nm1
+from x12.models import Party
+from x12.parse.common import add_n3, add_n4, dec, el, opt_dec, party_from_nm1
 from x12.reader import TransactionSet
 from x12.values import fmt_amount
 
@@ -21,49 +22,71 @@ class Summary:
         return {"type": self.set_id, **self.data}
 
 
+def _party_dict(party: Party | None) -> dict[str, Any] | None:
+    return party.to_dict() if party is not None else None
+
+
 def summarize_837(ts: TransactionSet) -> Summary:
+    """Claims with their billing provider, subscriber, patient and service facility, each
+    with its address (N3/N4 of 2010AA, 2010BA, 2010CA and 2310C) when the file has one."""
     comp = ts.delimiters.component
     claims: list[dict[str, Any]] = []
+    parties: list[tuple[dict[str, Any], dict[str, Party | None]]] = []
     claim: dict[str, Any] | None = None
     line: dict[str, Any] | None = None
-    billing: dict[str, Any] | None = None
-    subscriber: dict[str, Any] | None = None
-    patient: dict[str, Any] | None = None
-    level = ""
+    billing: Party | None = None
+    subscriber: Party | None = None
+    patient: Party | None = None
+    current: Party | None = None  # the party the next N3/N4 belong to
     in_2320 = False
     pos = ts.start_position
     for els in ts.segments:
         sid = els[0]
         if sid == "HL":
-            level = el(els, 3)
-            claim = line = None
+            claim = line = current = None
             in_2320 = False
-            if level == "22":
+            if el(els, 3) == "22":
                 patient = None
-        elif sid == "NM1" and not in_2320 and claim is None:
+        elif sid == "NM1":
             code = el(els, 1)
-            if code == "85":
-                billing = party_from_nm1(els).to_dict()
-            elif code == "IL":
-                subscriber = party_from_nm1(els).to_dict()
-            elif code == "QC":
-                patient = party_from_nm1(els).to_dict()
+            current = None
+            if in_2320:
+                pass  # 2330A-G: other payer's subscriber and providers
+            elif claim is None and code in ("85", "IL", "QC"):
+                current = party_from_nm1(els)
+                if code == "85":
+                    billing = current
+                elif code == "IL":
+                    subscriber = current
+                else:
+                    patient = current
+            elif claim is not None and code == "77":
+                current = party_from_nm1(els)
+                parties[-1][1]["service_facility"] = current
+        elif sid == "N3":
+            add_n3(current, els)
+        elif sid == "N4":
+            add_n4(current, els)
         elif sid == "CLM":
             parts = el(els, 5).split(comp)
             claim = {"patient_control_number": el(els, 1),
                      "charge": fmt_amount(dec(els, 2, pos)),
                      "place_of_service": parts[0],
                      "frequency": parts[2] if len(parts) > 2 else None,
-                     "diagnoses": [], "billing_provider": billing,
-                     "subscriber": subscriber, "patient": patient or subscriber,
-                     "references": {}, "lines": []}
+                     "diagnoses": [], "billing_provider": None, "subscriber": None,
+                     "patient": None, "service_facility": None, "references": {},
+                     "lines": []}
             claims.append(claim)
-            line = None
+            parties.append((claim, {"billing_provider": billing, "subscriber": subscriber,
+                                    "patient": patient or subscriber,
+                                    "service_facility": None}))
+            line = current = None
             in_2320 = False
         elif claim is None:
             pass
         elif sid == "SBR":
             in_2320 = True
+            current = None
         elif sid == "HI":
             for item in els[1:]:
                 q, _, code = item.partition(comp)
@@ -79,9 +102,13 @@ def summarize_837(ts: TransactionSet) -> Summary:
                     "units": str(opt_dec(els, 4, pos) or ""),
                     "date": None}
             claim["lines"].append(line)
+            current = None
         elif sid == "DTP" and line is not None and el(els, 1) == "472":
             line["date"] = el(els, 3)
         pos += 1
+    # Parties become plain dicts only now: a 2310C address follows its claim's CLM.
+    for out, named in parties:
+        out.update({key: _party_dict(party) for key, party in named.items()})
     return Summary("837", {"control_number": ts.control_number,
                            "implementation": ts.implementation, "claims": claims})
 

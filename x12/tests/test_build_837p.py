@@ -16,6 +16,7 @@ from x12.build.claim_837p import (
     OtherPayer,
     Patient,
     Payer,
+    Provider,
     ServiceLine,
     Subscriber,
     build_837p,
@@ -232,3 +233,99 @@ def test_streaming_835_matches_full_parse() -> None:
     rem = events[-1]
     assert rem.claim_count == 2 and rem.claims == []
     assert [b.level for b in rem.balance_errors] == ["transaction"]
+
+
+# ---- ZIP+4 for the billing provider and service facility; 2010BA only for the patient ----
+
+
+def _segments(text: str) -> list[str]:
+    return [s.strip() for s in text.split("~") if s.strip()]
+
+
+def _loop_2010ba(text: str) -> list[str]:
+    """Segments from NM1*IL (2010BA) up to the payer's NM1*PR (2010BB)."""
+    segs = _segments(text)
+    start = next(i for i, s in enumerate(segs) if s.startswith("NM1*IL*"))
+    end = next(i for i in range(start, len(segs)) if segs[i].startswith("NM1*PR*"))
+    return segs[start:end]
+
+
+@pytest.mark.parametrize("zip_code", ["94111", "9411112", "94111-1234", "", "94111123X"])
+def test_billing_provider_zip_must_be_zip4(zip_code: str) -> None:
+    b = f.batch()
+    b.billing_provider = dataclasses.replace(
+        b.billing_provider, address=Address("1 MARKET ST", "SAN FRANCISCO", "CA", zip_code))
+    with pytest.raises(BuildError, match=r"billing provider ZIP code must have 9 digits") as exc:
+        build_837p(b, f.envelope())
+    assert (exc.value.segment_id, exc.value.element, exc.value.found) == ("N4", 3, zip_code)
+
+
+def test_service_facility_zip_must_be_zip4() -> None:
+    facility = dataclasses.replace(
+        f.billing_provider(True), address=Address("1 MARKET ST", "SAN FRANCISCO", "CA", "94111"))
+    with pytest.raises(BuildError, match=r"service facility ZIP code must have 9 digits"):
+        build_837p(f.batch([f.simple_claim(service_facility=facility)]), f.envelope())
+
+
+def test_zip4_billing_provider_and_facility_are_sent_and_valid() -> None:
+    addr = Address("1 MARKET ST", "SAN FRANCISCO", "CA", "941111234")
+    b = f.batch([f.simple_claim(service_facility=dataclasses.replace(
+        f.billing_provider(True), address=addr))])
+    b.billing_provider = dataclasses.replace(b.billing_provider, address=addr)
+    text = build_837p(b, f.envelope())
+    assert_pyx12_valid(text)
+    assert _segments(text).count("N4*SAN FRANCISCO*CA*941111234") == 2
+
+
+def test_subscriber_who_is_patient_has_address_and_demographics_in_2010ba() -> None:
+    text = build_837p(f.batch([f.simple_claim()]), f.envelope())
+    assert_pyx12_valid(text)
+    assert "SBR*P*18*GRP001******CI" in _segments(text)
+    assert _loop_2010ba(text) == ["NM1*IL*1*DOE*JANE****MI*W123456789", "N3*9 ELM ST",
+                                  "N4*SPRINGFIELD*IL*62702", "DMG*D8*19800517*F"]
+
+
+def test_dependent_claim_has_no_subscriber_address_or_demographics() -> None:
+    claim = dataclasses.replace(
+        f.simple_claim("DEP1"),
+        patient=Patient("DOE", "TIMMY", dt.date(2012, 3, 4), "M",
+                        Address("77 OAK AVE", "SPRINGFIELD", "IL", "62704")))
+    text = build_837p(f.batch([claim]), f.envelope())
+    assert_pyx12_valid(text)
+    segs = _segments(text)
+    assert "SBR*P**GRP001******CI" in segs and "HL*3*2*23*0" in segs
+    assert _loop_2010ba(text) == ["NM1*IL*1*DOE*JANE****MI*W123456789"]
+    # the patient's own address and demographics are in 2010CA
+    qc = segs.index("NM1*QC*1*DOE*TIMMY")
+    assert segs[qc + 1:qc + 4] == ["N3*77 OAK AVE", "N4*SPRINGFIELD*IL*62704",
+                                   "DMG*D8*20120304*M"]
+    assert segs.count("DMG*D8*19800517*F") == 0
+
+
+def test_837_summary_has_addresses() -> None:
+    facility = Provider("CALM MIND ANNEX", "1234567893", organization=True,
+                        address=Address("500 PINE ST", "SAN FRANCISCO", "CA", "941082222",
+                                        "FLOOR 2"))
+    dependent = dataclasses.replace(
+        f.simple_claim("DEP2", service_facility=facility),
+        patient=Patient("DOE", "TIMMY", dt.date(2012, 3, 4), "M",
+                        Address("77 OAK AVE", "SPRINGFIELD", "IL", "62704")))
+    text = build_837p(f.batch([f.simple_claim("SELF1"), dependent]), f.envelope())
+    assert_pyx12_valid(text)
+    tx = parse_file(text.encode()).to_dict()["interchanges"][0]["transactions"][0]
+    own, dep = tx["claims"]
+    office = Address("123 MAIN ST", "SPRINGFIELD", "IL", "627011234", "SUITE 4").to_dict()
+    home = Address("9 ELM ST", "SPRINGFIELD", "IL", "62702").to_dict()
+    assert own["billing_provider"]["address"] == office
+    assert own["subscriber"]["address"] == home
+    assert own["patient"]["address"] == home
+    assert own["service_facility"] is None
+    assert dep["billing_provider"]["address"] == office
+    assert dep["subscriber"]["address"] is None  # 2010BA has no N3/N4 for a dependent
+    assert dep["patient"]["address"] == Address(
+        "77 OAK AVE", "SPRINGFIELD", "IL", "62704").to_dict()
+    assert dep["service_facility"]["name"] == "CALM MIND ANNEX"
+    assert dep["service_facility"]["address"] == Address(
+        "500 PINE ST", "SAN FRANCISCO", "CA", "941082222", "FLOOR 2").to_dict()
+    # payer and pay-to addresses are not taken for anyone's
+    assert "PO BOX 100" not in str(tx)

@@ -83,7 +83,7 @@ def make_profile(practice, **overrides) -> ProviderProfile:
         address1="100 Main St",
         city="Chicago",
         state="IL",
-        zip_code="60601",
+        zip_code="60601-2207",
     )
     fields.update(overrides)
     return ProviderProfile.objects.create(practice=practice, **fields)

@@ -94,6 +94,23 @@ def test_insurance_setup_incomplete(s):
     assert_ready(s)
 
 
+def test_insurance_setup_incomplete_when_stored_billing_zip_has_5_digits(s):
+    # A profile saved before ZIP+4 was required: the 837P would be refused, so say it now.
+    s.profile.zip_code = "60601"
+    s.profile.save()
+    item = assert_only(s, "insurance_setup_incomplete")
+    assert item.reasons[0].detail == (
+        "billing address ZIP+4 required for claims: e.g. 94111-1234")
+    s.profile.contact_phone = ""
+    s.profile.save()
+    (r,) = assert_only(s, "insurance_setup_incomplete").reasons
+    assert "contact phone" in r.detail and "ZIP+4 required" in r.detail
+    s.profile.contact_phone = "3125550100"
+    s.profile.zip_code = "60601-2207"
+    s.profile.save()
+    assert_ready(s)
+
+
 def test_insurance_setup_incomplete_without_any_profile(s):
     s.profile.delete()
     item = item_for(s.practice, s.appointment)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from oasys.core.models import AuditEvent
-from oasys.practice.models import AcceptedPayer, Clinician, ServiceType
+from oasys.practice.models import AcceptedPayer, Clinician, ProviderProfile, ServiceType
 
 from .conftest import make_payer
 
@@ -27,7 +27,7 @@ PROVIDER = {
     "address1": "45 Post Rd",
     "city": "Austin",
     "state": "TX",
-    "zip_code": "78701",
+    "zip_code": "78701-3214",
 }
 
 
@@ -167,3 +167,10 @@ def test_clinicians_api(pr_api, pr_other_api, pr_practice, pr_other_practice):
     assert pr_api.get(f"{BASE}/clinicians/{outsider.pk}").status_code == 404
     assert pr_other_api.get(f"{BASE}/clinicians/{sup_id}").status_code == 404
     assert len(pr_api.get(f"{BASE}/clinicians").json()["items"]) == 2
+
+
+def test_provider_put_refuses_5_digit_zip(pr_api, pr_practice):
+    response = _send(pr_api, "put", "/provider", {**PROVIDER, "zip_code": "78701"})
+    assert response.status_code == 422
+    assert response.json()["errors"]["zip_code"] == "ZIP+4 required for claims: e.g. 94111-1234"
+    assert not ProviderProfile.objects.filter(practice=pr_practice).exists()

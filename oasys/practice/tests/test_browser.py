@@ -34,7 +34,7 @@ def test_provider_information_npi_error_then_fix(live_server, page, owner):
     page.fill("#id_address1", "1450 W Lakeview Ave")
     page.fill("#id_city", "Chicago")
     page.select_option("#id_state", "IL")
-    page.fill("#id_zip_code", "60614")
+    page.fill("#id_zip_code", "60614-2203")
     page.click("button:has-text('Save')")
 
     error = page.locator("#id_npi_error")

@@ -17,7 +17,7 @@ def enrollment(practice):
         practice=practice, first_name="Dana", last_name="Reyes",
         npi=npi_with_check_digit("123456789"), tax_id="364812957", taxonomy_code="101YM0800X",
         contact_name="Dana Reyes", contact_email="dana@test.example", contact_phone="3125550142",
-        address1="1 Main St", city="Chicago", state="IL", zip_code="60614",
+        address1="1 Main St", city="Chicago", state="IL", zip_code="60614-2203",
     )
     payer = Payer.objects.create(name="Aetna Health, Inc.", payer_id_claims="60054",
                                  payer_id_era="60054", supports_claims=True, supports_era=True,

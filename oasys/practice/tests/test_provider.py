@@ -27,7 +27,7 @@ VALID = {
     "address2": "Suite 4",
     "city": "Austin",
     "state": "TX",
-    "zip_code": "78701",
+    "zip_code": "78701-3214",
 }
 
 
@@ -42,6 +42,20 @@ def test_valid_form_cleans_values():
     assert form.cleaned_data["tax_id"] == "321549876"
     assert form.cleaned_data["zip_code"] == "78701-1234"
     assert form.cleaned_data["contact_phone"] == "(512) 555-0199"
+
+
+@pytest.mark.parametrize("zip_code", ["78701", " 94111 "])
+def test_billing_zip_must_be_zip4_for_claims(zip_code):
+    form = _form(zip_code=zip_code)
+    assert not form.is_valid()
+    assert form.errors["zip_code"] == ["ZIP+4 required for claims: e.g. 94111-1234"]
+    assert set(form.errors) == {"zip_code"}
+
+
+def test_badly_formed_zip_keeps_its_format_message():
+    form = _form(zip_code="ABCDE")
+    assert not form.is_valid()
+    assert form.errors["zip_code"] == ["A ZIP code has 5 digits, or 9 (ZIP+4)."]
 
 
 def test_each_invalid_field_gets_its_own_message():
@@ -230,3 +244,21 @@ def test_hub_page(pr_client, pr_clinician_client, pr_owner):
 def test_anonymous_redirected_to_login(client):
     response = client.get(reverse("practice:setup"))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_five_digit_billing_zip_is_refused_on_the_page_and_nothing_saved(pr_client, pr_practice):
+    response = pr_client.post(reverse("practice:provider"), {**VALID, "zip_code": "78701"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="id_zip_code_error"' in html
+    assert "ZIP+4 required for claims: e.g. 94111-1234" in html
+    assert not ProviderProfile.objects.filter(practice=pr_practice).exists()
+
+
+def test_setup_hub_names_a_stored_5_digit_zip(pr_client, pr_practice):
+    assert pr_client.post(reverse("practice:provider"), VALID).status_code == 302
+    hub = pr_client.get(reverse("practice:setup")).content.decode()
+    assert 'id="zip4-needed"' not in hub
+    ProviderProfile.objects.filter(practice=pr_practice).update(zip_code="78701")
+    hub = pr_client.get(reverse("practice:setup")).content.decode()
+    assert "Billing address: ZIP+4 required for claims: e.g. 94111-1234" in hub

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from oasys.core.addresses import address_errors, is_po_box
+from oasys.core.addresses import address_errors, is_po_box, is_zip4
 from oasys.core.identifiers import npi_error, npi_with_check_digit, tax_id_error, tax_id_masked
 from oasys.practice.taxonomy import (
     behavioral_taxonomies,
@@ -119,3 +119,11 @@ def test_taxonomy_choices_focus_on_behavioral_health_but_any_active_code_is_vali
     assert taxonomy_error("207K00000X") is None  # ...but remains a valid code
     assert not any(t.deactivated for t in behavioral_taxonomies())
     assert taxonomy_codes() is taxonomy_codes()  # loaded once
+
+
+@pytest.mark.parametrize(("value", "ok"), [
+    ("94111-1234", True), ("941111234", True), (" 94111-1234 ", True), ("94111", False),
+    ("94111-123", False), ("9411112345", False), ("94111 1234", False), ("", False),
+])
+def test_is_zip4(value, ok):
+    assert is_zip4(value) is ok
