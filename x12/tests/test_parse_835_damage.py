@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from x12.errors import X12Error
 from x12.parse.era_835 import parse_835, stream_835
@@ -121,3 +123,28 @@ def test_streaming_reports_the_damaged_claim_too() -> None:
     assert [c.patient_control_number for c in claims if c.damage] == ["PCN-102"]
     header = next(e for e in events if not hasattr(e, "claim"))
     assert header.payment.amount == D("242.5") and header.balance_errors == []
+
+
+CLAIM_SEGMENT_LINES = [i for i, s in enumerate(VALID.split("~"))
+                       if s.strip()[:3] in ("SVC", "DTM", "AMT", "CAS", "LQ*") and
+                       not s.strip().startswith("DTM*405")][:12]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(CLAIM_SEGMENT_LINES), st.integers(1, 6),
+       st.text(alphabet="0123456789.-/NAX:", max_size=10))
+def test_any_bad_element_inside_a_claim_keeps_the_payment(line: int, element: int,
+                                                          value: str) -> None:
+    segs = VALID.split("~")
+    els = segs[line].split("*")
+    if element >= len(els):
+        return
+    els[element] = value
+    segs[line] = "*".join(els)
+    # nothing raises: the damage is the claim's; the payment and every claim are read and a
+    # damaged claim says where
+    rem = _first("~".join(segs))
+    assert rem.payment is not None and rem.payment.amount == D("242.5")
+    assert len(rem.claims) == 3
+    for claim in rem.damaged_claims:
+        assert all(d.position > 0 and d.segment_id for d in claim.damage)
