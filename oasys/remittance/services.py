@@ -3,7 +3,10 @@ posting them to claims and the ledger, and billing the client's share.
 
 An 835 transaction is stored raw first (as an inbound EDI file), then checked against the
 three balancing rules. One that fails is quarantined with the reason and posts nothing; one
-that passes posts completely or not at all, in one database transaction. The same payment
+that passes posts completely or not at all, in one database transaction. One with a claim x12
+could not read (a damaged claim: an impossible date, an amount that is not a number) is held
+and posts nothing until a biller posts the rest (every other claim) or rejects the file:
+never half-posted silently. The same payment
 posts once: a remittance row per (file, transaction) and a payment key per practice are
 unique, so replays and concurrent workers cannot post twice.
 """
@@ -198,7 +201,9 @@ def remittance_file_post(*, edi_file, practice: Practice, ctx: AuditContext,
         if file_problems:
             problems = problems + file_problems
         damage = damage_rows(rem) if rem is not None else []
-        if problems or rem is None:
+        # every claim damaged: there is no "rest" to post, the file is quarantined
+        all_damaged = bool(damage) and len({d["claim_index"] for d in damage}) == len(rem.claims)
+        if problems or rem is None or all_damaged:
             if damage:
                 problems = problems + [f"damaged: {damage_summary(damage)}"]
             outcomes.append(_record_quarantine(practice=practice, edi_file=edi_file,

@@ -209,3 +209,10 @@ def test_damage_together_with_an_imbalance_is_quarantined_with_both(practice, ct
     assert outcome.state == S.QUARANTINED
     assert "BPR02" in outcome.remittance.reason and BAD_DATE in outcome.remittance.reason
     _nothing_posted(practice)
+
+
+def test_every_claim_damaged_is_quarantined(practice, ctx, three):
+    raw = _raw(three[:1], damage="").replace("DTM*472*20260302~", f"DTM*472*{BAD_DATE}~")
+    (outcome,) = era_import(practice=practice, raw=raw, ctx=ctx).outcomes
+    assert outcome.state == S.QUARANTINED and BAD_DATE in outcome.remittance.reason
+    _nothing_posted(practice)
