@@ -3,8 +3,9 @@ service lines and adjustments (CAS), and the provider-level adjustments (PLB).
 
 One `Remittance` per 835 transaction set. A file that fails the balancing rules is kept as a
 quarantined remittance with the reason and posts nothing; one with a damaged claim is held
-(`damage` says which claim and why) until a biller posts the rest or rejects it. `dedupe_key` (set only when
-posted) makes the same payment post once, even when it arrives again in another file.
+(`damage` says which claim and why) until a biller posts the rest or rejects it.
+`dedupe_key` (set only when posted) makes the same payment post once, even when it arrives
+again in another file.
 """
 
 from __future__ import annotations
