@@ -86,7 +86,8 @@ def balance_835(rem: Remittance835) -> list[BalanceError]:
     """Every imbalance in one parsed 835 transaction set (empty list when balanced)."""
     errors: list[BalanceError] = []
     for claim in rem.claims:
-        errors += balance_claim(claim)
+        if not claim.damage:  # a damaged claim's numbers are not trusted: its damage says why
+            errors += balance_claim(claim)
     paid_total = sum((c.paid for c in rem.claims), ZERO)
     plb = sum((p.amount for p in rem.provider_adjustments), ZERO)
     return errors + balance_transaction(paid_total, plb, rem.payment)

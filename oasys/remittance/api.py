@@ -77,12 +77,28 @@ class RemittanceOut(Schema):
     total_payment: str
     claim_count: int
     unmatched_count: int
+    damaged_claim_count: int
     edi_file_id: int
+
+
+class ClaimDamageOut(Schema):
+    """A claim of the 835 that could not be read (never posted): where and why."""
+
+    claim_index: int
+    patient_control_number: str
+    paid: str
+    position: int
+    segment_id: str
+    element: str
+    expected: str
+    found: str
+    message: str
 
 
 class RemittanceDetailOut(RemittanceOut):
     claims: list[RemittanceClaimOut]
     provider_adjustments: list[ProviderAdjustmentOut]
+    damage: list[ClaimDamageOut]
 
 
 def _summary(r: Remittance) -> dict:
@@ -90,7 +106,8 @@ def _summary(r: Remittance) -> dict:
             "payer_id": r.payer_identifier, "payment_method": r.payment_method,
             "payment_date": r.payment_date, "trace_number": r.trace_number,
             "total_payment": money_str(r.amount), "claim_count": r.claim_count,
-            "unmatched_count": r.unmatched_count, "edi_file_id": r.edi_file_id}
+            "unmatched_count": r.unmatched_count,
+            "damaged_claim_count": r.damaged_claim_count, "edi_file_id": r.edi_file_id}
 
 
 class RemittanceListOut(PageOut):
@@ -138,6 +155,7 @@ def remittance(request: HttpRequest, remittance_id: int):
             "remarks": [{"code": m["code"], "text": m["text"]} for m in c.remarks],
             "invoice_id": c.invoice_id, "client_share_to_invoice": money_str(c.pending_share),
         })
-    return {**_summary(r), "claims": claims, "provider_adjustments": [
+    return {**_summary(r), "claims": claims, "damage": list(r.damage or []),
+            "provider_adjustments": [
         {"reason": p.reason, "reason_text": plb_text(p.reason), "reference": p.reference,
          "amount": money_str(p.amount)} for p in r.provider_adjustments.all()]}

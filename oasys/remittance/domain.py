@@ -106,3 +106,31 @@ def service_date_of(claim: ClaimPayment):
     dates = [ln.service_start for ln in claim.lines if ln.service_start] + (
         [claim.statement_start] if claim.statement_start else [])
     return min(dates) if dates else None
+
+
+def damage_rows(rem: Remittance835) -> list[dict]:
+    """One row per damage of each damaged claim (x12 ClaimDamage), with the claim's place in
+    the ERA (1-based) and identity: what a biller needs to see before posting the rest."""
+    rows = []
+    for index, cp in enumerate(rem.claims, start=1):
+        for d in cp.damage:
+            rows.append({
+                "claim_index": index, "patient_control_number": cp.patient_control_number[:38],
+                "paid": f"{money(cp.paid)}", "position": d.position,
+                "segment_id": d.segment_id[:3],
+                "element": (f"{d.segment_id[:3]}{d.element:02d}" if d.element is not None
+                            else ""),
+                "expected": (d.expected or "")[:80], "found": (d.found or "")[:80],
+                "message": d.message[:300]})
+    return rows
+
+
+def damage_summary(rows: list[dict]) -> str:
+    """The damage in one sentence per claim, for the reason and the import message."""
+    per_claim: dict[int, list[str]] = {}
+    for row in rows:
+        per_claim.setdefault(row["claim_index"], []).append(
+            f"segment {row['position']} {row['element'] or row['segment_id']}: expected "
+            f"{row['expected'] or '-'}, found {row['found'] or 'nothing'}")
+    pcn = {row["claim_index"]: row["patient_control_number"] for row in rows}
+    return "; ".join(f"claim {pcn[i]} ({', '.join(bits)})" for i, bits in per_claim.items())

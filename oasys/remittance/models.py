@@ -2,8 +2,10 @@
 service lines and adjustments (CAS), and the provider-level adjustments (PLB).
 
 One `Remittance` per 835 transaction set. A file that fails the balancing rules is kept as a
-quarantined remittance with the reason and posts nothing. `dedupe_key` (set only when
-posted) makes the same payment post once, even when it arrives again in another file.
+quarantined remittance with the reason and posts nothing; one with a damaged claim is held
+(`damage` says which claim and why) until a biller posts the rest or rejects it.
+`dedupe_key` (set only when posted) makes the same payment post once, even when it arrives
+again in another file.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ class RemittanceStatus(models.TextChoices):
     POSTED = "posted", "Posted"
     PARTIALLY_UNMATCHED = "partially_unmatched", "Posted, some claims unmatched"
     QUARANTINED = "quarantined", "Quarantined"
+    # A claim of the ERA could not be read (x12 ClaimDamage): nothing is posted until a
+    # biller posts the rest (PARTIALLY_POSTED) or rejects the file (REJECTED).
+    DAMAGED = "damaged", "Held: damaged claim"
+    PARTIALLY_POSTED = "partially_posted", "Posted, damaged claims not posted"
+    REJECTED = "rejected", "Rejected"
 
 
 class Remittance(PracticeScoped):
@@ -35,6 +42,9 @@ class Remittance(PracticeScoped):
                               default=RemittanceStatus.RECEIVED, editable=False)
     reason = models.TextField(blank=True)
     errors = models.JSONField(default=list, blank=True)
+    # The claims the 835 damaged (one dict per damage: claim_index, patient_control_number,
+    # paid, position, segment_id, element, expected, found, message); never posted.
+    damage = models.JSONField(default=list, blank=True)
     payer_name = models.CharField(max_length=120, blank=True)
     payer_identifier = models.CharField(max_length=80, blank=True)  # REF*2U, else TRN03
     payee_name = models.CharField(max_length=120, blank=True)
@@ -65,6 +75,10 @@ class Remittance(PracticeScoped):
     @property
     def is_check(self) -> bool:
         return self.payment_method == "CHK"
+
+    @property
+    def damaged_claim_count(self) -> int:
+        return len({d.get("claim_index") for d in self.damage or []})
 
 
 class RemittanceClaim(PracticeScoped):
@@ -198,8 +212,11 @@ R = RemittanceStatus
 REMITTANCE_MACHINE = machine_register(StateMachine(
     name="remittance", noun="ERA", model=Remittance, statuses=RemittanceStatus,
     # A transaction is recorded as received and, in the same database transaction, posted
-    # or quarantined; nothing moves it afterwards (a correction is another 835).
-    transitions={R.RECEIVED: frozenset({R.POSTED, R.PARTIALLY_UNMATCHED, R.QUARANTINED})},
+    # or quarantined, or held when a claim is damaged; only a held one moves afterwards, by a
+    # biller's decision (a correction is another 835).
+    transitions={R.RECEIVED: frozenset({R.POSTED, R.PARTIALLY_UNMATCHED, R.QUARANTINED,
+                                        R.DAMAGED}),
+                 R.DAMAGED: frozenset({R.PARTIALLY_POSTED, R.REJECTED})},
     event_model=RemittanceEvent, event_fk="remittance", client_attr=""))
 
 

@@ -29,7 +29,8 @@ from .models import (
     RemittanceStatus,
 )
 
-POSTED = (RemittanceStatus.POSTED, RemittanceStatus.PARTIALLY_UNMATCHED)
+POSTED = (RemittanceStatus.POSTED, RemittanceStatus.PARTIALLY_UNMATCHED,
+          RemittanceStatus.PARTIALLY_POSTED)
 
 
 def remittance_list(*, practice: Practice, status: str = "",

@@ -3,7 +3,10 @@ posting them to claims and the ledger, and billing the client's share.
 
 An 835 transaction is stored raw first (as an inbound EDI file), then checked against the
 three balancing rules. One that fails is quarantined with the reason and posts nothing; one
-that passes posts completely or not at all, in one database transaction. The same payment
+that passes posts completely or not at all, in one database transaction. One with a claim x12
+could not read (a damaged claim: an impossible date, an amount that is not a number) is held
+and posts nothing until a biller posts the rest (every other claim) or rejects the file:
+never half-posted silently. The same payment
 posts once: a remittance row per (file, transaction) and a payment key per practice are
 unique, so replays and concurrent workers cannot post twice.
 """
@@ -38,6 +41,8 @@ from x12.reader import X12Reader
 from .domain import (
     claim_payment_fingerprint,
     claim_split,
+    damage_rows,
+    damage_summary,
     era_problems,
     payer_identifier,
     payment_key,
@@ -63,6 +68,13 @@ log = logging.getLogger(__name__)
 UPLOAD_CONNECTION = "upload"
 
 
+# An ERA in one of these posted nothing (a held one until a biller decides).
+NOT_POSTED = (RemittanceStatus.QUARANTINED, RemittanceStatus.DAMAGED,
+              RemittanceStatus.REJECTED)
+POSTED_STATES = (RemittanceStatus.POSTED, RemittanceStatus.PARTIALLY_UNMATCHED,
+                 RemittanceStatus.PARTIALLY_POSTED)
+
+
 class RemittancePostingError(InvalidInput):
     """Posting failed for an unexpected reason: nothing was posted; importing again retries."""
 
@@ -75,7 +87,7 @@ class PostOutcome:
 
     @property
     def refused(self) -> bool:
-        return self.state == RemittanceStatus.QUARANTINED
+        return self.state in NOT_POSTED
 
 
 @dataclass
@@ -87,8 +99,7 @@ class ImportResult:
 
     @property
     def posted_any(self) -> bool:
-        return any(o.state in (RemittanceStatus.POSTED, RemittanceStatus.PARTIALLY_UNMATCHED)
-                   for o in self.outcomes)
+        return any(o.state in POSTED_STATES for o in self.outcomes)
 
     @property
     def refused(self) -> bool:
@@ -119,13 +130,23 @@ def _outcome_for(r: Remittance, *, again: bool) -> PostOutcome:
         if again:
             msg = f"{_describe(r)} was already received and is quarantined: {r.reason}"
         return PostOutcome(RemittanceStatus.QUARANTINED, msg, r)
+    if r.status == RemittanceStatus.DAMAGED:
+        msg = (f"{_describe(r)} was already received and is held: {r.reason}" if again
+               else f"{_describe(r)}: held, nothing posted. {r.reason}")
+        return PostOutcome(RemittanceStatus.DAMAGED, msg, r)
+    if r.status == RemittanceStatus.REJECTED:
+        return PostOutcome(RemittanceStatus.REJECTED,
+                           f"{_describe(r)} was rejected; nothing posted. {r.reason}", r)
     if again:
         return PostOutcome("already", f"{_describe(r)} was already posted; nothing posted "
                                       "again.", r)
-    matched = r.claim_count - r.unmatched_count
+    damaged = r.damaged_claim_count
+    matched = r.claim_count - r.unmatched_count - damaged
     msg = f"{_describe(r)}: posted {matched} claim(s)"
     if r.unmatched_count:
         msg += f"; {r.unmatched_count} claim(s) match none of ours and are kept as unmatched"
+    if damaged:
+        msg += f"; {damaged} damaged claim(s) not posted"
     plb = r.provider_adjustments.count()
     if plb:
         msg += f"; {plb} provider-level adjustment(s)"
@@ -179,10 +200,19 @@ def remittance_file_post(*, edi_file, practice: Practice, ctx: AuditContext,
     for index, rem, problems in transactions:
         if file_problems:
             problems = problems + file_problems
-        if problems or rem is None:
+        damage = damage_rows(rem) if rem is not None else []
+        # every claim damaged: there is no "rest" to post, the file is quarantined
+        all_damaged = bool(damage) and len({d["claim_index"] for d in damage}) == len(rem.claims)
+        if problems or rem is None or all_damaged:
+            if damage:
+                problems = problems + [f"damaged: {damage_summary(damage)}"]
             outcomes.append(_record_quarantine(practice=practice, edi_file=edi_file,
                                                index=index, rem=rem, problems=problems,
                                                ctx=ctx))
+        elif damage:
+            # Never half-post silently: nothing of it posts until a biller decides.
+            outcomes.append(_record_held(practice=practice, edi_file=edi_file, index=index,
+                                         rem=rem, damage=damage, ctx=ctx))
         else:
             outcomes.append(_post(practice=practice, edi_file=edi_file, index=index, rem=rem,
                                   ctx=ctx, actor=actor))
@@ -238,57 +268,121 @@ def _record_quarantine(*, practice, edi_file, index, rem, problems, ctx,
     return _outcome_for(r, again=False)
 
 
-def _post(*, practice, edi_file, index, rem: Remittance835, ctx, actor,
-          retried: bool = False) -> PostOutcome:
+def _record_held(*, practice, edi_file, index, rem: Remittance835, damage: list[dict],
+                 ctx) -> PostOutcome:
+    """Record a transaction with damaged claims as held (DAMAGED): nothing is posted; the
+    ERA page shows each damage and offers "Post the rest" or "Reject the file"."""
     existing = _existing(edi_file, index)
     if existing is not None:
         return _outcome_for(existing, again=True)
-    key = payment_key(rem)
-    dup = Remittance.objects.filter(practice=practice, dedupe_key=key).first()
+    dup = Remittance.objects.filter(practice=practice, dedupe_key=payment_key(rem)).first()
     if dup is not None:
         return PostOutcome("duplicate", f"{_describe(dup)} was already posted (the same "
                                         "payment, in another file); nothing posted again.",
                            dup)
-    matches = _match_claims(practice=practice, rem=rem)
-    duplicates = _duplicate_payments(practice=practice, matches=matches)
-    if duplicates:
-        # All or nothing: a file that repeats a payment already posted posts none of it.
-        return _record_quarantine(practice=practice, edi_file=edi_file, index=index, rem=rem,
-                                  problems=duplicates, ctx=ctx,
-                                  lead="Duplicate payment, nothing was posted: ")
+    claims = len({d["claim_index"] for d in damage})
+    reason = (f"{claims} claim(s) could not be read: {damage_summary(damage)}. Post the rest "
+              "or reject the file.")
     try:
         with transaction.atomic():
             r = Remittance.objects.create(
                 practice=practice, edi_file=edi_file, transaction_index=index,
-                dedupe_key=key, posted_at=timezone.now(), **_header(rem))
+                reason=reason[:2000], damage=damage[:100], **_header(rem))
             source = f"835 file #{edi_file.pk}"
             REMITTANCE_MACHINE.record_created(obj=r, source=source)
-            unmatched = held = 0
-            for position, (cp, claim, fingerprint) in enumerate(matches, start=1):
+            REMITTANCE_MACHINE.transition(obj=r, to=RemittanceStatus.DAMAGED, ctx=ctx,
+                                          source=source, reason=reason[:500])
+            audit_record(ctx=ctx, action=AuditAction.CREATE, category="remittance",
+                         outcome=AuditOutcome.FAILURE, object_type="Remittance",
+                         object_id=r.pk, detail={"status": r.status,
+                                                 "damaged_claims": claims})
+    except IntegrityError:
+        return _outcome_for(_existing(edi_file, index), again=True)
+    log.info("835 transaction %s of EDI file %s held: %d damaged claim(s)", index,
+             edi_file.pk, claims)
+    return _outcome_for(r, again=False)
+
+
+def _post(*, practice, edi_file, index, rem: Remittance835, ctx, actor,
+          retried: bool = False, held: Remittance | None = None,
+          skip: frozenset[int] = frozenset()) -> PostOutcome:
+    """Post a transaction in one database transaction. With `held` (a DAMAGED remittance)
+    it posts into that row every claim but those numbered in `skip` (1-based), and refuses
+    with Conflict (nothing posted, still held) instead of recording a quarantine."""
+    if held is None:
+        existing = _existing(edi_file, index)
+        if existing is not None:
+            return _outcome_for(existing, again=True)
+    key = payment_key(rem)
+    dup = Remittance.objects.filter(practice=practice, dedupe_key=key).first()
+    if dup is not None:
+        msg = (f"{_describe(dup)} was already posted (the same payment, in another file); "
+               "nothing posted again.")
+        if held is not None:
+            raise Conflict(msg)
+        return PostOutcome("duplicate", msg, dup)
+    numbered = _match_claims(practice=practice, rem=rem, skip=skip)
+    matches = [m for _, m in numbered]
+    duplicates = _duplicate_payments(practice=practice, matches=matches)
+    if duplicates:
+        lead = "Duplicate payment, nothing was posted: "
+        if held is not None:
+            raise Conflict(lead + "; ".join(duplicates[:5]))
+        # All or nothing: a file that repeats a payment already posted posts none of it.
+        return _record_quarantine(practice=practice, edi_file=edi_file, index=index, rem=rem,
+                                  problems=duplicates, ctx=ctx, lead=lead)
+    try:
+        with transaction.atomic():
+            source = f"835 file #{edi_file.pk}"
+            if held is None:
+                r = Remittance.objects.create(
+                    practice=practice, edi_file=edi_file, transaction_index=index,
+                    dedupe_key=key, posted_at=timezone.now(), **_header(rem))
+                REMITTANCE_MACHINE.record_created(obj=r, source=source)
+            else:
+                r = Remittance.objects.select_for_update().get(pk=held.pk, practice=practice)
+                if r.status != RemittanceStatus.DAMAGED:
+                    raise Conflict(f"This ERA is {r.get_status_display().lower()}, not held.")
+                r.dedupe_key, r.posted_at = key, timezone.now()
+                r.save(update_fields=["dedupe_key", "posted_at", "updated_at"])
+            unmatched = held_count = 0
+            for position, (cp, claim, fingerprint) in numbered:
                 rc = _store_claim(practice=practice, remittance=r, position=position, cp=cp,
                                   claim=claim, fingerprint=fingerprint)
                 if rc.claim_id is None:
                     unmatched += 1
                 elif claim.status in HELD_STATUSES:
-                    held += 1
+                    held_count += 1
                     _review_open(rc=rc, ctx=ctx)
                 else:
                     _apply_to_claim(rc=rc, edi_file=edi_file, ctx=ctx, actor=actor)
             _store_plb(practice=practice, remittance=r, rem=rem, ctx=ctx, actor=actor)
-            status = (RemittanceStatus.PARTIALLY_UNMATCHED if unmatched
-                      else RemittanceStatus.POSTED)
+            if held is not None:
+                status = RemittanceStatus.PARTIALLY_POSTED
+            else:
+                status = (RemittanceStatus.PARTIALLY_UNMATCHED if unmatched
+                          else RemittanceStatus.POSTED)
             Remittance.objects.filter(pk=r.pk).update(unmatched_count=unmatched)
             r.unmatched_count = unmatched
+            reason = (f"{len(matches) - unmatched - held_count} claim(s) posted, {unmatched} "
+                      f"unmatched, {held_count} held for review")
+            if held is not None:
+                reason += f", {len(skip)} damaged not posted (posted the rest)"
             REMITTANCE_MACHINE.transition(
-                obj=r, to=status, ctx=ctx, actor=actor, source=source,
-                reason=f"{len(matches) - unmatched - held} claim(s) posted, {unmatched} "
-                       f"unmatched, {held} held for review")
-            audit_record(ctx=ctx, action=AuditAction.CREATE, category="remittance",
-                         object_type="Remittance", object_id=r.pk,
+                obj=r, to=status, ctx=ctx, actor=actor,
+                source="biller: post the rest" if held is not None else source,
+                reason=reason)
+            audit_record(ctx=ctx, action=(AuditAction.CREATE if held is None
+                                          else AuditAction.UPDATE),
+                         category="remittance", object_type="Remittance", object_id=r.pk,
                          detail={"status": r.status, "claims": r.claim_count,
-                                 "unmatched": unmatched, "held": held,
+                                 "unmatched": unmatched, "held": held_count,
+                                 "damaged_not_posted": len(skip),
                                  "edi_file": edi_file.pk})
     except IntegrityError:
+        if held is not None:
+            raise Conflict("The same payment was posted from another file a moment ago; "
+                           "nothing was posted.") from None
         again = _existing(edi_file, index) or Remittance.objects.filter(
             practice=practice, dedupe_key=key).first()
         if again is None:
@@ -312,13 +406,18 @@ def _post(*, practice, edi_file, index, rem: Remittance835, ctx, actor,
 HELD_STATUSES = (ClaimStatus.CLOSED, ClaimStatus.VOIDED)
 
 
-def _match_claims(*, practice, rem: Remittance835) -> list[tuple[ClaimPayment, object, str]]:
+def _match_claims(*, practice, rem: Remittance835, skip: frozenset[int] = frozenset(),
+                  ) -> list[tuple[int, tuple[ClaimPayment, object, str]]]:
+    """(place in the ERA, (claim payment, our claim or None, fingerprint)), leaving out the
+    claims numbered in `skip` (damaged ones, which are never posted)."""
     out = []
-    for cp in rem.claims:
+    for n, cp in enumerate(rem.claims, start=1):
+        if n in skip:
+            continue
         claim = claim_match(practice=practice, patient_control_number=cp.patient_control_number,
                             payer_claim_number=cp.payer_claim_number)
         fingerprint = claim_payment_fingerprint(claim_id=claim.pk, cp=cp) if claim else ""
-        out.append((cp, claim, fingerprint))
+        out.append((n, (cp, claim, fingerprint)))
     return out
 
 
@@ -467,6 +566,51 @@ def _store_plb(*, practice, remittance, rem: Remittance835, ctx, actor) -> None:
         ledger_post_provider_adjustment(provider_adjustment=plb, ctx=ctx, actor=actor)
 
 
+# --- an ERA held for a damaged claim: a biller's decision ------------------------------------
+def _held(remittance: Remittance) -> Remittance:
+    if remittance.status != RemittanceStatus.DAMAGED:
+        raise Conflict(f"This ERA is {remittance.get_status_display().lower()}: only an ERA "
+                       "held for a damaged claim can be posted in part or rejected.")
+    return remittance
+
+
+def remittance_post_rest(*, remittance: Remittance, ctx: AuditContext,
+                         actor: User | None = None) -> PostOutcome:
+    """"Post the rest" of an ERA held for damaged claims: every undamaged claim posts (and
+    its PLB), in one database transaction, exactly as a clean ERA would; the damaged claims
+    stay listed on the ERA as not posted, with their damage. Conflict when it is not held
+    or when a payment in it was already posted (then nothing is posted)."""
+    _held(remittance)
+    edi_file = remittance.edi_file
+    found = [rem for index, rem, problems in _transactions(edi_file.raw)[0]
+             if index == remittance.transaction_index and rem is not None and not problems]
+    skip = frozenset(d["claim_index"] for d in remittance.damage)
+    # The stored file is what was held: read again it must give the same damaged claims.
+    if not found or frozenset(d["claim_index"] for d in damage_rows(found[0])) != skip:
+        raise Conflict("This ERA's file no longer reads as it did when it was held; "
+                       "nothing was posted. Reject it.")
+    return _post(practice=remittance.practice, edi_file=edi_file,
+                 index=remittance.transaction_index, rem=found[0], ctx=ctx, actor=actor,
+                 held=remittance, skip=skip)
+
+
+def remittance_reject(*, remittance: Remittance, reason: str, ctx: AuditContext,
+                      actor: User | None = None) -> Remittance:
+    """"Reject the file": an ERA held for damaged claims posts nothing, for good, and keeps
+    the biller's reason (the payer is asked for a corrected 835, which imports anew)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why the file is rejected.",
+                           errors={"reason": "Say why the file is rejected."})
+    _held(remittance)
+    REMITTANCE_MACHINE.transition(
+        obj=remittance, to=RemittanceStatus.REJECTED, ctx=ctx, actor=actor,
+        source="biller: reject the file", reason=reason[:500],
+        updates={"reason": f"Rejected by a biller, nothing was posted: {reason}"[:2000]},
+        audit_extra={"damaged_claims": remittance.damaged_claim_count})
+    return remittance
+
+
 # --- entry points -----------------------------------------------------------------------------
 def era_file_handle(edi_file) -> None:
     """The clearinghouse's handler for 835 files (registered in AppConfig.ready). A file no
@@ -549,5 +693,6 @@ def remittance_claim_invoice_create(*, practice: Practice, remittance_claim: Rem
 
 __all__ = ["ImportResult", "PostOutcome", "RemittancePostingError", "era_file_handle",
            "era_import", "payment_review_resolve", "remittance_claim_invoice_create",
+           "remittance_post_rest", "remittance_reject",
            "remittance_client_invoices_create",
            "remittance_file_post"]

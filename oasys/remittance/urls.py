@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.remittances, name="list"),
     path("upload/", views.remittance_upload, name="upload"),
     path("<int:pk>/", views.remittance_detail, name="detail"),
+    path("<int:pk>/decide/", views.remittance_decide, name="decide"),
     path("claims/<int:pk>/invoice/", views.remittance_claim_invoice, name="claim_invoice"),
     path("review/", views.payment_reviews, name="reviews"),
     path("review/<int:pk>/", views.payment_review_decide, name="review_decide"),

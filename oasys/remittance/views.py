@@ -33,6 +33,8 @@ from .services import (
     era_import,
     payment_review_resolve,
     remittance_claim_invoice_create,
+    remittance_post_rest,
+    remittance_reject,
 )
 
 
@@ -71,7 +73,33 @@ def remittance_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "r": remittance,
         "claims": claims,
         "plbs": provider_adjustment_list(remittance=remittance),
+        "held": remittance.status == RemittanceStatus.DAMAGED,
     })
+
+
+@require_POST
+@practice_required("billing.work")
+def remittance_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """A biller's decision on an ERA held for damaged claims: post the rest or reject it."""
+    try:
+        remittance = remittance_get(practice=request.practice, pk=pk)
+    except Remittance.DoesNotExist as exc:
+        raise Http404 from exc
+    action = request.POST.get("action", "")
+    ctx = AuditContext.from_request(request)
+    try:
+        if action == "post_rest":
+            outcome = remittance_post_rest(remittance=remittance, ctx=ctx, actor=request.user)
+            messages.success(request, outcome.message)
+        elif action == "reject":
+            remittance_reject(remittance=remittance, reason=request.POST.get("reason", ""),
+                              ctx=ctx, actor=request.user)
+            messages.success(request, "File rejected; nothing was posted.")
+        else:
+            messages.error(request, "Choose to post the rest or to reject the file.")
+    except DomainError as exc:  # nothing posted: the message says why
+        messages.error(request, exc.message)
+    return redirect("remittance:detail", pk=remittance.pk)
 
 
 @practice_required("billing.work")

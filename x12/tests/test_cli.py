@@ -57,9 +57,11 @@ def test_parse_reports_errors_without_crashing(capsys) -> None:
     doc = run_parse(capsys, "837P_NEG_4errors_derived.x12")
     assert [(e["segment_id"], e["element"], e["expected"], e["found"]) for e in doc["errors"]] \
         == [("SE", 1, "41", "40")]
+    # an unreadable SVC01 damages its claim only: the transaction is output, the claim flagged
     doc = run_parse(capsys, "835_lfh_secondary_payment.835")
-    assert doc["errors"][0]["kind"] == "ParseError"
-    assert doc["interchanges"][0]["transactions"] == []
+    (ts,) = doc["interchanges"][0]["transactions"]
+    damage = [d for c in ts["claims"] for d in c.get("damage", [])]
+    assert damage and damage[0]["segment_id"] == "SVC" and damage[0]["element"] == 1
 
 
 def test_check_exit_codes(capsys) -> None:

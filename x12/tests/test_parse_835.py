@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from x12.errors import ParseError, X12Error
+from x12.errors import X12Error
 from x12.parse import parse_file
 from x12.parse.era_835 import parse_835
 from x12.reader import X12Reader
@@ -106,25 +106,38 @@ def test_unbalanced_file_reports_every_imbalance() -> None:
     assert r.claims[0].paid == D("150") and r.payment.amount == D("100")
 
 
-def test_secondary_payment_with_wrong_component_separator_is_a_parse_error() -> None:
-    # the LinuxForHealth sample writes SVC01 with '>' while its ISA16 is ':'
-    with pytest.raises(ParseError) as exc:
-        remittances("835_lfh_secondary_payment.835")
-    assert exc.value.segment_id == "SVC" and exc.value.element == 1
+def test_secondary_payment_with_wrong_component_separator_damages_its_claim() -> None:
+    # the LinuxForHealth sample writes SVC01 with '>' while its ISA16 is ':': the claim is
+    # flagged, the payment is still read
+    (rem,) = remittances("835_lfh_secondary_payment.835")
+    assert rem.payment is not None
+    damaged = rem.damaged_claims
+    assert damaged and all(d.segment_id == "SVC" and d.element == 1
+                           for c in damaged for d in c.damage)
 
 
 @pytest.mark.parametrize(("old", "new", "segment_id"), [
     ("CLP*PCN-300*1*200*150", "CLP*PCN-300*1*2O0*150", "CLP"),
     ("CAS*CO*45*40~", "CAS*CO*45*4.0.0~", "CAS"),
     ("CAS*CO*45*40~", "CAS**45*40~", "CAS"),
-    ("BPR*I*100*C*CHK************20260301", "BPR*I*100*C*CHK************20260231", "BPR"),
     ("SVC*HC:90837*200", "SVC*90837*200", "SVC"),
     ("SVC*HC:90837*200", "SVC*HC:90837*" + "9" * 30, "SVC"),  # found by fuzzing
 ])
-def test_malformed_values_raise_x12_errors(old: str, new: str, segment_id: str) -> None:
-    text = (FIXTURES / "835_own_unbalanced.835").read_text().replace(old, new)
+def test_malformed_claim_values_damage_that_claim(old: str, new: str, segment_id: str) -> None:
+    text = (FIXTURES / "835_own_unbalanced.835").read_text()
+    assert old in text
+    (rem,) = [parse_835(ts) for ts in X12Reader.from_text(text.replace(old, new))]
+    assert rem.payment is not None
+    (claim,) = rem.damaged_claims
+    assert claim.patient_control_number == "PCN-300"
+    assert claim.damage[0].segment_id == segment_id and claim.damage[0].position > 0
+
+
+def test_malformed_value_outside_a_claim_stays_fatal() -> None:
+    text = (FIXTURES / "835_own_unbalanced.835").read_text().replace(
+        "BPR*I*100*C*CHK************20260301", "BPR*I*100*C*CHK************20260231")
     with pytest.raises(X12Error) as exc:
         for ts in X12Reader.from_text(text):
             parse_835(ts)
-    assert exc.value.segment_id == segment_id
+    assert exc.value.segment_id == "BPR"
     assert exc.value.position is not None

@@ -90,6 +90,7 @@ HTML_FILL: dict[str, Callable[[PhiWorld], dict | None]] = {
     "remittance:detail": _pk(Remittance),
     "remittance:claim_invoice": _pk(RemittanceClaim),
     "remittance:review_decide": lambda w: None,  # no payment review in the seeded world
+    "remittance:decide": lambda w: None,  # POST only: a held ERA's decision, then a redirect
     "operator:": lambda w: None,  # the operator console: staff only, counts and no client data
     "ledger:client": _pk(Client, is_draft=False),
     "statements:client": _pk(Client, is_draft=False),

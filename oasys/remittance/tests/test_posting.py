@@ -286,10 +286,12 @@ def test_an_era_for_another_practice_is_refused(practice, other_practice, ctx):
 
 
 def test_public_835_samples(practice, ctx):
-    """Real-world samples: the unbalanced one is quarantined; the others post with their
-    claims kept as unmatched (they are not our claims)."""
+    """Real-world samples: the unbalanced one is quarantined, the one with a damaged claim is
+    held; the others post with their claims kept as unmatched (they are not our claims)."""
     for name, expected in [("835_own_unbalanced.835", {"quarantined"}),
-                           ("835_lfh_secondary_payment.835", {"quarantined"}),  # wrong ISA16
+                           # its second claim's SVC01 uses a wrong component separator:
+                           # that claim is damaged, so the ERA is held for a biller
+                           ("835_lfh_secondary_payment.835", {"damaged"}),
                            ("835_own_bom_crlf_two_interchanges.835", {"partially_unmatched"}),
                            ("835_edi835parser_emedny_sample.txt", None)]:
         raw = open(f"x12/tests/fixtures/{name}", encoding="utf-8-sig").read()
