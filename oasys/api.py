@@ -37,8 +37,8 @@ from .ledger.api import router as ledger_router
 from .payments.api import router as payments_router
 from .practice.api import router as practice_router
 from .remittance.api import router as remittance_router
-from .superbills.api import router as superbills_router
 from .statements.api import router as statements_router
+from .superbills.api import router as superbills_router
 
 api = NinjaAPI(
     title="Oasys Billing API",

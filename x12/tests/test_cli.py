@@ -219,13 +219,17 @@ def test_first_transaction_is_written_before_the_reader_reaches_the_next(
 
 
 def test_bad_claim_mid_set_gives_what_parse_file_gives(tmp_path, capsys) -> None:
-    """The claims already spooled when claim 17 fails are handled as parse_file handles
-    them (today: the set is left out and its error listed)."""
+    """A bad claim (index 17) is handled as parse_file handles it: the claim is flagged as damaged
+    and the set, every other claim included, is still written."""
     path = tmp_path / "bad.835"
     big_835(path, 30, bad_claim=17)
     doc = json.loads(cli_output(capsys, str(path)))
     assert doc == parse_file(path).to_dict()
-    assert [e["segment_id"] for e in doc["errors"]] == ["CLP"]
+    assert doc["errors"] == []
+    claims = doc["interchanges"][0]["transactions"][0]["claims"]
+    assert len(claims) == 30
+    assert [i for i, c in enumerate(claims) if c.get("damage")] == [17]
+    assert claims[17]["damage"][0]["segment_id"] == "CLP"
 
 
 def test_peak_memory_is_flat(tmp_path) -> None:

@@ -26,9 +26,10 @@ EXPECTED: list[tuple[str, str, str]] = [
     (r"^lfh__834_|^pyx12__834_deident", "unsupported transaction set",
      "834 enrolment is not a transaction a therapy practice receives"),
     (r"^lfh__835_.*cob-contractural|^lfh__835_.*secondary-payment", "SVC01 needs qualifier",
-     "SVC01 uses '>' while ISA16 declares ':' (the sample's own defect)"),
+     "SVC01 uses '>' while ISA16 declares ':' (the sample's own defect): that claim is "
+     "flagged as damaged, the rest of the transaction is read"),
     (r"^lfh__835_.*tertiary-payment", "SVC01 needs qualifier",
-     "SVC01 is a bare 'HC' with no procedure code"),
+     "SVC01 is a bare 'HC' with no procedure code: that claim is flagged as damaged"),
     (r"^lfh__835_.*managed-care", "not a valid date",
      "BPR16 is 20002316: month 23 does not exist"),
     (r"^edi835parser__blue_cross_nc", "no ISA segment at the start",
@@ -71,6 +72,8 @@ def test_every_real_world_file_reads_as_expected(path) -> None:
     result = parse_file(path)  # must never raise: problems come back as X12Errors
     problems = [e.describe() for e in result.errors]
     problems += [b.message for b in result.balance_errors()]
+    problems += [d.message for _, ts in result.interchanges for t in ts
+                 for c in getattr(t, "claims", []) for d in getattr(c, "damage", [])]
     assert all(isinstance(e, X12Error) for e in result.errors)
     if expected == CLEAN:
         assert problems == [], f"{path.name}: {problems}"

@@ -68,7 +68,8 @@ def test_the_invoice_pdf_says_who_what_and_how_much(practice):
     text = doc.text
     assert len(doc.pages) == 1
     for expected in (
-        "Dana Reyes", "100 Main St", "Chicago, IL 60601-2207", "Phone (312) 555-0100",  # the practice
+        # the practice
+        "Dana Reyes", "100 Main St", "Chicago, IL 60601-2207", "Phone (312) 555-0100",
         "INVOICE", invoice.number, invoice.issue_date.strftime("%b %d, %Y"),
         invoice.due_date.strftime("%b %d, %Y"), "Open",
         "BILL TO", "Jordan Kim", "12 Oak St Apt 4", "Chicago, IL 60614",  # the client
