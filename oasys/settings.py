@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "oasys.billing",
     "oasys.claims",
     "oasys.invoices",
+    "oasys.estimates",
     "oasys.clearinghouse",
     "oasys.eligibility",
     "oasys.remittance",
