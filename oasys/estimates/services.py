@@ -38,8 +38,6 @@ MAX_LINES = 20
 MAX_QUANTITY = 1000
 MAX_UNIT_COST = Decimal("99999.99")
 MAX_DIAGNOSES = 12
-# An estimate covers at most 12 months (366 days spans a leap day).
-MAX_PERIOD_DAYS = 366
 _AMOUNT = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})+|\d+)?(\.\d{0,2})?$")
 
 NOT_SELF_PAY = ("This client is billed to insurance. A good-faith estimate is for self-pay "
@@ -81,6 +79,14 @@ def sessions_in_period(*, period_start: date, period_end: date, frequency: str) 
     return max(1, count)
 
 
+def year_after(day: date) -> date:
+    """The same date a year on (a February 29 becomes March 1)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return date(day.year + 1, 3, 1)
+
+
 def _period_clean(period_start: Any, period_end: Any, errors: dict[str, str]
                   ) -> tuple[date | None, date | None]:
     start = _date(period_start, "period_start", errors)
@@ -88,8 +94,9 @@ def _period_clean(period_start: Any, period_end: Any, errors: dict[str, str]
     if start and end:
         if end < start:
             errors["period_end"] = "The period must end on or after the day it starts."
-        elif (end - start).days + 1 > MAX_PERIOD_DAYS:
-            errors["period_end"] = "An estimate covers at most 12 months."
+        elif end >= year_after(start):
+            errors["period_end"] = ("An estimate covers at most 12 months: end the period "
+                                    "by the day before the same date next year.")
     return start, end
 
 

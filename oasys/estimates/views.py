@@ -35,6 +35,7 @@ from .services import (
     estimate_lines_propose,
     estimate_refusal,
     estimate_void,
+    year_after,
 )
 
 FIELDS = ("cpt_code", "description", "quantity", "unit_cost")
@@ -95,8 +96,7 @@ def estimate_new(request: HttpRequest, pk: int) -> HttpResponse:
     refusal = estimate_refusal(client=client)
     data = request.POST if request.method == "POST" else request.GET
     today = practice_today(practice)
-    year_on = today.replace(year=today.year + 1) if not (today.month == 2 and today.day == 29) \
-        else today + timedelta(days=365)
+    year_on = year_after(today)
     start_text = data.get("period_start", today.isoformat())
     end_text = data.get("period_end", (year_on - timedelta(days=1)).isoformat())
     frequency = data.get("frequency", Frequency.WEEKLY)
