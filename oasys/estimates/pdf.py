@@ -69,6 +69,7 @@ def _styles() -> dict[str, ParagraphStyle]:
                           textColor=INK)
     return {
         "body": body,
+        "line": ParagraphStyle("line", parent=body, spaceBefore=0, spaceAfter=0),
         "notice": ParagraphStyle("notice", parent=body, fontSize=9, leading=12),
         "cell": ParagraphStyle("cell", parent=body, fontSize=9.5, leading=12),
         "sender": ParagraphStyle("sender", parent=body, fontName="Helvetica-Bold",
@@ -207,7 +208,7 @@ def estimate_pdf(*, estimate: GoodFaithEstimate) -> bytes:
     st = _styles()
     name, provider_lines = _provider(estimate)
     left = [Paragraph(_text(name), st["sender"])]
-    left += [Paragraph(_text(line), st["body"]) for line in provider_lines]
+    left += [Paragraph(_text(line), st["line"]) for line in provider_lines]
     facts = [("Estimate", estimate.number), ("Date", _day(estimate.issue_date)),
              ("Period", f"{_day(estimate.period_start)} to {_day(estimate.period_end)}")]
     if estimate.status == EstimateStatus.VOID:
@@ -238,7 +239,7 @@ def estimate_pdf(*, estimate: GoodFaithEstimate) -> bytes:
                    Paragraph(
                        f"This estimate covers the services above from "
                        f"{_text(_day(estimate.period_start))} to "
-                       f"{_text(_day(estimate.period_end))}, at {_text(name)}'s fees on "
+                       f"{_text(_day(estimate.period_end))}, at the fees in effect on "
                        f"{_text(_day(estimate.issue_date))}.", st["notice"])]
     notice: list = [Paragraph("Your rights under the No Surprises Act", st["h2"])]
     for heading, text in NOTICE:
