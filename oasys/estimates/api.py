@@ -20,8 +20,9 @@ from ninja import Router, Schema
 from oasys.clients.models import Client
 from oasys.clients.selectors import client_list
 from oasys.core.api import ErrorsOut
-from oasys.core.audit import AuditContext
+from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import InvalidInput
+from oasys.core.models import AuditAction
 from oasys.core.permissions import api_permission
 
 from .models import Frequency, GoodFaithEstimate
@@ -102,8 +103,11 @@ def _client(request: HttpRequest, client_id: int) -> Client:
 @api_permission("billing.work")
 def estimates_get(request: HttpRequest, client_id: int) -> dict:
     client = _client(request, client_id)
-    return {"items": [_out(e) for e in estimate_list(practice=request.practice,
-                                                     client=client)]}
+    estimates = list(estimate_list(practice=request.practice, client=client))
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="estimate", client_id=client.pk, object_type="Client",
+                 object_id=client.pk, detail={"count": len(estimates)})
+    return {"items": [_out(e) for e in estimates]}
 
 
 @router.post("/{client_id}/good-faith-estimates",
