@@ -148,6 +148,9 @@ def estimate_new(request: HttpRequest, pk: int) -> HttpResponse:
         rows = [dict.fromkeys(FIELDS, "")]
     if refusal:
         status = 409 if request.method == "POST" else 200
+    # the page shows the client's name and prices: a read of their billing data
+    phi_read(request, categories=["estimate"], client_id=client.pk, object_type="Client",
+             object_id=client.pk)
     return render(request, "estimates/form.html", {
         "client": client, "tab": "estimates", "refusal": refusal, "errors": errors,
         "rows": [(i, row, row_errors.get(i, {})) for i, row in enumerate(rows)],

@@ -125,3 +125,13 @@ def test_another_practices_client_is_404(owner_client, other_practice):
                             ).status_code == 404
     assert owner_client.post(reverse("estimates:void", args=[theirs.pk, estimate.pk])
                              ).status_code == 404
+
+
+def test_the_pages_audit_the_read(owner_client, practice):
+    client = f.make_client(practice, billing_type=BillingType.SELF_PAY)
+    for name in ("estimates:list", "estimates:new"):
+        before = AuditEvent.objects.filter(category="estimate", action=AuditAction.READ,
+                                           client_id_ref=client.pk).count()
+        assert owner_client.get(reverse(name, args=[client.pk])).status_code == 200
+        assert AuditEvent.objects.filter(category="estimate", action=AuditAction.READ,
+                                         client_id_ref=client.pk).count() == before + 1
