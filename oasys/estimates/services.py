@@ -80,7 +80,10 @@ def sessions_in_period(*, period_start: date, period_end: date, frequency: str) 
 
 
 def year_after(day: date) -> date:
-    """The same date a year on (a February 29 becomes March 1)."""
+    """The same date a year on (a February 29 becomes March 1; the last year there is
+    stays within it, so an absurd date is refused as a bad period, never a crash)."""
+    if day.year >= date.max.year:
+        return date.max
     try:
         return day.replace(year=day.year + 1)
     except ValueError:

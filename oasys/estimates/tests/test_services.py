@@ -21,6 +21,7 @@ from oasys.estimates.services import (
     estimate_lines_propose,
     estimate_void,
     sessions_in_period,
+    year_after,
 )
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +202,12 @@ def test_email_needs_an_address(practice):
         estimate_email(estimate=estimate, ctx=f.ctx_for(practice=practice))
     assert "email" in exc.value.errors
     assert not SentEmail.objects.exists()
+
+
+def test_a_period_in_the_last_year_there_is_does_not_crash(practice):
+    with pytest.raises(InvalidInput) as exc:
+        _issue(practice, _self_pay(practice), start=dt.date(9999, 1, 1),
+               end=dt.date(9998, 1, 1))
+    assert "period_end" in exc.value.errors
+    assert year_after(dt.date(9999, 6, 1)) == dt.date.max
+    assert year_after(dt.date(2028, 2, 29)) == dt.date(2029, 3, 1)
