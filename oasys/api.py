@@ -31,6 +31,7 @@ from .core.selectors import api_token_list
 from .core.services import TokenRefused, api_token_issue, api_token_revoke
 from .eligibility.api import router as eligibility_router
 from .eligibility.wizard_api import router as wizard_router
+from .estimates.api import router as estimates_router
 from .invoices.api import router as invoices_router
 from .invoices.pdf_api import router as invoices_pdf_router
 from .ledger.api import router as ledger_router
@@ -175,6 +176,7 @@ def _add_routers() -> None:
     # /clients/{id}/insurance-wizard...: the wizard is eligibility's (it runs the check), under
     # the clients prefix its paths have always had.
     api.add_router("/clients", wizard_router)
+    api.add_router("/clients", estimates_router)  # /clients/{id}/good-faith-estimates
     api.add_router("/appointments", appointments_router)
     api.add_router("/billing", billing_router)
     api.add_router("/billing", autobilling_router)  # /billing/auto-billing, /billing/runs

@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "oasys.claims",
     "oasys.invoices",
     "oasys.statements",
+    "oasys.estimates",
     "oasys.clearinghouse",
     "oasys.eligibility",
     "oasys.remittance",

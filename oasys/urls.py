@@ -7,6 +7,7 @@ urlpatterns = [
     path("billing/setup/", include("oasys.practice.urls")),
     path("billing/clients/", include("oasys.clients.urls")),
     path("billing/clients/", include("oasys.eligibility.wizard_urls")),
+    path("billing/clients/", include("oasys.estimates.urls")),
     path("sessions/", include("oasys.appointments.urls")),
     path("billing/sessions/", include("oasys.billing.urls")),
     path("billing/claims/", include("oasys.claims.urls")),

@@ -73,6 +73,7 @@ HTML_FILL: dict[str, Callable[[PhiWorld], dict | None]] = {
     "claims:": _pk(Claim),
     "claims:appeal_letter": lambda w: None,  # no appeal in the seeded world
     "invoices:": _pk(Invoice),
+    "estimates:": _pk(Client, is_draft=False),  # an estimate's own routes: none seeded
     "invoices:receipt": lambda w: None,  # no payment in the seeded world
     "invoices:client_panel": lambda w: {"client_pk": Invoice.objects.filter(
         practice=w.practice).order_by("pk").first().client_id},
@@ -224,6 +225,7 @@ API_FILL: dict[str, Callable[[PhiWorld], int | None]] = {
     "clinician_id": lambda w: _first(Clinician, w),
     "service_type_id": lambda w: _first(ServiceType, w),
     "payout_id": lambda w: None,
+    "gfe_id": lambda w: None,  # no good-faith estimate in the seeded world
 }
 
 
