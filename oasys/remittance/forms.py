@@ -1,5 +1,7 @@
 from django import forms
 
+from x12.encoding import decode_x12
+
 MAX_BYTES = 20 * 1024 * 1024
 
 
@@ -13,11 +15,11 @@ class EraUploadForm(forms.Form):
             raise forms.ValidationError("The file is larger than 20 MB.")
         # What the file is comes from its content, never its name or the browser's type: text
         # that opens with an X12 interchange header. Nothing is stored for anything else.
-        try:
-            text = f.read().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise forms.ValidationError("The file is not text (X12 files are plain text).") \
-                from exc
+        # UTF-8, else read byte by byte as cp1252: payers send one Latin-1 letter in a name
+        # often enough, and a whole ERA must not be refused for it (x12.encoding)
+        text, _warnings = decode_x12(f.read())
+        if "\x00" in text and not text.lstrip().startswith("ISA"):
+            raise forms.ValidationError("The file is not text (X12 files are plain text).")
         if "\x00" in text or not text.lstrip().startswith("ISA"):
             raise forms.ValidationError("This is not an X12 file: an 835 starts with an ISA "
                                         "header.")

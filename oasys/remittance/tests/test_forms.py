@@ -35,6 +35,15 @@ def test_a_file_that_is_not_x12_is_refused_whatever_its_name(data, why):
     assert why in form.errors["file"][0]
 
 
+def test_a_cp1252_letter_in_a_name_does_not_refuse_the_file(practice):
+    raw = era([copay_claim(submitted_claim(practice))]).encode()
+    assert b"NM1*QC*1*" in raw
+    raw = raw.replace(b"NM1*QC*1*", b"NM1*QC*1*\xc9", 1)  # cp1252/Latin-1 for an É
+    form = EraUploadForm({}, {"file": SimpleUploadedFile("era.835", raw, "text/plain")})
+    assert form.is_valid(), form.errors
+    assert "NM1*QC*1*\u00c9" in form.cleaned_data["file"]
+
+
 def test_an_x12_file_is_taken_whatever_its_name(practice):
     raw = era([copay_claim(submitted_claim(practice))]).encode()
     form = EraUploadForm({}, {"file": SimpleUploadedFile("photo.jpg", raw, "image/jpeg")})
