@@ -49,14 +49,16 @@ class EligibleSession:
     service_date: dt.date
     cpt_code: str
     description: str
-    fee: Decimal
+    fee: Decimal | None  # None: neither the client's price nor the service type's rate
     paid: Decimal
     diagnosis_codes: list[str]
     on_superbill: str = ""  # the number of the non-void superbill already stating it
 
     @property
     def selectable(self) -> bool:
-        return not self.on_superbill
+        # a session with no fee would be stated as $0.00 billed, which a payer reads as
+        # nothing owed: it waits until the practice sets a price
+        return not self.on_superbill and self.fee is not None
 
 
 def _day_bounds(practice: Practice, date_from: dt.date, date_to: dt.date):
@@ -108,7 +110,7 @@ def _figures_for(*, practice: Practice, appts: list[Appointment]) -> list[Eligib
         else:
             amount, cpt = charge_for(service_type=a.service_type,
                                      rule=rules.get((a.client_id, a.service_type_id)))
-            fee = amount if amount is not None else ZERO
+            fee = amount
         out.append(EligibleSession(
             appointment=a, service_date=practice_date(a.start, practice), cpt_code=cpt,
             description=cpt_description(cpt, fallback=a.service_type.name), fee=fee,

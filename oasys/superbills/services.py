@@ -75,8 +75,13 @@ def superbill_create(*, practice: Practice, client_ids: Iterable[int], date_from
         raise InvalidInput(errors={"appointment_ids": "A chosen session is not eligible for "
                                                       "a superbill (completed, not billed to "
                                                       "insurance, in the period)."})
-    if wanted is None:  # everything eligible: what is already stated is left out
+    if wanted is None:  # everything eligible: what is already stated or has no fee is left out
         sessions = [s for s in sessions if s.selectable]
+    unpriced = [s for s in sessions if s.fee is None]
+    if unpriced:
+        raise InvalidInput(errors={"appointment_ids": (
+            f"The session of {unpriced[0].service_date:%b %d, %Y} has no fee: set the "
+            "service type's rate or the client's price, then make the superbill.")})
     taken = [s.on_superbill for s in sessions if not s.selectable]
     if taken:
         raise AlreadyOnSuperbill(f"A chosen session is already on superbill {taken[0]}; "

@@ -64,6 +64,25 @@ def test_pricing_rule_sets_the_fee_of_an_uninvoiced_session(practice):
     assert [r.fee for r in rows] == [Decimal("165.00"), Decimal("95.00"), Decimal("95.00")]
 
 
+def test_a_session_with_no_fee_is_not_stated_as_zero(practice):
+    """A sliding-scale service with no rate and no price for the client: the session is
+    listed but cannot be chosen (a $0.00 line reads to a payer as nothing billed)."""
+    w = superbill_world(practice)
+    w.service_type.rate = None
+    w.service_type.save(update_fields=["rate"])
+    rows = eligible_sessions(practice=practice, client_ids=[w.client.pk],
+                             date_from=w.date_from, date_to=w.date_to)
+    first, second, third = rows
+    assert first.fee == Decimal("165.00") and first.selectable  # its invoice line says so
+    assert second.fee is None and not second.selectable and third.fee is None
+    with pytest.raises(InvalidInput) as exc:
+        _make(w, appointment_ids=[second.appointment.pk])
+    assert "has no fee" in exc.value.errors["appointment_ids"]
+    assert not Superbill.objects.exists()
+    made = _make(w)  # everything eligible: the unpriced ones are left out
+    assert [ln.appointment_id for ln in made[0].lines.all()] == [first.appointment.pk]
+
+
 def test_paid_is_spread_over_an_invoices_lines_in_order(practice):
     w = superbill_world(practice)
     paid = session_paid_amounts(practice=practice, appointment_ids=[s.pk for s in w.sessions])
