@@ -128,8 +128,9 @@ def estimate_post(request: HttpRequest, client_id: int, payload: EstimateIn):
             period_end=payload.period_end, frequency=payload.frequency,
             service_type_id=payload.service_type_id)
         if not proposed:
-            raise InvalidInput(errors={"lines": "No service type has a fee and a CPT code "
-                                                "to propose: send the lines."})
+            raise InvalidInput(errors={"lines": "No service type has a price and a CPT "
+                                                "code for this client to propose: send "
+                                                "the lines."})
         lines = [p.as_row() for p in proposed]
     else:
         lines = [line.dict() for line in payload.lines]

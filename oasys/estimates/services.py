@@ -113,23 +113,23 @@ def _date(value: Any, field: str, errors: dict[str, str]) -> date | None:
         return None
 
 
-def _service_type_for(*, practice: Practice, client: Client,
-                      service_type_id: int | None) -> ServiceType | None:
-    """The chosen service type, else the one of the client's latest session, else the
-    practice's first active one with a fee and a CPT code."""
+def _service_type_candidates(*, practice: Practice, client: Client,
+                             service_type_id: int | None) -> list[ServiceType]:
+    """The chosen service type alone; else the one of the client's latest session, then the
+    practice's active ones with a fee and a CPT code (the first that prices is proposed: a
+    latest session of a sliding-scale type with no fee must not leave the estimate empty)."""
     types = ServiceType.objects.filter(practice=practice, is_active=True)
     if service_type_id is not None:
         chosen = types.filter(pk=service_type_id).first()
         if chosen is None:
             raise InvalidInput(errors={"service_type_id": "Choose one of the practice's "
                                                           "active service types."})
-        return chosen
+        return [chosen]
     latest = (Appointment.objects.filter(practice=practice, client=client,
                                          service_type__is_active=True)
               .select_related("service_type").order_by("-start").first())
-    if latest is not None:
-        return latest.service_type
-    return types.filter(rate__gt=0).exclude(cpt_code="").order_by("name", "pk").first()
+    priced = list(types.filter(rate__gt=0).exclude(cpt_code="").order_by("name", "pk"))
+    return ([latest.service_type] if latest is not None else []) + priced
 
 
 def estimate_lines_propose(*, practice: Practice, client: Client, period_start: date,
@@ -137,20 +137,18 @@ def estimate_lines_propose(*, practice: Practice, client: Client, period_start: 
                            service_type_id: int | None = None) -> list[ProposedLine]:
     """The default lines: one service type at the client's price (their pricing rule, else
     the service type's fee) times the sessions `frequency` makes over the period. Empty when
-    the practice has no service type with a fee and a CPT code yet."""
-    service_type = _service_type_for(practice=practice, client=client,
-                                     service_type_id=service_type_id)
-    if service_type is None:
-        return []
-    rule = PricingRule.objects.filter(practice=practice, client=client,
-                                      service_type=service_type).first()
-    amount, cpt = charge_for(service_type=service_type, rule=rule)
-    if not amount or not cpt:
-        return []
-    quantity = sessions_in_period(period_start=period_start, period_end=period_end,
-                                  frequency=frequency)
-    return [ProposedLine(cpt_code=cpt, description=service_type.name, quantity=quantity,
-                         unit_cost=money(amount))]
+    no candidate service type has a price and a CPT code for this client."""
+    rules = {r.service_type_id: r for r in PricingRule.objects.filter(
+        practice=practice, client=client)}
+    for service_type in _service_type_candidates(practice=practice, client=client,
+                                                 service_type_id=service_type_id):
+        amount, cpt = charge_for(service_type=service_type, rule=rules.get(service_type.pk))
+        if amount and cpt:
+            quantity = sessions_in_period(period_start=period_start, period_end=period_end,
+                                          frequency=frequency)
+            return [ProposedLine(cpt_code=cpt, description=service_type.name,
+                                 quantity=quantity, unit_cost=money(amount))]
+    return []
 
 
 def _unit_cost(value: Any) -> Decimal:

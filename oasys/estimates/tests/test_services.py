@@ -85,6 +85,23 @@ def test_the_proposal_uses_the_clients_price_and_latest_session(practice):
     assert (line.cpt_code, line.unit_cost, line.quantity) == ("90847", Decimal("95.00"), 12)
 
 
+def test_a_latest_session_with_no_fee_falls_back_to_a_priced_service(practice):
+    """The demo's sliding-scale clients: their latest session's type has no rate and they
+    have no price, so the proposal is the practice's first priced service, not nothing."""
+    sliding = f.make_service_type(practice, name="Sliding scale", cpt_code="90834", rate=None)
+    f.make_service_type(practice, name="Individual therapy", cpt_code="90837",
+                        rate=Decimal("150.00"))
+    appt = f.self_pay_session(practice)
+    appt.service_type = sliding
+    appt.save()
+    [line] = estimate_lines_propose(practice=practice, client=appt.client, period_start=START,
+                                    period_end=END, frequency=Frequency.WEEKLY)
+    assert (line.cpt_code, line.unit_cost, line.quantity) == ("90837", Decimal("150.00"), 52)
+    # chosen explicitly, the unpriced type still proposes nothing (the user sends lines)
+    assert estimate_lines_propose(practice=practice, client=appt.client, period_start=START,
+                                  period_end=END, service_type_id=sliding.pk) == []
+
+
 def test_no_priced_service_type_proposes_nothing(practice):
     f.make_service_type(practice, rate=None)
     assert estimate_lines_propose(practice=practice, client=_self_pay(practice),
