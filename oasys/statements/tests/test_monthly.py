@@ -70,14 +70,17 @@ def test_a_client_without_email_is_skipped_and_counted(practice):
                                                            "no_email": 1}
 
 
-def test_the_task_runs_the_service_for_last_month_by_the_clock(practice):
+def test_the_task_runs_the_service_for_last_month_by_the_clock(practice, monkeypatch):
     m = client_month(practice)
     _on(practice)
-    # today's clock: last month ends after March's payment, so $35 is due at its end
-    assert statement_run_monthly_task() in ({"sent": 1, "already": 0, "no_email": 0},
-                                            {"sent": 0, "already": 0, "no_email": 0})
-    sent = SentEmail.objects.filter(client_id=m.client.pk)
-    assert all("Balance due: $35.00" in e.text_body for e in sent)
+    # the clock on April 2nd: last month (March) ends after March's payment, so $35 is due
+    april = dt.datetime.combine(dt.date(2026, 4, 2), dt.time(6),
+                                tzinfo=practice_zone(practice))
+    monkeypatch.setattr("oasys.statements.services.timezone.now", lambda: april)
+    assert statement_run_monthly_task() == {"sent": 1, "already": 0, "no_email": 0}
+    email = SentEmail.objects.get(client_id=m.client.pk)
+    assert "Balance due: $35.00" in email.text_body
+    assert StatementSend.objects.get().period_start == dt.date(2026, 3, 1)
 
 
 def test_settings_refuse_unknown_keys_and_non_bools(practice):
