@@ -6,33 +6,31 @@ date of birth), the date of the estimate, the period it covers, the expected ser
 their CPT codes, quantities and costs, the diagnosis codes only when the user entered them,
 and the notice of the client's rights (in our own words).
 
-Laid out like the invoice PDF (oasys.invoices.pdf), which sits beside this app in the
-layers and so is not imported: the few helpers are repeated here."""
+Built on the look every PDF of the product shares (oasys.core.pdf)."""
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
-from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import LETTER
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.pdfgen import canvas as rl_canvas
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from oasys.core.money import money
+from oasys.core.pdf import (
+    INK,
+    RULE,
+    SHADE,
+    WIDTH,
+    pdf_build,
+    pdf_day,
+    pdf_phone,
+    pdf_styles,
+    pdf_text,
+)
 from oasys.practice.models import ProviderProfile, TaxIdType
 
 from .models import EstimateStatus, GoodFaithEstimate
-
-INK = colors.HexColor("#1f2933")
-MUTED = colors.HexColor("#6b7280")
-RULE = colors.HexColor("#d6dbdf")
-SHADE = colors.HexColor("#f2f4f6")
-WIDTH = LETTER[0] - 1.5 * inch - 12  # the frame less its 6 pt padding each side
 
 CMS_URL = "www.cms.gov/nosurprises"
 CMS_PHONE = "1-800-985-3059"
@@ -64,47 +62,27 @@ NOTICE = [
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    base = getSampleStyleSheet()["BodyText"]
-    body = ParagraphStyle("body", parent=base, fontName="Helvetica", fontSize=10, leading=13,
-                          textColor=INK)
-    return {
-        "body": body,
+    st = pdf_styles()
+    body = st["body"]
+    st.update({
         "line": ParagraphStyle("line", parent=body, spaceBefore=0, spaceAfter=0),
         "notice": ParagraphStyle("notice", parent=body, fontSize=9, leading=12),
-        "cell": ParagraphStyle("cell", parent=body, fontSize=9.5, leading=12),
-        "sender": ParagraphStyle("sender", parent=body, fontName="Helvetica-Bold",
-                                 fontSize=14, leading=18),
-        "title": ParagraphStyle("title", parent=body, fontName="Helvetica-Bold",
-                                fontSize=17, leading=21, alignment=TA_RIGHT),
-        "label": ParagraphStyle("label", parent=body, fontName="Helvetica-Bold",
-                                fontSize=9, leading=12, textColor=MUTED),
+        "title": ParagraphStyle("title", parent=st["title"], fontSize=17, leading=21),
         "h2": ParagraphStyle("h2", parent=body, fontName="Helvetica-Bold", fontSize=11,
                              leading=15, spaceBefore=8, spaceAfter=2),
         "h3": ParagraphStyle("h3", parent=body, fontName="Helvetica-Bold", fontSize=9.5,
                              leading=12, spaceBefore=5),
-    }
+    })
+    return st
 
 
-def _text(value: object) -> str:
-    """Data into a Paragraph: its markup is XML, so typed text is escaped."""
-    return escape(str(value or ""))
+_text = pdf_text
+_phone = pdf_phone
+_day = pdf_day
 
 
 def _dollars(amount: Decimal) -> str:
     return f"${money(amount):,.2f}"
-
-
-def _phone(number: str) -> str:
-    digits = "".join(c for c in number if c.isdigit())
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if len(digits) == 10:
-        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
-    return number
-
-
-def _day(d) -> str:
-    return d.strftime("%b %d, %Y") if d else "—"
 
 
 def tax_id_shown(profile: ProviderProfile) -> str:
@@ -116,32 +94,6 @@ def tax_id_shown(profile: ProviderProfile) -> str:
     if profile.tax_id_type == TaxIdType.SSN:
         return f"SSN ***-**-{digits[-4:]}"
     return f"EIN {digits[:2]}-{digits[2:]}" if len(digits) == 9 else f"EIN {digits}"
-
-
-class _NumberedCanvas(rl_canvas.Canvas):
-    """"Page n of N" and the document's name at the foot of every page."""
-
-    footer_left = ""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._pages: list[dict] = []
-
-    def showPage(self) -> None:  # noqa: N802 - ReportLab's name
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._pages)
-        for state in self._pages:
-            self.__dict__.update(state)
-            self.setFont("Helvetica", 8)
-            self.setFillColor(MUTED)
-            self.drawString(0.75 * inch + 6, 0.5 * inch, self.footer_left)
-            self.drawRightString(LETTER[0] - 0.75 * inch - 6, 0.5 * inch,
-                                 f"Page {self._pageNumber} of {total}")
-            super().showPage()
-        super().save()
 
 
 def _provider(estimate: GoodFaithEstimate) -> tuple[str, list[str]]:
@@ -245,13 +197,5 @@ def estimate_pdf(*, estimate: GoodFaithEstimate) -> bytes:
     for heading, text in NOTICE:
         notice += [Paragraph(_text(heading), st["h3"]), Paragraph(_text(text), st["notice"])]
     story.append(KeepTogether(notice))
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=LETTER, leftMargin=0.75 * inch,
-                            rightMargin=0.75 * inch, topMargin=0.75 * inch,
-                            bottomMargin=0.85 * inch,
-                            title=f"Good-faith estimate {estimate.number}",
-                            author="Oasys Billing", invariant=True)
-    canvas = type("_Canvas", (_NumberedCanvas,),
-                  {"footer_left": f"{name} · Good-faith estimate {estimate.number}"})
-    doc.build(story, canvasmaker=canvas)
-    return buf.getvalue()
+    return pdf_build(story, title=f"Good-faith estimate {estimate.number}",
+                     footer=f"{name} · Good-faith estimate {estimate.number}")

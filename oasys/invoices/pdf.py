@@ -11,114 +11,46 @@ Latin-1 letters of US names and addresses."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from decimal import Decimal
-from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import LETTER
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
     KeepTogether,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
 )
 
-from oasys.core.money import money
+from oasys.core.pdf import (
+    INK,
+    RULE,
+    SHADE,
+    WIDTH,
+    figures_table,
+    pdf_build,
+    pdf_day,
+    pdf_dollars,
+    pdf_phone,
+    pdf_styles,
+    pdf_text,
+)
 from oasys.core.timezones import practice_zone
 from oasys.ledger.selectors import InvoiceFigures, invoice_figures_one
 from oasys.practice.models import ProviderProfile
 
 from .models import Invoice, InvoiceStatus
 
-INK = colors.HexColor("#1f2933")
-MUTED = colors.HexColor("#6b7280")
-RULE = colors.HexColor("#d6dbdf")
-SHADE = colors.HexColor("#f2f4f6")
-# What the frame leaves for content: the page less the margins and the frame's own 6 pt
-# padding on each side (a wider table would overhang and be centred off the text's edge).
-WIDTH = LETTER[0] - 1.5 * inch - 12
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    base = getSampleStyleSheet()["BodyText"]
-    body = ParagraphStyle("body", parent=base, fontName="Helvetica", fontSize=10, leading=13,
-                          textColor=INK)
-    return {
-        "body": body,
-        "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=11,
-                                textColor=MUTED),
-        "cell": ParagraphStyle("cell", parent=body, fontSize=9.5, leading=12),
-        "sender": ParagraphStyle("sender", parent=body, fontName="Helvetica-Bold",
-                                 fontSize=14, leading=18),
-        "title": ParagraphStyle("title", parent=body, fontName="Helvetica-Bold",
-                                fontSize=20, leading=24, alignment=TA_RIGHT),
-        "label": ParagraphStyle("label", parent=body, fontName="Helvetica-Bold",
-                                fontSize=9, leading=12, textColor=MUTED),
-        "h2": ParagraphStyle("h2", parent=body, fontName="Helvetica-Bold", fontSize=11,
-                             leading=15, spaceBefore=6),
-    }
-
-
-def _text(value: object) -> str:
-    """Data into a Paragraph: its markup is XML, so client-typed text is escaped."""
-    return escape(str(value or ""))
-
-
-def _dollars(amount: Decimal) -> str:
-    value = money(amount)
-    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
-
-
-def _phone(number: str) -> str:
-    digits = "".join(c for c in number if c.isdigit())
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if len(digits) == 10:
-        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
-    return number
-
-
-def _day(d) -> str:
-    return d.strftime("%b %d, %Y") if d else "—"
-
-
-class _NumberedCanvas(rl_canvas.Canvas):
-    """Writes "Page n of N" and the document's name at the foot of every page (N is known
-    only once every page is laid out, so pages are kept and stamped at the end)."""
-
-    footer_left = ""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._pages: list[dict] = []
-
-    def showPage(self) -> None:  # noqa: N802 - ReportLab's name
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._pages)
-        for state in self._pages:
-            self.__dict__.update(state)
-            self.setFont("Helvetica", 8)
-            self.setFillColor(MUTED)
-            self.drawString(0.75 * inch + 6, 0.5 * inch, self.footer_left)
-            self.drawRightString(LETTER[0] - 0.75 * inch - 6, 0.5 * inch,
-                                 f"Page {self._pageNumber} of {total}")
-            super().showPage()
-        super().save()
-
-
-def _canvas_for(footer: str) -> type[_NumberedCanvas]:
-    return type("_Canvas", (_NumberedCanvas,), {"footer_left": footer})
+# the shared look, under the names this module (and the superbill's) always used
+_styles = pdf_styles
+_text = pdf_text
+_dollars = pdf_dollars
+_phone = pdf_phone
+_day = pdf_day
+_build = pdf_build
+_figures_table = figures_table
 
 
 def _sender(invoice: Invoice) -> tuple[str, list[str]]:
@@ -176,34 +108,6 @@ def _figures_to_ask(invoice: Invoice) -> InvoiceFigures:
                               moved_to_insurance=figures.moved_to_insurance,
                               balance=figures.total)
     return figures
-
-
-def _figures_table(rows: list[tuple[str, str, bool]]) -> Table:
-    """Right-aligned label/amount rows; the bold ones are the figures that matter."""
-    data = [[label, amount] for label, amount, _ in rows]
-    style = [("ALIGN", (0, 0), (-1, -1), "RIGHT"),
-             ("FONTNAME", (0, 0), (-1, -1), "Helvetica"),
-             ("FONTSIZE", (0, 0), (-1, -1), 10),
-             ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-             ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]
-    for i, (_, _, strong) in enumerate(rows):
-        if strong:
-            style += [("FONTNAME", (0, i), (-1, i), "Helvetica-Bold"),
-                      ("FONTSIZE", (0, i), (-1, i), 11.5),
-                      ("LINEABOVE", (0, i), (-1, i), 0.75, INK),
-                      ("TOPPADDING", (0, i), (-1, i), 5)]
-    return Table(data, colWidths=[1.9 * inch, 1.2 * inch], hAlign="RIGHT",
-                 style=TableStyle(style))
-
-
-def _build(story: list, *, title: str, footer: str) -> bytes:
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=LETTER, leftMargin=0.75 * inch,
-                            rightMargin=0.75 * inch, topMargin=0.75 * inch,
-                            bottomMargin=0.85 * inch, title=title, author="Oasys Billing",
-                            invariant=True)
-    doc.build(story, canvasmaker=_canvas_for(footer))
-    return buf.getvalue()
 
 
 def invoice_pdf(*, invoice: Invoice, pay_url: str = "") -> bytes:

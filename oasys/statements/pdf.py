@@ -1,104 +1,36 @@
-"""The client statement as a PDF (ReportLab), laid out like the invoice
-(oasys/invoices/pdf.py; statements sit beside invoices, so the look is repeated here, not
-imported): the practice (billing name, address, phone), the statement's date and period,
+"""The client statement as a PDF (ReportLab), on the look every PDF of the product shares
+(oasys.core.pdf): the practice (billing name, address, phone), the statement's date and period,
 the client's name and address, the period's rows from the journal, the balance due and how
 to pay. Never a diagnosis code: a statement is mailed, printed, left on a table."""
 
 from __future__ import annotations
 
-import io
-from decimal import Decimal
-from xml.sax.saxutils import escape
-
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import LETTER
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.pdfgen import canvas as rl_canvas
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from oasys.core.models import Practice
-from oasys.core.money import money
+from oasys.core.pdf import (
+    INK,
+    RULE,
+    SHADE,
+    WIDTH,
+    pdf_build,
+    pdf_day,
+    pdf_dollars,
+    pdf_phone,
+    pdf_styles,
+    pdf_text,
+)
 from oasys.practice.models import ProviderProfile
 
 from .selectors import SECTION_TITLES, SECTIONS, Statement
 
-INK = colors.HexColor("#1f2933")
-MUTED = colors.HexColor("#6b7280")
-RULE = colors.HexColor("#d6dbdf")
-SHADE = colors.HexColor("#f2f4f6")
-WIDTH = LETTER[0] - 1.5 * inch - 12
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    base = getSampleStyleSheet()["BodyText"]
-    body = ParagraphStyle("body", parent=base, fontName="Helvetica", fontSize=10, leading=13,
-                          textColor=INK)
-    return {
-        "body": body,
-        "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=11,
-                                textColor=MUTED),
-        "cell": ParagraphStyle("cell", parent=body, fontSize=9.5, leading=12),
-        "sender": ParagraphStyle("sender", parent=body, fontName="Helvetica-Bold",
-                                 fontSize=14, leading=18),
-        "title": ParagraphStyle("title", parent=body, fontName="Helvetica-Bold",
-                                fontSize=20, leading=24, alignment=TA_RIGHT),
-        "label": ParagraphStyle("label", parent=body, fontName="Helvetica-Bold",
-                                fontSize=9, leading=12, textColor=MUTED),
-        "h2": ParagraphStyle("h2", parent=body, fontName="Helvetica-Bold", fontSize=11,
-                             leading=15, spaceBefore=6),
-    }
-
-
-def _text(value: object) -> str:
-    """Data into a Paragraph: its markup is XML, so client-typed text is escaped."""
-    return escape(str(value or ""))
-
-
-def dollars(amount: Decimal) -> str:
-    value = money(amount)
-    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
-
-
-def _phone(number: str) -> str:
-    digits = "".join(c for c in number if c.isdigit())
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if len(digits) == 10:
-        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
-    return number
-
-
-def _day(d) -> str:
-    return d.strftime("%b %d, %Y") if d else "—"
-
-
-class _NumberedCanvas(rl_canvas.Canvas):
-    """"Page n of N" and the document's name at the foot of every page (N is known only
-    once every page is laid out, so pages are kept and stamped at the end)."""
-
-    footer_left = ""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._pages: list[dict] = []
-
-    def showPage(self) -> None:  # noqa: N802 - ReportLab's name
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._pages)
-        for state in self._pages:
-            self.__dict__.update(state)
-            self.setFont("Helvetica", 8)
-            self.setFillColor(MUTED)
-            self.drawString(0.75 * inch + 6, 0.5 * inch, self.footer_left)
-            self.drawRightString(LETTER[0] - 0.75 * inch - 6, 0.5 * inch,
-                                 f"Page {self._pageNumber} of {total}")
-            super().showPage()
-        super().save()
+_styles = pdf_styles
+_text = pdf_text
+dollars = pdf_dollars
+_phone = pdf_phone
+_day = pdf_day
 
 
 def practice_contact(practice: Practice) -> dict[str, str]:
@@ -226,13 +158,7 @@ def statement_pdf(*, statement: Statement) -> bytes:
                           st["small"])]
     story.append(KeepTogether(closing))
     footer = f"{name} · Statement {statement.statement_date:%b %d, %Y}"
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=LETTER, leftMargin=0.75 * inch,
-                            rightMargin=0.75 * inch, topMargin=0.75 * inch,
-                            bottomMargin=0.85 * inch, title="Statement",
-                            author="Oasys Billing", invariant=True)
-    doc.build(story, canvasmaker=type("_Canvas", (_NumberedCanvas,), {"footer_left": footer}))
-    return buf.getvalue()
+    return pdf_build(story, title="Statement", footer=footer)
 
 
 def statement_filename(statement: Statement) -> str:

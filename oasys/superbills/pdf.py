@@ -5,8 +5,8 @@ date of birth, address, member ID when known), each service (date, CPT and its d
 modifiers, place of service, units, ICD-10-CM codes with descriptions, fee, paid), the
 totals, the statement's number and date, and a signature line.
 
-It uses the invoice PDF's styles and page frame (oasys.invoices.pdf) so the two documents
-look alike. A tax ID that is an SSN is shown masked (last four digits)."""
+Built on the look every PDF of the product shares (oasys.core.pdf). A tax ID that is an
+SSN is shown masked (last four digits)."""
 
 from __future__ import annotations
 
@@ -15,22 +15,15 @@ from reportlab.platypus import KeepTogether, PageBreak, Paragraph, Spacer, Table
 
 from oasys.core.codes import phone_display, place_of_service_name
 from oasys.core.identifiers import digits_only
-from oasys.invoices.pdf import (
-    INK,
-    RULE,
-    SHADE,
-    WIDTH,
-    _build,
-    _day,
-    _dollars,
-    _figures_table,
-    _styles,
-    _text,
-)
+from oasys.core.pdf import INK, RULE, SHADE, WIDTH, figures_table, pdf_build, pdf_day, pdf_dollars
+from oasys.core.pdf import pdf_styles as _styles
+from oasys.core.pdf import pdf_text as _text
 from oasys.practice.models import ProviderType, TaxIdType
 from oasys.practice.taxonomy import taxonomy_codes
 
 from .selectors import Statement
+
+_build, _day, _dollars, _figures_table = pdf_build, pdf_day, pdf_dollars, figures_table
 
 NOT_A_CLAIM = ("This is a statement of services for the client to submit to their "
                "insurance company for reimbursement. It is not a claim: the provider has not "
