@@ -5,7 +5,7 @@ from django import forms
 from oasys.core.models import Practice
 
 from .models import SuperbillKind
-from .selectors import superbill_client_choices
+from .selectors import superbill_client_list
 
 
 class SuperbillChooseForm(forms.Form):
@@ -18,7 +18,7 @@ class SuperbillChooseForm(forms.Form):
 
     def __init__(self, *args, practice: Practice, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["clients"].queryset = superbill_client_choices(practice=practice)
+        self.fields["clients"].queryset = superbill_client_list(practice=practice)
 
     def clean(self) -> dict:
         data = super().clean()

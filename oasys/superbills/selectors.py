@@ -33,7 +33,7 @@ def superbill_list(*, practice: Practice) -> QuerySet[Superbill]:
                 "service_date", "pk"))))
 
 
-def superbill_client_choices(*, practice: Practice) -> QuerySet[Client]:
+def superbill_client_list(*, practice: Practice) -> QuerySet[Client]:
     return Client.objects.filter(practice=practice, is_draft=False).order_by(
         "last_name", "first_name")
 

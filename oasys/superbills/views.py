@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from oasys.core.audit import AuditContext, audit_record
+from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.feedback import refusals_as_messages
 from oasys.core.models import AuditAction
 from oasys.core.permissions import practice_required
@@ -76,6 +76,11 @@ def superbill_new(request: HttpRequest) -> HttpResponse:
         ticked = [int(i) for i in ticked if str(i).isdigit()]
         kind = (create_form.data.get("kind") if create_form is not None else None) \
             or SuperbillKind.CONSOLIDATED
+    # the picker names every client, the review their sessions: a read of those clients
+    audit_list_read(request, category="demographics",
+                    client_ids=list(choose.fields["clients"].queryset.values_list(
+                        "pk", flat=True)),
+                    detail={"list": "superbill client picker"})
     return render(request, "superbills/new.html", {
         "form": choose, "sessions": sessions, "ticked": ticked, "kind": kind,
         "kinds": SuperbillKind.choices, "create_form": create_form,

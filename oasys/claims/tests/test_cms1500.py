@@ -157,7 +157,7 @@ def test_every_box_holds_the_claims_records(claim, mode, tmp_path):
         f"{claim.clinician.first_name} {claim.clinician.last_name}".upper())
     assert box(path, line=60, col=24, width=26) == "DANA REYES"  # 32
     assert box(path, line=61, col=24, width=26) == "100 MAIN ST"
-    assert box(path, line=62, col=24, width=26) == "CHICAGO IL 60601"
+    assert box(path, line=62, col=24, width=26) == "CHICAGO IL 60601-2207"
     assert box(path, line=64, col=24, width=10) == profile.npi  # 32a
     assert box(path, line=60, col=51, width=29) == "DANA REYES"  # 33
     assert box(path, line=64, col=51, width=10) == profile.npi  # 33a

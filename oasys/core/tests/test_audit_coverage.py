@@ -95,6 +95,7 @@ HTML_FILL: dict[str, Callable[[PhiWorld], dict | None]] = {
     "operator:": lambda w: None,  # the operator console: staff only, counts and no client data
     "ledger:client": _pk(Client, is_draft=False),
     "statements:client": _pk(Client, is_draft=False),
+    "superbills:": lambda w: None,  # a superbill's own routes: none in the seeded world
     "outbox:": _pk(SentEmail),
     "autobilling:": _pk(BillingRun),
     "payments:payout": lambda w: None,
@@ -226,6 +227,7 @@ API_FILL: dict[str, Callable[[PhiWorld], int | None]] = {
     "service_type_id": lambda w: _first(ServiceType, w),
     "payout_id": lambda w: None,
     "gfe_id": lambda w: None,  # no good-faith estimate in the seeded world
+    "superbill_id": lambda w: None,  # no superbill in the seeded world
 }
 
 
