@@ -186,6 +186,7 @@ TEMPLATES = [
                 "oasys.core.context_processors.navigation",
                 "oasys.core.context_processors.permissions",
             ],
+            "builtins": ["oasys.core.templatetags.oasys_format"],
         },
     },
 ]
