@@ -44,6 +44,7 @@ from oasys.clearinghouse.services import edi_file_transmit
 from oasys.core.audit import AuditContext
 from oasys.core.errors import DomainError
 from oasys.core.feedback import error_text
+from oasys.core.formats import date_text
 from oasys.core.outbound_mail import email_send
 from oasys.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from oasys.invoices.sending import invoice_deliver, invoice_send
@@ -426,7 +427,7 @@ def _report(run: BillingRun, worker: str) -> None:
                 object_id=run.pk, context={
                     "heading": "Some items were not billed",
                     "paragraphs": [
-                        f"The auto-billing run of {run.local_date:%B %-d, %Y} could not bill "
+                        f"The auto-billing run of {date_text(run.local_date)} could not bill "
                         f"{failed} item{'s' if failed != 1 else ''}. Each one is listed with "
                         "the reason and a link to fix it on the run's page.",
                         _summary_words(summary)],

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from oasys.core import codes as core_codes  # "codes" names CPT lists below
+from oasys.core.formats import date_text
 
 # Psychotherapy time codes and the minutes each needs (CPT time rules: a code is reported
 # once its midpoint is passed).
@@ -141,11 +142,11 @@ def timely_filing(
     left = (deadline - today).days
     if left < 0:
         return (
-            f"The payer's {limit_days}-day filing limit passed on {deadline:%b %d, %Y}.",
+            f"The payer's {limit_days}-day filing limit passed on {date_text(deadline)}.",
             None,
         )
     if left <= warn_within_days:
-        return None, f"File by {deadline:%b %d, %Y} ({left} days left of {limit_days})."
+        return None, f"File by {date_text(deadline)} ({left} days left of {limit_days})."
     return None, None
 
 

@@ -22,6 +22,7 @@ from oasys.clearinghouse.connection import clearinghouse_port
 from oasys.clearinghouse.services import edi_file_receive
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import InvalidInput
+from oasys.core.formats import date_text
 from oasys.core.models import AuditAction, User
 from oasys.core.money import money
 from oasys.core.timezones import practice_today
@@ -158,7 +159,7 @@ def claim_appeal(*, claim: Claim, data: AppealInput, ctx: AuditContext,
                                        reason=reason, contact=data.contact[:200],
                                        created_by=actor)
         claim_transition(claim=claim, to=ClaimStatus.IN_REVIEW, ctx=ctx, actor=actor,
-                         reason=f"appeal filed {filed:%b %d, %Y}")
+                         reason=f"appeal filed {date_text(filed)}")
     return appeal
 
 

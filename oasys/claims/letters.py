@@ -9,6 +9,8 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from oasys.core.formats import date_text
+from oasys.core.money import dollars_text
 from oasys.practice.models import ProviderProfile
 
 from .models import Appeal
@@ -31,7 +33,7 @@ def appeal_letter_pdf(*, appeal: Appeal) -> bytes:
     story = [
         Paragraph(f"<b>{sender}</b><br/>{address}", body),
         Spacer(1, 0.3 * inch),
-        Paragraph(appeal.filed_on.strftime("%B %d, %Y"), body),
+        Paragraph(date_text(appeal.filed_on), body),
         Spacer(1, 0.2 * inch),
         Paragraph(f"{claim.payer.name}<br/>Appeals Department", body),
         Spacer(1, 0.3 * inch),
@@ -41,10 +43,10 @@ def appeal_letter_pdf(*, appeal: Appeal) -> bytes:
     rows = [
         ["Patient", claim.client.full_name],
         ["Member ID", claim.policy.member_id],
-        ["Date of service", claim.service_date.strftime("%m/%d/%Y")],
+        ["Date of service", date_text(claim.service_date)],
         ["Payer claim number", claim.payer_claim_number or "—"],
         ["Our claim number", claim.patient_control_number],
-        ["Billed amount", f"${claim.total_charge}"],
+        ["Billed amount", dollars_text(claim.total_charge)],
         ["Rendering provider", f"{claim.clinician} (NPI {claim.clinician.npi})"],
     ]
     table = Table(rows, colWidths=[1.9 * inch, 4.4 * inch])

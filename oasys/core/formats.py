@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.utils import dateformat, timezone
 
-from .money import money
+from .money import dollars_text
 
 MINUS = "\u2212"  # a real minus sign: a hyphen reads as a dash next to "$"
 DATE_FORMAT = "M j, Y"  # Dec 3, 2026
@@ -24,10 +24,7 @@ def money_text(value: Decimal | int | str | None, *, empty: str = EMPTY) -> str:
     """"$1,234.56"; a negative amount "−$200.00"; `empty` when there is no amount."""
     if value is None or value == "":
         return empty
-    amount = money(value) + 0  # + 0 turns -0.00 into 0.00
-    if amount < 0:
-        return f"{MINUS}${-amount:,.2f}"
-    return f"${amount:,.2f}"
+    return dollars_text(value)
 
 
 def date_text(value: date | datetime | None, *, empty: str = EMPTY) -> str:

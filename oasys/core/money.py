@@ -23,6 +23,7 @@ def money_str(value: Decimal | None) -> str | None:
 
 
 def dollars_text(value: Decimal | int | str) -> str:
-    """An amount as a person reads it: "$10,235.00", "-$5.00"."""
-    amount = money(value)
-    return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
+    """An amount as a person reads it: "$10,235.00", "−$5.00" (a real minus sign; formats.py
+    says why)."""
+    amount = money(value) + 0  # + 0 turns -0.00 into 0.00
+    return f"\u2212${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"

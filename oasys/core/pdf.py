@@ -21,7 +21,8 @@ from reportlab.lib.units import inch
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import SimpleDocTemplate, Table, TableStyle
 
-from oasys.core.money import money
+from oasys.core.formats import date_text
+from oasys.core.money import dollars_text
 
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#6b7280")
@@ -59,8 +60,7 @@ def pdf_text(value: object) -> str:
 
 
 def pdf_dollars(amount: Decimal) -> str:
-    value = money(amount)
-    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+    return dollars_text(amount)
 
 
 def pdf_phone(number: str) -> str:
@@ -73,7 +73,7 @@ def pdf_phone(number: str) -> str:
 
 
 def pdf_day(d: dt.date | None) -> str:
-    return d.strftime("%b %d, %Y") if d else "—"
+    return date_text(d)
 
 
 class NumberedCanvas(rl_canvas.Canvas):

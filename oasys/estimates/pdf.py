@@ -16,7 +16,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
-from oasys.core.money import money
+from oasys.core.formats import date_text
+from oasys.core.money import dollars_text
 from oasys.core.pdf import (
     INK,
     RULE,
@@ -28,7 +29,7 @@ from oasys.core.pdf import (
     pdf_styles,
     pdf_text,
 )
-from oasys.practice.models import ProviderProfile, TaxIdType
+from oasys.practice.models import ProviderProfile
 
 from .models import EstimateStatus, GoodFaithEstimate
 
@@ -82,18 +83,7 @@ _day = pdf_day
 
 
 def _dollars(amount: Decimal) -> str:
-    return f"${money(amount):,.2f}"
-
-
-def tax_id_shown(profile: ProviderProfile) -> str:
-    """The tax ID as the document prints it: an EIN in full (it identifies a business), an
-    SSN masked to its last four digits (it is a person's)."""
-    digits = "".join(c for c in (profile.tax_id or "") if c.isdigit())
-    if not digits:
-        return ""
-    if profile.tax_id_type == TaxIdType.SSN:
-        return f"SSN ***-**-{digits[-4:]}"
-    return f"EIN {digits[:2]}-{digits[2:]}" if len(digits) == 9 else f"EIN {digits}"
+    return dollars_text(amount)
 
 
 def _provider(estimate: GoodFaithEstimate) -> tuple[str, list[str]]:
@@ -111,7 +101,7 @@ def _provider(estimate: GoodFaithEstimate) -> tuple[str, list[str]]:
             lines.append(profile.contact_email)
         if profile.npi:
             lines.append(f"NPI {profile.npi}")
-        tax = tax_id_shown(profile)
+        tax = profile.tax_id_printed
         if tax:
             lines.append(f"Tax ID {tax}")
     return name, lines
@@ -178,7 +168,7 @@ def estimate_pdf(*, estimate: GoodFaithEstimate) -> bytes:
                                    ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     client = estimate.client
     patient = [("Name", client.full_name),
-               ("Date of birth", client.date_of_birth.strftime("%m/%d/%Y")
+               ("Date of birth", date_text(client.date_of_birth)
                 if client.date_of_birth else "—")]
     if estimate.diagnosis_codes:
         patient.append(("Diagnosis codes", estimate.diagnosis_codes))

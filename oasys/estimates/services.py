@@ -24,6 +24,7 @@ from oasys.clients.pricing import charge_for
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.codes import cpt_clean, cpt_error
 from oasys.core.errors import Conflict, InvalidInput
+from oasys.core.formats import date_text
 from oasys.core.models import AuditAction, Practice, SentEmail
 from oasys.core.money import ZERO, money
 from oasys.core.outbound_mail import email_send
@@ -310,7 +311,7 @@ def estimate_email(*, estimate: GoodFaithEstimate, ctx: AuditContext) -> SentEma
         raise InvalidInput(errors={"email": "The client has no email address: add one "
                                             "(Details) before emailing the estimate."})
     profile = ProviderProfile.objects.filter(practice_id=estimate.practice_id).first()
-    period = (f"{estimate.period_start:%b %d, %Y} to {estimate.period_end:%b %d, %Y}")
+    period = (f"{date_text(estimate.period_start)} to {date_text(estimate.period_end)}")
     return email_send(
         practice=estimate.practice, to=client.email,
         subject=f"Your good-faith estimate {estimate.number}", template="email/notice",

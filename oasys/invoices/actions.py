@@ -25,7 +25,7 @@ from django.utils import timezone
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from oasys.core.models import AuditAction, Practice, User
-from oasys.core.money import ZERO, money
+from oasys.core.money import ZERO, dollars_text, money
 from oasys.core.timezones import practice_date, practice_today
 from oasys.ledger.models import Account, EntryType, JournalLine
 from oasys.ledger.selectors import invoice_figures_one
@@ -83,7 +83,7 @@ def _token(token: object) -> str:
 
 
 def _dollars(amount: Decimal) -> str:
-    return f"${money(amount):,.2f}"
+    return dollars_text(amount)
 
 
 def _stripe_account_id(invoice: Invoice) -> str:

@@ -42,7 +42,7 @@ from django.utils import timezone
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import Conflict, NotFound
 from oasys.core.models import AuditAction, Role, User
-from oasys.core.money import ZERO, money
+from oasys.core.money import ZERO, dollars_text, money
 from oasys.core.outbound_mail import email_send
 from oasys.core.timezones import practice_date, practice_zone
 from oasys.ledger.selectors import invoice_figures_one
@@ -455,7 +455,7 @@ def _declines_in_a_row(profile: ClientPaymentProfile) -> int:
 
 
 def _dollars(amount: Decimal) -> str:
-    return f"${money(amount):,.2f}"
+    return dollars_text(amount)
 
 
 def _client_tell_declined(*, invoice: Invoice, attempt: PaymentAttempt, reason: str,

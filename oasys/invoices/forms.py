@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django import forms
 
+from oasys.core.formats import date_text
 from oasys.core.models import Practice
+from oasys.core.money import dollars_text
 
 from .models import (
     MANUAL_METHODS,
@@ -110,7 +112,8 @@ class RefundForm(_TokenForm):
         super().__init__(*args, **kwargs)
         self.fields["payment_id"].choices = [
             ("", "The latest payment with money left (card payments first)")] + [
-            (p.pk, f"{p.get_method_display()} ${p.amount} on {p.received_on:%b %d, %Y}")
+            (p.pk, f"{p.get_method_display()} {dollars_text(p.amount)} on "
+                   f"{date_text(p.received_on)}")
             for p in payments]
 
 

@@ -24,6 +24,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from oasys.core.formats import date_text
 from oasys.core.pdf import (
     INK,
     RULE,
@@ -188,7 +189,7 @@ def receipt_pdf(*, invoice: Invoice, payment_amount: Decimal, paid_at: datetime,
     when = paid_at.astimezone(practice_zone(invoice.practice))
     story = _header(invoice, "RECEIPT", [
         ("For invoice", invoice.number),
-        ("Paid on", when.strftime("%b %d, %Y")),
+        ("Paid on", date_text(when)),
     ], st)
     details = [
         ["Amount paid", _dollars(payment_amount)],

@@ -41,7 +41,7 @@ from django.utils import timezone
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import Conflict, DomainError, InvalidInput
 from oasys.core.models import AuditAction, SentEmail, User
-from oasys.core.money import money
+from oasys.core.money import dollars_text, money
 from oasys.core.outbound_mail import email_send
 from oasys.core.timezones import practice_today
 from oasys.ledger.selectors import invoice_figures_one
@@ -350,8 +350,7 @@ def invoices_sending_sweep(*, now: dt.datetime | None = None) -> int:
 
 # --- The emails -------------------------------------------------------------------------------
 def _dollars(amount: Decimal) -> str:
-    value = money(amount)
-    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+    return dollars_text(amount)
 
 
 def _practice_contact(invoice: Invoice) -> dict[str, str]:

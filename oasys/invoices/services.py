@@ -23,6 +23,7 @@ from oasys.appointments.models import Appointment, AppointmentStatus
 from oasys.clients.models import BillingType, Client
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from oasys.core.formats import date_text
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.money import money
 from oasys.core.sequences import sequence_next
@@ -121,7 +122,7 @@ def invoice_create_for_sessions(
                     practice=practice,
                     invoice=invoice,
                     appointment=appt,
-                    description=f"{what} on {day:%b %d, %Y}",
+                    description=f"{what} on {date_text(day)}",
                     service_date=day,
                     cpt_code=charge.cpt if not no_show else "",
                     amount=money(charge.amount),
@@ -179,7 +180,7 @@ def invoice_create_for_client_responsibility(
                 practice=practice,
                 invoice=invoice,
                 remittance_claim=rc,
-                description=f"Your share after {payer} for the session on {day:%b %d, %Y}"[:200],
+                description=f"Your share after {payer} for the session on {date_text(day)}"[:200],
                 service_date=day,
                 cpt_code=line.procedure_code if line else "",
                 amount=money(amount),

@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 
 from oasys.core.errors import NotFound
 from oasys.core.models import Practice
+from oasys.core.money import dollars_text
 
 from .connection import payments_port
 from .models import PaymentAccount, PaymentAccountEvent
@@ -191,8 +192,7 @@ TRANSACTION_TYPE_WORDS = {
 
 def dollars(amount: Decimal) -> str:
     """"$1,234.50", or "−$222.73" for money leaving the balance (the payout line itself)."""
-    sign = "−" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
+    return dollars_text(amount)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,17 @@ class ProviderProfile(PracticeScoped):
         ]
 
     @property
+    def tax_id_printed(self) -> str:
+        """The tax ID as documents print it ("" when none): an EIN in full (it identifies a
+        business), an SSN masked to its last four digits (it is a person's)."""
+        digits = "".join(c for c in (self.tax_id or "") if c.isdigit())
+        if not digits:
+            return ""
+        if self.tax_id_type == TaxIdType.SSN:
+            return f"SSN ***-**-{digits[-4:]}"
+        return f"EIN {digits[:2]}-{digits[2:]}" if len(digits) == 9 else f"EIN {digits}"
+
+    @property
     def billing_name(self) -> str:
         if self.provider_type == ProviderType.ORGANIZATION:
             return self.organization_name

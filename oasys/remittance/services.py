@@ -25,8 +25,9 @@ from oasys.claims.status import ClaimStatus
 from oasys.clearinghouse.services import edi_file_receive
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import Conflict, InvalidInput, NotAllowed
+from oasys.core.formats import date_text
 from oasys.core.models import AuditAction, AuditOutcome, Practice, User
-from oasys.core.money import money
+from oasys.core.money import dollars_text, money
 from oasys.invoices.services import AlreadyInvoiced, invoice_create_for_client_responsibility
 from oasys.ledger.services import (
     claim_has_charge,
@@ -119,8 +120,8 @@ def _describe(r: Remittance) -> str:
     if r.payer_name:
         bits.append(f"from {r.payer_name}")
     if r.payment_date:
-        bits.append(f"dated {r.payment_date:%Y-%m-%d}")
-    bits.append(f"${money(r.amount)}")
+        bits.append(f"dated {date_text(r.payment_date)}")
+    bits.append(dollars_text(r.amount))
     return " ".join(bits)
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.errors import DomainError
 from oasys.core.models import AuditAction
+from oasys.core.money import dollars_text
 from oasys.core.permissions import practice_required
 from oasys.invoices.services import AlreadyInvoiced
 
@@ -137,7 +138,7 @@ def remittance_claim_invoice(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"Draft invoice {invoice.number} created for "
-                                  f"${invoice.total}.")
+                                  f"{dollars_text(invoice.total)}.")
     return redirect("remittance:detail", pk=rc.remittance_id)
 
 

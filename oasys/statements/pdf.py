@@ -9,6 +9,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
+from oasys.core.formats import date_text
 from oasys.core.models import Practice
 from oasys.core.pdf import (
     INK,
@@ -157,7 +158,7 @@ def statement_pdf(*, statement: Statement) -> bytes:
                 Paragraph(f"Questions about this statement? Contact {_text(name)}.",
                           st["small"])]
     story.append(KeepTogether(closing))
-    footer = f"{name} · Statement {statement.statement_date:%b %d, %Y}"
+    footer = f"{name} · Statement {date_text(statement.statement_date)}"
     return pdf_build(story, title="Statement", footer=footer)
 
 

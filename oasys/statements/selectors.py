@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from oasys.clients.models import Client
 from oasys.core.errors import InvalidInput
+from oasys.core.formats import date_text
 from oasys.core.models import Practice
 from oasys.core.money import ZERO, money
 from oasys.core.timezones import practice_today, practice_zone
@@ -130,7 +131,7 @@ def _description(entry: JournalEntry) -> str:
     the staff's memo, which may hold a write-off's reason, nor a diagnosis)."""
     claim = entry.claim
     invoice = entry.invoice
-    session = (f"session of {claim.service_date:%b %d, %Y}" if claim is not None
+    session = (f"session of {date_text(claim.service_date)}" if claim is not None
                and claim.service_date else "session")
     t = entry.entry_type
     if t == E.CHARGE:

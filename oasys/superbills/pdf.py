@@ -14,11 +14,10 @@ from reportlab.lib.units import inch
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
 
 from oasys.core.codes import phone_display, place_of_service_name
-from oasys.core.identifiers import digits_only
 from oasys.core.pdf import INK, RULE, SHADE, WIDTH, figures_table, pdf_build, pdf_day, pdf_dollars
 from oasys.core.pdf import pdf_styles as _styles
 from oasys.core.pdf import pdf_text as _text
-from oasys.practice.models import ProviderType, TaxIdType
+from oasys.practice.models import ProviderType
 from oasys.practice.taxonomy import taxonomy_codes
 
 from .selectors import Statement
@@ -28,16 +27,6 @@ _build, _day, _dollars, _figures_table = pdf_build, pdf_day, pdf_dollars, figure
 NOT_A_CLAIM = ("This is a statement of services for the client to submit to their "
                "insurance company for reimbursement. It is not a claim: the provider has not "
                "billed the insurer for these services.")
-
-
-def tax_id_shown(value: str, kind: str) -> str:
-    """An EIN in full (NN-NNNNNNN); an SSN masked to its last four digits."""
-    tin = digits_only(value or "")
-    if not tin:
-        return "—"
-    if kind == TaxIdType.SSN:
-        return f"SSN ***-**-{tin[-4:]}"
-    return f"EIN {tin[:2]}-{tin[2:]}" if len(tin) == 9 else f"EIN {tin}"
 
 
 def _taxonomy(code: str) -> str:
@@ -60,7 +49,7 @@ def _practice_block(s: Statement, st) -> list:
         group = p.provider_type == ProviderType.ORGANIZATION
         facts = [
             (f"{'Group' if group else 'Billing'} NPI", p.npi or "—"),
-            ("Tax ID", tax_id_shown(p.tax_id, p.tax_id_type)),
+            ("Tax ID", p.tax_id_printed or "—"),
         ]
         if p.taxonomy_code:
             facts.append(("Practice taxonomy", _taxonomy(p.taxonomy_code)))

@@ -12,6 +12,7 @@ from django.utils import timezone
 from oasys.clients.models import Client
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import Conflict, InvalidInput
+from oasys.core.formats import date_text
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.outbound_mail import email_send
 from oasys.core.sequences import sequence_next
@@ -80,7 +81,7 @@ def superbill_create(*, practice: Practice, client_ids: Iterable[int], date_from
     unpriced = [s for s in sessions if s.fee is None]
     if unpriced:
         raise InvalidInput(errors={"appointment_ids": (
-            f"The session of {unpriced[0].service_date:%b %d, %Y} has no fee: set the "
+            f"The session of {date_text(unpriced[0].service_date)} has no fee: set the "
             "service type's rate or the client's price, then make the superbill.")})
     taken = [s.on_superbill for s in sessions if not s.selectable]
     if taken:

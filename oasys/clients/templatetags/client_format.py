@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import template
 
 from oasys.core.codes import phone_display
-from oasys.core.money import money_str
+from oasys.core.formats import money_text
 
 register = template.Library()
 
@@ -21,5 +21,4 @@ def phone(value: str) -> str:
 @register.filter
 def dollars(value: Decimal | None) -> str:
     """$120.00; an em dash when there is no amount."""
-    text = money_str(value)
-    return "—" if text is None else f"${text}"
+    return money_text(value)

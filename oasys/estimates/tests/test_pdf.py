@@ -13,7 +13,8 @@ from PIL import Image
 
 from oasys.billing.tests import factories as f
 from oasys.clients.models import BillingType
-from oasys.estimates.pdf import estimate_pdf, tax_id_shown
+from oasys.core.formats import date_text
+from oasys.estimates.pdf import estimate_pdf
 from oasys.estimates.services import estimate_issue, estimate_void
 from oasys.practice.models import ProviderProfile, TaxIdType
 
@@ -55,10 +56,10 @@ def test_the_pdf_carries_every_field(practice):
     # the estimate and the client
     assert "GOOD-FAITH ESTIMATE" in joined
     assert estimate.number in joined
-    assert f"Date {estimate.issue_date:%b %d, %Y}" in joined
-    assert "Period Jan 04, 2027 to Dec 31, 2027" in joined
+    assert f"Date {date_text(estimate.issue_date)}" in joined
+    assert "Period Jan 4, 2027 to Dec 31, 2027" in joined
     assert "Name Jordan Kim" in joined
-    assert "Date of birth 07/04/1990" in joined
+    assert "Date of birth Jul 4, 1990" in joined
     # the services table, line by line, and the total
     assert any(line.startswith("CPT Service Quantity Unit cost Total") for line in lines)
     assert any(line.startswith("90791 Intake assessment 1 $200.00 $200.00") for line in lines)
@@ -93,12 +94,12 @@ def test_an_ssn_is_masked_and_a_void_estimate_says_so(practice):
     assert "Status VOID" in joined
 
 
-def test_tax_id_shown():
-    assert tax_id_shown(ProviderProfile(tax_id="", tax_id_type=TaxIdType.EIN)) == ""
-    assert tax_id_shown(ProviderProfile(tax_id="12-3456789",
-                                        tax_id_type=TaxIdType.EIN)) == "EIN 12-3456789"
-    assert tax_id_shown(ProviderProfile(tax_id="123456789",
-                                        tax_id_type=TaxIdType.SSN)) == "SSN ***-**-6789"
+def test_tax_id_printed():
+    assert ProviderProfile(tax_id="", tax_id_type=TaxIdType.EIN).tax_id_printed == ""
+    assert ProviderProfile(tax_id="12-3456789",
+                           tax_id_type=TaxIdType.EIN).tax_id_printed == "EIN 12-3456789"
+    assert ProviderProfile(tax_id="123456789",
+                           tax_id_type=TaxIdType.SSN).tax_id_printed == "SSN ***-**-6789"
 
 
 def test_page_one_renders_and_is_not_blank(practice, tmp_path):

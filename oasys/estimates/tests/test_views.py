@@ -67,8 +67,8 @@ def test_issue_and_email_from_the_form_then_list_and_download(owner_client, prac
     assert email.to == "jordan@example.com" and email.attachments.count() == 1
 
     page = owner_client.get(reverse("estimates:list", args=[client.pk])).content.decode()
-    assert estimate.number in page and "$7800.00" in page
-    assert "01/01/2027 – 12/31/2027" in page and "emailed" in page
+    assert estimate.number in page and "$7,800.00" in page
+    assert "Jan 1, 2027 – Dec 31, 2027" in page and "emailed" in page
     pdf_url = reverse("estimates:pdf", args=[client.pk, estimate.pk])
     assert pdf_url in page
     pdf = owner_client.get(pdf_url)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from oasys.appointments.models import Appointment, AppointmentStatus
 from oasys.billing.tests import factories as f
+from oasys.core.formats import date_text
 from oasys.core.models import AuditEvent
 from oasys.invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from oasys.invoices.services import AlreadyInvoiced, invoice_create_for_session
@@ -57,7 +58,7 @@ def test_invoice_for_session_is_a_draft_with_one_line(practice, owner):
     line = lines[0]
     assert (line.appointment_id, line.amount, line.cpt_code, line.service_date) == (
         appt.pk, Decimal("130.00"), "90834", day)
-    assert line.description == f"{appt.service_type.name} on {day:%b %d, %Y}"
+    assert line.description == f"{appt.service_type.name} on {date_text(day)}"
     # the invoice (no journal entry yet)
     assert AuditEvent.objects.count() == audits + 1
     invoice_opened(invoice)
@@ -71,7 +72,7 @@ def test_no_show_invoice_is_a_fee_without_cpt(practice):
     invoice = _invoice(practice, appt, amount="75")
     line = invoice.lines.get()
     day = timezone.localdate() - dt.timedelta(days=1)
-    assert line.description == f"No-show fee on {day:%b %d, %Y}"
+    assert line.description == f"No-show fee on {date_text(day)}"
     assert line.cpt_code == ""
     assert (invoice.total, line.amount) == (Decimal("75.00"), Decimal("75.00"))
 

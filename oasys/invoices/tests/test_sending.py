@@ -16,6 +16,7 @@ from oasys.billing.services import billing_submit
 from oasys.billing.tests import factories as f
 from oasys.core.audit import AuditContext
 from oasys.core.errors import Conflict, InvalidInput
+from oasys.core.formats import date_text
 from oasys.core.models import AuditEvent, SentEmail
 from oasys.core.tests.threads import run_together
 from oasys.invoices.models import Invoice, InvoiceEvent, InvoiceStatus
@@ -197,7 +198,7 @@ def test_delivery_finalizes_on_stripe_opens_and_emails_the_hosted_link(practice,
     for body in (email.text_body, email.html_body):
         assert invoice.hosted_invoice_url in body
         assert "$130.00" in body
-        assert f"{invoice.due_date:%B} {invoice.due_date.day}, {invoice.due_date.year}" in body
+        assert date_text(invoice.due_date) in body
         assert line.description in body
         assert "90834" not in body  # lines are described, not coded
     assert email.attachment_names == [f"Invoice {invoice.number}.pdf"]

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from oasys.core.formats import date_text
 from oasys.core.models import AuditEvent, Role, SentEmail
 from oasys.core.services import user_create
 from oasys.invoices.actions import invoice_record_payment, invoice_refund
@@ -105,7 +106,7 @@ def test_card_attempts_show_the_decline_in_words_and_the_next_retry(owner_client
     assert "Visa ending 0341" in html
     assert "Declined" in html and "The card has insufficient funds." in html
     assert 'data-testid="next-retry"' in html
-    assert timezone.localtime(retry).strftime("%b %d, %Y") in html
+    assert date_text(timezone.localtime(retry)) in html
 
 
 def test_an_invoice_on_stripe_links_its_hosted_page(owner_client, practice, payments):

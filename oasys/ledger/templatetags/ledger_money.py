@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django import template
 
-from oasys.core.money import money
+from oasys.core.money import dollars_text, money
 
 register = template.Library()
 
@@ -18,5 +18,5 @@ def owed(value) -> str:
         return ""
     amount = money(Decimal(value))
     if amount < 0:
-        return f"${-amount} credit"
-    return f"${amount}"
+        return f"{dollars_text(-amount)} credit"
+    return dollars_text(amount)

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from oasys.core.errors import InvalidInput
+from oasys.core.formats import date_text
 from oasys.core.timezones import practice_today
 from oasys.ledger.selectors import client_balance, client_balances
 from oasys.statements.selectors import (
@@ -49,7 +50,7 @@ def test_the_february_statement_is_the_journal_of_february(practice):
     assert (s.balance_due, s.insurance_owes, s.closing) == (D("45.00"), D("0.00"),
                                                              D("45.00"))
     descriptions = [r.description for r in s.rows]
-    assert descriptions[0] == (f"Charge for the session of {m.claim.service_date:%b %d, %Y}, "
+    assert descriptions[0] == (f"Charge for the session of {date_text(m.claim.service_date)}, "
                                "billed to your insurance")
     assert descriptions[1].startswith("Insurance payment from ACME HEALTH")
     assert descriptions[4] == f"Payment on invoice {m.invoice.number}. Thank you"

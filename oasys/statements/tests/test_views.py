@@ -28,7 +28,7 @@ def test_the_statement_page_shows_the_periods_figures(owner_client, practice):
     assert page.status_code == 200
     html = page.content.decode()
     assert 'data-testid="statement-balance">$45.00' in html
-    assert "-$78.00" in html and "$130.00" in html
+    assert "−$78.00" in html and "$130.00" in html
     assert AuditEvent.objects.filter(category="statement", action="read",
                                      client_id_ref=m.client.pk).count() == 1
 

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from oasys.appointments.models import AppointmentStatus
 from oasys.clients.models import BillingType, Client
+from oasys.core.formats import date_text
 from oasys.core.models import AuditEvent, Practice
 from oasys.core.timezones import practice_today
 from oasys.demo.seed import DEMO_PASSWORD, SOLO_EMAIL, seed_demo
@@ -62,7 +63,7 @@ def test_create_a_consolidated_superbill_from_the_screen(live_server, page, tmp_
     # the review shows date, CPT, diagnosis codes, amount and paid of each session
     first = eligible[0]
     row = page.locator(f"tr[data-session='{first.appointment.pk}']")
-    expect(row).to_contain_text(first.service_date.strftime("%b %d, %Y"))
+    expect(row).to_contain_text(date_text(first.service_date))
     expect(row).to_contain_text(first.cpt_code)
     expect(row).to_contain_text(f"${first.fee}")
     left_off = eligible[-1].appointment.pk

@@ -13,6 +13,7 @@ import pytest
 
 from oasys.billing.tests import factories as f
 from oasys.clients.diagnoses import diagnosis_description
+from oasys.core.formats import date_text
 from oasys.core.timezones import practice_date
 from oasys.practice.models import TaxIdType
 from oasys.superbills.models import SuperbillKind
@@ -68,12 +69,12 @@ def test_the_pdf_states_every_field_of_the_records(practice, tmp_path):
                   "Evanston, IL 60201", "Member ID: XJ4478812"):
         assert value in flat, value
     # the statement
-    for value in (sb.number, "SUPERBILL", f"Statement date: {sb.statement_date:%b %d, %Y}"
+    for value in (sb.number, "SUPERBILL", f"Statement date: {date_text(sb.statement_date)}"
                   .replace("Statement date: ", "")):
         assert value in flat, value
     # each service, one line of the table per session
     for s in w.sessions:
-        day = practice_date(s.start, practice).strftime("%b %d, %Y")
+        day = date_text(practice_date(s.start, practice))
         row = next(line for line in text.splitlines() if line.strip().startswith(day))
         assert "90837" in row and "$165.00" in row, row
         paid = "$80.00" if s == w.sessions[0] else "$0.00"

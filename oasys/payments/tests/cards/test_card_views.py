@@ -11,6 +11,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client as WebClient
 from django.utils import timezone
 
+from oasys.core.formats import date_text
 from oasys.core.models import AuditEvent, Role, SentEmail, SentEmailStatus
 from oasys.payments.cards import card_request_create, card_saved_record
 from oasys.payments.models import CardRequest, CardRequestStatus, ClientPaymentProfile
@@ -42,7 +43,7 @@ def test_the_page_shows_the_masked_card_and_the_consent(owner_client, cash_clien
     assert resp.status_code == 200
     assert "Visa •••• 4242" in body
     assert f"12/{(timezone.now().year + 3) % 100:02d}" in body  # MM/YY
-    consent_on = timezone.localtime(with_card.autopay_consent_at).strftime("%m/%d/%Y")
+    consent_on = date_text(timezone.localtime(with_card.autopay_consent_at))
     assert f"Autopay consent given on {consent_on}" in body
     assert "to keep this card on file with Stripe" in body  # the text, in the details
     assert "Remove card" in body and "data-confirm=\"Remove this card?" in body
