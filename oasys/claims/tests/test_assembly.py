@@ -114,6 +114,8 @@ def test_no_service_facility_loop_2310c_is_sent(practice, owner, place):
     assert not any(seg.startswith("NM1*77*") for seg in segs)  # 2310C service facility
     clm = next(seg for seg in segs if seg.startswith("CLM*"))
     assert clm.split("*")[5].split(":")[0] == place  # CLM05-1: where the service was
-    # 2010AA, the billing provider's address, is the only provider address sent
-    assert sum(seg.startswith("N4*") for seg in segs[:segs.index(clm)]) == 3  # 2010AA,
-    # 2010BA (the patient as subscriber), 2010BB payer
+    # the addresses sent: 2010AA (the billing provider, ZIP+4) and 2010BA (the patient as
+    # subscriber); none in the claim's loops, where a 2310C facility's N3/N4 would be
+    assert [seg for seg in segs if seg.startswith("N4*")] == [
+        "N4*CHICAGO*IL*606012207", "N4*CHICAGO*IL*60614"]
+    assert not any(seg.startswith(("N3*", "N4*")) for seg in segs[segs.index(clm):])
