@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from oasys.core.api import PageOut, paginate
+from oasys.core.api import ErrorsOut, PageOut, paginate
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.era_codes import plb_text
 from oasys.core.models import AuditAction
@@ -17,6 +17,7 @@ from oasys.core.permissions import api_permission
 
 from .models import Remittance, RemittanceStatus
 from .selectors import remittance_breakdown, remittance_get, remittance_list
+from .services import remittance_post_rest, remittance_reject
 
 router = Router(tags=["remittances"])
 
@@ -95,10 +96,31 @@ class ClaimDamageOut(Schema):
     message: str
 
 
+class EncodingWarningOut(Schema):
+    """A byte of an uploaded file that was not UTF-8, read as cp1252/Latin-1 (x12.encoding):
+    where it was (segment number, ISA = 1; element index) and what it was read as."""
+
+    message: str
+    byte_offset: int | None
+    position: int | None
+    segment_id: str | None
+    element: int | None
+    found: str | None
+    read_as: str | None
+
+
 class RemittanceDetailOut(RemittanceOut):
     claims: list[RemittanceClaimOut]
     provider_adjustments: list[ProviderAdjustmentOut]
     damage: list[ClaimDamageOut]
+    encoding_warnings: list[EncodingWarningOut]
+
+
+class RejectIn(Schema):
+    reason: str = ""
+
+
+DECIDE_RESPONSES = {200: RemittanceDetailOut, 409: ErrorsOut, 422: ErrorsOut}
 
 
 def _summary(r: Remittance) -> dict:
@@ -126,13 +148,43 @@ def remittances(request: HttpRequest, status: str = "", page: int = 1, page_size
     return {**meta, "items": [_summary(r) for r in rows]}
 
 
+def _remittance(request: HttpRequest, remittance_id: int) -> Remittance:
+    try:
+        return remittance_get(practice=request.practice, pk=remittance_id)
+    except Remittance.DoesNotExist as exc:
+        raise HttpError(404, "Not found") from exc
+
+
 @router.get("/{remittance_id}", response=RemittanceDetailOut)
 @api_permission("billing.work")
 def remittance(request: HttpRequest, remittance_id: int):
-    try:
-        r = remittance_get(practice=request.practice, pk=remittance_id)
-    except Remittance.DoesNotExist as exc:
-        raise HttpError(404, "Not found") from exc
+    return _detail(request, _remittance(request, remittance_id))
+
+
+@router.post("/{remittance_id}/post-rest", response=DECIDE_RESPONSES)
+@api_permission("billing.work")
+def remittance_post_rest_route(request: HttpRequest, remittance_id: int):
+    """"Post the rest" of an ERA held for damaged claims (status damaged): every other
+    claim posts, the damaged ones stay listed, not posted. 409 when it is not held or a
+    payment in it was already posted (nothing posted)."""
+    r = _remittance(request, remittance_id)
+    remittance_post_rest(remittance=r, ctx=AuditContext.from_request(request),
+                         actor=request.user)
+    return 200, _detail(request, _remittance(request, remittance_id))
+
+
+@router.post("/{remittance_id}/reject", response=DECIDE_RESPONSES)
+@api_permission("billing.work")
+def remittance_reject_route(request: HttpRequest, remittance_id: int, body: RejectIn):
+    """"Reject the file": an ERA held for damaged claims posts nothing, for good; `reason`
+    is required (422 without it), 409 when it is not held."""
+    r = _remittance(request, remittance_id)
+    remittance_reject(remittance=r, reason=body.reason, ctx=AuditContext.from_request(request),
+                      actor=request.user)
+    return 200, _detail(request, _remittance(request, remittance_id))
+
+
+def _detail(request: HttpRequest, r: Remittance) -> dict:
     breakdown = remittance_breakdown(practice=request.practice, remittance=r)
     audit_list_read(request, category="remittance", obj=r,
                     client_ids=[c.rc.client_id for c in breakdown])
@@ -156,6 +208,7 @@ def remittance(request: HttpRequest, remittance_id: int):
             "invoice_id": c.invoice_id, "client_share_to_invoice": money_str(c.pending_share),
         })
     return {**_summary(r), "claims": claims, "damage": list(r.damage or []),
+            "encoding_warnings": list(r.encoding_warnings or []),
             "provider_adjustments": [
         {"reason": p.reason, "reason_text": plb_text(p.reason), "reference": p.reference,
          "amount": money_str(p.amount)} for p in r.provider_adjustments.all()]}

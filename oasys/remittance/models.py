@@ -45,6 +45,10 @@ class Remittance(PracticeScoped):
     # The claims the 835 damaged (one dict per damage: claim_index, patient_control_number,
     # paid, position, segment_id, element, expected, found, message); never posted.
     damage = models.JSONField(default=list, blank=True)
+    # An uploaded file that was not all UTF-8 was read byte by byte as cp1252/Latin-1
+    # (x12.encoding): one dict per such byte (message, byte_offset, position, segment_id,
+    # element, found, read_as), shown on the ERA page so a biller can check the names read.
+    encoding_warnings = models.JSONField(default=list, blank=True)
     payer_name = models.CharField(max_length=120, blank=True)
     payer_identifier = models.CharField(max_length=80, blank=True)  # REF*2U, else TRN03
     payee_name = models.CharField(max_length=120, blank=True)

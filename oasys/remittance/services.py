@@ -14,6 +14,7 @@ unique, so replays and concurrent workers cannot post twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -112,6 +113,24 @@ class ImportResult:
         return [o.message for o in self.outcomes]
 
 
+# At most this many encoding warnings are kept on an ERA (then one line counts the rest):
+# a file read wholly in the wrong encoding must not make a huge row.
+MAX_ENCODING_WARNINGS = 100
+WARNING_KEYS = ("message", "byte_offset", "position", "segment_id", "element", "found",
+                "read_as")
+
+
+def encoding_warnings_rows(warnings: Sequence[dict]) -> list[dict]:
+    """The warnings as stored: known keys only, at most MAX_ENCODING_WARNINGS rows, the rest
+    counted in a last row."""
+    rows = [{k: w.get(k) for k in WARNING_KEYS} for w in warnings[:MAX_ENCODING_WARNINGS]]
+    if len(warnings) > MAX_ENCODING_WARNINGS:
+        more = len(warnings) - MAX_ENCODING_WARNINGS
+        rows.append({**dict.fromkeys(WARNING_KEYS),
+                     "message": f"{more} more bytes were read the same way (not listed)"})
+    return rows
+
+
 # --- describing -----------------------------------------------------------------------------
 def _describe(r: Remittance) -> str:
     bits = [f"ERA #{r.pk}"]
@@ -185,8 +204,11 @@ def _transactions(raw: str) -> tuple[list[tuple[int, Remittance835 | None, list[
 
 
 def remittance_file_post(*, edi_file, practice: Practice, ctx: AuditContext,
-                         actor: User | None = None) -> list[PostOutcome]:
+                         actor: User | None = None,
+                         encoding_warnings: Sequence[dict] = ()) -> list[PostOutcome]:
     """Check and post every 835 transaction of a stored EDI file for `practice`.
+    `encoding_warnings` (the bytes an upload's decoding read as cp1252/Latin-1) are kept on
+    every remittance it records.
 
     Idempotent: a transaction already recorded (posted or quarantined) reports what it is and
     posts nothing. Raises RemittancePostingError on an unexpected failure (nothing posted)."""
@@ -196,7 +218,8 @@ def remittance_file_post(*, edi_file, practice: Practice, ctx: AuditContext,
     outcomes: list[PostOutcome] = []
     if file_problems and not any(rem for _, rem, _ in transactions):
         outcomes.append(_record_quarantine(practice=practice, edi_file=edi_file, index=0,
-                                           rem=None, problems=file_problems, ctx=ctx))
+                                           rem=None, problems=file_problems, ctx=ctx,
+                                           warnings=encoding_warnings))
         return outcomes
     for index, rem, problems in transactions:
         if file_problems:
@@ -209,14 +232,15 @@ def remittance_file_post(*, edi_file, practice: Practice, ctx: AuditContext,
                 problems = problems + [f"damaged: {damage_summary(damage)}"]
             outcomes.append(_record_quarantine(practice=practice, edi_file=edi_file,
                                                index=index, rem=rem, problems=problems,
-                                               ctx=ctx))
+                                               ctx=ctx, warnings=encoding_warnings))
         elif damage:
             # Never half-post silently: nothing of it posts until a biller decides.
             outcomes.append(_record_held(practice=practice, edi_file=edi_file, index=index,
-                                         rem=rem, damage=damage, ctx=ctx))
+                                         rem=rem, damage=damage, ctx=ctx,
+                                         warnings=encoding_warnings))
         else:
             outcomes.append(_post(practice=practice, edi_file=edi_file, index=index, rem=rem,
-                                  ctx=ctx, actor=actor))
+                                  ctx=ctx, actor=actor, warnings=encoding_warnings))
     return outcomes
 
 
@@ -242,7 +266,8 @@ def _existing(edi_file, index: int) -> Remittance | None:
 
 
 def _record_quarantine(*, practice, edi_file, index, rem, problems, ctx,
-                       lead: str = "Nothing was posted: ") -> PostOutcome:
+                       lead: str = "Nothing was posted: ",
+                       warnings: Sequence[dict] = ()) -> PostOutcome:
     existing = _existing(edi_file, index)
     if existing is not None:
         return _outcome_for(existing, again=True)
@@ -253,7 +278,8 @@ def _record_quarantine(*, practice, edi_file, index, rem, problems, ctx,
         with transaction.atomic():
             r = Remittance.objects.create(
                 practice=practice, edi_file=edi_file, transaction_index=index,
-                reason=reason[:2000], errors=problems[:100], **_header(rem))
+                reason=reason[:2000], errors=problems[:100],
+                encoding_warnings=list(warnings), **_header(rem))
             source = f"835 file #{edi_file.pk}"
             REMITTANCE_MACHINE.record_created(obj=r, source=source)
             REMITTANCE_MACHINE.transition(obj=r, to=RemittanceStatus.QUARANTINED, ctx=ctx,
@@ -270,7 +296,7 @@ def _record_quarantine(*, practice, edi_file, index, rem, problems, ctx,
 
 
 def _record_held(*, practice, edi_file, index, rem: Remittance835, damage: list[dict],
-                 ctx) -> PostOutcome:
+                 ctx, warnings: Sequence[dict] = ()) -> PostOutcome:
     """Record a transaction with damaged claims as held (DAMAGED): nothing is posted; the
     ERA page shows each damage and offers "Post the rest" or "Reject the file"."""
     existing = _existing(edi_file, index)
@@ -288,7 +314,8 @@ def _record_held(*, practice, edi_file, index, rem: Remittance835, damage: list[
         with transaction.atomic():
             r = Remittance.objects.create(
                 practice=practice, edi_file=edi_file, transaction_index=index,
-                reason=reason[:2000], damage=damage[:100], **_header(rem))
+                reason=reason[:2000], damage=damage[:100],
+                encoding_warnings=list(warnings), **_header(rem))
             source = f"835 file #{edi_file.pk}"
             REMITTANCE_MACHINE.record_created(obj=r, source=source)
             REMITTANCE_MACHINE.transition(obj=r, to=RemittanceStatus.DAMAGED, ctx=ctx,
@@ -306,7 +333,7 @@ def _record_held(*, practice, edi_file, index, rem: Remittance835, damage: list[
 
 def _post(*, practice, edi_file, index, rem: Remittance835, ctx, actor,
           retried: bool = False, held: Remittance | None = None,
-          skip: frozenset[int] = frozenset()) -> PostOutcome:
+          skip: frozenset[int] = frozenset(), warnings: Sequence[dict] = ()) -> PostOutcome:
     """Post a transaction in one database transaction. With `held` (a DAMAGED remittance)
     it posts into that row every claim but those numbered in `skip` (1-based), and refuses
     with Conflict (nothing posted, still held) instead of recording a quarantine."""
@@ -331,14 +358,15 @@ def _post(*, practice, edi_file, index, rem: Remittance835, ctx, actor,
             raise Conflict(lead + "; ".join(duplicates[:5]))
         # All or nothing: a file that repeats a payment already posted posts none of it.
         return _record_quarantine(practice=practice, edi_file=edi_file, index=index, rem=rem,
-                                  problems=duplicates, ctx=ctx, lead=lead)
+                                  problems=duplicates, ctx=ctx, lead=lead, warnings=warnings)
     try:
         with transaction.atomic():
             source = f"835 file #{edi_file.pk}"
             if held is None:
                 r = Remittance.objects.create(
                     practice=practice, edi_file=edi_file, transaction_index=index,
-                    dedupe_key=key, posted_at=timezone.now(), **_header(rem))
+                    dedupe_key=key, posted_at=timezone.now(),
+                    encoding_warnings=list(warnings), **_header(rem))
                 REMITTANCE_MACHINE.record_created(obj=r, source=source)
             else:
                 r = Remittance.objects.select_for_update().get(pk=held.pk, practice=practice)
@@ -392,7 +420,7 @@ def _post(*, practice, edi_file, index, rem: Remittance835, ctx, actor,
             # another worker posted one of these claim payments a moment ago: look again,
             # and the duplicate is quarantined
             return _post(practice=practice, edi_file=edi_file, index=index, rem=rem, ctx=ctx,
-                         actor=actor, retried=True)
+                         actor=actor, retried=True, warnings=warnings)
         return _outcome_for(again, again=True)
     except (ValidationError, NotAllowed, ValueError, LookupError) as exc:
         log.warning("posting 835 transaction %s of EDI file %s failed: %s", index, edi_file.pk,
@@ -632,9 +660,12 @@ def era_file_handle(edi_file) -> None:
 
 
 def era_import(*, practice: Practice, raw: str, ctx: AuditContext,
-               actor: User | None = None) -> ImportResult:
+               actor: User | None = None,
+               encoding_warnings: Sequence[dict] = ()) -> ImportResult:
     """Import an 835 by hand: the same path as the clearinghouse's files (stored raw in the EDI
-    history first), then posted for `practice`. Says what it posted or why it refused."""
+    history first), then posted for `practice`. Says what it posted or why it refused.
+    `encoding_warnings`: what decoding the upload read as cp1252/Latin-1 (the form's
+    `encoding_warnings`), kept on the remittances and shown on the ERA page."""
     raw = raw.lstrip("\ufeff")
     if not raw.strip():
         return ImportResult(None, False, refusal="The file is empty.")
@@ -653,7 +684,9 @@ def era_import(*, practice: Practice, raw: str, ctx: AuditContext,
                           "file, not an 835 remittance; nothing was posted.")
         return result
     result.outcomes = remittance_file_post(edi_file=edi_file, practice=practice, ctx=ctx,
-                                           actor=actor)
+                                           actor=actor,
+                                           encoding_warnings=encoding_warnings_rows(
+                                               encoding_warnings))
     if created:
         # the clearinghouse handler may already have posted it during receipt: report the
         # rows as fresh, not as repeats

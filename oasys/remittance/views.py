@@ -109,7 +109,8 @@ def remittance_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             result = era_import(practice=request.practice, raw=form.cleaned_data["file"],
-                                ctx=AuditContext.from_request(request), actor=request.user)
+                                ctx=AuditContext.from_request(request), actor=request.user,
+                                encoding_warnings=form.encoding_warnings)
         except RemittancePostingError as exc:
             messages.error(request, str(exc))
             return redirect("remittance:upload")

@@ -45,8 +45,27 @@ EXPECTED: list[tuple[str, str, str]] = [
      "the project's 837 samples all carry SE*25 whatever their length"),
     (r"^imsweb__277_5010__x12_277_x212", "IEA02 does not match ISA13",
      "IEA02 842928883 against ISA13 000000001"),
-    (r"^imsweb__x270_271__|^lfh__837_004010", "X12 4010 is not supported",
+    (r"^imsweb__x270_271__|^lfh__837_004010|^stupidedi__004010|^tigershark__",
+     "X12 4010 is not supported",
      "ISA12 00401 or GS08 004010X09xA1: the 4010 version, replaced by 5010 in 2012"),
+    (r"^affect835__.*exhaustive_sample", "no ISA segment at the start",
+     "a bare ST..SE transaction (every value masked as X or 0) with no interchange envelope"),
+    (r"^affect835__.*nevada_medicaid", "IEA02 does not match ISA13",
+     "IEA02 100000301 against ISA13 100000300"),
+    (r"^affect835__.*sample_835", "SE01 segment count does not match",
+     "SE*46 closes 55 segments and SE*96 closes 106 (the counts were not updated when the "
+     "sample was edited); its PLB also puts the amount in the PLB03 composite, leaving PLB04 "
+     "empty"),
+    (r"^chs835__", "SE01 segment count does not match",
+     "SE*17 closes 16 segments; the claim's CAS*PR*2*499.50 also repeats its two lines' "
+     "adjustments, so the claim does not balance"),
+    (r"^nodex12__", "file ends inside a functional group",
+     "the sample stops after SE: it has no GE or IEA"),
+    (r"^stupidedi__005010X212_277__pass-1", "IEA02 does not match ISA13",
+     "IEA02 267365555 against ISA13 269895334"),
+    (r"^stupidedi__005010X221_835__case", "no ISA segment at the start",
+     "each file starts with the guide's prose ('Business Scenario 1 - Dollars and data...') "
+     "before its ISA"),
     (r"^lfh__271_.*subscriber-health-benefit-check-error", "SE02 does not match ST02",
      "SE02 4323 against ST02 4321"),
     (r".", CLEAN, "a well-formed file"),
@@ -60,10 +79,41 @@ def _rule(name: str) -> tuple[str, str]:
     raise AssertionError(f"{name}: no rule")  # pragma: no cover
 
 
+SOURCES = {"lfh", "imsweb", "edi835parser", "pyx12", "stupidedi", "tigershark", "affect835",
+           "chs835", "nodex12", "staedi", "x12edi"}
+# The transactions an ERA, eligibility, claim-status and acknowledgment reader must survive.
+RECEIVED = {"835", "271", "277", "999"}
+
+
+def _raw(path) -> str:
+    return path.read_bytes().decode("latin-1")
+
+
+def _raw_set_ids(path) -> set[str]:
+    """ST01 of every transaction in the file, read from the raw text (not by the library), so
+    files the library refuses are counted by what they hold."""
+    return set(re.findall(r"(?<![A-Za-z0-9 ])ST[^A-Za-z0-9 ](\d{3})[^A-Za-z0-9]", _raw(path)))
+
+
+def _raw_segments(path) -> list[str]:
+    text = _raw(path)
+    isa = text.find("ISA")
+    terminator = text[isa + 105]
+    element = text[isa + 3]
+    return [s.strip().replace(element, "*") for s in text[isa:].split(terminator) if s.strip()]
+
+
 def test_there_are_enough_real_world_files() -> None:
     assert len(FILES) >= 50
     kinds = {p.name.split("__")[0] for p in FILES}
-    assert kinds == {"lfh", "imsweb", "edi835parser", "pyx12"}
+    assert kinds == SOURCES
+    received = [p.name for p in FILES if _raw_set_ids(p) & RECEIVED]
+    assert len(received) >= 50, received
+
+
+def test_raw_set_ids_reads_st01() -> None:
+    assert _raw_set_ids(REALWORLD / "staedi__x12__simple999.edi") == {"999"}
+    assert _raw_set_ids(REALWORLD / "stupidedi__005010X221_835__case-1.edi") == {"835"}
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -77,7 +127,13 @@ def test_every_real_world_file_reads_as_expected(path) -> None:
     assert all(isinstance(e, X12Error) for e in result.errors)
     if expected == CLEAN:
         assert problems == [], f"{path.name}: {problems}"
-        assert sum(len(ts) for _, ts in result.interchanges) >= 1
+        # as many transactions, and in an 835 as many claims, as the raw file has ST and CLP
+        segments = _raw_segments(path)
+        transactions = [t for _, ts in result.interchanges for t in ts]
+        assert len(transactions) == sum(s.startswith("ST*") for s in segments)
+        if "835" in _raw_set_ids(path):
+            claims = sum(len(t.claims) for t in transactions)
+            assert claims == sum(s.startswith("CLP*") for s in segments)
     else:
         assert any(expected in p for p in problems), f"{path.name} ({why}): {problems}"
 
@@ -196,3 +252,50 @@ def test_lfh_276_summary_against_raw_segments() -> None:
     st = next(s for s in raw.replace("\n", "").split("~") if s.startswith("ST*"))
     (_, transactions), *_ = result.interchanges
     assert transactions[0].to_dict()["control_number"] == st.split("*")[2]
+
+
+def test_stupidedi_multiple_claims_single_check_835_against_raw_segments() -> None:
+    era = _only("stupidedi__005010X221A1_835__pass-multiple-claims-single-check.edi")
+    # BPR*I*810.8*C*CHK************20140331 / TRN*1*12345*1512345678
+    assert (era.payment.amount, era.payment.method) == (Decimal("810.8"), "CHK")
+    assert era.payment.trace_number == "12345"
+    # nine CLP*7722337*1*... whose CLP04 add up to the check
+    assert len(era.claims) == 9
+    assert [c.paid for c in era.claims][:3] == [Decimal("132"), Decimal("74"), Decimal("108")]
+    assert sum(c.paid for c in era.claims) == era.payment.amount
+    # CLP*7722337*1*1145*14*902*12*119932404007801
+    fourth = era.claims[3]
+    assert (fourth.charge, fourth.paid, fourth.patient_responsibility) == (
+        Decimal("1145"), Decimal("14"), Decimal("902"))
+
+
+def test_x12edi_271_rejected_subscriber_against_raw_segments() -> None:
+    doc = _only("x12edi__fixtures__271_rejected_subscriber.x12").to_dict()
+    # NM1*PR*2*DC MEDICAID*****PI*DCMEDICAID / NM1*IL*1*DOE*REJECTED****MI*000123452
+    assert (doc["payer"]["name"], doc["payer"]["id"]) == ("DC MEDICAID", "DCMEDICAID")
+    member = doc["members"][0]
+    assert member["name"]["id"] == "000123452" and member["benefits"] == []
+    # AAA*N**72*C
+    (aaa,) = member["rejections"]
+    assert (aaa["valid_request"], aaa["reason"], aaa["follow_up"]) == ("N", "72", "C")
+
+
+def test_staedi_999_partial_against_raw_segments() -> None:
+    doc = _only("staedi__x12__simple999.edi").to_dict()
+    # AK1*HC*17456*005010X222 / AK2*837*0001 / IK5*A / AK2*837*0002 / IK3*CLM*22**8
+    assert (doc["functional_id"], doc["group_control_number"]) == ("HC", "17456")
+    first, second, _third = doc["transactions"]
+    assert (first["control_number"], first["status"]) == ("0001", "A")
+    assert second["segments"][0]["segment_id"] == "CLM"
+    assert second["segments"][0]["elements"][0]["data_element"] == "782"  # IK4*2*782*1
+
+
+def test_gainwell_271_batch_reads_every_transaction() -> None:
+    path = REALWORLD / "x12edi__fixtures__gainwell_271_redacted.edi"
+    result = parse_file(path)
+    assert result.errors == []
+    (_, transactions), *_ = result.interchanges
+    raw_st = [s for s in _raw_segments(path) if s.startswith("ST*271*")]
+    assert len(transactions) == len(raw_st) == 153
+    assert [t.to_dict()["control_number"] for t in transactions] == [
+        s.split("*")[2] for s in raw_st]

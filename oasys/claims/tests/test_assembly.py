@@ -97,3 +97,25 @@ def test_a_5_digit_billing_zip_holds_the_session_back_and_sends_nothing(
     assert appt_id == s.appointment.pk and "ZIP+4 required for claims" in why
     assert clearinghouse.sent == []
     assert not Claim.objects.filter(status=ClaimStatus.SUBMITTED).exists()
+
+
+@pytest.mark.parametrize("place", ["11", "02", "10"])
+def test_no_service_facility_loop_2310c_is_sent(practice, owner, place):
+    """A therapy practice's sessions happen at the billing provider's address (office, 11) or
+    by telehealth (02, 10): the guide sends 2310C only when the service location differs from
+    2010AA, so the claim names no facility and its ZIP+4 rule never applies (x12/README)."""
+    s = f.ready_claim_session(practice)
+    claim = _claim(s, owner)
+    claim.place_of_service = place
+    claim.save(update_fields=["place_of_service"])
+    x12 = build_837p_for(practice=practice, claims=[claim], control_number=8)
+    assert pyx12_errors(x12) == []
+    segs = _segments(x12)
+    assert not any(seg.startswith("NM1*77*") for seg in segs)  # 2310C service facility
+    clm = next(seg for seg in segs if seg.startswith("CLM*"))
+    assert clm.split("*")[5].split(":")[0] == place  # CLM05-1: where the service was
+    # the addresses sent: 2010AA (the billing provider, ZIP+4) and 2010BA (the patient as
+    # subscriber); none in the claim's loops, where a 2310C facility's N3/N4 would be
+    assert [seg for seg in segs if seg.startswith("N4*")] == [
+        "N4*CHICAGO*IL*606012207", "N4*CHICAGO*IL*60614"]
+    assert not any(seg.startswith(("N3*", "N4*")) for seg in segs[segs.index(clm):])

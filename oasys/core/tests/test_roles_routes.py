@@ -61,6 +61,8 @@ SAME_QUESTION = [
     ("billing/invoices/<int:pk>/pdf/", "GET", "invoices/{invoice_id}/pdf"),
     ("billing/remittances/", "GET", "remittances"),
     ("billing/remittances/<int:pk>/", "GET", "remittances/{remittance_id}"),
+    ("billing/remittances/<int:pk>/decide/", "POST", "remittances/{remittance_id}/post-rest"),
+    ("billing/remittances/<int:pk>/decide/", "POST", "remittances/{remittance_id}/reject"),
     ("billing/reports/aging/", "GET", "ledger/aging"),
     ("billing/reports/clients/<int:pk>/", "GET", "ledger/clients/{client_id}/balance"),
     ("billing/edi/", "GET", "clearinghouse/files"),

@@ -13,6 +13,7 @@ import pytest
 from oasys.billing.tests import factories as f
 from oasys.claims.models import Claim
 from oasys.claims.status import ClaimStatus
+from oasys.clients.tests.conftest import api_client_for
 from oasys.core.errors import Conflict, InvalidInput
 from oasys.core.models import AuditEvent
 from oasys.ledger.models import JournalEntry
@@ -216,3 +217,84 @@ def test_every_claim_damaged_is_quarantined(practice, ctx, three):
     (outcome,) = era_import(practice=practice, raw=raw, ctx=ctx).outcomes
     assert outcome.state == S.QUARANTINED and BAD_DATE in outcome.remittance.reason
     _nothing_posted(practice)
+
+
+# --- the same two decisions over the API ------------------------------------------------------
+def test_api_post_rest_posts_the_others_as_the_screen_does(api_client, practice, ctx, three):
+    r = _held(practice, ctx, three)
+    resp = api_client.post(f"/api/v1/remittances/{r.pk}/post-rest")
+    assert resp.status_code == 200, resp.content
+    body = resp.json()
+    assert body["status"] == "partially_posted" and body["damaged_claim_count"] == 1
+    assert sorted(c["patient_control_number"] for c in body["claims"]) == sorted(
+        [three[0].patient_control_number, three[2].patient_control_number])
+    assert [d["found"] for d in body["damage"]] == [BAD_DATE]
+    assert journal_entry_unbalanced_ids(practice=practice) == []
+    event = RemittanceEvent.objects.filter(remittance=r).order_by("-pk").first()
+    assert (event.to_status, event.source) == (S.PARTIALLY_POSTED, "biller: post the rest")
+    # not held any more: a second post is refused in the documented shape, nothing changes
+    entries = JournalEntry.objects.filter(practice=practice).count()
+    again = api_client.post(f"/api/v1/remittances/{r.pk}/post-rest")
+    assert again.status_code == 409
+    assert "only an ERA held for a damaged claim" in again.json()["errors"]["__all__"]
+    assert JournalEntry.objects.filter(practice=practice).count() == entries
+
+
+def test_api_reject_needs_a_reason_and_posts_nothing(api_client, practice, ctx, three):
+    r = _held(practice, ctx, three)
+    resp = api_client.post(f"/api/v1/remittances/{r.pk}/reject", {"reason": "  "},
+                           content_type="application/json")
+    assert resp.status_code == 422
+    assert resp.json() == {"errors": {"reason": "Say why the file is rejected."}}
+    r.refresh_from_db()
+    assert r.status == S.DAMAGED
+    resp = api_client.post(f"/api/v1/remittances/{r.pk}/reject",
+                           {"reason": "payer sends a corrected file"},
+                           content_type="application/json")
+    assert resp.status_code == 200, resp.content
+    assert resp.json()["status"] == "rejected"
+    assert "payer sends a corrected file" in resp.json()["reason"]
+    _nothing_posted(practice)
+    # rejected is final: neither decision moves it again
+    assert api_client.post(f"/api/v1/remittances/{r.pk}/post-rest").status_code == 409
+    again = api_client.post(f"/api/v1/remittances/{r.pk}/reject", {"reason": "again"},
+                            content_type="application/json")
+    assert again.status_code == 409 and "errors" in again.json()
+    _nothing_posted(practice)
+
+
+def test_api_decisions_on_a_posted_era_are_conflicts(api_client, practice, ctx, three):
+    (outcome,) = era_import(practice=practice, raw=_raw(three, damage=""), ctx=ctx).outcomes
+    pk = outcome.remittance.pk
+    assert api_client.post(f"/api/v1/remittances/{pk}/post-rest").status_code == 409
+    resp = api_client.post(f"/api/v1/remittances/{pk}/reject", {"reason": "x"},
+                           content_type="application/json")
+    assert resp.status_code == 409
+    outcome.remittance.refresh_from_db()
+    assert outcome.remittance.status == S.POSTED
+
+
+def test_api_decisions_are_tenant_scoped_and_audited(api_client, practice, ctx, three,
+                                                    other_owner, owner):
+    r = _held(practice, ctx, three)
+    since = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    intruder = api_client_for(other_owner)
+    assert intruder.post(f"/api/v1/remittances/{r.pk}/post-rest").status_code == 404
+    assert intruder.post(f"/api/v1/remittances/{r.pk}/reject", {"reason": "x"},
+                         content_type="application/json").status_code == 404
+    r.refresh_from_db()
+    assert r.status == S.DAMAGED
+    _nothing_posted(practice)
+    assert api_client.post(f"/api/v1/remittances/{r.pk}/reject", {"reason": "bad file"},
+                           content_type="application/json").status_code == 200
+    rows = AuditEvent.objects.filter(pk__gt=since, object_type="Remittance",
+                                     object_id=str(r.pk))
+    (move,) = rows.filter(action="update")
+    assert (move.category, move.outcome, move.user_id_ref) == ("remittance", "success",
+                                                               owner.pk)
+    assert move.detail == {"from": "damaged", "to": "rejected",
+                           "source": "biller: reject the file", "damaged_claims": 1}
+    # the intruder's two refusals were audited in its own practice, naming nothing
+    denied = AuditEvent.objects.filter(pk__gt=since, outcome="denied",
+                                       user_id_ref=other_owner.pk)
+    assert denied.count() == 2
