@@ -120,8 +120,9 @@ def status_said(*, category: str, code: str, entity: str) -> Said:
     plain = category_text(category)
     name = meaning(CLAIM_STATUS_CATEGORY, category) or f"Category {category}"
     words = plain or name
-    if code:
-        words += " " + (meaning(CLAIM_STATUS, code) or f"Status {code}") + "."
+    status = (meaning(CLAIM_STATUS, code) or f"Status {code}") if code else ""
+    if status and status.lower().rstrip(".") not in words.lower():
+        words += " " + status + "."  # "Accepted for processing." is not said twice
     entity_words = (meaning(ENTITY, entity) or entity) if entity else ""
     return Said(kind="status", code=f"{category}:{code}" if code else category,
                 words=words, known=bool(plain), fix=fix_for(status_code=code or None,

@@ -503,7 +503,9 @@ def figure_details(fig: dict[str, Any] | None, *, what: str = "") -> str:
     plan)". `what` names the figure ("deductible", "copay"); the rest comes from its row."""
     if not fig:
         return ""
-    parts = [p for p in (what, period_text(fig.get("time_period")),
+    # A yes/no (prior authorization) is not "per" anything: its row's period says nothing.
+    period = "" if fig.get("unit") == "bool" else period_text(fig.get("time_period"))
+    parts = [p for p in (what, period,
                          network_text(fig.get("network")),
                          coverage_level_text(fig.get("coverage_level"))) if p]
     text = ", ".join(parts)

@@ -70,7 +70,8 @@ def test_copay_coinsurance_visits_and_family_in_words():
         "20% per visit, in network, individual (psychotherapy)")
     assert figure_text(mh["sessions_allowed"]) == (
         "20 visits calendar year, in network, individual (psychotherapy)")
-    assert figure_text(mh["prior_authorization_required"]).startswith("Yes")
+    assert figure_text(mh["prior_authorization_required"]) == (
+        "Yes in network, individual (psychotherapy)")
     oop = s["out_of_pocket"]["family"]["in_network"]["total"]
     assert figure_text(oop, what="out-of-pocket") == (
         "$6,000.00 out-of-pocket, calendar year, in and out of network, family (whole plan)")
