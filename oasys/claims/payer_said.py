@@ -31,6 +31,9 @@ from .models import Claim
 # quarantined: the payer said it, but nothing was posted yet).
 _POSTED = {"posted", "partially_unmatched", "partially_posted"}
 
+REJECTED_999_FIX = ("The payer never received it. Correct what the errors name (often a "
+                    "provider or client detail) and correct and resubmit.")
+
 
 @dataclass(frozen=True)
 class Said:
@@ -134,12 +137,21 @@ def _notice_statements(claim: Claim) -> list[Statement]:
     out: list[Statement] = []
     for notice in claim.notices.select_related("edi_file").order_by("created_at", "pk"):
         when = notice.edi_file.received_at if notice.edi_file_id else notice.created_at
-        said = status_said(category=notice.category, code=notice.code, entity=notice.entity)
+        if notice.kind == "999":
+            # A 999 rejects the whole file before any payer sees it: its words are the
+            # syntax errors found, already in words (claims/inbound.py).
+            said = Said(kind="status", code="999 rejected",
+                        words="The clearinghouse rejected the file this claim was sent in: "
+                              + (notice.message or "no reason given") + ".",
+                        known=True, fix=REJECTED_999_FIX)
+        else:
+            said = status_said(category=notice.category, code=notice.code,
+                               entity=notice.entity)
         out.append(Statement(
             kind=notice.kind, when=when, source=f"{notice.kind} of {date_text(when)}",
             edi_file_id=notice.edi_file_id,
             # The file's own words for every status it gave (a 277 may give several).
-            summary=notice.message, codes=[said]))
+            summary="" if notice.kind == "999" else notice.message, codes=[said]))
     return out
 
 

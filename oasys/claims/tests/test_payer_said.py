@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from oasys.billing.tests import factories as f
 from oasys.claims.denials import CLIENT_SHARE_FIX, fix_for
+from oasys.claims.models import ClaimNotice
 from oasys.claims.payer_said import claim_era_files, claim_payer_said, status_said
 from oasys.clearinghouse.services import edi_file_receive
 from oasys.remittance.services import era_import
@@ -169,3 +170,16 @@ def test_unknown_codes_say_so():
     assert said.words == "Category ZZ" and not said.known
     assert fix_for(carc="999", group="CO") == ""
     assert fix_for(carc="999", group="PR") == CLIENT_SHARE_FIX
+
+
+def test_a_999_rejection_in_words(practice):
+    claim = submitted_claim(practice)
+    edi_file, _ = edi_file_receive(raw=_277ca(claim, category="A2", status="20"))
+    # what claims/inbound.py keeps for a rejecting 999 (its reason already in words)
+    ClaimNotice.objects.create(practice=practice, edi_file=edi_file, claim=claim, kind="999",
+                               patient_control_number=claim.patient_control_number,
+                               category="R", message="NM1 segment: required element missing")
+    said = next(s for s in claim_payer_said(claim=claim) if s.kind == "999")
+    [code] = said.codes
+    assert code.code == "999 rejected" and "NM1 segment" in code.words
+    assert "never received" in code.fix and "Category" not in code.words
