@@ -498,16 +498,18 @@ def figure_value_text(fig: dict[str, Any] | None) -> str:
     return str(value)
 
 
-def figure_details(fig: dict[str, Any] | None, *, what: str = "") -> str:
+def figure_details(fig: dict[str, Any] | None, *, what: str = "",
+                   compact: bool = False) -> str:
     """What a figure is, in words: "deductible, calendar year, in network, individual (whole
-    plan)". `what` names the figure ("deductible", "copay"); the rest comes from its row."""
+    plan)". `what` names the figure ("deductible", "copay"); the rest comes from its row.
+    `compact` leaves out the network and coverage level, for a table whose rows say them."""
     if not fig:
         return ""
     # A yes/no (prior authorization) is not "per" anything: its row's period says nothing.
     period = "" if fig.get("unit") == "bool" else period_text(fig.get("time_period"))
-    parts = [p for p in (what, period,
-                         network_text(fig.get("network")),
-                         coverage_level_text(fig.get("coverage_level"))) if p]
+    who = ("", "") if compact else (network_text(fig.get("network")),
+                                     coverage_level_text(fig.get("coverage_level")))
+    parts = [p for p in (what, period, *who) if p]
     text = ", ".join(parts)
     source = service_type_text(fig.get("service_type"))
     if source:

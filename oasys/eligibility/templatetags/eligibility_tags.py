@@ -27,12 +27,14 @@ def get_item(mapping: Any, key: Any) -> Any:
 
 
 @register.inclusion_tag("eligibility/_figure.html")
-def figure(fig: dict[str, Any] | None, what: str = "") -> dict[str, Any]:
+def figure(fig: dict[str, Any] | None, what: str = "", compact: bool = False) -> dict[str, Any]:
     """One figure: its value with the unit and, in words, what it is (`what`: "deductible"),
     for which period, network and coverage level, and the service type it came from; "not
-    reported" when the payer did not say (never zero)."""
+    reported" when the payer did not say (never zero). `compact` (a table whose rows name
+    the network and level) shows those only in the tooltip."""
     return {"fig": fig, "value": figure_value_text(fig),
-            "details": figure_details(fig, what=what), "text": figure_text(fig, what=what)}
+            "details": figure_details(fig, what=what, compact=compact),
+            "text": figure_text(fig, what=what)}
 
 
 @register.inclusion_tag("eligibility/_latest.html", takes_context=True)

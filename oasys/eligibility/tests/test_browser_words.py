@@ -43,6 +43,8 @@ def test_rejected_and_active_checks_in_words(live_server, page, owner, el_ctx, e
     expect(page.locator("[data-banner]")).to_have_attribute("data-banner", "ok")
     expect(page.locator("[data-field=copay]")).to_contain_text(
         "$25.00 per visit, in network, individual (mental health)")
-    expect(page.locator("[data-table=deductible]")).to_contain_text(
-        "deductible, calendar year, in network, individual (whole plan)")
+    deductible = page.locator("[data-table=deductible] .elig-figure").first
+    expect(deductible).to_contain_text("$1,500.00 deductible, calendar year (whole plan)")
+    expect(deductible).to_have_attribute(  # the row names network and level; so does this
+        "title", "$1,500.00 deductible, calendar year, in network, individual (whole plan)")
     page.screenshot(path=str(folder / "claimcodes-eligibility-active.png"), full_page=True)

@@ -13,6 +13,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from oasys.eligibility.benefits import (
+    figure_details,
     figure_text,
     network_text,
     period_text,
@@ -77,6 +78,12 @@ def test_copay_coinsurance_visits_and_family_in_words():
         "$6,000.00 out-of-pocket, calendar year, in and out of network, family (whole plan)")
 
 
+def test_compact_leaves_network_and_level_to_the_table():
+    ded = _summary()["deductible"]["individual"]["in_network"]
+    assert figure_details(ded["total"], what="deductible", compact=True) == (
+        "deductible, calendar year (whole plan)")
+
+
 def test_codes_in_words_and_old_summaries():
     assert period_text("23") == "calendar year" and period_text("24") == "year to date"
     assert period_text("29") == "remaining" and period_text("27") == "per visit"
@@ -109,7 +116,10 @@ def test_active_check_page_green_with_figures_in_words(
     assert check.outcome == "active"
     html = owner_client.get(reverse("eligibility:detail", args=[check.pk])).content.decode()
     assert 'data-banner="ok"' in html and 'data-banner="error"' not in html
-    assert "deductible, calendar year, in network, individual" in html
+    # the table's rows name network and level; each cell says the rest, its tooltip all
+    assert "deductible, calendar year (whole plan)" in html
+    assert 'title="$1,500.00 deductible, calendar year, in network, individual (whole plan)"' \
+        in html
     assert "per visit, in network, individual" in html  # the copay
     assert "from 30" not in html and "from MH" not in html
 
