@@ -22,6 +22,7 @@ from . import actions
 from .forms import AppealForm, WriteOffForm
 from .letters import appeal_letter_pdf
 from .machine import CLAIM_MACHINE
+from .payer_said import claim_era_files, claim_payer_said
 from .secondary import claim_secondary_bill
 from .selectors import (
     claim_age_days,
@@ -87,6 +88,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "appeals": claim.appeals.all(),
         "corrections": claim.corrections.all(),
         "files": _claim_files(claim),
+        "payer_said": claim_payer_said(claim=claim),
         "meaning": MEANINGS.get(claim.status, ""),
         "age": claim_age_days(claim),
         "aging": is_aging(claim),
@@ -100,15 +102,20 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-def _claim_files(claim) -> list:
+def _claim_files(claim) -> list[dict]:
+    """The claim's EDI files, oldest first: its 837P, the 999/277s about it and the 835s
+    that paid, denied or reversed it ({file, remittance_id}; an ERA links to its page)."""
     files = []
     if claim.submission_id:
-        files.append(claim.submission.edi_file)
-    files += [n.edi_file for n in claim.notices.select_related("edi_file")]
+        files.append({"file": claim.submission.edi_file, "remittance_id": None})
+    files += [{"file": n.edi_file, "remittance_id": None}
+              for n in claim.notices.select_related("edi_file")]
+    files += [{"file": e["edi_file"], "remittance_id": e["remittance_id"]}
+              for e in claim_era_files(claim=claim)]
     seen, out = set(), []
-    for f in files:
-        if f.pk not in seen:
-            seen.add(f.pk)
+    for f in sorted(files, key=lambda f: (f["file"].received_at, f["file"].pk)):
+        if f["file"].pk not in seen:
+            seen.add(f["file"].pk)
             out.append(f)
     return out
 

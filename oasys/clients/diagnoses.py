@@ -9,7 +9,11 @@ the X12 builder strips the dot itself.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import re
+import threading
+from dataclasses import dataclass
 
 import simple_icd_10_cm as icd
 
@@ -58,3 +62,137 @@ def diagnosis_description(code: str) -> str:
     if not _SHAPE.match(cleaned) or not icd.is_valid_item(cleaned):
         return ""
     return icd.get_description(cleaned)
+
+
+# --- search by words or code ------------------------------------------------------------------
+# Typing "anxiety" lists F41.1 Generalized anxiety disorder, F41.9 Anxiety disorder,
+# unspecified...; typing "F41" lists the F41 codes. The ~75,000 billable codes are indexed once
+# per process (a word -> codes map and the sorted word list for prefix lookups), so a keystroke
+# is a few dictionary and bisect lookups, never a scan of the code set.
+
+_WORD = re.compile(r"[a-z0-9]+")
+_CODE_TOKEN = re.compile(r"^[a-z][0-9][0-9a-z]{0,5}$")  # F41, f411, F41.1 (dot removed)
+# Chapters a therapy practice uses most come first: mental and behavioural disorders (F),
+# then symptoms (R) and factors influencing health status (Z, e.g. Z63 family problems).
+_CHAPTER_RANK = {"F": 0, "R": 1, "Z": 1}
+
+# What therapists type that the official descriptions spell out (each maps to the words to
+# look for, all of which must match).
+SEARCH_ALIASES: dict[str, tuple[str, ...]] = {
+    "ptsd": ("post", "traumatic", "stress"),
+    "adhd": ("attention", "hyperactivity"),
+    "add": ("attention", "deficit"),
+    "ocd": ("obsessive", "compulsive"),
+    "gad": ("generalized", "anxiety"),
+    "mdd": ("major", "depressive"),
+    "bpd": ("borderline", "personality"),
+    "asd": ("autistic",),
+    "autism": ("autistic",),
+    "depression": ("depress",),  # "depressive", "depressed" and "depression"
+    "anxious": ("anxiety",),
+    "insomnia": ("insomnia",),
+    "grief": ("bereavement",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    codes: list[str]  # billable codes, dotted, in code order
+    dotless: list[str]  # the same without the dot, for code-prefix lookups (sorted)
+    descriptions: list[str]
+    lowered: list[str]  # descriptions in lower case, for ranking
+    base_rank: list[tuple[int, int]]  # (chapter rank, description length) of each code
+    postings: dict[str, frozenset[int]]  # word -> positions in `codes`
+    words: list[str]  # sorted keys of `postings`
+
+
+_index: _Index | None = None
+_index_lock = threading.Lock()
+
+
+def _build_index() -> _Index:
+    codes = [c for c in icd.get_all_codes(True) if "-" not in c and icd.is_leaf(c)]
+    codes.sort(key=lambda c: c.replace(".", ""))
+    descriptions = [icd.get_description(c) for c in codes]
+    postings: dict[str, set[int]] = {}
+    for i, text in enumerate(descriptions):
+        for word in set(_WORD.findall(text.lower())):
+            postings.setdefault(word, set()).add(i)
+    lowered = [d.lower() for d in descriptions]
+    return _Index(codes=codes, dotless=[c.replace(".", "") for c in codes],
+                  descriptions=descriptions, lowered=lowered,
+                  base_rank=[(_CHAPTER_RANK.get(c[0], 2), len(d))
+                             for c, d in zip(codes, descriptions, strict=True)],
+                  postings={w: frozenset(p) for w, p in postings.items()},
+                  words=sorted(postings))
+
+
+def _get_index() -> _Index:
+    global _index  # noqa: PLW0603 - built once per process, on first use
+    if _index is None:
+        with _index_lock:
+            if _index is None:
+                _index = _build_index()
+    return _index
+
+
+def _word_matches(index: _Index, prefix: str) -> set[int]:
+    """Codes with a description word starting with `prefix` ("anx" finds "anxiety")."""
+    out: set[int] = set()
+    start = bisect.bisect_left(index.words, prefix)
+    for word in index.words[start:]:
+        if not word.startswith(prefix):
+            break
+        out |= index.postings[word]
+    return out
+
+
+def _code_matches(index: _Index, prefix: str) -> set[int]:
+    start = bisect.bisect_left(index.dotless, prefix)
+    end = bisect.bisect_left(index.dotless, prefix + "\uffff")
+    return set(range(start, end))
+
+
+def diagnosis_index_warm() -> None:
+    """Build the search index in the background (a page with a diagnosis picker calls this
+    when it renders, so the first keystroke finds it ready)."""
+    if _index is None:
+        threading.Thread(target=_get_index, name="icd-index", daemon=True).start()
+
+
+def _tokens(query: str) -> list[str]:
+    out: list[str] = []
+    for token in _WORD.findall((query or "").lower().replace(".", ""))[:8]:
+        out.extend(SEARCH_ALIASES.get(token, (token,)))
+    # One-letter words match thousands of descriptions and narrow nothing.
+    return [t for t in out if len(t) > 1 or _CODE_TOKEN.match(t)]
+
+
+def diagnosis_search(*, query: str, limit: int = 20) -> list[tuple[str, str]]:
+    """Billable ICD-10-CM codes matching every word of `query`, as (code, description).
+
+    A word shaped like a code ("F41", "f41.1") matches codes starting with it; any other word
+    matches description words starting with it ("gen anx" finds Generalized anxiety
+    disorder). Mental-health codes come first, then the shorter (more general) descriptions.
+    """
+    tokens = _tokens(query)
+    if not tokens:
+        return []
+    index = _get_index()
+    found: set[int] | None = None
+    for token in tokens:
+        hits = _code_matches(index, token.upper()) if _CODE_TOKEN.match(token) else set()
+        if not hits:
+            hits = _word_matches(index, token)
+        found = hits if found is None else found & hits
+        if not found:
+            return []
+    words = [t for t in tokens if not _CODE_TOKEN.match(t)]
+
+    def rank(i: int) -> tuple:
+        chapter, length = index.base_rank[i]
+        leading = index.lowered[i].startswith(words[0])
+        return (chapter, not leading, length, i)
+
+    best = heapq.nsmallest(limit, found, key=rank) if words else sorted(found)[:limit]
+    return [(index.codes[i], index.descriptions[i]) for i in best]

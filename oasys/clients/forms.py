@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.urls import reverse_lazy
 
 from oasys.core.addresses import state_choices
 from oasys.core.models import Practice
@@ -107,7 +108,16 @@ class DiagnosisAddForm(forms.Form):
         label="ICD-10-CM code",
         max_length=10,
         error_messages=_required("Enter an ICD-10-CM code, such as F41.1."),
-        widget=forms.TextInput(attrs={"placeholder": "F41.1", "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={
+            "placeholder": "A code (F41.1) or words (anxiety)", "autocomplete": "off",
+            # htmx: matching codes as one types (clients/_diagnosis_options.html); the
+            # form's values (CSRF token included) go with the POST.
+            "hx-post": reverse_lazy("clients:diagnosis_options"),
+            "hx-trigger": "input changed delay:200ms, search",
+            "hx-target": "#diagnosis-options", "hx-sync": "this:replace",
+            "aria-controls": "diagnosis-options", "data-diagnosis-input": "",
+        }),
+        help_text="Type a code or words such as \"anxiety\", then choose a code from the list.",
     )
 
 

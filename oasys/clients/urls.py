@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.client_list, name="list"),
     path("new/", views.client_new, name="new"),
     path("payers/", views.payer_options, name="payer_options"),
+    path("diagnoses/search/", views.diagnosis_options, name="diagnosis_options"),
     path("<int:pk>/", views.client_detail, name="detail"),
     path("<int:pk>/edit/", views.client_edit, name="edit"),
     path("<int:pk>/diagnoses/", views.client_diagnoses, name="diagnoses"),

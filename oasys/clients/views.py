@@ -20,7 +20,12 @@ from oasys.core.text import parse_id
 from oasys.practice.selectors import payer_search
 
 from . import selectors, services
-from .diagnoses import MAX_DIAGNOSES, diagnosis_description
+from .diagnoses import (
+    MAX_DIAGNOSES,
+    diagnosis_description,
+    diagnosis_index_warm,
+    diagnosis_search,
+)
 from .errors import form_add_errors
 from .forms import ClientFilterForm, ClientForm, DiagnosisAddForm, PolicyForm, PricingRuleForm
 from .models import Client
@@ -183,6 +188,7 @@ def client_diagnoses(request: HttpRequest, pk: int) -> HttpResponse:
         {"obj": d, "description": diagnosis_description(d.code)}
         for d in diagnosis_list(practice=practice, client=client)
     ]
+    diagnosis_index_warm()  # the add form's search: ready by the first keystroke
     phi_read(
         request,
         categories=["diagnosis"],
@@ -275,6 +281,22 @@ def client_policy_edit(request: HttpRequest, pk: int, policy_pk: int) -> HttpRes
             "payer_query": payer_query,
         },
     )
+
+
+@require_POST
+@practice_required("clients.view")
+def diagnosis_options(request: HttpRequest) -> HttpResponse:
+    """htmx: ICD-10-CM codes matching the words or code typed (POST `q`, else `code`), for a
+    diagnosis field. POST, so what a user types about a client's condition never lands in a
+    URL or an access log; the answer is the public code set only, so nothing is audited."""
+    query = request.POST.get("q") or request.POST.get("code") or ""
+    if not query and request.POST.get("diagnosis_codes"):
+        # a list field ("F41.1, anx"): the term being typed is the last one
+        query = request.POST["diagnosis_codes"].split(",")[-1]
+    query = query.strip()[:100]
+    results = diagnosis_search(query=query, limit=15) if len(query) >= 2 else []
+    return render(request, "clients/_diagnosis_options.html",
+                  {"query": query, "results": results})
 
 
 @require_GET

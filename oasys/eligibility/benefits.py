@@ -21,7 +21,13 @@ from decimal import Decimal
 from typing import Any
 
 from x12.codes import meaning
-from x12.codes.eligibility import AAA_FOLLOW_UP, AAA_REJECT_REASONS, SERVICE_TYPES, TIME_PERIOD
+from x12.codes.eligibility import (
+    AAA_FOLLOW_UP,
+    AAA_REJECT_REASONS,
+    COVERAGE_LEVEL,
+    SERVICE_TYPES,
+    TIME_PERIOD,
+)
 from x12.parse.benefits_271 import Benefit, EligibilityResponse, Member, Rejection, parse_271
 from x12.reader import X12Reader
 
@@ -87,6 +93,22 @@ class Pick:
     value: Any
     service_type: str
     derived: bool = False
+    # The row's EB06 time period, EB12 network and EB02 coverage level: what the figure is
+    # "per" (a calendar year, a visit), for which network and whom, shown in words.
+    time_period: str | None = None
+    network: str | None = None
+    coverage_level: str | None = None
+
+
+def _picked(b: Benefit, value: Any, service_type: str) -> Pick:
+    return Pick(value, service_type, time_period=b.time_period, network=b.network,
+                coverage_level=b.coverage_level)
+
+
+def _derived(value: Any, source: Pick, *, time_period: str | None) -> Pick:
+    """A figure computed from another: same service type, network and level."""
+    return Pick(value, source.service_type, derived=True, time_period=time_period,
+                network=source.network, coverage_level=source.coverage_level)
 
 
 def _figure(pick: Pick | None, *, unit: str) -> dict[str, Any] | None:
@@ -107,6 +129,9 @@ def _figure(pick: Pick | None, *, unit: str) -> dict[str, Any] | None:
         "service_type": pick.service_type,
         "service_type_label": meaning(SERVICE_TYPES, pick.service_type) or pick.service_type,
         "derived": pick.derived,
+        "time_period": pick.time_period,
+        "network": pick.network,
+        "coverage_level": pick.coverage_level,
     }
 
 
@@ -150,7 +175,7 @@ def _pick(
         level = 0 if b.coverage_level in INDIVIDUAL_LEVELS else 1
         key = (ranked[0], _network_key(b.network, network), level, b.position)
         if best is None or key < best[0]:
-            best = (key, Pick(value, ranked[1]))
+            best = (key, _picked(b, value, ranked[1]))
     return best[1] if best else None
 
 
@@ -216,14 +241,16 @@ def _sessions(member: Member, network: str) -> dict[str, Pick | None]:
                 if limit.qualifier in {"VS", "P6"} and limit.quantity is not None:
                     key = (ranked[0], b.position)
                     if best is None or key < best[0]:
-                        best = (key, Pick(limit.quantity, ranked[1]))
+                        best = (key, Pick(limit.quantity, ranked[1],
+                                          time_period=limit.time_period, network=b.network,
+                                          coverage_level=b.coverage_level))
         allowed = best[1] if best else None
     if used is None and allowed is not None and remaining is not None:
-        used = Pick(max(Decimal(0), Decimal(allowed.value) - Decimal(remaining.value)),
-                    remaining.service_type, derived=True)
+        used = _derived(max(Decimal(0), Decimal(allowed.value) - Decimal(remaining.value)),
+                        remaining, time_period=None)
     if remaining is None and allowed is not None and used is not None:
-        remaining = Pick(max(Decimal(0), Decimal(allowed.value) - Decimal(used.value)),
-                         used.service_type, derived=True)
+        remaining = _derived(max(Decimal(0), Decimal(allowed.value) - Decimal(used.value)),
+                             used, time_period="29")
     return {"allowed": allowed, "used": used, "remaining": remaining}
 
 
@@ -231,14 +258,14 @@ def _prior_auth(member: Member, network: str) -> Pick | None:
     flagged = [b for b in _mh_rows(member) if b.authorization_required in {"Y", "N"}]
     for b in sorted(flagged, key=lambda b: (_types_rank(b, MH_PREFERENCE) or (99, ""))[0]):
         if b.authorization_required == "Y":
-            return Pick(True, (_types_rank(b, MH_PREFERENCE) or (0, "30"))[1])
+            return _picked(b, True, (_types_rank(b, MH_PREFERENCE) or (0, "30"))[1])
     if flagged:
         b = min(flagged, key=lambda b: ((_types_rank(b, MH_PREFERENCE) or (99, ""))[0],
                                         _network_key(b.network, network)))
-        return Pick(False, (_types_rank(b, MH_PREFERENCE) or (0, "30"))[1])
+        return _picked(b, False, (_types_rank(b, MH_PREFERENCE) or (0, "30"))[1])
     for b in _mh_rows(member):
         if any("PRIOR AUTH" in m.upper() or "PRECERT" in m.upper() for m in b.messages):
-            return Pick(True, (_types_rank(b, MH_PREFERENCE) or (0, "30"))[1])
+            return _picked(b, True, (_types_rank(b, MH_PREFERENCE) or (0, "30"))[1])
     return None
 
 
@@ -262,11 +289,11 @@ def _accumulator(member: Member, code: str) -> dict[str, dict[str, dict[str, Any
             remaining = rows(REMAINING_PERIODS)
             met = rows(MET_PERIODS)
             if remaining is None and total is not None and met is not None:
-                remaining = Pick(max(Decimal(0), Decimal(total.value) - Decimal(met.value)),
-                                 total.service_type, derived=True)
+                remaining = _derived(max(Decimal(0), Decimal(total.value) - Decimal(met.value)),
+                                     total, time_period="29")
             if met is None and total is not None and remaining is not None:
-                met = Pick(max(Decimal(0), Decimal(total.value) - Decimal(remaining.value)),
-                           total.service_type, derived=True)
+                met = _derived(max(Decimal(0), Decimal(total.value) - Decimal(remaining.value)),
+                               total, time_period="24")
             out[level_name][net_name] = {
                 "total": _figure(total, unit="usd"),
                 "met": _figure(met, unit="usd"),
@@ -382,3 +409,119 @@ def parse_271_text(text: str) -> EligibilityResponse | None:
 
 def period_label(code: str | None) -> str | None:
     return meaning(TIME_PERIOD, code)
+
+
+# --- figures in words ------------------------------------------------------------------------
+# "$500.00 deductible, calendar year, in network, individual (whole plan)" rather than the
+# 271's "$500.00 from 30": every code of the benefit row (EB03 service type, EB06 time
+# period, EB12 network, EB02 coverage level) said in words. Summaries stored before these
+# fields existed simply say less.
+
+# Our wording for the service types a therapy practice sees; others use X12's name.
+SERVICE_TYPE_PLAIN: dict[str, str] = {
+    "30": "whole plan",
+    "MH": "mental health",
+    "A4": "psychiatric",
+    "A6": "psychotherapy",
+    "A7": "inpatient psychiatric",
+    "A8": "outpatient psychiatric",
+    "98": "office visit",
+    "CF": "inpatient mental health provider",
+    "CG": "outpatient mental health provider",
+}
+
+PERIOD_PLAIN: dict[str, str] = {
+    "6": "per hour",
+    "7": "per day",
+    "13": "per 24 hours",
+    "21": "per year",
+    "22": "service year",
+    "23": "calendar year",
+    "24": "year to date",
+    "25": "per contract",
+    "26": "per episode",
+    "27": "per visit",
+    "29": "remaining",
+    "30": "exceeded",
+    "31": "not exceeded",
+    "32": "lifetime",
+    "33": "lifetime remaining",
+    "34": "per month",
+    "35": "per week",
+    "36": "per admission",
+}
+
+NETWORK_PLAIN: dict[str, str] = {
+    "Y": "in network",
+    "N": "out of network",
+    "W": "in and out of network",
+}
+
+
+def service_type_text(code: str | None) -> str:
+    if not code:
+        return ""
+    return SERVICE_TYPE_PLAIN.get(code) or (meaning(SERVICE_TYPES, code) or
+                                            f"service type {code}").lower()
+
+
+def period_text(code: str | None) -> str:
+    if not code:
+        return ""
+    return PERIOD_PLAIN.get(code) or (meaning(TIME_PERIOD, code) or "").lower()
+
+
+def network_text(code: str | None) -> str:
+    """EB12 in words; "" when the payer did not say (or said "unknown")."""
+    return NETWORK_PLAIN.get(code or "", "")
+
+
+def coverage_level_text(code: str | None) -> str:
+    if not code:
+        return ""
+    return (meaning(COVERAGE_LEVEL, code) or code).lower()
+
+
+def figure_value_text(fig: dict[str, Any] | None) -> str:
+    """The figure's value with its unit: "$500.00", "20%", "20 visits", "Yes"."""
+    if not fig:
+        return "Not reported"
+    value, unit = fig.get("value"), fig.get("unit")
+    if unit == "usd":
+        return f"${Decimal(value):,.2f}"
+    if unit == "percent":
+        return f"{Decimal(value).normalize():f}%"
+    if unit == "visits":
+        return f"{value} visit{'' if str(value) == '1' else 's'}"
+    if unit == "bool":
+        return "Yes" if value else "No"
+    return str(value)
+
+
+def figure_details(fig: dict[str, Any] | None, *, what: str = "",
+                   compact: bool = False) -> str:
+    """What a figure is, in words: "deductible, calendar year, in network, individual (whole
+    plan)". `what` names the figure ("deductible", "copay"); the rest comes from its row.
+    `compact` leaves out the network and coverage level, for a table whose rows say them."""
+    if not fig:
+        return ""
+    # A yes/no (prior authorization) is not "per" anything: its row's period says nothing.
+    period = "" if fig.get("unit") == "bool" else period_text(fig.get("time_period"))
+    who = ("", "") if compact else (network_text(fig.get("network")),
+                                     coverage_level_text(fig.get("coverage_level")))
+    parts = [p for p in (what, period, *who) if p]
+    text = ", ".join(parts)
+    source = service_type_text(fig.get("service_type"))
+    if source:
+        text = f"{text} ({source})" if text else source
+    if fig.get("derived"):
+        text += ", calculated from the other figures"
+    return text
+
+
+def figure_text(fig: dict[str, Any] | None, *, what: str = "") -> str:
+    """ "$500.00 deductible, calendar year, in network, individual (whole plan)"."""
+    if not fig:
+        return "Not reported"
+    details = figure_details(fig, what=what)
+    return f"{figure_value_text(fig)} {details}".strip()

@@ -22,6 +22,7 @@ from oasys.practice.models import Payer
 from oasys.practice.selectors import accepted_payer_list, provider_profile_get
 
 from . import wizard
+from .models import CheckOutcome
 from .selectors import (
     insurance_card_list,
     insurance_wizard_draft_get,
@@ -192,8 +193,22 @@ def wizard_complete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.warning(request, f"Insurance saved. The eligibility check could not run: "
                                   f"{problem}")
         return redirect("clients:detail", pk=client.pk)
-    messages.success(request, "Insurance saved and checked with the payer.")
+    _check_banner(request, result.check)
     return redirect("eligibility:detail", check_pk=result.check.pk)
+
+
+def _check_banner(request: HttpRequest, check) -> None:
+    """Green only for an active coverage: a rejected check, an inactive coverage or an error
+    says why in words, never "checked" as if all was well."""
+    carved_out = bool((check.summary or {}).get("mental_health", {}).get("carved_out"))
+    if check.outcome == CheckOutcome.ACTIVE and not carved_out:
+        messages.success(request, "Insurance saved and checked with the payer: coverage is "
+                                  "active.")
+    elif check.outcome in (CheckOutcome.REJECTED, CheckOutcome.INACTIVE, CheckOutcome.ERROR):
+        messages.error(request, f"Insurance saved, but the payer did not confirm coverage "
+                                f"({check.get_outcome_display().lower()}): {check.message}")
+    else:
+        messages.warning(request, f"Insurance saved. {check.message}")
 
 
 @require_POST

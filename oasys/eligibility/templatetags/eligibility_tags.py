@@ -11,6 +11,7 @@ from django import template
 from oasys.clients.models import Client
 from oasys.core.money import money
 
+from ..benefits import figure_details, figure_text, figure_value_text
 from ..estimate import estimate_from_summary
 from ..selectors import eligibility_check_latest
 
@@ -26,10 +27,14 @@ def get_item(mapping: Any, key: Any) -> Any:
 
 
 @register.inclusion_tag("eligibility/_figure.html")
-def figure(fig: dict[str, Any] | None) -> dict[str, Any]:
-    """One figure: its value with the unit, and where it came from; "not reported" when the
-    payer did not say (never zero)."""
-    return {"fig": fig}
+def figure(fig: dict[str, Any] | None, what: str = "", compact: bool = False) -> dict[str, Any]:
+    """One figure: its value with the unit and, in words, what it is (`what`: "deductible"),
+    for which period, network and coverage level, and the service type it came from; "not
+    reported" when the payer did not say (never zero). `compact` (a table whose rows name
+    the network and level) shows those only in the tooltip."""
+    return {"fig": fig, "value": figure_value_text(fig),
+            "details": figure_details(fig, what=what, compact=compact),
+            "text": figure_text(fig, what=what)}
 
 
 @register.inclusion_tag("eligibility/_latest.html", takes_context=True)

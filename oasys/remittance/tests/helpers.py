@@ -58,6 +58,7 @@ class C:
     claim_adjustments: list[Adj] = field(default_factory=list)
     service_date: dt.date = dt.date(2026, 3, 2)
     allowed: str | None = None
+    remarks: list[str] = field(default_factory=list)  # LQ*HE on the service line
 
     def x12(self) -> RemitClaim:
         pr = sum((D(a.amount) for a in self.adjustments + self.claim_adjustments
@@ -71,7 +72,8 @@ class C:
             lines=[RemitLine(procedure="90834", charge=D(self.charge), paid=D(self.paid),
                              service_date=self.service_date,
                              allowed=None if self.allowed is None else D(self.allowed),
-                             adjustments=[a.x12() for a in self.adjustments])])
+                             adjustments=[a.x12() for a in self.adjustments],
+                             remarks=list(self.remarks))])
 
 
 def era(claims: list[C], *, trace: str = "EFT0001", payee_npi: str = f.PROFILE_NPI,
