@@ -73,11 +73,11 @@ class ReplacementForm(forms.Form):
                 label="Attachment control number", required=False, max_length=60)
 
     def line_rows(self) -> list[dict]:
-        return [{"number": n, **{k: self[f"line_{n}_{k}"] for k in
-                                 ("procedure_code", "modifiers", "units", "charge")}}
+        return [{"number": n, "cells": [self[f"line_{n}_{k}"] for k in
+                                        ("procedure_code", "modifiers", "units", "charge")]}
                 for n in self.line_numbers]
 
     def attachment_rows(self) -> list[dict]:
-        return [{"number": n, **{k: self[f"attachment_{n}_{k}"] for k in
-                                 ("report_type", "transmission", "control_number")}}
+        return [{"number": n, "cells": [self[f"attachment_{n}_{k}"] for k in
+                                        ("report_type", "transmission", "control_number")]}
                 for n in self.attachment_numbers]

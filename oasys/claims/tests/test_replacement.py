@@ -311,7 +311,7 @@ def test_screens_edit_review_and_confirm(denied, owner_client):
     assert resp.status_code == 302
     review = owner_client.get(resp["Location"]).content.decode()
     assert "Line 1 CPT:</strong> <del>90834</del>" in review and "<ins>90837</ins>" in review
-    assert "citing the payer&#x27;s claim number <strong>PAYER-777</strong>" in review
+    assert "citing the payer's claim number <strong>PAYER-777</strong>" in review
 
     resp = owner_client.post(reverse("claims:replacement_review", args=[denied.pk]))
     rep = Claim.objects.get(corrects=denied)
@@ -371,7 +371,7 @@ def test_api_answers_the_diff_then_sends_on_confirm(denied, api_client):
 def test_api_refuses_unchanged_and_bad_input_with_422(denied, api_client):
     resp = _post(api_client, denied, {"confirm": True})
     assert resp.status_code == 422
-    assert "Nothing was changed" in resp.json()["errors"]["__all__"]
+    assert resp.json()["errors"]["__all__"] == NOTHING_CHANGED
     resp = _post(api_client, denied, {"lines": [{"line_number": 1, "units": "0",
                                                  "charge": "-1"}], "confirm": True})
     assert resp.status_code == 422
