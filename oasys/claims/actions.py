@@ -104,6 +104,7 @@ def claim_derived_create(*, original: Claim, frequency: str, ctx: AuditContext,
                 service_date=original.service_date, place_of_service=original.place_of_service,
                 total_charge=original.total_charge, diagnosis_codes=original.diagnosis_codes,
                 prior_authorization=original.prior_authorization, note=original.note,
+                cob=original.cob,  # a secondary claim's correction still carries 2320/2330
                 attachments=original.attachments if frequency == Frequency.REPLACEMENT else [],
                 created_by=actor,
             )

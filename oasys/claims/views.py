@@ -97,6 +97,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # What this claim can do now, from the claim machine (one list for page and API).
         "actions": CLAIM_MACHINE.allowed_action_names(claim),
         "draft_replacement": claim_replacement_draft_get(original=claim),
+        "attachments": [replacement.attachment_text(a) for a in claim.attachments or []],
         # a replacement not yet sent is reviewed and sent from its original's page
         "in_review": claim.corrects_id and claim_replacement_draft_get(
             original=claim.corrects) == claim,
