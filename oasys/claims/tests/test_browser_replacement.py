@@ -101,3 +101,46 @@ def test_denied_claim_corrected_reviewed_and_sent_as_a_replacement(
     raw = replacement.submission.edi_file.raw
     assert "REF*F8*PAYER-4410~" in raw and "SV1*HC:90837" in raw and "*UN*2*" in raw
     assert pyx12_errors(raw) == []
+
+
+def test_pending_info_claim_sends_the_requested_information(
+        live_server, page, owner, clearinghouse_sim, settings):
+    settings.CLEARINGHOUSE_BASE_URL = clearinghouse_sim.base_url
+    practice = owner.practice
+    sc = ready_claim_session(practice)
+    ctx = ctx_for(practice=practice)
+    [claim] = billing_submit(practice=practice, appointment_ids=[sc.appointment.pk],
+                             ctx=ctx).claims
+    Claim.objects.filter(pk=claim.pk).update(payer_claim_number="PAYER-PI7")
+    claim.refresh_from_db()
+    claim_transition(claim=claim, to=ClaimStatus.PENDING_INFO, ctx=ctx,
+                     reason="R4: additional documentation requested")
+
+    base = live_server.url
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", owner.email)
+    page.fill("#id_password", "correct horse battery")
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(f"{base}/billing/**")
+    page.goto(f"{base}/billing/claims/{claim.pk}/")
+    page.get_by_role("button", name="Send the requested information").click()
+    page.wait_for_url(f"{base}/billing/claims/{claim.pk}/replacement/")
+    expect(page.get_by_role("heading", name="The information the payer asked for")).to_be_visible()
+    page.get_by_label("What it is (1)").select_option("09")
+    page.get_by_label("How it is sent (1)").select_option("FX")
+    page.get_by_label("Attachment control number (1)").fill("PN-2026-7")
+    page.get_by_label("Note to the payer").fill("Progress notes faxed as requested")
+    _shot(page, "replacement-pending-info.png")
+    page.get_by_role("button", name="Review the changes").click()
+    diff = page.get_by_test_id("replacement-diff")
+    expect(diff).to_contain_text(
+        "Attachments (PWK): — → Progress report (09), by fax, control number PN-2026-7")
+    expect(diff).to_contain_text("Note to the payer: — → Progress notes faxed as requested")
+    page.get_by_role("button", name="Send the replacement").click()
+    replacement = Claim.objects.get(corrects=claim)
+    page.wait_for_url(f"{base}/billing/claims/{replacement.pk}/")
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.CLOSED
+    raw = replacement.submission.edi_file.raw
+    assert "PWK*09*FX***AC*PN-2026-7~" in raw and "NTE*ADD*PROGRESS NOTES FAXED" in raw
+    assert pyx12_errors(raw) == []
