@@ -1,5 +1,6 @@
-"""What a biller does with a claim after it left: correct and resubmit, replace (frequency 7),
-void (frequency 8), appeal, write off, and ask the payer for its status (276/277).
+"""What a biller does with a claim after it left: correct and resubmit, void (frequency 8),
+appeal, write off, and ask the payer for its status (276/277). Replacements (frequency 7),
+which the biller edits and confirms before they go, are in replacement.py.
 
 Which claim may take which action is the claim machine's (machine.py `ACTIONS`): each service
 asks `require_action` first, and screens and the API ask `allowed_actions`. Every action goes
@@ -64,6 +65,15 @@ def claim_resubmit(*, claim: Claim, ctx: AuditContext, actor: User | None = None
     """Correct and resubmit a rejected (or failed) claim: rebuild it from today's data and
     send it again as an original claim (the payer never accepted the first one)."""
     CLAIM_MACHINE.require_action(claim, "resubmit")
+    if claim.frequency == Frequency.REPLACEMENT:
+        # A replacement carries the biller's edits: sent as it is, never rebuilt from the
+        # session (which would undo them).
+        if claim_may_be_at_clearinghouse(claim=claim):
+            return submission_send_again(claim=claim, ctx=ctx, actor=actor)
+        if claim.status == ClaimStatus.REJECTED:
+            claim_transition(claim=claim, to=ClaimStatus.DRAFT, ctx=ctx, actor=actor,
+                             reason="resubmitted as corrected")
+        return claims_submit(practice=claim.practice, claims=[claim], ctx=ctx, actor=actor)
     if claim.status != ClaimStatus.REJECTED and claim_may_be_at_clearinghouse(claim=claim):
         # never a new file (a new key) for a claim the clearinghouse may already hold
         return submission_send_again(claim=claim, ctx=ctx, actor=actor)
@@ -74,8 +84,10 @@ def claim_resubmit(*, claim: Claim, ctx: AuditContext, actor: User | None = None
     return claims_submit(practice=claim.practice, claims=[claim], ctx=ctx, actor=actor)
 
 
-def _derived_claim(*, original: Claim, frequency: str, ctx: AuditContext,
-                   actor: User | None) -> Claim:
+def claim_derived_create(*, original: Claim, frequency: str, ctx: AuditContext,
+                         actor: User | None) -> Claim:
+    """A new replacement (7) or void (8) of `original`, citing the payer's claim number, with
+    the original's lines and codes. Keyed on the original, so a double click makes one."""
     if not original.payer_claim_number:
         raise InvalidInput(
             "The payer has not given this claim a number yet; replacements and voids must "
@@ -92,6 +104,9 @@ def _derived_claim(*, original: Claim, frequency: str, ctx: AuditContext,
                 payer_claim_number=original.payer_claim_number,
                 service_date=original.service_date, place_of_service=original.place_of_service,
                 total_charge=original.total_charge, diagnosis_codes=original.diagnosis_codes,
+                prior_authorization=original.prior_authorization, note=original.note,
+                cob=original.cob,  # a secondary claim's correction still carries 2320/2330
+                attachments=original.attachments if frequency == Frequency.REPLACEMENT else [],
                 created_by=actor,
             )
             claim_lines_copy(source=original, target=claim)
@@ -108,28 +123,12 @@ def _derived_claim(*, original: Claim, frequency: str, ctx: AuditContext,
     return claim
 
 
-def claim_replace(*, claim: Claim, ctx: AuditContext, actor: User | None = None):
-    """Correct a denied or paid claim: a replacement claim (frequency 7) citing the payer's
-    claim number, built from today's data, sent at once."""
-
-    CLAIM_MACHINE.require_action(claim, "replace")
-    replacement = _derived_claim(original=claim, frequency=Frequency.REPLACEMENT, ctx=ctx,
-                                 actor=actor)
-    _refresh_from_session(replacement)
-    outcome = claims_submit(practice=claim.practice, claims=[replacement], ctx=ctx,
-                            actor=actor)
-    if outcome.submitted:
-        claim_transition(claim=claim, to=ClaimStatus.CLOSED, ctx=ctx, actor=actor,
-                         reason=f"replaced by {replacement.patient_control_number}")
-    return outcome
-
-
 def claim_void(*, claim: Claim, ctx: AuditContext, actor: User | None = None):
     """Cancel a claim at the payer: a void (frequency 8) citing its number; the original is
     Voided once the void is sent."""
 
     CLAIM_MACHINE.require_action(claim, "void")
-    void = _derived_claim(original=claim, frequency=Frequency.VOID, ctx=ctx, actor=actor)
+    void = claim_derived_create(original=claim, frequency=Frequency.VOID, ctx=ctx, actor=actor)
     outcome = claims_submit(practice=claim.practice, claims=[void], ctx=ctx, actor=actor)
     if outcome.submitted:
         claim_transition(claim=claim, to=ClaimStatus.VOIDED, ctx=ctx, actor=actor,

@@ -13,17 +13,18 @@ from ninja.errors import HttpError
 from oasys.clearinghouse.port import ClearinghouseError
 from oasys.core.api import PageOut, RowId, paginate
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
+from oasys.core.errors import InvalidInput
 from oasys.core.models import AuditAction
 from oasys.core.money import money_str
 from oasys.core.permissions import api_permission
 
-from . import actions
+from . import actions, replacement
 from .cms1500 import MODES as CMS1500_MODES
 from .cms1500 import NoProviderProfile
 from .cms1500_views import cms1500_claim, cms1500_response
 from .machine import CLAIM_MACHINE
 from .secondary import claim_secondary_bill
-from .selectors import claim_list
+from .selectors import claim_list, claim_replacement_draft_get
 from .status import ClaimStatus
 
 router = Router(tags=["claims"])
@@ -130,6 +131,147 @@ def claim_cms1500(request: HttpRequest, claim_id: int, mode: str = "plain") -> H
         raise HttpError(409, str(exc)) from exc
 
 
+class LineEditIn(Schema):
+    """One service line of the replacement; a field left out keeps its current value."""
+
+    line_number: int
+    procedure_code: str | None = None
+    modifiers: list[str] | None = None
+    units: str | None = None  # "1", "2.5"
+    charge: str | None = None  # "150.00": money as a string, never a float
+
+
+class AttachmentIn(Schema):
+    report_type: str  # PWK01, e.g. "09" progress report, "OZ" support data for the claim
+    transmission: str  # PWK02: FX fax, BM mail, EL electronically, EM email, FT, AA
+    control_number: str = ""  # PWK06; made from the claim number when left empty
+
+
+class ReplacementIn(Schema):
+    """The corrected claim. Fields left out keep their current value (the open replacement's,
+    else the original's); `attachments`, when given, replaces the list."""
+
+    diagnoses: list[str] | None = None
+    service_date: dt.date | None = None
+    lines: list[LineEditIn] = []
+    prior_authorization: str | None = None
+    note: str | None = None
+    attachments: list[AttachmentIn] | None = None
+    confirm: bool = False  # true: send it now; false: store the edits and answer the diff
+
+
+class ChangeOut(Schema):
+    field: str
+    label: str
+    was: str
+    now: str
+
+
+class ReplacementOut(Schema):
+    claim: ClaimOut  # the original
+    replacement: ClaimOut | None
+    changes: list[ChangeOut]
+    sent: bool
+    message: str = ""
+
+
+def _edits(payload: ReplacementIn, source) -> replacement.ReplacementEdits:
+    lines = {ln.line_number: ln for ln in payload.lines}
+    given = {
+        "diagnoses": payload.diagnoses if payload.diagnoses is not None
+        else source.diagnosis_codes,
+        "service_date": payload.service_date or source.service_date,
+        "prior_authorization": (payload.prior_authorization
+                                if payload.prior_authorization is not None
+                                else source.prior_authorization),
+        "note": payload.note if payload.note is not None else source.note,
+    }
+    current = {ln.line_number: ln for ln in source.lines.all()}
+    edits = []
+    for n in sorted(set(current) | set(lines)):
+        cur, new = current.get(n), lines.get(n)
+
+        def pick(name: str, default, new=new):
+            value = getattr(new, name) if new is not None else None
+            return default if value is None else value
+
+        edits.append(replacement.LineEdit(
+            n, pick("procedure_code", cur.procedure_code if cur else ""),
+            pick("modifiers", cur.modifiers if cur else []),
+            pick("units", cur.units if cur else ""),
+            pick("charge", cur.charge if cur else "")))
+    attachments = (
+        [replacement.AttachmentEdit(a.report_type, a.transmission, a.control_number)
+         for a in payload.attachments] if payload.attachments is not None else
+        [replacement.AttachmentEdit(a["report_type"], a["transmission"],
+                                    a.get("control_number", ""))
+         for a in source.attachments or []])
+    return replacement.ReplacementEdits(lines=edits, attachments=attachments, **given)
+
+
+def _edited(payload: ReplacementIn) -> bool:
+    return bool(payload.lines) or any(
+        getattr(payload, name) is not None for name in
+        ("diagnoses", "service_date", "prior_authorization", "note", "attachments"))
+
+
+def _replacement_out(original, draft, *, sent: bool, message: str = "") -> dict:
+    original.refresh_from_db()
+    changes = (replacement.replacement_changes(original=original, replacement=draft)
+               if draft is not None and not sent else [])
+    if draft is not None:
+        draft.refresh_from_db()
+    return {"claim": _out(original), "replacement": _out(draft) if draft else None,
+            "changes": [c.__dict__ for c in changes], "sent": sent, "message": message}
+
+
+@router.get("/{claim_id}/replacement", response=ReplacementOut,
+            summary="The corrected claim being prepared and what it changes")
+@api_permission("billing.work")
+def claim_replacement_get(request: HttpRequest, claim_id: int):
+    """The replacement of this claim not yet sent, with its "was → now" changes; 404 when
+    none is open."""
+    c = get_object_or_404(claim_list(practice=request.practice), pk=claim_id)
+    draft = claim_replacement_draft_get(original=c)
+    if draft is None:
+        raise HttpError(404, "No replacement of this claim is being prepared.")
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
+                 category="claim", client_id=c.client_id, object_type="Claim", object_id=c.pk,
+                 detail={"api": "replacement", "replacement": draft.pk})
+    return _replacement_out(c, draft, sent=False)
+
+
+@router.post("/{claim_id}/replacement", response=ReplacementOut,
+             summary="Correct a claim with a replacement (frequency 7), reviewed first")
+@api_permission("billing.work")
+def claim_replacement(request: HttpRequest, claim_id: int, payload: ReplacementIn):
+    """Store the edits on the claim's replacement and answer what they change against the
+    original ("was → now"). Nothing is sent until `"confirm": true`, which sends the
+    replacement (REF*F8 the payer's claim number) and closes the original. Works for a
+    denied, paid or partly paid claim, and for a Pending Info one (the information the payer
+    asked for, noted in `attachments`). A replacement that changes nothing, or bad input,
+    answers 422 {"errors": {field: message}} and changes nothing."""
+    c = get_object_or_404(claim_list(practice=request.practice), pk=claim_id)
+    ctx = AuditContext.from_request(request)
+    CLAIM_MACHINE.require_action(c, replacement.replacement_purpose(c))
+    draft = claim_replacement_draft_get(original=c)
+    if _edited(payload):
+        draft = replacement.claim_replacement_save(
+            original=c, edits=_edits(payload, draft or c), ctx=ctx,
+            actor=request.user).replacement
+    if draft is None or not replacement.replacement_changes(original=c, replacement=draft):
+        raise InvalidInput(replacement.NOTHING_CHANGED)
+    if not payload.confirm:
+        return _replacement_out(c, draft, sent=False,
+                                message='Not sent: send again with "confirm": true.')
+    outcome = replacement.claim_replacement_send(original=c, ctx=ctx, actor=request.user)
+    if outcome.error:
+        return _replacement_out(c, draft, sent=False, message=f"Not sent: {outcome.error}")
+    return _replacement_out(c, outcome.submitted[0], sent=True,
+                            message=f"replacement {outcome.submitted[0].patient_control_number}"
+                                    f" sent")
+
+
 class ActionIn(Schema):
     reason: str = ""
     filed_on: dt.date | None = None
@@ -149,17 +291,23 @@ API_ACTION_NAMES = {"write_off": "write-off", "inquire": "status-inquiry"}
 @router.post("/{claim_id}/{action}", response=ActionOut)
 @api_permission("billing.work")
 def claim_action(request: HttpRequest, claim_id: int, action: str, payload: ActionIn):
-    """resubmit | replace | void | secondary | appeal | write-off | status-inquiry; the
-    names a claim's "actions" lists (write_off, inquire) are accepted too."""
+    """resubmit | void | secondary | appeal | write-off | status-inquiry; the names a claim's
+    "actions" lists (write_off, inquire) are accepted too. replace and send_info answer 422:
+    a replacement goes through POST /claims/{claim_id}/replacement (reviewed, confirmed)."""
     action = API_ACTION_NAMES.get(action, action)
     c = get_object_or_404(claim_list(practice=request.practice), pk=claim_id)
     ctx = AuditContext.from_request(request)
     created = None
     message = ""
     try:
-        if action in ("resubmit", "replace", "void", "secondary"):
-            service = {"resubmit": actions.claim_resubmit, "replace": actions.claim_replace,
-                       "void": actions.claim_void, "secondary": claim_secondary_bill}[action]
+        if action in ("replace", "send_info"):
+            CLAIM_MACHINE.require_action(c, replacement.replacement_purpose(c))
+            raise InvalidInput(
+                f"A replacement is reviewed before it is sent: POST /api/v1/claims/{c.pk}/"
+                f"replacement with the corrected fields, then with \"confirm\": true.")
+        if action in ("resubmit", "void", "secondary"):
+            service = {"resubmit": actions.claim_resubmit, "void": actions.claim_void,
+                       "secondary": claim_secondary_bill}[action]
             outcome = service(claim=c, ctx=ctx, actor=request.user)
             if outcome.error:
                 message = outcome.error

@@ -200,6 +200,11 @@ def claim_to_x12(claim: Claim, profile: ProviderProfile) -> b.Claim:
         rendering=None if rendering.npi == profile.npi else _person(rendering),
         supervising=_person(rendering.supervisor) if rendering.supervisor_id else None,
         other_payers=[other] if other else [],
+        prior_authorization=claim.prior_authorization or None,
+        attachments=[b.Attachment(report_type=a["report_type"], transmission=a["transmission"],
+                                  control_number=a.get("control_number") or None)
+                     for a in claim.attachments or []],
+        note=_x12_safe(claim.note) or None,
     )
 
 

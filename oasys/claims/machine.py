@@ -9,7 +9,7 @@ from oasys.core.statemachine import Action, StateMachine, machine_register
 
 from .models import Claim, ClaimEvent, Frequency, PayerSequence
 from .selectors import secondary_policy_get
-from .status import IN_FLIGHT, TRANSITIONS, ClaimStatus
+from .status import IN_FLIGHT, REPLACEMENT_EDITABLE, TRANSITIONS, ClaimStatus
 
 S = ClaimStatus
 
@@ -35,16 +35,29 @@ def _secondary_billable(claim: Claim) -> bool:
             and secondary_policy_get(claim=claim) is not None)
 
 
+def replacement_in_review(claim: Claim) -> bool:
+    """A replacement not yet sent: it goes out from its original's review page only, after
+    the biller has seen what changed, never by a plain resubmit."""
+    return claim.frequency == Frequency.REPLACEMENT and claim.status in REPLACEMENT_EDITABLE
+
+
 ACTIONS: dict[str, Action] = {a.name: a for a in (
     # Correct and send again as an original: the payer never accepted the first one.
     Action("resubmit", "Correct and resubmit",
            frozenset({S.REJECTED, S.VALIDATION_FAILED, S.SUBMISSION_FAILED, S.DRAFT}),
-           to=S.SUBMITTED,
+           to=S.SUBMITTED, when=lambda c: not replacement_in_review(c),
            refusal="A {status} claim is corrected with a replacement claim."),
-    # A replacement (frequency 7) of an adjudicated claim closes the original once sent.
+    # A replacement (frequency 7) of an adjudicated claim closes the original once sent. It
+    # opens the corrected claim for editing; it goes only after the biller confirms the diff.
     Action("replace", "Send a corrected claim (replacement)", ADJUDICATED, to=S.CLOSED,
            refusal="Only denied, paid or partly paid claims are corrected with a replacement; "
                    "this one is {status}."),
+    # The payer asked for more information (277 Pending Info): the same reviewed replacement,
+    # with the records noted in PWK; it replaces (closes) the claim the payer holds.
+    Action("send_info", "Send the requested information", frozenset({S.PENDING_INFO}),
+           to=S.CLOSED,
+           refusal="The payer asks for information only on a Pending Info claim; this one is "
+                   "{status}."),
     # A void (frequency 8) cancels a claim the payer has; a void itself is not voided.
     Action("void", "Void", IN_FLIGHT | ADJUDICATED, to=S.VOIDED,
            when=lambda c: c.frequency != Frequency.VOID,

@@ -67,6 +67,11 @@ class Claim(PracticeScoped):
         max_digits=10, decimal_places=2, default=Decimal("0")
     )
     diagnosis_codes = models.JSONField(default=list)
+    # What a biller may add when correcting a claim (replacement.py), sent in loop 2300:
+    # REF*G1, NTE*ADD, and PWK (each {"report_type", "transmission", "control_number"}).
+    prior_authorization = models.CharField(max_length=50, blank=True)
+    note = models.CharField(max_length=80, blank=True, help_text="note to the payer (NTE)")
+    attachments = models.JSONField(default=list, blank=True)
     # For a secondary claim: the primary payer's adjudication as we send it (loops 2320/2430).
     cob = models.JSONField(default=dict, blank=True)
     validation_errors = models.JSONField(default=list, blank=True)

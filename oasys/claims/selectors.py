@@ -14,8 +14,8 @@ from oasys.core.text import search_text
 from oasys.core.timezones import practice_today
 
 from .denials import fix_for
-from .models import Claim, ClaimNotice
-from .status import IN_FLIGHT, ClaimStatus
+from .models import Claim, ClaimNotice, Frequency
+from .status import IN_FLIGHT, REPLACEMENT_EDITABLE, ClaimStatus
 
 AGING_DAYS = 30
 
@@ -141,3 +141,11 @@ def secondary_policy_get(*, claim: Claim) -> InsurancePolicy | None:
                                            priority=PolicyPriority.SECONDARY,
                                            payer__isnull=False)
             .select_related("payer").first())
+
+
+def claim_replacement_draft_get(*, original: Claim) -> Claim | None:
+    """The replacement of `original` the biller is editing (not yet sent), if any."""
+    return (Claim.objects.filter(practice_id=original.practice_id, corrects=original,
+                                 frequency=Frequency.REPLACEMENT,
+                                 status__in=REPLACEMENT_EDITABLE)
+            .prefetch_related("lines").order_by("-pk").first())

@@ -59,7 +59,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.ACKNOWLEDGED: frozenset({S.IN_REVIEW, S.PENDING_INFO, S.REJECTED, *_ADJUDICATED,
                                S.VOIDED}),
     S.IN_REVIEW: frozenset({S.PENDING_INFO, *_ADJUDICATED, S.VOIDED}),
-    S.PENDING_INFO: frozenset({S.IN_REVIEW, S.SUBMITTED, *_ADJUDICATED, S.VOIDED}),
+    # Closed: replaced by a corrected claim carrying the information the payer asked for.
+    S.PENDING_INFO: frozenset({S.IN_REVIEW, S.SUBMITTED, *_ADJUDICATED, S.VOIDED, S.CLOSED}),
     # A later 835 can reverse and correct a payment; a paid claim can be voided.
     S.PAID: frozenset({S.PARTIAL, S.DENIED, S.VOIDED, S.CLOSED}),
     S.PARTIAL: frozenset({S.PAID, S.DENIED, S.VOIDED, S.CLOSED}),
@@ -71,6 +72,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 IN_FLIGHT = frozenset({S.SUBMITTED, S.ACKNOWLEDGED, S.IN_REVIEW, S.PENDING_INFO})
+# A replacement still being edited (replacement.py): Draft, or refused by the 837P builder.
+REPLACEMENT_EDITABLE = frozenset({S.DRAFT, S.VALIDATION_FAILED})
 NEEDS_ACTION = frozenset({S.REJECTED, S.DENIED, S.VALIDATION_FAILED, S.SUBMISSION_FAILED})
 
 

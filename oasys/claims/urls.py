@@ -12,6 +12,9 @@ urlpatterns = [
     path("<int:pk>/appeals/<int:appeal_pk>/letter.pdf", views.appeal_letter,
          name="appeal_letter"),
     path("<int:pk>/cms1500.pdf", cms1500_views.claim_cms1500, name="cms1500"),
+    path("<int:pk>/replacement/", views.claim_replacement, name="replacement"),
+    path("<int:pk>/replacement/review/", views.claim_replacement_review,
+         name="replacement_review"),
     path("<int:pk>/write-off/", views.claim_write_off, name="write_off"),
     path("<int:pk>/<slug:action>/", views.claim_action, name="action"),
 ]

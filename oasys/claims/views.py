@@ -18,8 +18,8 @@ from oasys.core.models import AuditAction
 from oasys.core.permissions import has_permission, practice_required
 from oasys.ledger.selectors import claim_figures
 
-from . import actions
-from .forms import AppealForm, WriteOffForm
+from . import actions, replacement
+from .forms import AppealForm, ReplacementForm, WriteOffForm
 from .letters import appeal_letter_pdf
 from .machine import CLAIM_MACHINE
 from .payer_said import claim_era_files, claim_payer_said
@@ -31,6 +31,7 @@ from .selectors import (
     claim_list,
     claim_notice_unmatched_count,
     claim_notice_unmatched_list,
+    claim_replacement_draft_get,
     filing_deadline,
     is_aging,
 )
@@ -97,6 +98,11 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_bill": has_permission(request.user, "billing.work"),
         # What this claim can do now, from the claim machine (one list for page and API).
         "actions": CLAIM_MACHINE.allowed_action_names(claim),
+        "draft_replacement": claim_replacement_draft_get(original=claim),
+        "attachments": [replacement.attachment_text(a) for a in claim.attachments or []],
+        # a replacement not yet sent is reviewed and sent from its original's page
+        "in_review": claim.corrects_id and claim_replacement_draft_get(
+            original=claim.corrects) == claim,
         "appeal_form": AppealForm(),
         "write_off_form": WriteOffForm(),
     })
@@ -122,7 +128,6 @@ def _claim_files(claim) -> list[dict]:
 
 ACTIONS = {
     "resubmit": (actions.claim_resubmit, "Corrected and resubmitted."),
-    "replace": (actions.claim_replace, "Replacement claim sent."),
     "void": (actions.claim_void, "Void sent to the payer."),
     "secondary": (claim_secondary_bill, "Secondary claim sent."),
 }
@@ -143,6 +148,8 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             messages.success(request, f"The payer says: {words}")
         return redirect("claims:detail", pk=claim.pk)
+    if action in ("replace", "send_info"):
+        return redirect("claims:replacement", pk=claim.pk)  # reviewed before it goes
     if action not in ACTIONS:
         return redirect("claims:detail", pk=claim.pk)
     service, done = ACTIONS[action]
@@ -207,3 +214,116 @@ def claim_write_off(request: HttpRequest, pk: int) -> HttpResponse:
     if ran:
         messages.success(request, f"Wrote off ${amount}; the claim is closed.")
     return redirect("claims:detail", pk=claim.pk)
+
+
+# --- replacement claims: edit, review what changed, confirm (replacement.py) ----------------
+def _replacement_form(request: HttpRequest, original, draft) -> ReplacementForm:
+    source = draft or original  # the edits so far, or what the payer has
+    lines = list(source.lines.all())
+    initial = {"diagnoses": ", ".join(source.diagnosis_codes),
+               "service_date": source.service_date,
+               "prior_authorization": source.prior_authorization, "note": source.note}
+    for ln in lines:
+        initial.update({f"line_{ln.line_number}_procedure_code": ln.procedure_code,
+                        f"line_{ln.line_number}_modifiers": ", ".join(ln.modifiers),
+                        f"line_{ln.line_number}_units": f"{ln.units.normalize():f}",
+                        f"line_{ln.line_number}_charge": f"{ln.charge:.2f}"})
+    attachments = list(source.attachments or [])
+    for n, a in enumerate(attachments, start=1):
+        initial.update({f"attachment_{n}_{k}": a.get(k, "") for k in
+                        ("report_type", "transmission", "control_number")})
+    rows = min(len(attachments) + 1, replacement.MAX_ATTACHMENTS)
+    if request.method == "POST":  # as many rows as the page sent
+        sent = [k for k in request.POST if k.startswith("attachment_")
+                and k.endswith("_report_type")]
+        rows = min(max(rows, len(sent)), replacement.MAX_ATTACHMENTS)
+    return ReplacementForm(request.POST or None, initial=initial,
+                           line_numbers=[ln.line_number for ln in lines], attachment_rows=rows,
+                           attachment_types=replacement.ATTACHMENT_TYPES,
+                           transmissions=replacement.ATTACHMENT_TRANSMISSIONS)
+
+
+def _edits_from(form: ReplacementForm) -> replacement.ReplacementEdits:
+    d = form.cleaned_data
+    return replacement.ReplacementEdits(
+        diagnoses=d["diagnoses"], service_date=d["service_date"],
+        prior_authorization=d["prior_authorization"], note=d["note"],
+        lines=[replacement.LineEdit(n, d[f"line_{n}_procedure_code"],
+                                    d[f"line_{n}_modifiers"], d[f"line_{n}_units"],
+                                    d[f"line_{n}_charge"]) for n in form.line_numbers],
+        attachments=[replacement.AttachmentEdit(d[f"attachment_{n}_report_type"],
+                                                d[f"attachment_{n}_transmission"],
+                                                d[f"attachment_{n}_control_number"])
+                     for n in form.attachment_numbers])
+
+
+def _replacement_context(request: HttpRequest, original) -> dict:
+    purpose = replacement.replacement_purpose(original)
+    return {"claim": original, "purpose": purpose,
+            "title": CLAIM_MACHINE.actions[purpose].label,
+            "denial": claim_denial_summary(original), "meaning": MEANINGS.get(original.status)}
+
+
+@require_http_methods(["GET", "POST"])
+@practice_required("billing.work")
+def claim_replacement(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit the corrected claim. Saving stores the edits on the replacement (a Draft claim
+    correcting this one) and shows what changed; nothing is sent from here."""
+    original = get_object_or_404(claim_list(practice=request.practice), pk=pk)
+    purpose = replacement.replacement_purpose(original)
+    if not CLAIM_MACHINE.allows(original, purpose):
+        messages.error(request, CLAIM_MACHINE.actions[purpose].refusal.format(
+            status=original.get_status_display()))
+        return redirect("claims:detail", pk=original.pk)
+    draft = claim_replacement_draft_get(original=original)
+    form = _replacement_form(request, original, draft)
+    ctx = AuditContext.from_request(request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            replacement.claim_replacement_save(original=original, edits=_edits_from(form),
+                                               ctx=ctx, actor=request.user)
+        except (DomainError, ValidationError) as exc:
+            form_add_errors(form, exc)
+        else:
+            return redirect("claims:replacement_review", pk=original.pk)
+    audit_record(ctx=ctx, action=AuditAction.READ, category="claim",
+                 client_id=original.client_id, object_type="Claim", object_id=original.pk,
+                 detail={"page": "replacement"})
+    return render(request, "claims/replacement.html", {
+        **_replacement_context(request, original), "form": form, "draft": draft})
+
+
+@require_http_methods(["GET", "POST"])
+@practice_required("billing.work")
+def claim_replacement_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """What the replacement changes against the original ("was → now"), and the one button
+    that sends it."""
+    original = get_object_or_404(claim_list(practice=request.practice), pk=pk)
+    draft = claim_replacement_draft_get(original=original)
+    if draft is None:  # nothing corrected yet (or already sent: the edit page says so)
+        return redirect("claims:replacement", pk=original.pk)
+    ctx = AuditContext.from_request(request)
+    if request.method == "POST":
+        with refusals_as_messages(request) as ran:
+            outcome = replacement.claim_replacement_send(original=original, ctx=ctx,
+                                                         actor=request.user)
+        if ran:
+            if outcome.error:
+                messages.error(request, f"Not sent: {outcome.error}")
+                return redirect("claims:replacement", pk=original.pk)
+            sent = outcome.submitted[0]
+            messages.success(request, f"Replacement {sent.patient_control_number} sent "
+                                      f"(frequency 7, citing payer claim "
+                                      f"{original.payer_claim_number}); this claim is "
+                                      f"closed.")
+            return redirect("claims:detail", pk=sent.pk)
+        return redirect("claims:replacement_review", pk=original.pk)
+    audit_record(ctx=ctx, action=AuditAction.READ, category="claim",
+                 client_id=original.client_id, object_type="Claim", object_id=original.pk,
+                 detail={"page": "replacement review", "replacement": draft.pk})
+    return render(request, "claims/replacement_review.html", {
+        **_replacement_context(request, original), "draft": draft,
+        "changes": replacement.replacement_changes(original=original, replacement=draft),
+        "nothing_changed": replacement.NOTHING_CHANGED,
+        "attachments": [replacement.attachment_text(a) for a in draft.attachments or []],
+    })

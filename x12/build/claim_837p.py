@@ -158,6 +158,31 @@ class OtherPayer:
     remaining_patient_liability: Decimal | None = None  # AMT*EAF
 
 
+# PWK01 report type codes and PWK02 transmission codes of the 837P (005010X222A1).
+ATTACHMENT_REPORT_TYPES = frozenset({
+    "03", "04", "05", "06", "07", "08", "09", "10", "11", "13", "15", "21", "A3", "A4", "AM",
+    "AS", "B2", "B3", "B4", "BR", "BS", "BT", "CB", "CK", "CT", "D2", "DA", "DB", "DG", "DJ",
+    "DS", "EB", "HC", "HR", "I5", "IR", "LA", "M1", "MT", "NN", "OB", "OC", "OD", "OE", "OX",
+    "OZ", "P4", "P5", "PE", "PN", "PO", "PQ", "PY", "PZ", "RB", "RR", "RT", "RX", "SG", "V5",
+    "XP",
+})
+ATTACHMENT_TRANSMISSIONS = frozenset({"AA", "BM", "EL", "EM", "FT", "FX"})
+NOTE_CODES = frozenset({"ADD", "CER", "DCP", "DGN", "TPO"})
+
+
+@dataclass(slots=True)
+class Attachment:
+    """Loop 2300 PWK: paperwork that goes with the claim (the records a payer asked for).
+
+    ``control_number`` (PWK06, qualifier AC) is what the paper or file carries so the payer
+    can match it to the claim; every transmission but AA (kept at the provider's office)
+    needs one."""
+
+    report_type: str  # PWK01, e.g. 09 progress report, OZ support data for claim
+    transmission: str  # PWK02: BM mail, FX fax, EL electronically, EM email, FT, AA
+    control_number: str | None = None  # PWK06
+
+
 @dataclass(slots=True)
 class Claim:
     """Loop 2300 with its subscriber/patient/payer context and service lines."""
@@ -174,6 +199,9 @@ class Claim:
     filing_indicator: str = "CI"  # SBR09
     patient: Patient | None = None  # None: the subscriber is the patient
     prior_authorization: str | None = None  # REF*G1
+    attachments: list[Attachment] = field(default_factory=list)  # PWK, up to 10
+    note: str | None = None  # NTE02, at most 80 characters
+    note_code: str = "ADD"  # NTE01: ADD additional information
     provider_signature: bool = True
     assignment: str = "A"  # CLM07: A, B, C
     benefits_assignment: str = "Y"  # CLM08: Y, N, W
@@ -228,6 +256,22 @@ def _check_claim(c: Claim, idx: int) -> None:
                 f"{where}: frequency {c.frequency} needs the payer's original claim number")
     require(c.responsibility in ("P", "S", "T", "A", "B", "C", "D", "E", "F", "G", "H", "U"),
             f"{where}: SBR01 payer responsibility code", found=c.responsibility)
+    require(len(c.attachments) <= 10, f"{where}: at most 10 attachments (PWK)",
+            found=len(c.attachments))
+    for att in c.attachments:
+        require(att.report_type in ATTACHMENT_REPORT_TYPES,
+                f"{where}: PWK01 attachment report type code", found=att.report_type)
+        require(att.transmission in ATTACHMENT_TRANSMISSIONS,
+                f"{where}: PWK02 attachment transmission code", found=att.transmission)
+        if att.transmission != "AA" or att.control_number:
+            require(bool(att.control_number) and 2 <= len(att.control_number) <= 50,
+                    f"{where}: PWK06 attachment control number must be 2-50 characters",
+                    found=att.control_number)
+    if c.note is not None:
+        require(1 <= len(c.note) <= 80, f"{where}: NTE02 claim note must be 1-80 characters",
+                found=len(c.note))
+        require(c.note_code in NOTE_CODES, f"{where}: NTE01 note reference code",
+                found=c.note_code)
     for n, line in enumerate(c.lines, start=1):
         require(isinstance(line.charge, Decimal), f"{where} line {n}: charge must be Decimal",
                 expected="Decimal", found=type(line.charge).__name__)
@@ -279,10 +323,16 @@ def _claim_segments(c: Claim) -> list[Segment]:
         (c.place_of_service, "B", c.frequency), "Y" if c.provider_signature else "N",
         c.assignment, c.benefits_assignment, c.release_of_information,
     ]]
+    # 2300 order: CLM, DTP, PWK, CN1, AMT, REF, K3, NTE, CR1..CRC, HI.
+    for att in c.attachments:
+        segs.append(["PWK", att.report_type, att.transmission, None, None,
+                     "AC" if att.control_number else None, att.control_number or None])
     if c.prior_authorization:
         segs.append(["REF", "G1", c.prior_authorization])
     if c.frequency in ("7", "8"):
         segs.append(["REF", "F8", c.original_claim_number])
+    if c.note:
+        segs.append(["NTE", c.note_code, c.note])
     codes = [d.replace(".", "").strip().upper() for d in c.diagnoses]
     segs.append(["HI"] + [("ABK" if i == 0 else "ABF", code) for i, code in enumerate(codes)])
     if c.referring:

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from x12.build.claim_837p import (
+    Attachment,
     Claim,
     LineAdjudication,
     OtherPayer,
@@ -329,3 +330,51 @@ def test_837_summary_has_addresses() -> None:
         "500 PINE ST", "SAN FRANCISCO", "CA", "941082222", "FLOOR 2").to_dict()
     # payer and pay-to addresses are not taken for anyone's
     assert "PO BOX 100" not in str(tx)
+
+
+# --- loop 2300 PWK (attachments), NTE (claim note), REF*G1 and a replacement's REF*F8 --------
+def _replacement(**kw: object) -> Claim:
+    base: dict = dict(
+        frequency="7", original_claim_number="PAYER-777", prior_authorization="AUTH5521",
+        attachments=[Attachment("09", "FX", "OA0000001A1"), Attachment("OZ", "EL", "ATT-2"),
+                     Attachment("03", "AA")],
+        note="PROGRESS NOTES FAXED, CONTROL OA0000001A1")
+    base.update(kw)
+    return f.simple_claim("OA0000001A", **base)
+
+
+def test_replacement_with_attachments_note_and_authorization_passes_pyx12() -> None:
+    text = build_837p(f.batch([_replacement()]), f.envelope())
+    assert_pyx12_valid(text)
+    segments = text.split("~")
+    clm = next(i for i, s in enumerate(segments) if s.startswith("CLM*"))
+    assert segments[clm].split("*")[5] == "11:B:7"
+    assert segments[clm + 1:clm + 8] == [
+        "PWK*09*FX***AC*OA0000001A1", "PWK*OZ*EL***AC*ATT-2", "PWK*03*AA",
+        "REF*G1*AUTH5521", "REF*F8*PAYER-777", "NTE*ADD*PROGRESS NOTES FAXED, CONTROL OA0000001A1",
+        "HI*ABK:F411*ABF:F331"]
+
+
+def test_every_attachment_code_we_offer_passes_pyx12() -> None:
+    for report in ("03", "06", "08", "09", "10", "B4", "CK", "CT", "EB", "M1", "OZ", "PY"):
+        for how in ("BM", "EL", "EM", "FT", "FX"):
+            text = build_837p(f.batch([_replacement(
+                attachments=[Attachment(report, how, "CTRL01")], note=None)]), f.envelope())
+            assert pyx12_errors(text) == [], (report, how)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"attachments": "bad-type"}, "PWK01"),
+    ({"attachments": "bad-how"}, "PWK02"),
+    ({"attachments": "no-number"}, "PWK06"),
+    ({"note": ""}, "NTE02"),
+    ({"note": "X" * 81}, "NTE02"),
+])
+def test_bad_attachments_and_notes_are_refused(change: dict, message: str) -> None:
+    bad = {"bad-type": [Attachment("ZZ", "FX", "CTRL01")],
+           "bad-how": [Attachment("09", "XX", "CTRL01")],
+           "no-number": [Attachment("09", "FX")]}
+    if "attachments" in change:
+        change = {"attachments": bad[change["attachments"]]}
+    with pytest.raises(BuildError, match=message):
+        build_837p(f.batch([_replacement(**change)]), f.envelope())

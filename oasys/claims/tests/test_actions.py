@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from oasys.billing.services import billing_submit
 from oasys.billing.tests.factories import committed, ctx_for, ready_claim_session
-from oasys.claims import actions
+from oasys.claims import actions, replacement
 from oasys.claims.models import Claim, ClaimEvent
 from oasys.claims.services import claim_transition
 from oasys.claims.status import ClaimStatus
@@ -90,19 +90,25 @@ def _denied(practice, claim, number="PAYER-777"):
 def test_replacement_cites_the_payer_claim_number_and_closes_the_original(practice, sim):
     sc, claim = _bill(practice)
     claim = _denied(practice, claim)
+    ctx = ctx_for(practice=practice)
+    [line] = claim.lines.all()
+    replacement.claim_replacement_save(original=claim, ctx=ctx, edits=replacement.ReplacementEdits(
+        diagnoses=claim.diagnosis_codes, service_date=claim.service_date,
+        lines=[replacement.LineEdit(1, "90837", line.modifiers, "1", "175.00")]))
     with committed():
-        outcome = actions.claim_replace(claim=claim, ctx=ctx_for(practice=practice))
+        outcome = replacement.claim_replacement_send(original=claim, ctx=ctx)
     assert not outcome.error
-    [replacement] = outcome.submitted
-    replacement.refresh_from_db()
-    assert replacement.frequency == "7" and replacement.corrects_id == claim.pk
-    raw = replacement.submission.edi_file.raw
-    assert "REF*F8*PAYER-777~" in raw and "*11:B:7*" in raw
+    [rep] = outcome.submitted
+    rep.refresh_from_db()
+    assert rep.frequency == "7" and rep.corrects_id == claim.pk
+    assert rep.submission.edi_file.status == "submitted"  # reached the clearinghouse
+    raw = rep.submission.edi_file.raw
+    assert "REF*F8*PAYER-777~" in raw and "*11:B:7*" in raw and "SV1*HC:90837" in raw
     assert pyx12_errors(raw) == []
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.CLOSED
     with pytest.raises(ValidationError):  # a closed claim is not corrected again
-        actions.claim_replace(claim=claim, ctx=ctx_for(practice=practice))
+        replacement.claim_replacement_open(original=claim, ctx=ctx)
 
 
 def test_void_needs_the_payer_number_then_voids(practice, sim):

@@ -66,8 +66,8 @@ def _claim_in(s, status: str, ctx, **fields) -> Claim:
 def test_the_claim_machine_is_registered_with_its_table():
     assert MACHINES["claim"] is CLAIM_MACHINE
     assert CLAIM_MACHINE.transitions is TRANSITIONS
-    assert set(ACTIONS) == {"resubmit", "replace", "void", "appeal", "write_off", "inquire",
-                            "secondary"}
+    assert set(ACTIONS) == {"resubmit", "replace", "send_info", "void", "appeal", "write_off",
+                            "inquire", "secondary"}
 
 
 # What each status offers (a claim with a payer claim number, primary, no secondary policy).
@@ -78,7 +78,7 @@ OFFERED = {
     S.SUBMITTED: {"void", "inquire"},
     S.ACKNOWLEDGED: {"void", "inquire"},
     S.IN_REVIEW: {"void", "inquire"},
-    S.PENDING_INFO: {"void", "inquire"},
+    S.PENDING_INFO: {"void", "inquire", "send_info"},
     S.PAID: {"replace", "void", "write_off", "inquire"},
     S.PARTIAL: {"replace", "void", "write_off", "inquire"},
     S.DENIED: {"replace", "void", "appeal", "write_off", "inquire"},

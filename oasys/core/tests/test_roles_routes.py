@@ -56,6 +56,8 @@ SAME_QUESTION = [
     ("billing/claims/", "GET", "claims"),
     ("billing/claims/<int:pk>/", "GET", "claims/{claim_id}"),
     ("billing/claims/<int:pk>/cms1500.pdf", "GET", "claims/{claim_id}/cms1500.pdf"),
+    ("billing/claims/<int:pk>/replacement/", "GET", "claims/{claim_id}/replacement"),
+    ("billing/claims/<int:pk>/replacement/review/", "POST", "claims/{claim_id}/replacement"),
     ("billing/invoices/", "GET", "invoices"),
     ("billing/invoices/<int:pk>/", "GET", "invoices/{invoice_id}"),
     ("billing/invoices/<int:pk>/pdf/", "GET", "invoices/{invoice_id}/pdf"),
