@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.conf import settings
 from django.contrib import auth
@@ -83,6 +85,17 @@ def logout_everywhere_view(request: HttpRequest) -> HttpResponse:
     return redirect("core:login")
 
 
+# The practice's home page is drawn by oasys.home, which reads from nearly every app and so
+# sits above them all; it registers its view here from its AppConfig.ready() (core imports
+# nothing above it). Without one, a practice user goes on to the setup checklist or Bill
+# Sessions (accounts decides).
+_practice_home_view: list[Callable[[HttpRequest], HttpResponse]] = []
+
+
+def practice_home_register(view: Callable[[HttpRequest], HttpResponse]) -> None:
+    _practice_home_view[:] = [view]
+
+
 @declare("clients.view")
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -90,6 +103,8 @@ def home(request: HttpRequest) -> HttpResponse:
         # The operator (staff, no practice) lands on the operator console (oasys.operator),
         # named by URL only: core imports nothing above it.
         return redirect("operator:console")
+    if _practice_home_view:
+        return _practice_home_view[0](request)
     return _practice_home(request)
 
 
