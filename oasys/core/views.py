@@ -87,8 +87,8 @@ def logout_everywhere_view(request: HttpRequest) -> HttpResponse:
 
 # The practice's home page is drawn by oasys.home, which reads from nearly every app and so
 # sits above them all; it registers its view here from its AppConfig.ready() (core imports
-# nothing above it). Without one, a practice user goes on to the setup checklist or Bill
-# Sessions (accounts decides).
+# nothing above it). Without one (oasys.home not installed), a practice user goes on to
+# Bill Sessions.
 _practice_home_view: list[Callable[[HttpRequest], HttpResponse]] = []
 
 
@@ -110,5 +110,5 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @practice_required("clients.view")
 def _practice_home(request: HttpRequest) -> HttpResponse:
-    # accounts decides: a new practice's owner sees the setup checklist, others Bill Sessions
-    return redirect("accounts:start")
+    # not accounts:start: it sends a practice whose checklist is done back here
+    return redirect("billing:queue")
