@@ -16,10 +16,12 @@ from oasys.accounts.models import PracticeStart, StartedVia
 from oasys.autobilling.services import autobilling_settings_update
 from oasys.billing.tests import factories as f
 from oasys.clients.models import Client
+from oasys.core import views as core_views
 from oasys.core.audit import AuditContext
 from oasys.core.models import AuditEvent, Role, User
 from oasys.core.services import user_create
 from oasys.eligibility.models import CheckOutcome
+from oasys.home import views as home_views
 from oasys.home.chart import _nice_top, month_chart
 from oasys.home.selectors import MonthMoney
 
@@ -142,3 +144,10 @@ def test_the_chart_scales_to_a_round_top_and_draws_no_negative_bar():
     assert [label for _x, label in chart.labels] == ["Jan", "Feb", "Mar"]
     assert [t for _y, t in chart.ticks] == ["$0", "$1k", "$2k"]
     assert all(b.y + b.height == chart.baseline for b in chart.bars)
+
+
+def test_core_hands_its_landing_page_to_home(owner_client, monkeypatch):
+    assert core_views._practice_home_view == [home_views.home]
+    monkeypatch.setattr(core_views, "_practice_home_view", [])  # home not installed
+    resp = owner_client.get(HOME)
+    assert resp.status_code == 302 and resp.url == reverse("billing:queue")
