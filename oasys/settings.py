@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "oasys.autobilling",
     "oasys.accounts",
     "oasys.operator",
+    "oasys.home",
     "oasys.demo",
 ]
 

@@ -125,10 +125,10 @@ def verify_view(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 @practice_required("practice.view")
 def start_view(request: HttpRequest) -> HttpResponse:
-    """Where the home page sends everyone: the owner of a new practice sees the setup
-    checklist until it is all done or dismissed; everyone else goes on to Bill Sessions."""
+    """The owner of a new practice sees the setup checklist (the home page sends them here)
+    until it is all done or dismissed; then, and for everyone else, the home page."""
     if not selectors.setup_checklist_shown(practice=request.practice, user=request.user):
-        return redirect("billing:queue")
+        return redirect("core:home")
     items = selectors.setup_checklist(practice=request.practice)
     return render(request, "accounts/checklist.html", {
         "items": items, "done": sum(1 for i in items if i.done)})
@@ -139,4 +139,4 @@ def start_view(request: HttpRequest) -> HttpResponse:
 def checklist_dismiss_view(request: HttpRequest) -> HttpResponse:
     setup_checklist_dismiss(practice=request.practice, ctx=AuditContext.from_request(request))
     messages.success(request, "The setup checklist is put away; Billing Setup has every step.")
-    return redirect("billing:queue")
+    return redirect("core:home")

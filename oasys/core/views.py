@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.conf import settings
 from django.contrib import auth
@@ -83,6 +85,17 @@ def logout_everywhere_view(request: HttpRequest) -> HttpResponse:
     return redirect("core:login")
 
 
+# The practice's home page is drawn by oasys.home, which reads from nearly every app and so
+# sits above them all; it registers its view here from its AppConfig.ready() (core imports
+# nothing above it). Without one (oasys.home not installed), a practice user goes on to
+# Bill Sessions.
+_practice_home_view: list[Callable[[HttpRequest], HttpResponse]] = []
+
+
+def practice_home_register(view: Callable[[HttpRequest], HttpResponse]) -> None:
+    _practice_home_view[:] = [view]
+
+
 @declare("clients.view")
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -90,10 +103,12 @@ def home(request: HttpRequest) -> HttpResponse:
         # The operator (staff, no practice) lands on the operator console (oasys.operator),
         # named by URL only: core imports nothing above it.
         return redirect("operator:console")
+    if _practice_home_view:
+        return _practice_home_view[0](request)
     return _practice_home(request)
 
 
 @practice_required("clients.view")
 def _practice_home(request: HttpRequest) -> HttpResponse:
-    # accounts decides: a new practice's owner sees the setup checklist, others Bill Sessions
-    return redirect("accounts:start")
+    # not accounts:start: it sends a practice whose checklist is done back here
+    return redirect("billing:queue")

@@ -10,14 +10,14 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth
 
 from oasys.clients.models import Client
 from oasys.core.models import Practice
 from oasys.core.money import ZERO, money
 
-from .models import EligibilityCheck, InsuranceCard, InsuranceWizardDraft, UsageFee
+from .models import CheckOutcome, EligibilityCheck, InsuranceCard, InsuranceWizardDraft, UsageFee
 
 
 def eligibility_check_list(
@@ -39,6 +39,24 @@ def eligibility_check_latest(*, practice: Practice, client: Client) -> Eligibili
         .exclude(outcome="pending")
         .first()
     )
+
+
+# A finished check that says the client cannot be billed to this insurance as it stands:
+# coverage inactive, or no usable answer (rejected, not answered, not checkable).
+FAILING_OUTCOMES = (CheckOutcome.INACTIVE, CheckOutcome.REJECTED, CheckOutcome.NO_RESPONSE,
+                    CheckOutcome.ERROR)
+
+
+def eligibility_check_failing_list(*, practice: Practice) -> QuerySet[EligibilityCheck]:
+    """Each client's newest finished check, where that check failed or found the coverage
+    inactive (a newer good check clears an older failure), oldest client name first. One
+    query whatever the number of clients."""
+    newest = (EligibilityCheck.objects.filter(practice=practice, client=OuterRef("client"))
+              .exclude(outcome=CheckOutcome.PENDING).order_by("-created_at", "-pk")
+              .values("pk")[:1])
+    return (eligibility_check_list(practice=practice)
+            .filter(pk=Subquery(newest), outcome__in=FAILING_OUTCOMES)
+            .order_by("client__last_name", "client__first_name", "pk"))
 
 
 def usage_fee_list(

@@ -9,4 +9,5 @@ urlpatterns = [
     path("clients/<int:pk>/run/", views.check_run, name="run"),
     path("checks/<int:check_pk>/", views.check_detail, name="detail"),
     path("fees/", views.fees, name="fees"),
+    path("failing/", views.failing, name="failing"),
 ]

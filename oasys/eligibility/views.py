@@ -17,7 +17,7 @@ from oasys.clients.selectors import (
     policy_list,
     pricing_rules_by_client_service,
 )
-from oasys.core.audit import AuditContext
+from oasys.core.audit import AuditContext, audit_list_read
 from oasys.core.feedback import refusals_as_messages
 from oasys.core.permissions import practice_required
 from oasys.core.text import parse_id
@@ -27,6 +27,7 @@ from oasys.practice.selectors import service_type_list
 from .estimate import estimate_from_summary
 from .models import CheckSource
 from .selectors import (
+    eligibility_check_failing_list,
     eligibility_check_list,
     usage_fee_list,
     usage_fee_monthly_totals,
@@ -49,6 +50,18 @@ def client_checks(request: HttpRequest, pk: int) -> HttpResponse:
         "client": client, "checks": checks, "policies": policies,
         "fee": eligibility_check_fee(), "tab": "eligibility",
     })
+
+
+@require_GET
+@practice_required("clients.billing")
+def failing(request: HttpRequest) -> HttpResponse:
+    """Clients whose newest eligibility check failed or found the coverage inactive (the home
+    page counts them and links here)."""
+    page = Paginator(eligibility_check_failing_list(practice=request.practice),
+                     50).get_page(request.GET.get("page"))
+    audit_list_read(request, category="eligibility", client_ids=[c.client_id for c in page],
+                    detail={"list": "failing", "total": page.paginator.count})
+    return render(request, "eligibility/failing.html", {"page": page})
 
 
 @require_POST

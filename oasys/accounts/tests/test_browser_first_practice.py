@@ -85,6 +85,8 @@ def test_operator_to_owner_to_biller_who_bills_a_session(live_server, browser, m
     biller.wait_for_url(re.compile(r".*/account/two-factor/verify/.*"))
     biller.fill("#code", _code(bo, drift=1))
     biller.click("main button:has-text('Continue')")
+    biller.wait_for_url(f"{live_server.url}/")  # the home page
+    biller.click("nav[aria-label=Billing] a:has-text('Bill Sessions')")
     biller.wait_for_url(re.compile(r".*/billing/sessions/.*"))
 
     session = self_pay_session(practice, email="client@calmwaters.test")

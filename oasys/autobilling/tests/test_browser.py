@@ -18,6 +18,8 @@ def test_turn_on_auto_billing_and_run_it_now(live_server, page):
     page.fill("#id_username", SOLO_EMAIL)
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("button:has-text('Log in')")
+    page.wait_for_url(f"{base}/")  # the home page
+    page.click("nav[aria-label=Billing] a:has-text('Bill Sessions')")
     page.wait_for_url(f"{base}/billing/sessions/**")
 
     line = page.locator("[data-testid=next-run]")

@@ -17,6 +17,8 @@ def test_submit_claims_from_the_ready_tab(live_server, page, clearinghouse_sim, 
     page.fill("#id_username", SOLO_EMAIL)
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("button:has-text('Log in')")
+    page.wait_for_url(f"{base}/")  # the home page
+    page.click("nav[aria-label=Billing] a:has-text('Bill Sessions')")
     page.wait_for_url(f"{base}/billing/sessions/**")
 
     ready_before = int(page.locator("[data-testid=ready-count]").inner_text())

@@ -32,7 +32,7 @@ def test_denied_tab_correct_and_resubmit(live_server, page, owner, clearinghouse
     page.fill("#id_username", owner.email)
     page.fill("#id_password", "correct horse battery")
     page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/billing/**")
+    page.wait_for_url(f"{base}/")  # the home page
     page.goto(f"{base}/billing/claims/?tab=denied")
     row = page.locator("tbody tr", has_text=claim.patient_control_number)
     assert "A7" in row.inner_text()

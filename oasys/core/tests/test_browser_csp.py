@@ -23,6 +23,8 @@ def test_pages_work_under_the_policy_without_violations(live_server, page):
     page.fill("#id_username", SOLO_EMAIL)
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("main button:has-text('Log in')")
+    page.wait_for_url(f"{base}/")  # the home page
+    page.click("nav[aria-label=Billing] a:has-text('Bill Sessions')")
     page.wait_for_url(f"{base}/billing/sessions/**")
     page.wait_for_selector("[data-testid=next-run]")  # htmx ran
 
