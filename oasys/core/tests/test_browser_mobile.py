@@ -88,9 +88,12 @@ def test_every_main_page_fits_a_phone_and_its_menu_opens(live_server, phone):
         _fits(phone, path, wide)
         _shot(phone, path)
 
-    # The 500 page is a plain file (no template tags: it renders when nothing else can).
-    phone.goto(base + "/login/")
-    phone.set_content(render_to_string("500.html"))
+    # The 500 page is a plain file (no template tags: it renders when nothing else can),
+    # served here as the server would send it, as a fresh document (set_content would keep
+    # the previous page's viewport).
+    phone.route(f"{base}/server-error/", lambda route: route.fulfill(
+        status=500, content_type="text/html", body=render_to_string("500.html")))
+    phone.goto(base + "/server-error/")
     walked += 1
     _fits(phone, "500.html", wide)
     _shot(phone, "error-500")
