@@ -35,6 +35,17 @@ OVERFLOW = """(w) => {
 }"""
 
 
+# Buttons and the like a thumb must hit: visible ones smaller than WCAG 2.2's 24 x 24 px
+# minimum target (links inside running text are exempt there, and so here).
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    'button, [role=button], input[type=submit], select, summary, input[type=checkbox]')]
+  .filter(e => e.offsetParent !== null)
+  .map(e => [e, e.getBoundingClientRect()])
+  .filter(([e, r]) => r.width > 0 && (r.height < 24 || r.width < 24))
+  .map(([e, r]) => e.tagName.toLowerCase() + ' "' + (e.innerText || e.name || '').trim()
+    .slice(0, 30) + '" ' + Math.round(r.width) + 'x' + Math.round(r.height))"""
+
+
 def _shot(page, path: str) -> None:
     if os.environ.get("OASYS_SHOTS"):
         name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
@@ -52,6 +63,7 @@ def _overflow(page) -> tuple[int, int]:
 
 
 def _fits(page, label: str, wide: list[str]) -> None:
+    wide.extend(f"{label}: target too small to tap: {t}" for t in page.evaluate(SMALL_TARGETS))
     scroll, width = _overflow(page)
     if scroll > width:
         culprits = page.evaluate(OVERFLOW, PHONE["width"])
