@@ -27,6 +27,12 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+# axe-core for the accessibility browser test (package-lock.json pins it); Node only for tests.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
 system-deps:
 	@bash scripts/system-deps.sh
 
@@ -34,6 +40,7 @@ demo: $(STAMP)
 	$(BIN)/oasys demo
 
 test: $(STAMP) system-deps
+	@$(MAKE) --no-print-directory $(NODE_STAMP)
 	@bash scripts/run-tests.sh
 
 # The quick loop while developing: SQLite only, no browser tests.

@@ -14,3 +14,24 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// The header's Menu button (base.html): on a phone the account links and the billing tabs
+// fold behind it. It starts hidden, so without this script the links simply stay unfolded;
+// here it is shown, and it opens and closes them by tap, click, Enter or Space (a real
+// button), and Escape closes an open menu and gives the focus back to the button.
+document.querySelectorAll(".menu-toggle").forEach((toggle) => {
+  const header = toggle.closest("header");
+  const setOpen = (open) => {
+    toggle.setAttribute("aria-expanded", String(open));
+    header.classList.toggle("menu-open", open);
+  };
+  header.classList.add("has-menu");
+  toggle.hidden = false;
+  toggle.addEventListener("click", () => setOpen(toggle.getAttribute("aria-expanded") !== "true"));
+  header.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
+      setOpen(false);
+      toggle.focus();
+    }
+  });
+});
