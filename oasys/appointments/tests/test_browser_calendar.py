@@ -37,6 +37,7 @@ def _log_in(page, base: str) -> None:
 
 def test_week_view_schedule_complete_and_no_show(live_server, page, browser):
     week = calendar_week_build()
+    page.set_default_timeout(45_000)  # the shared test machine can be slow to answer
     zone = practice_zone(week.practice)
     base = live_server.url
     _log_in(page, base)
