@@ -21,4 +21,10 @@
     document.querySelectorAll(".cal-session.selected").forEach((s) => s.classList.remove("selected"));
     session.classList.add("selected");
   });
+  // On a narrow screen the card opens below the grid: bring it into view.
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target.id === "cal-panel" && window.matchMedia("(max-width: 900px)").matches) {
+      event.detail.target.scrollIntoView({ behavior: "smooth", block: "start" });
+    }
+  });
 })();
