@@ -219,3 +219,16 @@ def test_the_calendar_tab_is_the_current_one(ap_owner):
     assert current == ["Calendar"]
     tabs = web_for(ap_owner).get(reverse("appointments:list")).context["billing_tabs"]
     assert [t["label"] for t in tabs if t["active"]] == ["Sessions"]
+
+
+def test_the_spring_forward_night_shows_its_missing_hour(ap_owner, ap_make):
+    sunday = dt.date(2026, 3, 8)
+    night = ap_make(start=at(sunday, 1, 30))  # 1:30 EST, 53 minutes: ends 3:23 EDT
+    resp = web_for(ap_owner).get(URL, {"view": "day", "date": sunday.isoformat(),
+                                       "clinician": ""})
+    html = resp.content.decode()
+    assert shown_ids(resp) == {night.pk}
+    assert "No 2 AM: clocks go forward" in html and "a 23-hour day" in html
+    assert 'data-slot="2026-03-08T02:00"' not in html
+    assert 'data-slot="2026-03-08T03:00"' in html
+    assert "1:30–3:23 AM" in html
