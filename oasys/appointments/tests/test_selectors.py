@@ -45,3 +45,4 @@ def test_it_is_one_query_with_what_the_grid_shows(ap_practice, ap_make,
         names = [(a.client.last_name, a.clinician.last_name, a.service_type.cpt_code)
                  for a in rows]
     assert len(names) == 5
+
