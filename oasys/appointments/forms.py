@@ -133,3 +133,53 @@ class AppointmentForm(forms.Form):
             "place_of_service": appointment.place_of_service,
             "modifiers": appointment.modifiers,
         }
+
+
+class CalendarForm(forms.Form):
+    """The calendar's GET parameters. Every one is optional and a bad one is reported and
+    replaced by its default (`choice`), so the page always shows a calendar."""
+
+    view = forms.ChoiceField(label="View", required=False,
+                             choices=[("week", "Week"), ("day", "Day")])
+    date = forms.DateField(label="Date", required=False, widget=DATE,
+                           input_formats=["%Y-%m-%d"],
+                           error_messages={"invalid": "Enter the date as YYYY-MM-DD, "
+                                                      "like 2026-12-03."})
+    clinician = forms.ModelChoiceField(
+        label="Clinician", queryset=None, required=False, empty_label="All clinicians",
+        error_messages={"invalid_choice": "Choose one of your practice's clinicians."},
+    )
+
+    FIRST_YEAR, LAST_YEAR = 2000, 2100  # beyond: a typo (and year 9999 would overflow)
+
+    def __init__(self, *args: Any, practice: Practice, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clinician"].queryset = clinician_list(practice=practice)
+
+    def clean_date(self) -> Any:
+        value = self.cleaned_data.get("date")
+        if value and not (self.FIRST_YEAR <= value.year <= self.LAST_YEAR):
+            raise forms.ValidationError(
+                f"Choose a date between {self.FIRST_YEAR} and {self.LAST_YEAR}.")
+        return value
+
+    def problems(self) -> list[str]:
+        """What was wrong with the parameters, as sentences for the top of the page."""
+        self.is_valid()
+        names = {"view": "View", "date": "Date", "clinician": "Clinician"}
+        return [f"{names.get(name, name)}: {' '.join(errors)} Showing the default instead."
+                for name, errors in self.errors.items()]
+
+    def choice(self, *, own_clinician: Any, today: Any) -> tuple[str, Any, Any]:
+        """(view, anchor date, clinician or None for all): the valid parameters, else the
+        defaults: this week, and the user's own calendar when they are a clinician and did
+        not ask for another (an empty `clinician` asks for all)."""
+        self.is_valid()
+        data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+        view = data.get("view") or "week"
+        anchor = data.get("date") or today
+        if "clinician" in self.data and "clinician" not in self.errors:
+            clinician = data.get("clinician")
+        else:
+            clinician = own_clinician
+        return view, anchor, clinician

@@ -56,3 +56,19 @@ def appointment_recent_list(
 ) -> list[Appointment]:
     """The client's latest sessions, newest first."""
     return list(appointment_list(practice=practice, client_id=client.pk)[:limit])
+
+
+def appointment_calendar_list(
+    *,
+    practice: Practice,
+    start: dt.datetime,
+    end: dt.datetime,
+    clinician_id: int | None = None,
+) -> QuerySet[Appointment]:
+    """The sessions that overlap [start, end) (aware datetimes), earliest first, for the
+    calendar: one query whatever their number. Overlap rather than "starts inside", so a
+    session that began before midnight still shows on the morning it runs into."""
+    qs = Appointment.objects.filter(practice=practice, start__lt=end, end__gt=start)
+    if clinician_id:
+        qs = qs.filter(clinician_id=clinician_id)
+    return qs.select_related("client", "clinician", "service_type").order_by("start", "pk")

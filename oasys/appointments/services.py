@@ -173,8 +173,10 @@ def _appointment_clean(
         errors["start"] = "Check the year of this session."
     if (values["end"] is None and not ({"start", "end"} & errors.keys()) and values["start"]
             and service_type):
-        # The usual case: the session lasts as long as its service type says.
-        values["end"] = values["start"] + dt.timedelta(minutes=service_type.duration_minutes)
+        # The usual case: the session lasts as long as its service type says. Added in UTC:
+        # in the practice's zone Python adds by the wall clock, an hour off across DST.
+        values["end"] = (values["start"].astimezone(dt.UTC)
+                         + dt.timedelta(minutes=service_type.duration_minutes))
     if values["start"] and values["end"] and "end" not in errors:
         if values["end"] <= values["start"]:
             errors["end"] = "The session must end after it starts."

@@ -3,13 +3,18 @@ rules are in services.py; PHI shown here is audited as category "session"."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from oasys.clients.errors import form_add_errors
@@ -17,17 +22,45 @@ from oasys.clients.phi import phi_read, picker_client_ids
 from oasys.core.audit import AuditContext
 from oasys.core.codes import place_of_service_name
 from oasys.core.feedback import refusals_as_messages
-from oasys.core.permissions import practice_required
+from oasys.core.permissions import has_permission, practice_required
+from oasys.core.timezones import practice_today, practice_zone
+from oasys.practice.selectors import clinician_list
 
-from . import selectors, services
-from .forms import AppointmentFilterForm, AppointmentForm
-from .models import Appointment
+from . import calendar, selectors, services
+from .forms import AppointmentFilterForm, AppointmentForm, CalendarForm
+from .models import Appointment, AppointmentStatus
 
 PAGE_SIZE = 25
 
 
 def _appointment(request: HttpRequest, pk: int) -> Appointment:
     return get_object_or_404(selectors.appointment_list(practice=request.practice), pk=pk)
+
+
+def _next_url(request: HttpRequest) -> str:
+    """Where a form opened from another page (the calendar) goes back to: a path of this
+    site only, never another host."""
+    value = request.POST.get("next") or request.GET.get("next") or ""
+    if value.startswith("/") and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return ""
+
+
+def _new_initial(request: HttpRequest) -> dict:
+    """A new session's form prefilled from the link that opened it: a client (from the
+    client's page), a clinician and a start (from a calendar slot)."""
+    initial = {}
+    for name in ("client", "clinician", "service_type"):
+        if request.GET.get(name, "").isdigit():
+            initial[name] = request.GET[name]
+    start = request.GET.get("start", "")
+    try:
+        initial["start"] = dt.datetime.strptime(start, "%Y-%m-%dT%H:%M")
+    except ValueError:
+        pass  # no start, or not one a slot writes: the field stays empty
+    return initial
 
 
 @require_GET
@@ -67,8 +100,8 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @practice_required("sessions.view", post="sessions.edit")
 def appointment_new(request: HttpRequest) -> HttpResponse:
-    initial = {"client": request.GET.get("client")} if request.GET.get("client") else {}
-    form = AppointmentForm(request.POST or None, initial=initial, practice=request.practice)
+    form = AppointmentForm(request.POST or None, initial=_new_initial(request),
+                           practice=request.practice)
     if request.method == "POST" and form.is_valid():
         try:
             appointment = services.appointment_create(
@@ -80,10 +113,12 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
             form_add_errors(form, exc)
         else:
             messages.success(request, "Session scheduled.")
-            return redirect("appointments:detail", pk=appointment.pk)
+            return redirect(_next_url(request) or reverse("appointments:detail",
+                                                          kwargs={"pk": appointment.pk}))
     phi_read(request, categories=["demographics"], object_type="Client",
              client_ids=picker_client_ids(form))
-    return render(request, "appointments/form.html", {"form": form, "appointment": None})
+    return render(request, "appointments/form.html",
+                  {"form": form, "appointment": None, "next": _next_url(request)})
 
 
 @require_GET
@@ -163,7 +198,8 @@ def _action(
         run(appointment, AuditContext.from_request(request))
     if ran:
         messages.success(request, done)
-    return redirect("appointments:detail", pk=appointment.pk)
+    return redirect(_next_url(request) or reverse("appointments:detail",
+                                                  kwargs={"pk": appointment.pk}))
 
 
 @require_POST
@@ -231,3 +267,80 @@ def appointment_approve(request: HttpRequest, pk: int) -> HttpResponse:
         lambda a, ctx: services.appointment_approve(appointment=a, actor=request.user, ctx=ctx),
         "Session approved.",
     )
+
+
+# --- calendar -----------------------------------------------------------------------------
+
+
+def _calendar_url(view: str, anchor: dt.date, clinician_param: str) -> str:
+    return reverse("appointments:calendar") + "?" + urlencode(
+        {"view": view, "date": anchor.isoformat(), "clinician": clinician_param})
+
+
+@require_GET
+@practice_required("sessions.view")
+def appointment_calendar(request: HttpRequest) -> HttpResponse:
+    """Week or day view of one clinician's sessions (or everyone's), in the practice's time
+    zone: `?view=week|day&date=YYYY-MM-DD&clinician=<id or empty for all>`."""
+    practice = request.practice
+    zone = practice_zone(practice)
+    today = practice_today(practice)
+    form = CalendarForm(request.GET, practice=practice)
+    own = clinician_list(practice=practice).filter(user=request.user).first()
+    view, anchor, clinician = form.choice(own_clinician=own, today=today)
+    start, end = calendar.calendar_bounds(view=view, anchor=anchor, zone=zone)
+    appointments = list(selectors.appointment_calendar_list(
+        practice=practice, start=start, end=end,
+        clinician_id=clinician.pk if clinician else None))
+    grid = calendar.calendar_grid(view=view, anchor=anchor, today=today, zone=zone,
+                                  appointments=appointments)
+    clinician_param = str(clinician.pk) if clinician else ""
+    for day in grid.days:
+        day.url = _calendar_url(calendar.DAY, day.date, clinician_param)
+    phi_read(request, categories=["session"], object_type="Appointment",
+             count=len(appointments), client_ids=[a.client_id for a in appointments])
+    here = _calendar_url(view, anchor, clinician_param)
+    new_params = {"next": here} | ({"clinician": clinician_param} if clinician else {})
+    context = {
+        "grid": grid,
+        "view": view,
+        "anchor": anchor,
+        "clinician": clinician,
+        "clinicians": form.fields["clinician"].queryset,
+        "problems": form.problems(),
+        "here": here,
+        "prev_url": _calendar_url(view, calendar.calendar_step(
+            view=view, anchor=anchor, direction=-1), clinician_param),
+        "next_url": _calendar_url(view, calendar.calendar_step(
+            view=view, anchor=anchor, direction=1), clinician_param),
+        "today_url": _calendar_url(view, today, clinician_param),
+        "week_url": _calendar_url(calendar.WEEK, anchor, clinician_param),
+        "day_url": _calendar_url(calendar.DAY, anchor, clinician_param),
+        "new_query": urlencode(new_params),
+        "can_edit": has_permission(request.user, "sessions.edit"),
+        "statuses": AppointmentStatus.choices,
+        "timezone_name": practice.timezone,
+    }
+    return render(request, "appointments/calendar.html", context)
+
+
+@require_GET
+@practice_required("sessions.view")
+def appointment_calendar_card(request: HttpRequest, pk: int) -> HttpResponse:
+    """One session's card beside the calendar (loaded by htmx when a session is clicked):
+    what it is and the status actions it allows now, each coming back to the calendar."""
+    appointment = _appointment(request, pk)
+    phi_read(request, categories=["session"], client_id=appointment.client_id,
+             object_type="Appointment", object_id=appointment.pk)
+    allowed = set(services.appointment_allowed_actions(appointment=appointment))
+    # Completing or marking a no-show waits until the session has started (the service
+    # refuses earlier), so the card does not offer it before.
+    started = appointment.start <= timezone.now()
+    can_edit = has_permission(request.user, "sessions.edit")
+    return render(request, "appointments/_calendar_card.html", {
+        "appointment": appointment,
+        "next": _next_url(request) or reverse("appointments:calendar"),
+        "can_complete": can_edit and started and "complete" in allowed,
+        "can_no_show": can_edit and started and "no_show" in allowed,
+        "not_started": not started and "complete" in allowed,
+    })

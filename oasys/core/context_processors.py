@@ -15,6 +15,7 @@ BILLING_TABS = [
     ("Setup", "practice:setup"),
     ("Client Billing", "clients:list"),
     ("Sessions", "appointments:list"),
+    ("Calendar", "appointments:calendar"),
     ("Bill Sessions", "billing:queue"),
     ("Auto-billing", "autobilling:history"),
     ("Manage Claims", "claims:list"),
@@ -39,7 +40,12 @@ def navigation(request: HttpRequest) -> dict:
         match = resolve(url).func
         if not has_permission(request.user, getattr(match, "permission", "billing.work")):
             continue  # the role may not open it (core/permissions.py)
-        tabs.append({"label": label, "url": url, "active": request.path.startswith(url)})
+        tabs.append({"label": label, "url": url, "active": False})
+    # The tab holding the page is the longest match: /sessions/calendar/ is Calendar's, not
+    # also Sessions' (/sessions/).
+    holders = [t for t in tabs if request.path.startswith(t["url"])]
+    if holders:
+        max(holders, key=lambda t: len(t["url"]))["active"] = True
     return {"billing_tabs": tabs, "practice": request.practice}
 
 

@@ -111,3 +111,13 @@ def test_update_before_and_after_signing(ap_appointment, ap_ctx, ap_owner, ap_fr
     assert "signed" in error_messages(info.value)["start"]
     ap_appointment.refresh_from_db()
     assert ap_appointment.modifiers == "95" and ap_appointment.place_of_service == "02"
+
+
+def test_a_session_on_the_fall_back_night_lasts_its_real_duration(ap_make):
+    """The default end is start + the service's minutes of real time, not of wall clock
+    (1:30 EDT + 53 minutes is 1:23 EST on Nov 1, 2026, not 2:23)."""
+    ny = zoneinfo.ZoneInfo("America/New_York")
+    night = ap_make(start=dt.datetime(2026, 11, 1, 1, 30, tzinfo=ny))
+    night.refresh_from_db()
+    assert night.end - night.start == dt.timedelta(minutes=53)
+    assert night.end.astimezone(ny).strftime("%H:%M %Z") == "01:23 EST"
