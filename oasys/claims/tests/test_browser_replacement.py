@@ -49,7 +49,7 @@ def test_denied_claim_corrected_reviewed_and_sent_as_a_replacement(
     page.fill("#id_username", owner.email)
     page.fill("#id_password", "correct horse battery")
     page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/billing/**")
+    page.wait_for_url(f"{base}/")  # the home page
 
     page.goto(f"{base}/billing/claims/{claim.pk}/")
     expect(page.locator(".badge.denied").first).to_be_visible()
@@ -121,7 +121,7 @@ def test_pending_info_claim_sends_the_requested_information(
     page.fill("#id_username", owner.email)
     page.fill("#id_password", "correct horse battery")
     page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/billing/**")
+    page.wait_for_url(f"{base}/")  # the home page
     page.goto(f"{base}/billing/claims/{claim.pk}/")
     page.get_by_role("button", name="Send the requested information").click()
     page.wait_for_url(f"{base}/billing/claims/{claim.pk}/replacement/")
