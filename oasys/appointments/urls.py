@@ -6,6 +6,7 @@ app_name = "appointments"
 
 urlpatterns = [
     path("", views.appointment_list, name="list"),
+    path("export.csv", views.appointment_export, name="export"),
     path("new/", views.appointment_new, name="new"),
     path("<int:pk>/", views.appointment_detail, name="detail"),
     path("<int:pk>/edit/", views.appointment_edit, name="edit"),
