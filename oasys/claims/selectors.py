@@ -36,7 +36,7 @@ def claim_list(*, practice: Practice, tab: str = "all", status: str = "",
     a date-of-service range, a submitted range (inclusive days in the practice's time zone)
     and `age_min`, at least that many whole days since submission."""
     qs = Claim.objects.filter(practice=practice).select_related(
-        "client", "payer", "clinician", "appointment"
+        "practice", "client", "payer", "clinician", "appointment"
     )
     if tab == "submitted":
         qs = qs.filter(status__in=IN_FLIGHT).order_by("submitted_at", "pk")
