@@ -53,7 +53,7 @@ class ClaimFilterForm(forms.Form):
 
     status = forms.MultipleChoiceField(
         label="Status", required=False, choices=ClaimStatus.choices,
-        widget=forms.SelectMultiple(attrs={"size": 4}),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
         error_messages={"invalid_choice": "%(value)s is not a claim status."})
     payer = PayerChoiceField(
         label="Payer", queryset=None, required=False, empty_label="All payers",
