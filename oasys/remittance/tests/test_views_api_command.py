@@ -40,7 +40,8 @@ def posted(practice):
 
 def test_list_and_detail_show_the_breakdown(owner_client, posted):
     body = owner_client.get("/billing/remittances/").content.decode()
-    assert "ACME HEALTH" in body and "EFT0001" in body and "$230.50" in body
+    # the payer's name as people write it (the payer_name format), not the file's capitals
+    assert "Acme Health" in body and "EFT0001" in body and "$230.50" in body
     assert "1 unmatched" in body
     body = owner_client.get(f"/billing/remittances/{posted.pk}/").content.decode()
     assert "$98.00" in body and "$78.00" in body and "$20.00" in body  # allowed, paid, share
