@@ -6,6 +6,7 @@ app_name = "appointments"
 
 urlpatterns = [
     path("", views.appointment_list, name="list"),
+    path("export.csv", views.appointment_export, name="export"),
     path("new/", views.appointment_new, name="new"),
     path("calendar/", views.appointment_calendar, name="calendar"),
     path("calendar/<int:pk>/", views.appointment_calendar_card, name="calendar_card"),

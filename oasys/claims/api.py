@@ -7,11 +7,11 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from oasys.clearinghouse.port import ClearinghouseError
-from oasys.core.api import PageOut, RowId, paginate
+from oasys.core.api import ErrorsOut, PageOut, RowId, paginate
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.errors import InvalidInput
 from oasys.core.models import AuditAction
@@ -22,10 +22,10 @@ from . import actions, replacement
 from .cms1500 import MODES as CMS1500_MODES
 from .cms1500 import NoProviderProfile
 from .cms1500_views import cms1500_claim, cms1500_response
+from .forms import ClaimFilterForm
 from .machine import CLAIM_MACHINE
 from .secondary import claim_secondary_bill
-from .selectors import claim_list, claim_replacement_draft_get
-from .status import ClaimStatus
+from .selectors import claim_list, claim_replacement_draft_get, claim_totals
 
 router = Router(tags=["claims"])
 
@@ -81,24 +81,45 @@ def _out(c) -> dict:
     }
 
 
+class ClaimTotalsOut(Schema):
+    count: int
+    charge: str
+    paid: str
+    client_share: str
+
+
 class ClaimListOut(PageOut):
     items: list[ClaimOut]
+    # charge, paid and client share of every claim the filters select (every page)
+    totals: ClaimTotalsOut
 
 
-@router.get("", response=ClaimListOut)
+@router.get("", response={200: ClaimListOut, 422: ErrorsOut})
 @api_permission("billing.work")
-def claims(request: HttpRequest, status: str = "", tab: str = "all", page: int = 1,
-           page_size: int = 200):
-    if status and status not in ClaimStatus.values:
-        raise HttpError(422, f"status must be one of {', '.join(ClaimStatus.values)}")
-    qs = claim_list(practice=request.practice, tab=tab, status=status).prefetch_related(
+def claims(request: HttpRequest, status: list[str] = Query([]), tab: str = "all",  # noqa: B008
+           payer: str = "", clinician: str = "", client: str = "", dos_from: str = "",
+           dos_to: str = "", submitted_from: str = "", submitted_to: str = "",
+           age_min: str = "", page: int = 1, page_size: int = 200):
+    """The claims list with the screen's filters, under the same names: status
+    (repeatable), payer, clinician, client (ids), dos_from/dos_to,
+    submitted_from/submitted_to (YYYY-MM-DD), age_min (at least that many days since
+    submitted). A bad value answers 422 {"errors": {field: message}}."""
+    if tab not in ("all", "submitted", "secondary", "denied"):
+        return 422, {"errors": {"tab": "tab must be all, submitted, secondary or denied"}}
+    form = ClaimFilterForm(request.GET, practice=request.practice)
+    if not form.is_valid():
+        return 422, {"errors": form.error_dict()}
+    qs = claim_list(practice=request.practice, tab=tab, **form.filters()).prefetch_related(
         "events__actor")
     if not qs.ordered:  # a stable order, so pages neither repeat nor skip rows
         qs = qs.order_by("pk")
     rows, meta = paginate(qs, page=page, page_size=page_size, max_size=500)
+    totals = claim_totals(claims=qs)
     audit_list_read(request, category="claim", client_ids=[c.client_id for c in rows],
-                    detail={"api": "list", "status": status})
-    return {**meta, "items": [_out(c) for c in rows]}
+                    detail={"api": "list", "status": ",".join(status)})
+    return {**meta, "items": [_out(c) for c in rows], "totals": {
+        "count": totals.count, "charge": money_str(totals.charge),
+        "paid": money_str(totals.paid), "client_share": money_str(totals.client_share)}}
 
 
 @router.get("/{claim_id}", response=ClaimOut)

@@ -1,6 +1,19 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.db.models import Q
+
+from oasys.appointments.forms import DATE, ClientChoiceField
+from oasys.clients.selectors import client_list
+from oasys.core.formats import payer_name_text
+from oasys.core.models import Practice
+from oasys.practice.models import AcceptedPayer, Payer
+from oasys.practice.selectors import clinician_list
+
+from .models import Claim
+from .status import ClaimStatus
 
 
 class AppealForm(forms.Form):
@@ -81,3 +94,88 @@ class ReplacementForm(forms.Form):
         return [{"number": n, "cells": [self[f"attachment_{n}_{k}"] for k in
                                         ("report_type", "transmission", "control_number")]}
                 for n in self.attachment_numbers]
+class PayerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return payer_name_text(obj.name)
+
+
+class ClaimFilterForm(forms.Form):
+    """The claims list's filters, from GET, under the names other pages link with:
+    status (repeatable), payer, clinician, client (ids), dos_from/dos_to and
+    submitted_from/submitted_to (YYYY-MM-DD), age_min (days since submitted). A bad value is
+    an error on its field, never ignored."""
+
+    FIELDS = ("status", "payer", "clinician", "client", "dos_from", "dos_to", "submitted_from",
+              "submitted_to", "age_min")
+
+    status = forms.MultipleChoiceField(
+        label="Status", required=False, choices=ClaimStatus.choices,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        error_messages={"invalid_choice": "%(value)s is not a claim status."})
+    payer = PayerChoiceField(
+        label="Payer", queryset=None, required=False, empty_label="All payers",
+        error_messages={"invalid_choice": "No such payer on this practice's claims."})
+    clinician = forms.ModelChoiceField(
+        label="Clinician", queryset=None, required=False, empty_label="All clinicians",
+        error_messages={"invalid_choice": "No such clinician in this practice."})
+    client = ClientChoiceField(
+        label="Client", queryset=None, required=False, empty_label="All clients",
+        error_messages={"invalid_choice": "No such client in this practice."})
+    dos_from = forms.DateField(label="Service from", required=False, widget=DATE,
+                               input_formats=["%Y-%m-%d"],
+                               error_messages={"invalid": "Give a date as YYYY-MM-DD."})
+    dos_to = forms.DateField(label="Service to", required=False, widget=DATE,
+                             input_formats=["%Y-%m-%d"],
+                             error_messages={"invalid": "Give a date as YYYY-MM-DD."})
+    submitted_from = forms.DateField(label="Submitted from", required=False, widget=DATE,
+                                     input_formats=["%Y-%m-%d"],
+                                     error_messages={"invalid": "Give a date as YYYY-MM-DD."})
+    submitted_to = forms.DateField(label="Submitted to", required=False, widget=DATE,
+                                   input_formats=["%Y-%m-%d"],
+                                   error_messages={"invalid": "Give a date as YYYY-MM-DD."})
+    age_min = forms.IntegerField(
+        label="Submitted over (days)", required=False, min_value=0, max_value=3650,
+        widget=forms.NumberInput(attrs={"placeholder": "e.g. 30"}),
+        error_messages={"invalid": "Give the age as a whole number of days.",
+                        "min_value": "The age cannot be negative.",
+                        "max_value": "Give an age of at most 3650 days."})
+
+    def __init__(self, *args: Any, practice: Practice, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # payers the practice accepts or has billed: the directory is shared by every practice
+        self.fields["payer"].queryset = Payer.objects.filter(
+            Q(pk__in=AcceptedPayer.objects.filter(practice=practice).values("payer_id"))
+            | Q(pk__in=Claim.objects.filter(practice=practice).values("payer_id"))
+        ).order_by("name")
+        self.fields["clinician"].queryset = clinician_list(practice=practice).order_by()
+        self.fields["client"].queryset = client_list(practice=practice).order_by(
+            "last_name", "first_name")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for start, end in (("dos_from", "dos_to"), ("submitted_from", "submitted_to")):
+            if data.get(start) and data.get(end) and data[end] < data[start]:
+                self.add_error(end, "The end of the range is before its start.")
+        return data
+
+    def filters(self) -> dict[str, Any]:
+        """The selector's keyword arguments (call after is_valid())."""
+        d = self.cleaned_data
+        return {
+            "statuses": list(d.get("status") or []),
+            "payer_id": d["payer"].pk if d.get("payer") else None,
+            "clinician_id": d["clinician"].pk if d.get("clinician") else None,
+            "client_id": d["client"].pk if d.get("client") else None,
+            "dos_from": d.get("dos_from"), "dos_to": d.get("dos_to"),
+            "submitted_from": d.get("submitted_from"), "submitted_to": d.get("submitted_to"),
+            "age_min": d.get("age_min"),
+        }
+
+    def error_dict(self) -> dict[str, str]:
+        """{field: message}, the API's 422 body (and the export's refusal)."""
+        return {name: " ".join(str(m) for m in msgs) for name, msgs in self.errors.items()}
+
+
+class SavedFilterForm(forms.Form):
+    name = forms.CharField(label="Name this filter", max_length=60,
+                           error_messages={"required": "Give the filter a name."})

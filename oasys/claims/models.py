@@ -220,3 +220,23 @@ class Appeal(PracticeScoped):
 
     class Meta:
         ordering = ["-filed_on", "-pk"]
+
+
+class SavedFilter(PracticeScoped):
+    """A user's named set of list filters (the claims list's chips). `query` is the list's
+    query string of filter names and ids/dates only (never a name: no PHI)."""
+
+    user = models.ForeignKey("core.User", on_delete=models.CASCADE, related_name="+")
+    list_name = models.CharField(max_length=30, default="claims")
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "user", "list_name", "name"],
+                                    name="saved_filter_name_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from oasys.appointments.models import Appointment
@@ -15,7 +16,7 @@ from oasys.core.statemachine import IllegalTransition as IllegalTransition  # re
 from oasys.core.timezones import practice_date
 
 from .machine import CLAIM_MACHINE
-from .models import Claim, ClaimLine, Frequency, PayerSequence
+from .models import Claim, ClaimLine, Frequency, PayerSequence, SavedFilter
 
 
 def claim_transition(
@@ -139,3 +140,38 @@ def patient_control_number(claim_id: int) -> str:
         n, r = divmod(n, 36)
         out = digits[r] + out
     return "OA" + out.rjust(8, "0")
+
+
+# --- saved filters of the claims list ----------------------------------------------------------
+SAVED_FILTERS_MAX = 30
+
+
+def saved_filter_create(*, practice: Practice, user: User, name: str, query: str,
+                        ctx: AuditContext, list_name: str = "claims") -> SavedFilter:
+    """Save the list's current filters under a name (the same name again replaces them).
+    `query` must already be the cleaned, id-only query string (views build it from the
+    validated filter form). Raises ValidationError for an empty name or too many filters."""
+    name = " ".join(name.split())[:60]
+    if not name:
+        raise ValidationError({"name": "Give the filter a name."})
+    mine = SavedFilter.objects.filter(practice=practice, user=user, list_name=list_name)
+    with transaction.atomic():
+        saved, created = mine.update_or_create(
+            practice=practice, user=user, list_name=list_name, name=name,
+            defaults={"query": query[:1000]})
+        if created and mine.count() > SAVED_FILTERS_MAX:
+            raise ValidationError({"name": f"Keep at most {SAVED_FILTERS_MAX} saved filters; "
+                                           "remove one first."})
+        audit_record(ctx=ctx, action=AuditAction.CREATE if created else AuditAction.UPDATE,
+                     category="saved_filter", object_type="SavedFilter", object_id=saved.pk,
+                     detail={"list": list_name, "query": saved.query})
+    return saved
+
+
+def saved_filter_delete(*, saved: SavedFilter, ctx: AuditContext) -> None:
+    with transaction.atomic():
+        pk = saved.pk
+        audit_record(ctx=ctx, action=AuditAction.DELETE, category="saved_filter",
+                     object_type="SavedFilter", object_id=pk,
+                     detail={"list": saved.list_name, "query": saved.query})
+        saved.delete()

@@ -6,6 +6,10 @@ app_name = "claims"
 
 urlpatterns = [
     path("", views.claims, name="list"),
+    path("export.csv", views.claims_export, name="export"),
+    path("saved-filters/", views.saved_filter_save, name="saved_filter_save"),
+    path("saved-filters/<int:pk>/remove/", views.saved_filter_remove,
+         name="saved_filter_remove"),
     path("unmatched/", views.unmatched, name="unmatched"),
     path("<int:pk>/", views.claim_detail, name="detail"),
     path("<int:pk>/appeal/", views.claim_appeal, name="appeal"),

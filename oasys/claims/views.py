@@ -6,25 +6,31 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from oasys.clearinghouse.port import ClearinghouseError
+from oasys.clients.phi import picker_client_ids
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
+from oasys.core.csv_export import csv_date, csv_money, csv_response, csv_text
 from oasys.core.errors import DomainError
 from oasys.core.feedback import form_add_errors, refusals_as_messages
+from oasys.core.formats import payer_name_text
 from oasys.core.models import AuditAction
 from oasys.core.permissions import has_permission, practice_required
+from oasys.core.timezones import practice_date, practice_today
 from oasys.ledger.selectors import claim_figures
 
 from . import actions, replacement
-from .forms import AppealForm, ReplacementForm, WriteOffForm
+from .forms import AppealForm, ClaimFilterForm, ReplacementForm, SavedFilterForm, WriteOffForm
 from .letters import appeal_letter_pdf
 from .machine import CLAIM_MACHINE
 from .payer_said import claim_era_files, claim_payer_said
 from .secondary import claim_secondary_bill
 from .selectors import (
+    AGING_DAYS,
     claim_age_days,
     claim_counts,
     claim_denial_summary,
@@ -32,37 +38,171 @@ from .selectors import (
     claim_notice_unmatched_count,
     claim_notice_unmatched_list,
     claim_replacement_draft_get,
+    claim_status_words,
+    claim_totals,
     filing_deadline,
     is_aging,
+    saved_filter_list,
 )
-from .status import MEANINGS, ClaimStatus
+from .services import saved_filter_create, saved_filter_delete
+from .status import IN_FLIGHT, MEANINGS
 
 TABS = [("all", "All claims"), ("submitted", "Submitted"), ("secondary", "Secondary"),
         ("denied", "Denied")]
 
 
-@practice_required("billing.work")
-def claims(request: HttpRequest) -> HttpResponse:
+PAGE_SIZE = 50
+# the "in flight over 30 days" badge opens the list filtered to exactly those claims
+AGING_QUERY = "&".join([*(f"status={s}" for s in sorted(IN_FLIGHT)), f"age_min={AGING_DAYS}"])
+EXPORT_CHUNK = 500
+
+
+def _list_filters(request: HttpRequest) -> tuple[str, ClaimFilterForm, dict | None]:
+    """The tab, the filter form and the selector's arguments (None when a filter is bad:
+    the list then shows the errors and no rows, never a list that ignored the filter)."""
     tab = request.GET.get("tab", "all")
     if tab not in dict(TABS):
         tab = "all"
-    status = request.GET.get("status", "")
-    if status not in ClaimStatus.values:
-        status = ""
-    qs = claim_list(practice=request.practice, tab=tab, status=status,
-                    query=request.GET.get("q", "").strip())
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    form = ClaimFilterForm(request.GET, practice=request.practice)
+    if not form.is_valid():
+        return tab, form, None
+    return tab, form, {"tab": tab, "query": request.GET.get("q", "").strip(), **form.filters()}
+
+
+def filter_query(form: ClaimFilterForm, tab: str) -> str:
+    """The validated filters as the list's query string (ids and dates only: what a saved
+    filter keeps and what its chip links to)."""
+    params = QueryDict(mutable=True)
+    if tab != "all":
+        params["tab"] = tab
+    for name in ClaimFilterForm.FIELDS:
+        value = form.cleaned_data.get(name)
+        if name == "status":
+            params.setlist("status", list(value or []))
+        elif hasattr(value, "pk"):
+            params[name] = str(value.pk)
+        elif value not in (None, ""):
+            params[name] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return params.urlencode()
+
+
+@require_GET
+@practice_required("billing.work")
+def claims(request: HttpRequest) -> HttpResponse:
+    tab, form, filters = _list_filters(request)
+    qs = claim_list(practice=request.practice, **filters) if filters is not None else (
+        claim_list(practice=request.practice).none())
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    claims_shown = list(page)
+    words = claim_status_words(claims=claims_shown)
     rows = [{"claim": c, "age": claim_age_days(c), "aging": is_aging(c),
-             "deadline": filing_deadline(c),
-             "denial": claim_denial_summary(c) if tab == "denied" else None} for c in page]
-    audit_list_read(request, category="claim", client_ids=[c.client_id for c in page],
+             "deadline": filing_deadline(c), "status_words": words[c.pk],
+             "denial": claim_denial_summary(c) if tab == "denied" else None}
+            for c in claims_shown]
+    audit_list_read(request, category="claim",
+                    client_ids=[c.client_id for c in claims_shown] + picker_client_ids(form),
                     detail={"list": tab, "total": page.paginator.count})
+    query = filter_query(form, tab) if filters is not None else ""
     return render(request, "claims/list.html", {
-        "tab": tab, "tabs": TABS, "rows": rows, "page": page, "status": status,
-        "statuses": ClaimStatus.choices, "counts": claim_counts(practice=request.practice),
-        "meanings": MEANINGS,
+        "tab": tab, "tabs": TABS, "rows": rows, "page": page, "form": form,
+        "bad_filters": filters is None,
+        "filtered": filters is not None and any(
+            v for k, v in filters.items() if k not in ("tab", "query")),
+        "totals": claim_totals(claims=qs) if filters is not None else None,
+        "counts": claim_counts(practice=request.practice),
+        "meanings": MEANINGS, "filter_query": query, "aging_query": AGING_QUERY,
+        "saved_filters": saved_filter_list(practice=request.practice, user=request.user),
+        "save_form": SavedFilterForm(),
         "unmatched": claim_notice_unmatched_count(practice=request.practice),
     })
+
+
+CSV_HEADER = ["claim", "date_of_service", "client", "payer", "clinician", "status",
+              "charge", "paid", "client_share", "submitted", "age_days", "payer_claim_number"]
+
+
+@require_GET
+@practice_required("billing.work")
+def claims_export(request: HttpRequest) -> HttpResponse:
+    """The list as filtered (tab included), every page, as a streamed CSV."""
+    tab, form, filters = _list_filters(request)
+    if filters is None:
+        return HttpResponseBadRequest(
+            "Not exported: " + "; ".join(f"{k}: {v}"
+                                         for k, v in form.error_dict().items()),
+            content_type="text/plain; charset=utf-8")
+    qs = claim_list(practice=request.practice, **filters)
+    if not qs.ordered:
+        qs = qs.order_by("-created_at", "-pk")
+    client_ids = sorted(set(qs.order_by().values_list("client_id", flat=True).distinct()))
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.EXPORT,
+                 category="claim", client_id=client_ids[0] if len(client_ids) == 1 else None,
+                 detail={"export": "csv", "list": tab, "filters": filter_query(form, tab),
+                         "count": qs.count(), "client_ids": client_ids})
+    today = practice_today(request.practice)
+    return csv_response(filename=f"claims-{today}.csv", header=CSV_HEADER,
+                        rows=_claim_csv_rows(qs))
+
+
+def _claim_csv_rows(qs):
+    # a chunk at a time: each chunk's status words in two queries, never a query per row
+    chunk: list = []
+    for claim in qs.iterator(chunk_size=EXPORT_CHUNK):
+        chunk.append(claim)
+        if len(chunk) == EXPORT_CHUNK:
+            yield from _claim_csv_chunk(chunk)
+            chunk = []
+    yield from _claim_csv_chunk(chunk)
+
+
+def _claim_csv_chunk(chunk: list):
+    words = claim_status_words(claims=chunk)
+    for c in chunk:
+        age = claim_age_days(c)
+        yield [csv_text(c.patient_control_number), csv_date(c.service_date),
+               csv_text(f"{c.client.last_name}, {c.client.first_name}"),
+               csv_text(payer_name_text(c.payer.name)), csv_text(str(c.clinician)),
+               words[c.pk], csv_money(c.total_charge), csv_money(c.paid_amount),
+               csv_money(c.patient_responsibility),
+               csv_date(practice_date(c.submitted_at, c.practice) if c.submitted_at else None),
+               "" if age is None else str(age), csv_text(c.payer_claim_number)]
+
+
+@require_POST
+@practice_required("billing.work")
+def saved_filter_save(request: HttpRequest) -> HttpResponse:
+    """Save the filters the list shows now (re-validated here: a tampered query saves
+    nothing) under a name, then come back to the list with them."""
+    form = ClaimFilterForm(QueryDict(request.POST.get("query", "")), practice=request.practice)
+    name_form = SavedFilterForm(request.POST)
+    tab = QueryDict(request.POST.get("query", "")).get("tab", "all")
+    tab = tab if tab in dict(TABS) else "all"
+    if not form.is_valid():
+        messages.error(request, "Not saved: the filters are not valid. Fix them first.")
+        return redirect("claims:list")
+    query = filter_query(form, tab)
+    if not name_form.is_valid():
+        messages.error(request, "Not saved: " + " ".join(name_form.errors["name"]))
+        return redirect(reverse("claims:list") + (f"?{query}" if query else ""))
+    try:
+        saved_filter_create(practice=request.practice, user=request.user,
+                            name=name_form.cleaned_data["name"], query=query,
+                            ctx=AuditContext.from_request(request))
+    except ValidationError as exc:
+        messages.error(request, "Not saved: " + " ".join(exc.messages))
+    else:
+        messages.success(request, f"Saved the filter \u201c{name_form.cleaned_data['name']}\u201d.")
+    return redirect(reverse("claims:list") + (f"?{query}" if query else ""))
+
+
+@require_POST
+@practice_required("billing.work")
+def saved_filter_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    saved = get_object_or_404(saved_filter_list(practice=request.practice, user=request.user),
+                              pk=pk)
+    saved_filter_delete(saved=saved, ctx=AuditContext.from_request(request))
+    messages.success(request, f"Removed the saved filter \u201c{saved.name}\u201d.")
+    return redirect("claims:list")
 
 
 @practice_required("billing.work")

@@ -9,7 +9,6 @@ a 500. The client page's Billing panel is served from here (clients may not read
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import uuid
 
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oasys.clients.models import Client
 from oasys.clients.phi import phi_read
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
+from oasys.core.csv_export import csv_date, csv_money, csv_response, csv_text
 from oasys.core.errors import DomainError
 from oasys.core.feedback import (
     NON_FIELD,
@@ -124,15 +124,10 @@ CSV_HEADER = ["number", "client", "kind", "status", "issue_date", "due_date", "t
               "balance"]
 
 
-def _cell(text: str) -> str:
-    # A name typed as "=HYPERLINK(…)" must not run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @require_GET
 @practice_required("billing.work")
 def invoices_export(request: HttpRequest) -> HttpResponse:
-    """The list as filtered (status tab included), every page, as CSV."""
+    """The list as filtered (status tab included), every page, as a streamed CSV."""
     _form, filters = _filtered(request)
     qs = invoice_list(practice=request.practice, **filters)
     client_ids = sorted(set(qs.values_list("client_id", flat=True)))
@@ -140,18 +135,13 @@ def invoices_export(request: HttpRequest) -> HttpResponse:
                  category="invoice", client_id=client_ids[0] if len(client_ids) == 1 else None,
                  detail={"export": "csv", "count": qs.count(), "client_ids": client_ids})
     today = practice_today(request.practice)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="invoices-{today}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(CSV_HEADER)
     # a chunk of invoices at a time, each chunk's figures in one journal query
-    for inv, fig in invoice_rows_with_figures(practice=request.practice, invoices=qs):
-        writer.writerow([
-            _cell(inv.number), _cell(f"{inv.client.last_name}, {inv.client.first_name}"),
-            inv.get_kind_display(), inv.get_status_display(), inv.issue_date.isoformat(),
-            inv.due_date.isoformat(), f"{fig.total:.2f}", f"{fig.paid:.2f}",
-            f"{fig.balance:.2f}"])
-    return response
+    rows = ([csv_text(inv.number), csv_text(f"{inv.client.last_name}, {inv.client.first_name}"),
+             inv.get_kind_display(), inv.get_status_display(), csv_date(inv.issue_date),
+             csv_date(inv.due_date), csv_money(fig.total), csv_money(fig.paid),
+             csv_money(fig.balance)]
+            for inv, fig in invoice_rows_with_figures(practice=request.practice, invoices=qs))
+    return csv_response(filename=f"invoices-{today}.csv", header=CSV_HEADER, rows=rows)
 
 
 def _invoice_or_404(request: HttpRequest, pk: int) -> Invoice:

@@ -28,6 +28,11 @@ def aging(request: HttpRequest):
         "buckets": list(report.buckets),
         "insurance": {b: money_str(v) for b, v in report.insurance.items()},
         "client": {b: money_str(v) for b, v in report.client.items()},
+        # the grand-total row: insurance and client together, per bucket, and in all
+        "total": {b: money_str(v) for b, v in report.total.items()},
+        "insurance_total": money_str(report.insurance_total),
+        "client_total": money_str(report.client_total),
+        "grand_total": money_str(report.grand_total),
         "items": [{"kind": r.kind, "date": r.date.isoformat(), "bucket": r.bucket,
                    "amount": money_str(r.amount), "client_id": r.client_id,
                    "claim_id": r.claim_id, "invoice_id": r.invoice_id} for r in report.rows],

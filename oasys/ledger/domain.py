@@ -68,22 +68,22 @@ def reverse_legs(legs: Iterable[Leg]) -> list[Leg]:
 
 
 # --- accounts receivable aging --------------------------------------------------------------
-BUCKETS = ("0-30", "31-60", "61-90", "90+")
+BUCKETS = ("0-30", "31-60", "61-90", "91-120", "120+")
+# How the report names them: the first is "current", the last "over 120 days".
+BUCKET_LABELS = {"0-30": "Current (0–30)", "31-60": "31–60", "61-90": "61–90",
+                 "91-120": "91–120", "120+": "Over 120"}
 
 
 def aging_bucket(age_days: int) -> str:
-    """0–30, 31–60, 61–90 and over 90 days (a future date counts as current)."""
-    if age_days <= 30:
-        return BUCKETS[0]
-    if age_days <= 60:
-        return BUCKETS[1]
-    if age_days <= 90:
-        return BUCKETS[2]
-    return BUCKETS[3]
+    """Current (0–30), 31–60, 61–90, 91–120 and over 120 days (a future date is current)."""
+    for limit, bucket in zip((30, 60, 90, 120), BUCKETS, strict=False):
+        if age_days <= limit:
+            return bucket
+    return BUCKETS[-1]
 
 
 def aging_totals(items: Iterable[tuple[dt.date, Decimal]], today: dt.date) -> dict[str, Decimal]:
-    """Sum open balances `(date, amount)` into the four buckets (zero buckets included)."""
+    """Sum open balances `(date, amount)` into the buckets (zero buckets included)."""
     totals = {b: ZERO for b in BUCKETS}
     for day, amount in items:
         totals[aging_bucket((today - day).days)] += money(amount)

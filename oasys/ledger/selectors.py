@@ -62,6 +62,15 @@ class ClaimFigures:
     client_open: Decimal  # what the client still owes on this claim
 
     @property
+    def total(self) -> dict[str, Decimal]:
+        """Insurance and client together, per bucket: the report's grand-total row."""
+        return {b: self.insurance[b] + self.client[b] for b in BUCKETS}
+
+    @property
+    def grand_total(self) -> Decimal:
+        return self.insurance_total + self.client_total
+
+    @property
     def insurance_credit(self) -> Decimal:
         return max(-self.insurance_open, ZERO)
 
@@ -220,6 +229,15 @@ class AgingReport:
         return sum(self.client.values(), ZERO)
 
     @property
+    def total(self) -> dict[str, Decimal]:
+        """Insurance and client together, per bucket: the report's grand-total row."""
+        return {b: self.insurance[b] + self.client[b] for b in BUCKETS}
+
+    @property
+    def grand_total(self) -> Decimal:
+        return self.insurance_total + self.client_total
+
+    @property
     def insurance_credit(self) -> Decimal:
         """Overpaid by payers: shown as a credit, kept out of the owed buckets."""
         return sum((-r.amount for r in self.rows if r.kind == "insurance" and r.is_credit),
@@ -231,10 +249,10 @@ class AgingReport:
 
 
 def ar_aging(*, practice: Practice, today: dt.date | None = None) -> AgingReport:
-    """Open receivables in 0–30 / 31–60 / 61–90 / 90+ day buckets. Insurance: each claim's
-    open balance by date of service. Client: what a client owes on a claim (their share
-    after the 835, by date of service) or on an invoice not tied to a claim (by invoice
-    date)."""
+    """Open receivables in 0–30 (current) / 31–60 / 61–90 / 91–120 / 120+ day buckets.
+    Insurance: each claim's open balance by date of service. Client: what a client owes on
+    a claim (their share after the 835, by date of service) or on an invoice not tied to a
+    claim (by invoice date)."""
     # looked up by name: claims and invoices read the ledger, the ledger imports neither
     Claim = apps.get_model("claims", "Claim")  # noqa: N806
     Invoice = apps.get_model("invoices", "Invoice")  # noqa: N806

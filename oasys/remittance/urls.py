@@ -6,6 +6,7 @@ app_name = "remittance"
 
 urlpatterns = [
     path("", views.remittances, name="list"),
+    path("export.csv", views.remittances_export, name="export"),
     path("upload/", views.remittance_upload, name="upload"),
     path("<int:pk>/", views.remittance_detail, name="detail"),
     path("<int:pk>/decide/", views.remittance_decide, name="decide"),

@@ -8,13 +8,16 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
+from oasys.core.csv_export import csv_date, csv_money, csv_response, csv_text
 from oasys.core.errors import DomainError
+from oasys.core.formats import payer_name_text
 from oasys.core.models import AuditAction
 from oasys.core.money import dollars_text
 from oasys.core.permissions import practice_required
+from oasys.core.timezones import practice_date, practice_today
 from oasys.invoices.services import AlreadyInvoiced
 
 from .forms import EraUploadForm
@@ -39,13 +42,18 @@ from .services import (
 )
 
 
-@practice_required("billing.work")
-def remittances(request: HttpRequest) -> HttpResponse:
+def _list_filters(request: HttpRequest) -> dict:
     status = request.GET.get("status", "")
     if status not in RemittanceStatus.values:
         status = ""
-    qs = remittance_list(practice=request.practice, status=status,
-                         query=request.GET.get("q", "").strip())
+    return {"status": status, "query": request.GET.get("q", "").strip()}
+
+
+@practice_required("billing.work")
+def remittances(request: HttpRequest) -> HttpResponse:
+    filters = _list_filters(request)
+    status = filters["status"]
+    qs = remittance_list(practice=request.practice, **filters)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     counts = remittance_counts(practice=request.practice)
     audit_record(ctx=AuditContext.from_request(request), action=AuditAction.READ,
@@ -58,6 +66,31 @@ def remittances(request: HttpRequest) -> HttpResponse:
         "reviews_open": payment_review_list(practice=request.practice,
                                             status=ReviewStatus.OPEN).count(),
     })
+
+
+CSV_HEADER = ["payer", "payment_date", "payment_method", "check_eft_number", "amount",
+              "claims", "unmatched_claims", "status", "received"]
+METHODS = {"CHK": "Check", "ACH": "EFT"}
+
+
+@require_GET
+@practice_required("billing.work")
+def remittances_export(request: HttpRequest) -> HttpResponse:
+    """The ERA list as filtered (status tab and search), every page, as a streamed CSV."""
+    filters = _list_filters(request)
+    qs = remittance_list(practice=request.practice, **filters)
+    # ERAs name payers, not clients; the export is still recorded (payment data leaves)
+    audit_record(ctx=AuditContext.from_request(request), action=AuditAction.EXPORT,
+                 category="remittance",
+                 detail={"export": "csv", "list": filters["status"] or "all",
+                         "count": qs.count()})
+    rows = ([csv_text(payer_name_text(r.payer_name)), csv_date(r.payment_date),
+             METHODS.get(r.payment_method, r.payment_method), csv_text(r.trace_number),
+             csv_money(r.amount), str(r.claim_count), str(r.unmatched_count),
+             r.get_status_display(), csv_date(practice_date(r.created_at, request.practice))]
+            for r in qs.iterator(chunk_size=500))
+    return csv_response(filename=f"eras-{practice_today(request.practice)}.csv",
+                        header=CSV_HEADER, rows=rows)
 
 
 @practice_required("billing.work")

@@ -59,7 +59,8 @@ def test_every_transfer_balances_and_its_reversal_cancels_it(amount, a, b):
 
 @pytest.mark.parametrize("days,bucket", [(-3, "0-30"), (0, "0-30"), (30, "0-30"),
                                          (31, "31-60"), (60, "31-60"), (61, "61-90"),
-                                         (90, "61-90"), (91, "90+"), (400, "90+")])
+                                         (90, "61-90"), (91, "91-120"), (120, "91-120"),
+                                         (121, "120+"), (400, "120+")])
 def test_aging_bucket_edges(days, bucket):
     assert aging_bucket(days) == bucket
 
@@ -71,17 +72,18 @@ def test_aging_totals_by_hand():
              (dt.date(2026, 4, 1), D("40.00")),  # 90
              (dt.date(2026, 3, 31), D("50.00")), (dt.date(2025, 1, 1), D("60.00"))]  # 91, 545
     assert aging_totals(items, today) == {"0-30": D("30.00"), "31-60": D("30.00"),
-                                          "61-90": D("40.00"), "90+": D("110.00")}
+                                          "61-90": D("40.00"), "91-120": D("50.00"),
+                                          "120+": D("60.00")}
 
 
 def test_chart_bars_scale_to_the_largest_value():
-    chart = aging_chart(BUCKETS, {"Insurance": {"0-30": D("100"), "90+": D("50")},
+    chart = aging_chart(BUCKETS, {"Insurance": {"0-30": D("100"), "120+": D("50")},
                                   "Client": {"31-60": D("25")}})
-    assert len(chart.bars) == 8
+    assert len(chart.bars) == 10
     by = {(b.series, b.label.split()[1]): b for b in chart.bars}
     tallest = by[("Insurance", "0-30")]
     assert tallest.height == chart.baseline - 10  # full plot height
-    assert by[("Insurance", "90+")].height == tallest.height // 2
+    assert by[("Insurance", "120+")].height == tallest.height // 2
     assert by[("Client", "0-30")].height == 0
     empty = aging_chart(BUCKETS, {"Insurance": {}, "Client": {}})
     assert all(b.height == 0 for b in empty.bars)

@@ -143,7 +143,7 @@ def test_aging_buckets_by_hand(practice, ctx):
     today = timezone.localdate()
     recent = submitted_claim(practice, days_ago=10)  # 0-30
     old = submitted_claim(practice, days_ago=45)  # 31-60
-    older = submitted_claim(practice, days_ago=100)  # 90+
+    older = submitted_claim(practice, days_ago=100)  # 91-120
     for c in (recent, old, older):
         ledger_post_claim_charge(claim=c, ctx=ctx)
     # older: the payer paid 78, contractual 32, the client owes 20 (ages with the session)
@@ -159,9 +159,13 @@ def test_aging_buckets_by_hand(practice, ctx):
 
     report = ar_aging(practice=practice, today=today)
     assert report.insurance == {"0-30": D("130.00"), "31-60": D("130.00"),
-                                "61-90": ZERO, "90+": ZERO}
+                                "61-90": ZERO, "91-120": ZERO, "120+": ZERO}
     assert report.client == {"0-30": ZERO, "31-60": ZERO, "61-90": D("50.00"),
-                             "90+": D("20.00")}
+                             "91-120": D("20.00"), "120+": ZERO}
+    # the grand-total row: both kinds per bucket, and the sum of every bucket
+    assert report.total == {"0-30": D("130.00"), "31-60": D("130.00"), "61-90": D("50.00"),
+                            "91-120": D("20.00"), "120+": ZERO}
+    assert report.grand_total == D("330.00")
     assert report.insurance_total + report.client_total == (
         account_balances(practice=practice)["ar_insurance"]
         + account_balances(practice=practice)["ar_client"])
@@ -186,7 +190,8 @@ def test_ledger_api(api_client, practice, ctx, other_practice):
     claim = submitted_claim(practice)
     ledger_post_claim_charge(claim=claim, ctx=ctx)
     data = api_client.get("/api/v1/ledger/aging").json()
-    assert data["insurance"]["0-30"] == "130.00" and data["client"]["90+"] == "0.00"
+    assert data["insurance"]["0-30"] == "130.00" and data["client"]["120+"] == "0.00"
+    assert data["total"]["0-30"] == "130.00" and data["grand_total"] == "130.00"
     bal = api_client.get(f"/api/v1/ledger/clients/{claim.client_id}/balance").json()
     assert bal == {"client_id": claim.client_id, "balance": "0.00", "insurance_open": "130.00"}
     stranger = f.make_client(other_practice)

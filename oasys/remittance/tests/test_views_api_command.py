@@ -40,6 +40,7 @@ def posted(practice):
 
 def test_list_and_detail_show_the_breakdown(owner_client, posted):
     body = owner_client.get("/billing/remittances/").content.decode()
+    # the payer's name as people write it (the payer_name format), not the file's capitals
     assert "Acme Health" in body and "EFT0001" in body and "$230.50" in body
     assert "1 unmatched" in body
     body = owner_client.get(f"/billing/remittances/{posted.pk}/").content.decode()
