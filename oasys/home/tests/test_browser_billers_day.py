@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -36,6 +38,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 BILLER = "lee@demo.test"
 PAYER_DAYS = 9  # the simulator's 835 comes 8 days after the claim (sandbox/README.md)
+
+
+def _shots(page, name: str) -> None:
+    """With OASYS_SHOTS set, the page at desktop and phone widths, for a person to look at."""
+    if not os.environ.get("OASYS_SHOTS"):
+        return
+    folder = Path(os.environ.get("OASYS_SHOTS_DIR") or "/work/shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    for label, width in (("desktop", 1280), ("phone", 390)):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(folder / f"day-{name}-{label}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def _policy_client(practice: Practice, prefix: str) -> int:
@@ -83,6 +97,7 @@ def test_a_billers_day(live_server, page, clearinghouse_sim, settings, tmp_path)
     page.wait_for_url(f"{base}/")
     expect(page.locator("h1")).to_have_text("Today")
     expect(page.locator("[data-testid=claims-denied] .count")).to_have_text("1")
+    _shots(page, "home")
 
     # 2. An Incomplete session: the client has no diagnosis. Fix it, found by words.
     page.click("[data-testid=reason-missing_diagnosis] a")
@@ -167,6 +182,11 @@ def test_a_billers_day(live_server, page, clearinghouse_sim, settings, tmp_path)
     expect(page.locator("[data-testid=client-balance]")).to_have_text("$9.00")
 
     # 8. The claims list as CSV, with the filter applied, downloaded and read.
+    page.goto(f"{base}/sessions/calendar/?view=week")
+    expect(page.locator("h1")).to_contain_text("Calendar")
+    _shots(page, "calendar")
+    page.goto(f"{base}/billing/claims/")
+    _shots(page, "claims")
     page.goto(f"{base}/billing/claims/?status=submitted")
     with page.expect_download() as download:
         page.click("a:has-text('Download CSV')")
