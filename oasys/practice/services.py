@@ -12,15 +12,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
+from oasys.core.codes import cpt_clean, cpt_error
 from oasys.core.errors import InvalidInput, NotAllowed
 from oasys.core.models import AuditAction, Practice, User
 
+from .cpt import cpt_known
 from .machine import ENROLLMENT_MACHINE
 from .models import (
     AcceptedPayer,
     Clinician,
     Enrollment,
     EnrollmentStatus,
+    ExtraServiceCode,
     Payer,
     ProviderProfile,
     ServiceType,
@@ -367,6 +370,53 @@ def service_type_update(
                 detail={"fields": sorted(changed)},
             )
     return service_type
+
+
+# --- Extra service codes (CPT/HCPCS beyond the ones Oasys knows) ---------------------------
+
+
+def extra_service_code_add(
+    *, practice: Practice, actor_ctx: AuditContext, code: str, description: str = ""
+) -> ExtraServiceCode:
+    """Let this practice bill `code` although Oasys does not know it (still format-checked).
+
+    A known code needs no adding (saying so keeps the list to the deliberate exceptions).
+    """
+    code = cpt_clean(code)
+    description = (description or "").strip()
+    if error := cpt_error(code, required=True):
+        raise InvalidInput({"code": error})
+    if cpt_known(code):
+        raise InvalidInput({"code": f"Oasys already knows {code}; there is no need to add it."})
+    if len(description) > 100:
+        raise InvalidInput({"description": "Keep the description to 100 characters."})
+    duplicate = {"code": f"{code} is already in your service codes."}
+    if ExtraServiceCode.objects.filter(practice=practice, code=code).exists():
+        raise InvalidInput(duplicate)
+    try:
+        with transaction.atomic():
+            extra = ExtraServiceCode.objects.create(
+                practice=practice, code=code, description=description)
+            audit_record(ctx=actor_ctx, action=AuditAction.CREATE, category="service_code",
+                         object_type="ExtraServiceCode", object_id=extra.pk,
+                         detail={"code": code})
+    except IntegrityError as exc:  # a double click racing the check above
+        raise InvalidInput(duplicate) from exc
+    return extra
+
+
+def extra_service_code_remove(
+    *, practice: Practice, actor_ctx: AuditContext, extra: ExtraServiceCode
+) -> None:
+    """Stop accepting the code for new service types, pricing rules and sessions. Sessions
+    already using it are then named by Bill Sessions ("not a code Oasys knows"), not billed."""
+    if extra.practice_id != practice.pk:
+        raise NotAllowed("This service code belongs to another practice")
+    with transaction.atomic():
+        pk, code = extra.pk, extra.code
+        extra.delete()
+        audit_record(ctx=actor_ctx, action=AuditAction.DELETE, category="service_code",
+                     object_type="ExtraServiceCode", object_id=pk, detail={"code": code})
 
 
 # --- Clinicians -----------------------------------------------------------------------------
