@@ -7,6 +7,7 @@ app_name = "appointments"
 urlpatterns = [
     path("", views.appointment_list, name="list"),
     path("new/", views.appointment_new, name="new"),
+    path("approvals/", views.appointment_approvals, name="approvals"),
     path("<int:pk>/", views.appointment_detail, name="detail"),
     path("<int:pk>/edit/", views.appointment_edit, name="edit"),
     path("<int:pk>/complete/", views.appointment_complete, name="complete"),

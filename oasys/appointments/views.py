@@ -17,12 +17,15 @@ from oasys.clients.phi import phi_read, picker_client_ids
 from oasys.core.audit import AuditContext
 from oasys.core.codes import place_of_service_name
 from oasys.core.feedback import refusals_as_messages
+from oasys.core.nav import next_path, redirect_next
 from oasys.core.permissions import practice_required
+from oasys.core.text import parse_id
 
 from . import selectors, services
 from .forms import AppointmentFilterForm, AppointmentForm
 from .models import Appointment
 
+APPROVALS_MAX = 200  # one screen of checkboxes; the rest after these are approved
 PAGE_SIZE = 25
 
 
@@ -100,7 +103,12 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The status buttons are the session machine's allowed actions (one list for page and API).
     allowed = set(services.appointment_allowed_actions(appointment=appointment))
     unsigned = appointment.note_signed_at is None
+    charge, cpt = selectors.appointment_charge(appointment=appointment)
     context = {
+        # A $0 session (a free consultation, a waived no-show) is never billed: the page
+        # says so instead of asking for what billing would need.
+        "no_charge": charge is not None and charge == 0,
+        "cpt": cpt,
         "appointment": appointment,
         "place_of_service_name": place_of_service_name(appointment.place_of_service),
         "can_complete": "complete" in allowed,
@@ -113,6 +121,7 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and appointment.status in services.SIGNABLE
         and services.appointment_can_sign(appointment=appointment, user=request.user),
         "needs_approval": appointment.clinician.supervisor_id is not None,
+        "next": next_path(request),
         "can_approve": appointment.note_signed_at is not None
         and appointment.supervisor_approved_at is None
         and services.appointment_can_approve(appointment=appointment, user=request.user),
@@ -141,7 +150,7 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form_add_errors(form, exc)
         else:
             messages.success(request, "Session saved.")
-            return redirect("appointments:detail", pk=appointment.pk)
+            return redirect_next(request, "appointments:detail", pk=appointment.pk)
     phi_read(
         request,
         categories=["session"],
@@ -163,6 +172,8 @@ def _action(
         run(appointment, AuditContext.from_request(request))
     if ran:
         messages.success(request, done)
+        # Signed or approved from a Bill Sessions fix-it link: back to that (filtered) list.
+        return redirect_next(request, "appointments:detail", pk=appointment.pk)
     return redirect("appointments:detail", pk=appointment.pk)
 
 
@@ -231,3 +242,31 @@ def appointment_approve(request: HttpRequest, pk: int) -> HttpResponse:
         lambda a, ctx: services.appointment_approve(appointment=a, actor=request.user, ctx=ctx),
         "Session approved.",
     )
+
+
+@require_http_methods(["GET", "POST"])
+@practice_required("sessions.clinical")
+def appointment_approvals(request: HttpRequest) -> HttpResponse:
+    """Sessions awaiting this supervisor's approval, approved several at a time (each one
+    permission-checked and audited by the service, as the single Approve button is)."""
+    if request.method == "POST":
+        ids = [i for i in (parse_id(v) for v in request.POST.getlist("session")) if i is not None]
+        if not ids:
+            messages.error(request, "Select at least one session to approve.")
+            return redirect("appointments:approvals")
+        result = services.appointment_approve_many(
+            practice=request.practice, appointment_ids=ids, actor=request.user,
+            ctx=AuditContext.from_request(request))
+        if result.approved:
+            n = len(result.approved)
+            messages.success(request, f"Approved {n} session{'s' if n != 1 else ''}: "
+                                      "they can now be billed.")
+        for appt_id, why in result.refused:
+            messages.warning(request, f"Session {appt_id} was not approved: {why}")
+        return redirect("appointments:approvals")
+    sessions = list(selectors.appointment_awaiting_approval_list(
+        practice=request.practice, user=request.user)[:APPROVALS_MAX])
+    phi_read(request, categories=["session"], object_type="Appointment", count=len(sessions),
+             client_ids=[a.client_id for a in sessions])
+    return render(request, "appointments/approvals.html",
+                  {"sessions": sessions, "limit": APPROVALS_MAX})

@@ -16,7 +16,7 @@ from oasys.core.codes import cpt_clean, cpt_error
 from oasys.core.errors import InvalidInput, NotAllowed
 from oasys.core.models import AuditAction, Practice, User
 
-from .cpt import cpt_known
+from .cpt import cpt_known, cpt_validate
 from .machine import ENROLLMENT_MACHINE
 from .models import (
     AcceptedPayer,
@@ -334,8 +334,16 @@ def _service_type_name_check(*, practice: Practice, name: str, exclude_pk: int |
         raise InvalidInput({"name": "You already have a service type with this name."})
 
 
+def _service_type_cpt_check(*, practice: Practice, data: dict) -> None:
+    """The form checks too; this keeps a caller that skips it (a script, a future screen)
+    from saving a code the practice cannot bill."""
+    if error := cpt_validate(practice=practice, code=data.get("cpt_code") or ""):
+        raise InvalidInput({"cpt_code": error})
+
+
 def service_type_create(*, practice: Practice, actor_ctx: AuditContext, data: dict) -> ServiceType:
     _service_type_name_check(practice=practice, name=data["name"], exclude_pk=None)
+    _service_type_cpt_check(practice=practice, data=data)
     service_type = ServiceType(practice=practice)
     _assign(service_type, data, SERVICE_TYPE_FIELDS)
     with transaction.atomic():
@@ -357,6 +365,8 @@ def service_type_update(
         raise NotAllowed("This service type belongs to another practice")
     if "name" in data:
         _service_type_name_check(practice=practice, name=data["name"], exclude_pk=service_type.pk)
+    if "cpt_code" in data:
+        _service_type_cpt_check(practice=practice, data=data)
     with transaction.atomic():
         changed = _assign(service_type, data, SERVICE_TYPE_FIELDS)
         if changed:

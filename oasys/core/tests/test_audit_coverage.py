@@ -31,7 +31,7 @@ from oasys.core.tests.routes import api_routes
 from oasys.core.tests.test_tenancy import _walk
 from oasys.eligibility.models import EligibilityCheck
 from oasys.invoices.models import Invoice
-from oasys.practice.models import AcceptedPayer, Clinician, ServiceType
+from oasys.practice.models import AcceptedPayer, Clinician, ExtraServiceCode, ServiceType
 from oasys.remittance.models import Remittance, RemittanceClaim
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +63,7 @@ HTML_FILL: dict[str, Callable[[PhiWorld], dict | None]] = {
     "practice:accepted_payer": _pk(AcceptedPayer),
     "practice:accepted_payer_remove": _pk(AcceptedPayer),
     "practice:service_type_edit": _pk(ServiceType),
+    "practice:service_code_remove": lambda w: None,  # POST only: removes, then a redirect
     "practice:clinician_edit": _pk(Clinician),
     "clients:": _pk(Client, is_draft=False),
     "clients:policy_edit": lambda w: _client_with(InsurancePolicy, w),
@@ -225,6 +226,7 @@ API_FILL: dict[str, Callable[[PhiWorld], int | None]] = {
     "accepted_payer_id": lambda w: _first(AcceptedPayer, w),
     "clinician_id": lambda w: _first(Clinician, w),
     "service_type_id": lambda w: _first(ServiceType, w),
+    "service_code_id": lambda w: _first(ExtraServiceCode, w),
     "payout_id": lambda w: None,
     "gfe_id": lambda w: None,  # no good-faith estimate in the seeded world
     "superbill_id": lambda w: None,  # no superbill in the seeded world
