@@ -76,7 +76,7 @@ def test_cpt_empty_is_fine_unless_required():
 def test_cpt_message_does_not_echo_a_flood():
     message = cpt_error("9" * 5000)
     assert message is not None and len(message) < 150
-    assert message.startswith("'999999999999…' is not a CPT code")
+    assert message.startswith("'999999999999…' is not a CPT or HCPCS code")
 
 
 def test_cpt_clean():
