@@ -91,6 +91,7 @@ HTML_FILL: dict[str, Callable[[PhiWorld], dict | None]] = {
     "eligibility:detail": lambda w: {"check_pk": _first(EligibilityCheck, w)},
     "remittance:detail": _pk(Remittance),
     "remittance:claim_invoice": _pk(RemittanceClaim),
+    "remittance:invoice_client_shares": lambda w: None,  # POST only: invoices, then a redirect
     "remittance:review_decide": lambda w: None,  # no payment review in the seeded world
     "remittance:decide": lambda w: None,  # POST only: a held ERA's decision, then a redirect
     "operator:": lambda w: None,  # the operator console: staff only, counts and no client data
