@@ -173,7 +173,7 @@ def test_insurance_setup_incomplete_links_to_provider_information(practice, owne
     r = row(html, s.appointment.pk)
     assert 'data-reason="insurance_setup_incomplete"' in r
     assert "Insurance setup not complete" in r
-    assert f'href="{reverse("practice:provider")}"' in r
+    assert f'href="{reverse("practice:provider")}?next=' in r
 
 
 def test_filters_narrow_the_queue(practice, owner_client):

@@ -39,6 +39,7 @@ def test_what_is_missing_and_fix_links_keep_the_client_filter(practice, owner_cl
     html = owner_client.get(QUEUE, query).content.decode()
     assert f'data-session="{mine.appointment.pk}"' in html
     assert f'data-session="{other.appointment.pk}"' not in html
+    assert 'data-testid="client-filter"' in html
 
     # The summary's reason link narrows within the same client.
     summary = [h for h in _hrefs(html) if "reason=missing_diagnosis" in h]
