@@ -154,6 +154,36 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn) -> tuple[in
     return 201, appointment_detail_out(_appointment(request, appointment.pk))
 
 
+class ApproveManyIn(Schema):
+    appointment_ids: list[int]
+
+
+class ApprovalRefusedOut(Schema):
+    appointment_id: int
+    reason: str
+
+
+class ApproveManyOut(Schema):
+    approved: list[int]
+    refused: list[ApprovalRefusedOut]
+
+
+@router.post("/approvals", response={200: ApproveManyOut, 422: ErrorsOut})
+@api_permission("sessions.clinical")
+def approve_many(request: HttpRequest, payload: ApproveManyIn) -> tuple[int, Any]:
+    """(Declared before /{appointment_id}, which would otherwise take "approvals" as an id.)
+    Approve several sessions at once: each is checked (the caller supervises its
+    clinician, or owns the practice; the note is signed) and audited on its own; one that
+    cannot be approved is listed under `refused` with the reason."""
+    if not payload.appointment_ids:
+        return 422, {"errors": {"appointment_ids": "Give at least one session id."}}
+    result = services.appointment_approve_many(
+        practice=request.practice, appointment_ids=payload.appointment_ids,
+        actor=request.user, ctx=AuditContext.from_request(request))
+    return 200, {"approved": [a.pk for a in result.approved],
+                 "refused": [{"appointment_id": i, "reason": why} for i, why in result.refused]}
+
+
 @router.get("/{appointment_id}", response=AppointmentDetailOut)
 @api_permission("sessions.view")
 def get_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
@@ -262,3 +292,4 @@ def approve_appointment(request: HttpRequest, appointment_id: int) -> tuple[int,
         appointment_id,
         lambda a, ctx: services.appointment_approve(appointment=a, actor=request.user, ctx=ctx),
     )
+

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from oasys.clients.models import Client
-from oasys.core.models import Practice
+from oasys.clients.models import Client, PricingRule
+from oasys.clients.pricing import charge_for
+from oasys.core.models import Practice, Role, User
 from oasys.core.timezones import practice_zone
 
 from .models import Appointment, AppointmentStatus
@@ -72,3 +74,26 @@ def appointment_calendar_list(
     if clinician_id:
         qs = qs.filter(clinician_id=clinician_id)
     return qs.select_related("client", "clinician", "service_type").order_by("start", "pk")
+def appointment_charge(*, appointment: Appointment) -> tuple[Decimal | None, str]:
+    """(amount, CPT) this session is billed at, as Bill Sessions prices it: the client's
+    pricing rule, else the service type's rate (a no-show: the service's no-show fee).
+    A $0 amount means there is nothing to bill (a free consultation, a waived no-show)."""
+    rule = PricingRule.objects.filter(
+        practice_id=appointment.practice_id, client_id=appointment.client_id,
+        service_type_id=appointment.service_type_id).first()
+    return charge_for(service_type=appointment.service_type, rule=rule,
+                      no_show=appointment.status == AppointmentStatus.NO_SHOW)
+
+
+def appointment_awaiting_approval_list(*, practice: Practice, user: User) -> QuerySet[Appointment]:
+    """Signed sessions of supervised clinicians that still need approval and that `user` may
+    approve: those of the clinicians they supervise (through their clinician record), or all
+    of them for the owner. Never the user's own sessions. Oldest first: billing waits on them.
+    """
+    qs = appointment_list(practice=practice).filter(
+        clinician__supervisor__isnull=False, note_signed_at__isnull=False,
+        supervisor_approved_at__isnull=True,
+    ).exclude(clinician__user_id=user.pk)
+    if user.role != Role.OWNER:
+        qs = qs.filter(clinician__supervisor__user_id=user.pk)
+    return qs.order_by("start", "pk")

@@ -33,7 +33,8 @@ correction is an explicit, audited step. Further guards:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -44,7 +45,8 @@ from oasys.clients.errors import refuse
 from oasys.clients.models import Client
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.codes import modifiers_error, modifiers_parse, place_of_service_codes
-from oasys.core.errors import Conflict
+from oasys.core.errors import Conflict, DomainError
+from oasys.core.feedback import error_text
 from oasys.core.models import AuditAction, AuditOutcome, Practice, Role, User
 from oasys.core.statemachine import Action, StateMachine, machine_register
 from oasys.core.timezones import practice_zone
@@ -457,3 +459,34 @@ def appointment_approve(*, appointment: Appointment, actor: User, ctx: AuditCont
     appointment.supervisor_approved_at = locked.supervisor_approved_at
     appointment.supervisor_approved_by = actor
     return appointment
+
+
+@dataclass
+class ApprovalResult:
+    approved: list[Appointment] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)  # (session id, why)
+
+
+def appointment_approve_many(
+    *, practice: Practice, appointment_ids: Iterable[int], actor: User, ctx: AuditContext
+) -> ApprovalResult:
+    """Approve several sessions at once ("Approve selected"): each one through
+    appointment_approve, so each is permission-checked and audited on its own. One that
+    cannot be approved (not this supervisor's, already approved, another practice's) is
+    reported back with the reason and does not stop the others."""
+    result = ApprovalResult()
+    ids = sorted({int(i) for i in appointment_ids})
+    found = {a.pk: a for a in Appointment.objects.filter(practice=practice, pk__in=ids)
+             .select_related("clinician", "clinician__supervisor")}
+    for appt_id in ids:
+        appointment = found.get(appt_id)
+        if appointment is None:
+            result.refused.append((appt_id, "not found"))
+            continue
+        try:
+            result.approved.append(
+                appointment_approve(appointment=appointment, actor=actor, ctx=ctx))
+        except (DomainError, PermissionDenied) as exc:
+            why = error_text(exc) if isinstance(exc, DomainError) else str(exc)
+            result.refused.append((appt_id, why))
+    return result

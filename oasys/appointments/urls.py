@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.appointment_new, name="new"),
     path("calendar/", views.appointment_calendar, name="calendar"),
     path("calendar/<int:pk>/", views.appointment_calendar_card, name="calendar_card"),
+    path("approvals/", views.appointment_approvals, name="approvals"),
     path("<int:pk>/", views.appointment_detail, name="detail"),
     path("<int:pk>/edit/", views.appointment_edit, name="edit"),
     path("<int:pk>/complete/", views.appointment_complete, name="complete"),

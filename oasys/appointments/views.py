@@ -14,7 +14,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from oasys.clients.errors import form_add_errors
@@ -24,7 +23,9 @@ from oasys.core.codes import place_of_service_name
 from oasys.core.csv_export import csv_date, csv_response, csv_text
 from oasys.core.feedback import refusals_as_messages
 from oasys.core.models import AuditAction
+from oasys.core.nav import next_path, redirect_next
 from oasys.core.permissions import has_permission, practice_required
+from oasys.core.text import parse_id
 from oasys.core.timezones import practice_today, practice_zone
 from oasys.practice.selectors import clinician_list
 
@@ -32,6 +33,7 @@ from . import calendar, selectors, services
 from .forms import AppointmentFilterForm, AppointmentForm, CalendarForm
 from .models import Appointment, AppointmentStatus
 
+APPROVALS_MAX = 200  # one screen of checkboxes; the rest after these are approved
 PAGE_SIZE = 25
 
 
@@ -71,17 +73,6 @@ def appointment_export(request: HttpRequest) -> HttpResponse:
 
 def _appointment(request: HttpRequest, pk: int) -> Appointment:
     return get_object_or_404(selectors.appointment_list(practice=request.practice), pk=pk)
-
-
-def _next_url(request: HttpRequest) -> str:
-    """Where a form opened from another page (the calendar) goes back to: a path of this
-    site only, never another host."""
-    value = request.POST.get("next") or request.GET.get("next") or ""
-    if value.startswith("/") and url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return value
-    return ""
 
 
 def _new_initial(request: HttpRequest) -> dict:
@@ -151,12 +142,12 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
             form_add_errors(form, exc)
         else:
             messages.success(request, "Session scheduled.")
-            return redirect(_next_url(request) or reverse("appointments:detail",
+            return redirect(next_path(request) or reverse("appointments:detail",
                                                           kwargs={"pk": appointment.pk}))
     phi_read(request, categories=["demographics"], object_type="Client",
              client_ids=picker_client_ids(form))
     return render(request, "appointments/form.html",
-                  {"form": form, "appointment": None, "next": _next_url(request)})
+                  {"form": form, "appointment": None, "next": next_path(request)})
 
 
 @require_GET
@@ -173,7 +164,12 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The status buttons are the session machine's allowed actions (one list for page and API).
     allowed = set(services.appointment_allowed_actions(appointment=appointment))
     unsigned = appointment.note_signed_at is None
+    charge, cpt = selectors.appointment_charge(appointment=appointment)
     context = {
+        # A $0 session (a free consultation, a waived no-show) is never billed: the page
+        # says so instead of asking for what billing would need.
+        "no_charge": charge is not None and charge == 0,
+        "cpt": cpt,
         "appointment": appointment,
         "place_of_service_name": place_of_service_name(appointment.place_of_service),
         "can_complete": "complete" in allowed,
@@ -186,6 +182,7 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and appointment.status in services.SIGNABLE
         and services.appointment_can_sign(appointment=appointment, user=request.user),
         "needs_approval": appointment.clinician.supervisor_id is not None,
+        "next": next_path(request),
         "can_approve": appointment.note_signed_at is not None
         and appointment.supervisor_approved_at is None
         and services.appointment_can_approve(appointment=appointment, user=request.user),
@@ -214,7 +211,7 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form_add_errors(form, exc)
         else:
             messages.success(request, "Session saved.")
-            return redirect("appointments:detail", pk=appointment.pk)
+            return redirect_next(request, "appointments:detail", pk=appointment.pk)
     phi_read(
         request,
         categories=["session"],
@@ -236,8 +233,9 @@ def _action(
         run(appointment, AuditContext.from_request(request))
     if ran:
         messages.success(request, done)
-    return redirect(_next_url(request) or reverse("appointments:detail",
-                                                  kwargs={"pk": appointment.pk}))
+    # Opened from the calendar or a Bill Sessions fix-it link: back to that page (a refusal's
+    # message shows there too).
+    return redirect_next(request, "appointments:detail", pk=appointment.pk)
 
 
 @require_POST
@@ -377,8 +375,34 @@ def appointment_calendar_card(request: HttpRequest, pk: int) -> HttpResponse:
     can_edit = has_permission(request.user, "sessions.edit")
     return render(request, "appointments/_calendar_card.html", {
         "appointment": appointment,
-        "next": _next_url(request) or reverse("appointments:calendar"),
+        "next": next_path(request) or reverse("appointments:calendar"),
         "can_complete": can_edit and started and "complete" in allowed,
         "can_no_show": can_edit and started and "no_show" in allowed,
         "not_started": not started and "complete" in allowed,
     })
+@require_http_methods(["GET", "POST"])
+@practice_required("sessions.clinical")
+def appointment_approvals(request: HttpRequest) -> HttpResponse:
+    """Sessions awaiting this supervisor's approval, approved several at a time (each one
+    permission-checked and audited by the service, as the single Approve button is)."""
+    if request.method == "POST":
+        ids = [i for i in (parse_id(v) for v in request.POST.getlist("session")) if i is not None]
+        if not ids:
+            messages.error(request, "Select at least one session to approve.")
+            return redirect("appointments:approvals")
+        result = services.appointment_approve_many(
+            practice=request.practice, appointment_ids=ids, actor=request.user,
+            ctx=AuditContext.from_request(request))
+        if result.approved:
+            n = len(result.approved)
+            messages.success(request, f"Approved {n} session{'s' if n != 1 else ''}: "
+                                      "they can now be billed.")
+        for appt_id, why in result.refused:
+            messages.warning(request, f"Session {appt_id} was not approved: {why}")
+        return redirect("appointments:approvals")
+    sessions = list(selectors.appointment_awaiting_approval_list(
+        practice=request.practice, user=request.user)[:APPROVALS_MAX])
+    phi_read(request, categories=["session"], object_type="Appointment", count=len(sessions),
+             client_ids=[a.client_id for a in sessions])
+    return render(request, "appointments/approvals.html",
+                  {"sessions": sessions, "limit": APPROVALS_MAX})

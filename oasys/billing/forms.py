@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 
 from oasys.clients.models import InsurancePolicy
@@ -37,6 +39,14 @@ class QueueFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "The end date is before the start date.")
         return data
+
+    def query_string(self) -> str:
+        """The valid filters as a query string, to come back to the same list."""
+        if not self.is_valid():
+            return ""
+        keep = {k: self.data.get(k) for k in ("clinician", "client", "payer", "date_from",
+                                               "date_to") if self.data.get(k)}
+        return urlencode(keep)
 
     def filters(self) -> QueueFilters:
         if not self.is_valid():

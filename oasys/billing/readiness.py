@@ -32,6 +32,7 @@ from oasys.core.identifiers import npi_error, tax_id_error
 from oasys.core.models import Practice
 from oasys.core.timezones import practice_date, practice_today
 from oasys.invoices.models import InvoiceLine
+from oasys.practice.cpt import cpt_extra_codes, cpt_validate
 from oasys.practice.models import (
     Enrollment,
     EnrollmentStatus,
@@ -119,6 +120,7 @@ class _Context:
     diagnoses: dict[int, list[str]]
     claims_enrollment: dict[int, str]
     telehealth: list[scrub.TelehealthRule]
+    extra_codes: frozenset[str] = frozenset()
 
 
 def _load_context(practice: Practice, client_ids: Iterable[int], today: date) -> _Context:
@@ -161,6 +163,7 @@ def _load_context(practice: Practice, client_ids: Iterable[int], today: date) ->
         diagnoses=diagnoses,
         claims_enrollment=claims_enrollment,
         telehealth=telehealth,
+        extra_codes=cpt_extra_codes(practice=practice),
     )
 
 
@@ -216,6 +219,8 @@ def evaluate(appt: Appointment, ctx: _Context) -> QueueItem | None:
     )
     if charge is None:
         item.reasons.append(reason("missing_charge"))
+    if cpt and (problem := _cpt_problem(cpt, ctx)):
+        item.reasons.append(reason("invalid_cpt", problem))
     if free_no_show:
         # The practice charges nothing for a no-show of this service: shown, never invoiced.
         item.reasons.append(reason("no_show_fee_zero", appt.service_type.name))
@@ -226,6 +231,12 @@ def evaluate(appt: Appointment, ctx: _Context) -> QueueItem | None:
         return item
     item.reasons.extend(_claim_reasons(appt, ctx, cpt=cpt, policy=policy))
     return item
+
+
+def _cpt_problem(cpt: str, ctx: _Context) -> str | None:
+    """Why a stored code cannot be billed (the shared validator, with the practice's extra
+    codes loaded once per evaluation), or None."""
+    return cpt_validate(practice=ctx.practice, code=cpt, extra_codes=ctx.extra_codes)
 
 
 def _claim_reasons(
@@ -341,9 +352,7 @@ def _scrub(
             errors.append(f"Diagnosis {e}")
     if len(codes) > 12:
         errors.append("A claim takes at most 12 diagnosis codes.")
-    if cpt:
-        if e := scrub.cpt_format_error(cpt):
-            errors.append(e)
+    if cpt and not _cpt_problem(cpt, ctx):  # an invalid code is its own reason (invalid_cpt)
         errors += scrub.procedure_errors([cpt], appt.duration_minutes)
     modifiers = appt.modifier_list
     errors += scrub.modifier_errors(modifiers)

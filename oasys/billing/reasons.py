@@ -41,6 +41,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Add them in the client's clinical information.",
     ),
     "missing_cpt": ("Missing CPT code", "Update the service type or edit the session."),
+    # A code saved before codes were checked against the behavioral-health list, or an
+    # extra code the practice has since removed: named here, never sent on a claim.
+    "invalid_cpt": (
+        "CPT code not valid",
+        "Fix the code on the service type (or the client's pricing rule), or add it under "
+        "Billing → Setup → Service codes if your payer needs it.",
+    ),
     "missing_charge": ("Missing service charge amount", "Set a price on the service type."),
     "incomplete_insurance": (
         "Incomplete client insurance details",

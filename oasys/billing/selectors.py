@@ -13,6 +13,7 @@ from django.utils import timezone
 from oasys.appointments.models import Appointment
 from oasys.claims.models import Claim, ClaimSubmission
 from oasys.core.models import Practice
+from oasys.core.nav import url_with_next
 
 from .readiness import QueueItem, billing_queue, unbilled_sessions
 from .reasons import Reason, help_text
@@ -84,7 +85,10 @@ def reason_link(reason: Reason, item: QueueItem) -> tuple[str, str]:
         return reverse("clients:policies", args=[client_id]), "Client insurance"
     if code == "missing_diagnosis":
         return reverse("clients:diagnoses", args=[client_id]), "Diagnoses"
-    if code in ("missing_cpt", "missing_charge", "no_show_fee_zero"):
+    if code == "invalid_cpt" and item.cpt != (appt.service_type.cpt_code or ""):
+        # The client's pricing rule sets this code, not the service type.
+        return reverse("clients:pricing_rules", args=[client_id]), "Client pricing"
+    if code in ("missing_cpt", "missing_charge", "no_show_fee_zero", "invalid_cpt"):
         return (reverse("practice:service_type_edit", args=[appt.service_type_id]),
                 "Edit service type")
     if code in ("unsigned_note", "awaiting_supervisor"):
@@ -109,10 +113,13 @@ def reason_link(reason: Reason, item: QueueItem) -> tuple[str, str]:
     return reverse("appointments:detail", args=[appt.pk]), "Open session"
 
 
-def reasons_linked(item: QueueItem) -> list[dict]:
+def reasons_linked(item: QueueItem, *, back: str = "") -> list[dict]:
+    """The item's reasons with their fix-it links; `back`: the queue URL (with its filters)
+    the fixing screen returns to once saved."""
     out = []
     for r in item.reasons:
         url, label = reason_link(r, item)
+        url = url_with_next(url, back)
         out.append({"code": r.code, "message": r.message, "detail": r.detail, "text": r.text,
                     "help": help_text(r.code), "url": url, "label": label,
                     "blocked": r.blocked, "warning": r.warning})

@@ -17,15 +17,16 @@ from django.db import transaction
 from oasys.claims.models import Claim
 from oasys.claims.services import AlreadyBilled, ClaimDraft, claim_create_for_session
 from oasys.claims.submission import claims_submit
-from oasys.core.audit import AuditContext
+from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import DomainError
-from oasys.core.models import Practice, User
+from oasys.core.models import AuditAction, Practice, User
 from oasys.invoices.models import InvoiceGrouping
 from oasys.invoices.selectors import invoice_settings_get
 from oasys.invoices.sending import invoice_send
 from oasys.invoices.services import AlreadyInvoiced, SessionCharge, invoice_create_for_sessions
 
 from .readiness import Route, billing_queue, unbilled_sessions
+from .selectors import QueueFilters, queue_get
 
 
 @dataclass
@@ -37,6 +38,36 @@ class BillingResult:
     invoices_unsent: list = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (session id, why)
     submission_error: str = ""
+    matching: int | None = None  # "select all matching": how many were Ready when billed
+
+
+def billing_submit_matching(
+    *,
+    practice: Practice,
+    filters: QueueFilters,
+    ctx: AuditContext,
+    actor: User | None = None,
+    also_ids: Iterable[int] = (),
+    expected: int | None = None,
+) -> BillingResult:
+    """Bill every Ready session matching `filters`, across all pages ("Select all N
+    matching" in Bill Sessions).
+
+    The set is recomputed here from the filters, never taken from the page: a session that
+    stopped being Ready since the page was drawn is not billed, and one the page showed as
+    ticked (`also_ids`) is reported back with the reason, as billing_submit does.
+    `expected`: the count the person saw, recorded beside the count billed.
+    """
+    ready_ids = [item.appointment.pk for item in
+                 queue_get(practice=practice, filters=filters).ready]
+    result = billing_submit(practice=practice, appointment_ids={*ready_ids, *also_ids},
+                            ctx=ctx, actor=actor)
+    result.matching = len(ready_ids)
+    audit_record(ctx=ctx, action=AuditAction.CREATE, category="billing_submit",
+                 object_type="BillingQueue",
+                 detail={"select_all_matching": True, "matching": len(ready_ids),
+                         "expected": expected, "skipped": [i for i, _ in result.skipped]})
+    return result
 
 
 def billing_submit(

@@ -25,12 +25,13 @@ from django.db import transaction
 
 from oasys.clients.diagnoses import MAX_DIAGNOSES, diagnosis_error, diagnosis_normalize
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.codes import cpt_clean, cpt_error, modifier_errors, modifiers_parse
+from oasys.core.codes import cpt_clean, modifier_errors, modifiers_parse
 from oasys.core.errors import InvalidInput
 from oasys.core.formats import date_text, money_text
 from oasys.core.models import AuditAction, User
 from oasys.core.money import money
 from oasys.core.timezones import practice_today
+from oasys.practice.cpt import cpt_extra_codes, cpt_validate
 
 from .actions import claim_derived_create
 from .machine import CLAIM_MACHINE
@@ -201,11 +202,14 @@ def _service_date(value: dt.date | str | None, claim: Claim,
     return value
 
 
-def _line(edit: LineEdit, errors: dict[str, str]) -> _Line | None:
+def _line(edit: LineEdit, errors: dict[str, str], *, practice,
+          extra_codes: frozenset[str]) -> _Line | None:
     key = f"line_{edit.line_number}_"
     ok = True
     code = cpt_clean(edit.procedure_code)
-    problem = cpt_error(code, required=True)
+    # the practice's rule for codes (shape, the behavioural-health codes, its own additions)
+    problem = cpt_validate(practice=practice, code=code, required=True,
+                           extra_codes=extra_codes)
     if problem:
         errors[key + "procedure_code"], ok = problem, False
     modifiers = (modifiers_parse(edit.modifiers) if isinstance(edit.modifiers, str)
@@ -272,7 +276,9 @@ def replacement_edits_clean(*, replacement: Claim, edits: ReplacementEdits) -> _
     if sorted(e.line_number for e in edits.lines) != numbers:
         errors["lines"] = (f"Give every service line of the claim once (line numbers "
                            f"{', '.join(map(str, numbers))}); lines are not added or removed.")
-    lines = [_line(e, errors) for e in edits.lines]
+    extra = frozenset(cpt_extra_codes(practice=replacement.practice))
+    lines = [_line(e, errors, practice=replacement.practice, extra_codes=extra)
+             for e in edits.lines]
     prior = (edits.prior_authorization or "").strip().upper()
     if prior and (not _REFERENCE.fullmatch(prior) or len(prior) > 50):
         errors["prior_authorization"] = (

@@ -10,10 +10,11 @@ from django.db import IntegrityError, transaction
 
 from oasys.appointments.models import Appointment
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.errors import Conflict
+from oasys.core.errors import Conflict, InvalidInput
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.statemachine import IllegalTransition as IllegalTransition  # re-exported
 from oasys.core.timezones import practice_date
+from oasys.practice.cpt import cpt_validate
 
 from .machine import CLAIM_MACHINE
 from .models import Claim, ClaimLine, Frequency, PayerSequence, SavedFilter
@@ -66,8 +67,11 @@ class AlreadyBilled(Conflict):
 def claim_create_for_session(
     *, practice: Practice, draft: ClaimDraft, ctx: AuditContext, actor: User | None = None
 ) -> Claim:
-    """Create the Draft claim for one session. The unique billing key refuses a second one."""
-
+    """Create the Draft claim for one session. The unique billing key refuses a second one.
+    A CPT code the practice cannot bill is refused (InvalidInput), nothing written: the
+    readiness engine names it first, this keeps any other caller from sending it."""
+    if error := cpt_validate(practice=practice, code=draft.cpt, required=True):
+        raise InvalidInput({"cpt": error})
     appt = Appointment.objects.select_related("client", "clinician").get(
         practice=practice, pk=draft.appointment_id
     )

@@ -15,9 +15,10 @@ from django.db import IntegrityError, transaction
 
 from oasys.core.addresses import address_errors, zip_normalized
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.codes import cpt_clean, cpt_error, phone_digits, phone_error
+from oasys.core.codes import cpt_clean, phone_digits, phone_error
 from oasys.core.identifiers import npi_error
 from oasys.core.models import AuditAction, AuditOutcome, Practice
+from oasys.practice.cpt import cpt_validate
 from oasys.practice.models import Payer, ServiceType
 
 from . import validators as v
@@ -593,7 +594,8 @@ def _pricing_rule_clean(
         if msg := v.price_error(values["price"]):
             errors["price"] = msg
     values["cpt_code"] = cpt_clean(_text(data.get("cpt_code")))
-    if msg := cpt_error(values["cpt_code"]):  # empty is fine: the service type's code applies
+    # Empty is fine: the service type's code applies.
+    if msg := cpt_validate(practice=client.practice, code=values["cpt_code"]):
         errors["cpt_code"] = msg
     if not errors and values["price"] is None and not values["cpt_code"]:
         errors["price"] = "Set a custom price, a CPT code, or both ($0 means not billed)."

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oasys.core.audit import AuditContext
 from oasys.core.feedback import refusals_as_messages
 from oasys.core.models import Practice
+from oasys.core.nav import redirect_next
 from oasys.core.permissions import has_permission, practice_required
 from oasys.core.text import parse_id
 from oasys.practice.selectors import payer_search
@@ -136,7 +137,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form_add_errors(form, exc)
         else:
             messages.success(request, "Client details saved.")
-            return redirect("clients:detail", pk=client.pk)
+            return redirect_next(request, "clients:detail", pk=client.pk)
     else:
         phi_read(
             request,
@@ -171,7 +172,7 @@ def client_diagnoses(request: HttpRequest, pk: int) -> HttpResponse:
                     form_add_errors(form, exc)
                 else:
                     messages.success(request, f"{diagnosis.code} added.")
-                    return redirect("clients:diagnoses", pk=client.pk)
+                    return redirect_next(request, "clients:diagnoses", pk=client.pk)
         elif action in {"remove", "up", "down"}:
             diagnosis = get_object_or_404(
                 diagnosis_list(practice=practice, client=client),
@@ -223,7 +224,7 @@ def client_policies(request: HttpRequest, pk: int) -> HttpResponse:
             form_add_errors(form, exc)
         else:
             messages.success(request, "Insurance policy added.")
-            return redirect("clients:policies", pk=client.pk)
+            return redirect_next(request, "clients:policies", pk=client.pk)
     policies = list(policy_list(practice=request.practice, client=client))
     phi_read(
         request,
@@ -261,7 +262,7 @@ def client_policy_edit(request: HttpRequest, pk: int, policy_pk: int) -> HttpRes
             form_add_errors(form, exc)
         else:
             messages.success(request, "Insurance policy saved.")
-            return redirect("clients:policies", pk=client.pk)
+            return redirect_next(request, "clients:policies", pk=client.pk)
     else:
         phi_read(
             request,
@@ -329,7 +330,7 @@ def client_pricing_rules(request: HttpRequest, pk: int) -> HttpResponse:
             form_add_errors(form, exc)
         else:
             messages.success(request, "Pricing rule added.")
-            return redirect("clients:pricing_rules", pk=client.pk)
+            return redirect_next(request, "clients:pricing_rules", pk=client.pk)
     rules = _rules_with_charge(request.practice, client)
     phi_read(
         request,
@@ -366,7 +367,7 @@ def client_pricing_rule_edit(request: HttpRequest, pk: int, rule_pk: int) -> Htt
             form_add_errors(form, exc)
         else:
             messages.success(request, "Pricing rule saved.")
-            return redirect("clients:pricing_rules", pk=client.pk)
+            return redirect_next(request, "clients:pricing_rules", pk=client.pk)
     else:
         phi_read(
             request,

@@ -21,7 +21,9 @@ _POS_CSV = Path(__file__).resolve().parent / "data" / "place_of_service.csv"
 
 # ASCII only: these codes go into X12, whose basic character set has no other digits or
 # letters (Python's \d and str.isalnum() would accept e.g. Arabic-Indic digits).
-_CPT = re.compile(r"[0-9]{5}|[0-9]{4}[A-Za-z]")
+# CPT: 5 digits, or 4 digits and F (Category II), T (Category III) or U (PLA); HCPCS Level
+# II: a letter A–V and 4 digits. Upper case only: callers clean typed input (cpt_clean).
+_CPT = re.compile(r"[0-9]{5}|[0-9]{4}[FTU]|[A-V][0-9]{4}")
 _MODIFIER = re.compile(r"[A-Za-z0-9]{2}")
 MAX_MODIFIERS = 4  # the 837P SV101 composite holds four modifiers
 
@@ -57,8 +59,10 @@ def cpt_clean(value: str | None) -> str:
 
 
 def cpt_error(code: str, *, required: bool = False) -> str | None:
-    """CPT: 5 digits (90837), or 4 digits and a letter (Category II/III, e.g. 0591T).
+    """The shape of a CPT/HCPCS code: 5 digits (90837), 4 digits and F, T or U (Category
+    II/III/PLA, e.g. 0591T) or a letter A–V and 4 digits (HCPCS Level II, e.g. H0004).
 
+    Shape only: whether the practice may bill it is `oasys.practice.cpt.cpt_validate`.
     A service type or pricing rule may leave the code empty (the readiness engine asks for
     it later); a claim line may not, so the scrubber passes required=True.
     """
@@ -66,8 +70,8 @@ def cpt_error(code: str, *, required: bool = False) -> str | None:
         return "No CPT code." if required else None
     if not _CPT.fullmatch(code):
         return (
-            f"{_short(code)!r} is not a CPT code: use 5 digits (like 90837), "
-            "or 4 digits and a letter (like 0591T)."
+            f"{_short(code)!r} is not a CPT or HCPCS code: use 5 digits (like 90837), "
+            "4 digits and F, T or U (like 0591T), or a letter and 4 digits (like H0004)."
         )
     return None
 

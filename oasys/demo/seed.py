@@ -621,6 +621,10 @@ def _seed_serenity(*, today: date, rng: random.Random) -> bool:
         place_of_service="10",
     )
     clients.append((gap, [bare], 14))
+    # A code saved before codes were checked against the behavioral-health list (the pricing
+    # rule screen refuses it now): Bill Sessions names it "CPT code not valid".
+    PricingRule.objects.create(practice=practice, client=gap, service_type=bare,
+                               cpt_code="99999")
 
     # Self-pay clients, one with a custom (sliding-scale) price, one priced at $0.
     for n in range(9):

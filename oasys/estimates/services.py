@@ -22,7 +22,7 @@ from oasys.clients.diagnoses import diagnosis_error, diagnosis_normalize
 from oasys.clients.models import BillingType, Client, PricingRule
 from oasys.clients.pricing import charge_for
 from oasys.core.audit import AuditContext, audit_record
-from oasys.core.codes import cpt_clean, cpt_error
+from oasys.core.codes import cpt_clean
 from oasys.core.errors import Conflict, InvalidInput
 from oasys.core.formats import date_text
 from oasys.core.models import AuditAction, Practice, SentEmail
@@ -30,6 +30,7 @@ from oasys.core.money import ZERO, money
 from oasys.core.outbound_mail import email_send
 from oasys.core.sequences import sequence_next
 from oasys.core.timezones import practice_today
+from oasys.practice.cpt import cpt_extra_codes, cpt_validate
 from oasys.practice.models import ProviderProfile, ServiceType
 
 from .models import EstimateStatus, Frequency, GoodFaithEstimate, GoodFaithEstimateLine
@@ -194,12 +195,13 @@ def _lines_clean(*, practice: Practice, lines: Sequence[Mapping[str, Any]],
     names = {st.cpt_code: st.name for st in ServiceType.objects.filter(practice=practice)
              .exclude(cpt_code="").order_by("-is_active", "name")}
     clean: list[ProposedLine] = []
+    extra = cpt_extra_codes(practice=practice)
     for i, row in enumerate(lines):
         if not isinstance(row, Mapping):
             errors[f"lines.{i}.cpt_code"] = "Each line needs a CPT code, quantity and unit cost."
             continue
         cpt = cpt_clean(str(row.get("cpt_code") or ""))
-        problem = cpt_error(cpt, required=True)
+        problem = cpt_validate(practice=practice, code=cpt, required=True, extra_codes=extra)
         if problem:
             errors[f"lines.{i}.cpt_code"] = problem
         description = " ".join(str(row.get("description") or "").split())[:200]

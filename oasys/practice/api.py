@@ -19,6 +19,7 @@ from oasys.core.money import money_str
 from oasys.core.permissions import api_permission
 
 from . import selectors, services
+from .cpt import KNOWN_CODE_GROUPS
 from .forms import ClinicianForm, ProviderProfileForm, ServiceTypeForm
 from .models import AcceptedPayer, Clinician, Enrollment, ServiceType
 
@@ -298,7 +299,7 @@ def service_types_list(request: HttpRequest, page: int = 1, page_size: int = 100
 @router.post("/service-types", response={201: ServiceTypeOut, 422: ErrorsOut})
 @api_permission("practice.settings")
 def service_types_create(request: HttpRequest, payload: ServiceTypeIn):
-    form = ServiceTypeForm(data=_service_type_data(payload))
+    form = ServiceTypeForm(data=_service_type_data(payload), practice=request.practice)
     if not form.is_valid():
         return 422, {"errors": _errors(form)}
     try:
@@ -326,7 +327,7 @@ def service_types_update(request: HttpRequest, service_type_id: int, payload: Se
     service_type = get_object_or_404(
         selectors.service_type_list(practice=request.practice), pk=service_type_id
     )
-    form = ServiceTypeForm(data=_service_type_data(payload))
+    form = ServiceTypeForm(data=_service_type_data(payload), practice=request.practice)
     if not form.is_valid():
         return 422, {"errors": _errors(form)}
     try:
@@ -339,6 +340,69 @@ def service_types_update(request: HttpRequest, service_type_id: int, payload: Se
     except ValidationError as exc:
         return 422, {"errors": _service_errors(exc)}
     return 200, service_type
+
+
+# --- Extra service codes --------------------------------------------------------------------
+
+
+class ServiceCodeOut(Schema):
+    id: int
+    code: str
+    description: str
+    created_at: dt.datetime
+
+
+class ServiceCodeListOut(PageOut):
+    items: list[ServiceCodeOut]
+
+
+class ServiceCodeIn(Schema):
+    code: str
+    description: str = ""
+
+
+class KnownCodeOut(Schema):
+    code: str
+    description: str
+    group: str
+
+
+@router.get("/service-codes", response=ServiceCodeListOut)
+@api_permission("practice.view")
+def service_codes_list(request: HttpRequest, page: int = 1, page_size: int = 100) -> dict:
+    """The CPT/HCPCS codes this practice added beyond the ones Oasys knows."""
+    return page_body(selectors.extra_service_code_list(practice=request.practice), page=page,
+                     page_size=page_size)
+
+
+@router.get("/service-codes/known", response=list[KnownCodeOut])
+@api_permission("practice.view")
+def service_codes_known(request: HttpRequest) -> list[dict]:
+    """The behavioral-health codes Oasys accepts without adding them."""
+    return [{"code": code, "description": text, "group": group}
+            for group, codes in KNOWN_CODE_GROUPS.items() for code, text in codes.items()]
+
+
+@router.post("/service-codes", response={201: ServiceCodeOut, 422: ErrorsOut})
+@api_permission("practice.settings")
+def service_codes_add(request: HttpRequest, payload: ServiceCodeIn):
+    try:
+        extra = services.extra_service_code_add(
+            practice=request.practice, actor_ctx=AuditContext.from_request(request),
+            code=payload.code, description=payload.description)
+    except ValidationError as exc:
+        return 422, {"errors": _service_errors(exc)}
+    return 201, extra
+
+
+@router.delete("/service-codes/{service_code_id}", response={204: None})
+@api_permission("practice.settings")
+def service_codes_remove(request: HttpRequest, service_code_id: int) -> tuple[int, None]:
+    extra = get_object_or_404(selectors.extra_service_code_list(practice=request.practice),
+                              pk=service_code_id)
+    services.extra_service_code_remove(practice=request.practice,
+                                       actor_ctx=AuditContext.from_request(request), extra=extra)
+    return 204, None
 
 
 # --- Clinicians -----------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from oasys.core.addresses import (
 )
 from oasys.core.codes import (
     cpt_clean,
-    cpt_error,
     modifiers_error,
     modifiers_parse,
     phone_display,
@@ -26,6 +25,7 @@ from oasys.core.codes import (
 from oasys.core.identifiers import digits_only, npi_error, tax_id_error, tax_id_masked
 from oasys.core.models import Practice
 
+from .cpt import cpt_validate
 from .models import EnrollmentStatus, ProviderType, TaxIdType
 from .selectors import clinician_supervisor_candidate_list, clinician_user_candidate_list
 from .taxonomy import taxonomy_error, taxonomy_normalized
@@ -233,6 +233,8 @@ class EnrollmentStatusForm(forms.Form):
 
 
 class ServiceTypeForm(forms.Form):
+    """practice: whose extra service codes the CPT code may also be (see practice/cpt.py)."""
+
     name = forms.CharField(
         label="Name",
         max_length=100,
@@ -242,7 +244,8 @@ class ServiceTypeForm(forms.Form):
         label="CPT code",
         required=False,
         max_length=10,
-        help_text="5 characters: 5 digits (90837) or 4 digits and a letter.",
+        help_text="A behavioral-health CPT or HCPCS code, like 90837 or H0004. Others can "
+        "be added under Service codes.",
     )
     rate = forms.DecimalField(
         label="Default rate ($)",
@@ -297,12 +300,16 @@ class ServiceTypeForm(forms.Form):
     )
     is_active = forms.BooleanField(label="Active", required=False, initial=True)
 
+    def __init__(self, *args, practice: Practice, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.practice = practice
+
     def clean_name(self) -> str:
         return " ".join(self.cleaned_data["name"].split())
 
     def clean_cpt_code(self) -> str:
         code = cpt_clean(self.cleaned_data["cpt_code"])
-        error = cpt_error(code)
+        error = cpt_validate(practice=self.practice, code=code)
         if error:
             raise forms.ValidationError(error)
         return code
@@ -315,6 +322,21 @@ class ServiceTypeForm(forms.Form):
         if error:
             raise forms.ValidationError(error)
         return ",".join(modifiers_parse(value))
+
+
+class ExtraServiceCodeForm(forms.Form):
+    """A code to add to the practice's list; the service checks its shape and that Oasys
+    does not already know it (one place for those rules, shared with the API)."""
+
+    code = forms.CharField(
+        label="CPT or HCPCS code", max_length=10,
+        error_messages={"required": "Enter the code, like 0591T or H0020."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    description = forms.CharField(
+        label="What it is (optional)", required=False, max_length=100,
+        help_text="Shown beside the code here, e.g. “Health coaching, first 30 minutes”.",
+    )
 
 
 class ClinicianForm(forms.Form):

@@ -182,6 +182,24 @@ class ServiceType(PracticeScoped):
         return [m.strip() for m in self.modifiers.split(",") if m.strip()]
 
 
+class ExtraServiceCode(PracticeScoped):
+    """A CPT/HCPCS code this practice bills that is not among the behavioral-health codes
+    Oasys knows (`oasys.practice.cpt.KNOWN_CODES`), added on purpose so a typo like 99999
+    is still refused. Still format-checked; adding and removing are audited."""
+
+    code = models.CharField(max_length=5)
+    description = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "code"], name="extra_service_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
 class Clinician(PracticeScoped):
     """A person who renders sessions. A clinician with a supervisor needs approval to bill."""
 
@@ -214,6 +232,7 @@ __all__ = [
     "Enrollment",
     "EnrollmentEvent",
     "EnrollmentStatus",
+    "ExtraServiceCode",
     "Payer",
     "Practice",
     "ProviderProfile",

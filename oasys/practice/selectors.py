@@ -15,6 +15,7 @@ from .models import (
     AcceptedPayer,
     Clinician,
     Enrollment,
+    ExtraServiceCode,
     Payer,
     ProviderProfile,
     ProviderType,
@@ -246,6 +247,15 @@ def service_type_list(*, practice: Practice, active_only: bool = False) -> Query
 
 
 # --- Clinicians -----------------------------------------------------------------------------
+
+
+def extra_service_code_list(*, practice: Practice) -> QuerySet[ExtraServiceCode]:
+    """The CPT/HCPCS codes the practice added beyond the ones Oasys knows, by code."""
+    return ExtraServiceCode.objects.filter(practice=practice).order_by("code")
+
+
+def extra_service_code_get(*, practice: Practice, pk: int) -> ExtraServiceCode | None:
+    return ExtraServiceCode.objects.filter(practice=practice, pk=pk).first()
 
 
 def clinician_list(*, practice: Practice, active_only: bool = False) -> QuerySet[Clinician]:

@@ -12,15 +12,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
+from oasys.core.codes import cpt_clean, cpt_error
 from oasys.core.errors import InvalidInput, NotAllowed
 from oasys.core.models import AuditAction, Practice, User
 
+from .cpt import cpt_known, cpt_validate
 from .machine import ENROLLMENT_MACHINE
 from .models import (
     AcceptedPayer,
     Clinician,
     Enrollment,
     EnrollmentStatus,
+    ExtraServiceCode,
     Payer,
     ProviderProfile,
     ServiceType,
@@ -331,8 +334,16 @@ def _service_type_name_check(*, practice: Practice, name: str, exclude_pk: int |
         raise InvalidInput({"name": "You already have a service type with this name."})
 
 
+def _service_type_cpt_check(*, practice: Practice, data: dict) -> None:
+    """The form checks too; this keeps a caller that skips it (a script, a future screen)
+    from saving a code the practice cannot bill."""
+    if error := cpt_validate(practice=practice, code=data.get("cpt_code") or ""):
+        raise InvalidInput({"cpt_code": error})
+
+
 def service_type_create(*, practice: Practice, actor_ctx: AuditContext, data: dict) -> ServiceType:
     _service_type_name_check(practice=practice, name=data["name"], exclude_pk=None)
+    _service_type_cpt_check(practice=practice, data=data)
     service_type = ServiceType(practice=practice)
     _assign(service_type, data, SERVICE_TYPE_FIELDS)
     with transaction.atomic():
@@ -354,6 +365,8 @@ def service_type_update(
         raise NotAllowed("This service type belongs to another practice")
     if "name" in data:
         _service_type_name_check(practice=practice, name=data["name"], exclude_pk=service_type.pk)
+    if "cpt_code" in data:
+        _service_type_cpt_check(practice=practice, data=data)
     with transaction.atomic():
         changed = _assign(service_type, data, SERVICE_TYPE_FIELDS)
         if changed:
@@ -367,6 +380,53 @@ def service_type_update(
                 detail={"fields": sorted(changed)},
             )
     return service_type
+
+
+# --- Extra service codes (CPT/HCPCS beyond the ones Oasys knows) ---------------------------
+
+
+def extra_service_code_add(
+    *, practice: Practice, actor_ctx: AuditContext, code: str, description: str = ""
+) -> ExtraServiceCode:
+    """Let this practice bill `code` although Oasys does not know it (still format-checked).
+
+    A known code needs no adding (saying so keeps the list to the deliberate exceptions).
+    """
+    code = cpt_clean(code)
+    description = (description or "").strip()
+    if error := cpt_error(code, required=True):
+        raise InvalidInput({"code": error})
+    if cpt_known(code):
+        raise InvalidInput({"code": f"Oasys already knows {code}; there is no need to add it."})
+    if len(description) > 100:
+        raise InvalidInput({"description": "Keep the description to 100 characters."})
+    duplicate = {"code": f"{code} is already in your service codes."}
+    if ExtraServiceCode.objects.filter(practice=practice, code=code).exists():
+        raise InvalidInput(duplicate)
+    try:
+        with transaction.atomic():
+            extra = ExtraServiceCode.objects.create(
+                practice=practice, code=code, description=description)
+            audit_record(ctx=actor_ctx, action=AuditAction.CREATE, category="service_code",
+                         object_type="ExtraServiceCode", object_id=extra.pk,
+                         detail={"code": code})
+    except IntegrityError as exc:  # a double click racing the check above
+        raise InvalidInput(duplicate) from exc
+    return extra
+
+
+def extra_service_code_remove(
+    *, practice: Practice, actor_ctx: AuditContext, extra: ExtraServiceCode
+) -> None:
+    """Stop accepting the code for new service types, pricing rules and sessions. Sessions
+    already using it are then named by Bill Sessions ("not a code Oasys knows"), not billed."""
+    if extra.practice_id != practice.pk:
+        raise NotAllowed("This service code belongs to another practice")
+    with transaction.atomic():
+        pk, code = extra.pk, extra.code
+        extra.delete()
+        audit_record(ctx=actor_ctx, action=AuditAction.DELETE, category="service_code",
+                     object_type="ExtraServiceCode", object_id=pk, detail={"code": code})
 
 
 # --- Clinicians -----------------------------------------------------------------------------

@@ -13,14 +13,17 @@ from oasys.core.addresses import ZIP4_REQUIRED, is_zip4
 from oasys.core.audit import AuditContext
 from oasys.core.feedback import refusals_as_messages
 from oasys.core.identifiers import tax_id_masked
+from oasys.core.nav import redirect_next
 from oasys.core.permissions import has_permission, practice_required
 from oasys.core.text import parse_id
 
 from . import selectors, services
+from .cpt import KNOWN_CODE_GROUPS
 from .forms import (
     AcceptedPayerAddForm,
     ClinicianForm,
     EnrollmentStatusForm,
+    ExtraServiceCodeForm,
     ProviderProfileForm,
     ServiceTypeForm,
 )
@@ -116,7 +119,7 @@ def provider(request: HttpRequest) -> HttpResponse:
             data=form.cleaned_data,
         )
         messages.success(request, "Provider information saved.")
-        return redirect("practice:setup")
+        return redirect_next(request, "practice:setup")
     return render(
         request,
         "practice/provider_form.html",
@@ -278,7 +281,7 @@ def _service_type_form(request: HttpRequest, *, service_type) -> HttpResponse:
     initial = None
     if service_type is not None:
         initial = {f: getattr(service_type, f) for f in services.SERVICE_TYPE_FIELDS}
-    form = ServiceTypeForm(request.POST or None, initial=initial)
+    form = ServiceTypeForm(request.POST or None, initial=initial, practice=request.practice)
     if request.method == "POST" and form.is_valid():
         ctx = AuditContext.from_request(request)
         try:
@@ -297,12 +300,50 @@ def _service_type_form(request: HttpRequest, *, service_type) -> HttpResponse:
             _form_errors_from(form, exc)
         else:
             messages.success(request, f"Service type “{form.cleaned_data['name']}” saved.")
-            return redirect("practice:service_types")
+            return redirect_next(request, "practice:service_types")
     return render(
         request,
         "practice/service_type_form.html",
         _ctx(request, "service_types", form=form, service_type=service_type),
     )
+
+
+@require_http_methods(["GET", "POST"])
+@practice_required("practice.view", post="practice.settings")
+def service_codes(request: HttpRequest) -> HttpResponse:
+    """The CPT/HCPCS codes Oasys knows for behavioral health, and the practice's own extra
+    codes (added here on purpose, so a typo like 99999 is still refused elsewhere)."""
+    form = ExtraServiceCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            extra = services.extra_service_code_add(
+                practice=request.practice, actor_ctx=AuditContext.from_request(request),
+                code=form.cleaned_data["code"], description=form.cleaned_data["description"])
+        except ValidationError as exc:
+            _form_errors_from(form, exc)
+        else:
+            messages.success(request, f"{extra.code} added: you can now use it on service "
+                             "types, pricing rules and estimates.")
+            return redirect("practice:service_codes")
+    return render(
+        request,
+        "practice/service_codes.html",
+        _ctx(request, "service_codes", form=form, known_groups=KNOWN_CODE_GROUPS,
+             extra_codes=selectors.extra_service_code_list(practice=request.practice)),
+        status=422 if form.errors else 200,
+    )
+
+
+@require_http_methods(["POST"])
+@practice_required("practice.settings")
+def service_code_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    extra = get_object_or_404(selectors.extra_service_code_list(practice=request.practice), pk=pk)
+    code = extra.code
+    services.extra_service_code_remove(
+        practice=request.practice, actor_ctx=AuditContext.from_request(request), extra=extra)
+    messages.success(request, f"{code} removed. Sessions that still use it will show "
+                     "“CPT code not valid” in Bill Sessions until their code is changed.")
+    return redirect("practice:service_codes")
 
 
 @require_GET
@@ -353,7 +394,7 @@ def _clinician_form(request: HttpRequest, *, clinician) -> HttpResponse:
             _form_errors_from(form, exc)
         else:
             messages.success(request, "Clinician saved.")
-            return redirect("practice:clinicians")
+            return redirect_next(request, "practice:clinicians")
     return render(
         request,
         "practice/clinician_form.html",

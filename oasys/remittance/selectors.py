@@ -64,11 +64,17 @@ def remittance_claim_list(*, practice: Practice) -> QuerySet[RemittanceClaim]:
                                                                             "claim")
 
 
-def remittance_claim_client_share_list(*, practice: Practice) -> QuerySet[RemittanceClaim]:
+def remittance_claim_client_share_list(
+    *, practice: Practice, remittance: Remittance | None = None
+) -> QuerySet[RemittanceClaim]:
     """Posted, matched, non-reversal remittance claims that may leave the client a share and
     have no invoice yet (candidates for a client-responsibility invoice): a share stated by
-    the payer, or a secondary payer's answer (what it did not pay returns to the client)."""
-    return (remittance_claim_list(practice=practice)
+    the payer, or a secondary payer's answer (what it did not pay returns to the client).
+    `remittance`: that ERA's claims only."""
+    qs = remittance_claim_list(practice=practice)
+    if remittance is not None:
+        qs = qs.filter(remittance=remittance)
+    return (qs
             .filter(remittance__status__in=POSTED, claim__isnull=False,
                     invoice_line__isnull=True)
             .filter(Q(client_share__gt=0) | Q(claim__payer_sequence="S"))

@@ -698,12 +698,16 @@ def era_import(*, practice: Practice, raw: str, ctx: AuditContext,
 
 # --- client responsibility --------------------------------------------------------------------
 def remittance_client_invoices_create(*, practice: Practice, ctx: AuditContext,
-                                      actor: User | None = None) -> list:
+                                      actor: User | None = None,
+                                      remittance: Remittance | None = None) -> list:
     """Create every pending client-responsibility invoice (Draft) of the practice: one per
     remittance claim that leaves the client a share not invoiced yet. Auto-billing calls it;
-    safe to run again (each remittance claim is invoiced at most once)."""
+    so does "Invoice the client share for all N claims" on an ERA's page (`remittance`:
+    that ERA's claims only). Safe to run again: each remittance claim is invoiced at most
+    once (remittance_claim_invoice_create refuses a second invoice), so a second press
+    creates nothing."""
     created = []
-    for rc in remittance_claim_client_share_list(practice=practice):
+    for rc in remittance_claim_client_share_list(practice=practice, remittance=remittance):
         if client_share_pending(practice=practice, remittance_claim=rc) <= 0:
             continue
         try:

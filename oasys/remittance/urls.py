@@ -10,6 +10,8 @@ urlpatterns = [
     path("upload/", views.remittance_upload, name="upload"),
     path("<int:pk>/", views.remittance_detail, name="detail"),
     path("<int:pk>/decide/", views.remittance_decide, name="decide"),
+    path("<int:pk>/invoice-client-shares/", views.remittance_invoice_client_shares,
+         name="invoice_client_shares"),
     path("claims/<int:pk>/invoice/", views.remittance_claim_invoice, name="claim_invoice"),
     path("review/", views.payment_reviews, name="reviews"),
     path("review/<int:pk>/", views.payment_review_decide, name="review_decide"),

@@ -3,6 +3,8 @@ hand, and creating the client's invoice for their share."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -13,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from oasys.core.audit import AuditContext, audit_list_read, audit_record
 from oasys.core.csv_export import csv_date, csv_money, csv_response, csv_text
 from oasys.core.errors import DomainError
-from oasys.core.formats import payer_name_text
+from oasys.core.formats import money_text, payer_name_text
 from oasys.core.models import AuditAction
 from oasys.core.money import dollars_text
 from oasys.core.permissions import practice_required
@@ -37,6 +39,7 @@ from .services import (
     era_import,
     payment_review_resolve,
     remittance_claim_invoice_create,
+    remittance_client_invoices_create,
     remittance_post_rest,
     remittance_reject,
 )
@@ -108,6 +111,8 @@ def remittance_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "claims": claims,
         "plbs": provider_adjustment_list(remittance=remittance),
         "held": remittance.status == RemittanceStatus.DAMAGED,
+        # Claims that leave the client a share not invoiced yet: one button invoices them all.
+        "to_invoice": [c for c in claims if not c.invoice_id and c.pending_share > 0],
     })
 
 
@@ -174,6 +179,31 @@ def remittance_claim_invoice(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Draft invoice {invoice.number} created for "
                                   f"{dollars_text(invoice.total)}.")
     return redirect("remittance:detail", pk=rc.remittance_id)
+
+
+@require_POST
+@practice_required("billing.work")
+def remittance_invoice_client_shares(request: HttpRequest, pk: int) -> HttpResponse:
+    """"Invoice the client share for all N claims": a Draft invoice for each claim of this
+    ERA that leaves the client a share not invoiced yet (the per-claim service, once per
+    claim). Pressing it again creates nothing new."""
+    try:
+        remittance = remittance_get(practice=request.practice, pk=pk)
+    except Remittance.DoesNotExist as exc:
+        raise Http404 from exc
+    created = remittance_client_invoices_create(
+        practice=request.practice, remittance=remittance,
+        ctx=AuditContext.from_request(request), actor=request.user)
+    if created:
+        total = sum((invoice.total for invoice in created), Decimal("0"))
+        n = len(created)
+        messages.success(request, f"Created {n} draft invoice{'s' if n != 1 else ''} for the "
+                                  f"client share, {money_text(total)} in all. Send them from "
+                                  "Manage Invoices.")
+    else:
+        messages.info(request, "Every client share of this ERA is already invoiced: nothing "
+                               "new was created.")
+    return redirect("remittance:detail", pk=remittance.pk)
 
 
 @practice_required("billing.work")

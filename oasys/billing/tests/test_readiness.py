@@ -24,6 +24,7 @@ from oasys.practice.models import (
     EnrollmentStatus,
     TransactionType,
 )
+from oasys.practice.services import extra_service_code_add, extra_service_code_remove
 
 from . import factories as f
 from .factories import ready_claim_session
@@ -578,3 +579,45 @@ def test_supervisor_without_npi_is_a_claim_validation_error(practice):
     supervisor.save()
     [item] = billing_queue(practice=practice)
     assert item.ready, item.reasons
+
+
+# --- CPT codes Oasys does not know -------------------------------------------------------------
+
+
+def test_a_stored_unknown_cpt_is_named_not_crashed_on(s):
+    # Saved before codes were checked against the behavioral-health list.
+    type(s.service_type).objects.filter(pk=s.service_type.pk).update(cpt_code="99999")
+    item = assert_only(s, "invalid_cpt")
+    reason = item.reasons[0]
+    assert reason.detail.startswith("99999 is not a CPT code Oasys knows")
+    assert "Billing → Setup → Service codes" in reason.detail
+
+
+def test_a_stored_badly_shaped_cpt_is_invalid_too(s):
+    type(s.service_type).objects.filter(pk=s.service_type.pk).update(cpt_code="9O834")
+    item = assert_only(s, "invalid_cpt")
+    assert "is not a CPT or HCPCS code" in item.reasons[0].detail
+
+
+def test_an_added_extra_code_is_ready_and_removing_it_names_it_again(s):
+    type(s.service_type).objects.filter(pk=s.service_type.pk).update(cpt_code="0591T")
+    assert_only(s, "invalid_cpt")
+    extra = extra_service_code_add(practice=s.practice, actor_ctx=f.ctx_for(practice=s.practice),
+                                   code="0591T")
+    assert_ready(s)
+    extra_service_code_remove(practice=s.practice, actor_ctx=f.ctx_for(practice=s.practice),
+                              extra=extra)
+    assert_only(s, "invalid_cpt")
+
+
+def test_a_self_pay_session_with_an_unknown_code_is_not_invoiced(practice):
+    appt = f.self_pay_session(practice)
+    type(appt.service_type).objects.filter(pk=appt.service_type_id).update(cpt_code="99999")
+    item = next(i for i in billing_queue(practice=practice) if i.appointment.pk == appt.pk)
+    assert codes(item) == {"invalid_cpt"} and not item.ready
+
+
+def test_a_free_session_is_not_in_bill_sessions(s):
+    s.service_type.rate = Decimal("0")
+    s.service_type.save()
+    assert item_for(s.practice, s.appointment) is None

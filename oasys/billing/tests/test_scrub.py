@@ -150,11 +150,12 @@ def test_cpt_format_ok(code):
     assert cpt_format_error(code) is None
 
 
-@pytest.mark.parametrize("code", ["9083", "908345", "9O834", "A0834", "90 83", "9083-"])
+@pytest.mark.parametrize("code", ["9083", "908345", "9O834", "W0834", "0591X", "90 83",
+                                  "9083-"])
 def test_cpt_format_bad(code):
     assert cpt_format_error(code) == (
-        f"{code!r} is not a CPT code: use 5 digits (like 90837), "
-        "or 4 digits and a letter (like 0591T)."
+        f"{code!r} is not a CPT or HCPCS code: use 5 digits (like 90837), "
+        "4 digits and F, T or U (like 0591T), or a letter and 4 digits (like H0004)."
     )
 
 
@@ -162,7 +163,8 @@ def test_cpt_format_empty():
     assert cpt_format_error("") == "No CPT code."
 
 
-@given(st.from_regex(r"\A[0-9]{5}\Z") | st.from_regex(r"\A[0-9]{4}[A-Za-z]\Z"))
+@given(st.from_regex(r"\A[0-9]{5}\Z") | st.from_regex(r"\A[0-9]{4}[FTU]\Z")
+       | st.from_regex(r"\A[A-V][0-9]{4}\Z"))
 def test_cpt_format_accepts_every_well_formed_code(code):
     assert cpt_format_error(code) is None
 

@@ -27,6 +27,7 @@ from oasys.claims.services import (
 from oasys.claims.status import TRANSITIONS, ClaimStatus
 from oasys.claims.submission import submission_send
 from oasys.clearinghouse.models import FileStatus
+from oasys.core.errors import InvalidInput
 from oasys.core.models import AuditEvent
 from x12.tests.pyx12_check import pyx12_errors
 
@@ -52,6 +53,15 @@ def ctx(owner):
 
 
 # --- creation ---------------------------------------------------------------------------------
+
+
+def test_a_code_the_practice_cannot_bill_is_refused_and_nothing_written(s, ctx):
+    draft = ClaimDraft(appointment_id=s.appointment.pk, policy_id=s.policy.pk,
+                       payer_id=s.payer.pk, cpt="99999", charge=Decimal("130.00"),
+                       diagnosis_codes=("F41.1",))
+    with pytest.raises(InvalidInput, match="99999 is not a CPT code Oasys knows"):
+        claim_create_for_session(practice=s.practice, draft=draft, ctx=ctx)
+    assert not Claim.objects.exists()
 
 
 def test_claim_created_as_draft_with_one_line_event_and_audit(s, ctx, owner):

@@ -175,7 +175,9 @@ def test_sending_an_unchanged_draft_is_refused(denied, ctx):
 
 
 BAD = [
-    ({"procedure_code": "9083"}, "line_1_procedure_code", "is not a CPT code"),
+    ({"procedure_code": "9083"}, "line_1_procedure_code", "is not a CPT or HCPCS code"),
+    ({"procedure_code": "99999"}, "line_1_procedure_code",
+     "99999 is not a CPT code Oasys knows for behavioral health"),
     ({"procedure_code": ""}, "line_1_procedure_code", "No CPT code"),
     ({"units": "0"}, "line_1_units", "more than 0"),
     ({"units": "-2"}, "line_1_units", "more than 0"),

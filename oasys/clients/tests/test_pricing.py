@@ -96,7 +96,7 @@ def test_bad_prices_are_refused(cl_client, cl_ctx, cl_service_type, price):
 
 
 @pytestmark_db
-@pytest.mark.parametrize("cpt", ["9083", "908370", "A1234", "90-83"])
+@pytest.mark.parametrize("cpt", ["9083", "908370", "W1234", "90-83", "99999"])
 def test_bad_cpt_codes_are_refused(cl_client, cl_ctx, cl_service_type, cpt):
     assert set(rule_errors(cl_client, cl_ctx, service_type=cl_service_type, cpt_code=cpt)) == {
         "cpt_code"

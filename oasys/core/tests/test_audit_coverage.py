@@ -31,7 +31,7 @@ from oasys.core.tests.routes import api_routes
 from oasys.core.tests.test_tenancy import _walk
 from oasys.eligibility.models import EligibilityCheck
 from oasys.invoices.models import Invoice
-from oasys.practice.models import AcceptedPayer, Clinician, ServiceType
+from oasys.practice.models import AcceptedPayer, Clinician, ExtraServiceCode, ServiceType
 from oasys.remittance.models import Remittance, RemittanceClaim
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +63,7 @@ HTML_FILL: dict[str, Callable[[PhiWorld], dict | None]] = {
     "practice:accepted_payer": _pk(AcceptedPayer),
     "practice:accepted_payer_remove": _pk(AcceptedPayer),
     "practice:service_type_edit": _pk(ServiceType),
+    "practice:service_code_remove": lambda w: None,  # POST only: removes, then a redirect
     "practice:clinician_edit": _pk(Clinician),
     "clients:": _pk(Client, is_draft=False),
     "clients:policy_edit": lambda w: _client_with(InsurancePolicy, w),
@@ -90,6 +91,7 @@ HTML_FILL: dict[str, Callable[[PhiWorld], dict | None]] = {
     "eligibility:detail": lambda w: {"check_pk": _first(EligibilityCheck, w)},
     "remittance:detail": _pk(Remittance),
     "remittance:claim_invoice": _pk(RemittanceClaim),
+    "remittance:invoice_client_shares": lambda w: None,  # POST only: invoices, then a redirect
     "remittance:review_decide": lambda w: None,  # no payment review in the seeded world
     "remittance:decide": lambda w: None,  # POST only: a held ERA's decision, then a redirect
     "operator:": lambda w: None,  # the operator console: staff only, counts and no client data
@@ -225,6 +227,7 @@ API_FILL: dict[str, Callable[[PhiWorld], int | None]] = {
     "accepted_payer_id": lambda w: _first(AcceptedPayer, w),
     "clinician_id": lambda w: _first(Clinician, w),
     "service_type_id": lambda w: _first(ServiceType, w),
+    "service_code_id": lambda w: _first(ExtraServiceCode, w),
     "payout_id": lambda w: None,
     "gfe_id": lambda w: None,  # no good-faith estimate in the seeded world
     "superbill_id": lambda w: None,  # no superbill in the seeded world

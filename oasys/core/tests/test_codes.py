@@ -37,7 +37,8 @@ def test_place_of_service_from_core_csv():
 # --- CPT --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code", ["90837", "0591T", "9083T", "0001F", "99213", "0591t"])
+@pytest.mark.parametrize("code", ["90837", "0591T", "9083T", "0001F", "0361U", "99213",
+                                  "H0004", "G0323", "A0837"])
 def test_cpt_accepted(code):
     assert cpt_error(code) is None
     assert cpt_error(code, required=True) is None
@@ -49,8 +50,9 @@ def test_cpt_accepted(code):
         "9083",  # too short
         "908370",  # too long
         "90837A",
-        "H0004",  # HCPCS Level II, not CPT
-        "A0837",
+        "0591X",  # Category II/III/PLA end in F, T or U only
+        "W0837",  # HCPCS Level II letters run A to V
+        "0591t",  # lower case: clean first (cpt_clean)
         "9O837",  # letter O for zero
         "9083-",
         "90 83",
@@ -61,8 +63,8 @@ def test_cpt_accepted(code):
 )
 def test_cpt_refused(code):
     assert cpt_error(code) == (
-        f"{code!r} is not a CPT code: use 5 digits (like 90837), "
-        "or 4 digits and a letter (like 0591T)."
+        f"{code!r} is not a CPT or HCPCS code: use 5 digits (like 90837), "
+        "4 digits and F, T or U (like 0591T), or a letter and 4 digits (like H0004)."
     )
 
 
@@ -74,7 +76,7 @@ def test_cpt_empty_is_fine_unless_required():
 def test_cpt_message_does_not_echo_a_flood():
     message = cpt_error("9" * 5000)
     assert message is not None and len(message) < 150
-    assert message.startswith("'999999999999…' is not a CPT code")
+    assert message.startswith("'999999999999…' is not a CPT or HCPCS code")
 
 
 def test_cpt_clean():

@@ -23,8 +23,8 @@ GOOD = {"name": "Individual therapy 53 min", "cpt_code": "90837", "rate": "150.0
 @pytest.mark.parametrize(("value", "expected"), [
     ("", None), ("0", Decimal("0")), ("25.5", Decimal("25.5")), ("75.00", Decimal("75")),
 ])
-def test_accepted_values(value, expected):
-    form = ServiceTypeForm(data={**GOOD, "no_show_fee": value})
+def test_accepted_values(pr_practice, value, expected):
+    form = ServiceTypeForm(data={**GOOD, "no_show_fee": value}, practice=pr_practice)
     assert form.is_valid(), form.errors
     assert form.cleaned_data["no_show_fee"] == expected
 
@@ -32,14 +32,14 @@ def test_accepted_values(value, expected):
 @pytest.mark.parametrize(("value", "fragment"), [
     ("-1", "cannot be negative"), ("1.005", "2 decimal places"), ("ten", "amount in dollars"),
 ])
-def test_refused_values(value, fragment):
-    form = ServiceTypeForm(data={**GOOD, "no_show_fee": value})
+def test_refused_values(pr_practice, value, fragment):
+    form = ServiceTypeForm(data={**GOOD, "no_show_fee": value}, practice=pr_practice)
     assert not form.is_valid()
     assert fragment in form.errors["no_show_fee"][0]
 
 
 def test_saved_updated_and_audited(pr_practice, pr_ctx):
-    form = ServiceTypeForm(data={**GOOD, "no_show_fee": "0"})
+    form = ServiceTypeForm(data={**GOOD, "no_show_fee": "0"}, practice=pr_practice)
     assert form.is_valid()
     st = service_type_create(practice=pr_practice, actor_ctx=pr_ctx, data=form.cleaned_data)
     assert ServiceType.objects.get(pk=st.pk).no_show_fee == Decimal("0.00")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,11 @@ from django.urls import reverse
 from oasys.core.models import AuditEvent
 from oasys.practice.forms import ServiceTypeForm
 from oasys.practice.models import ServiceType
-from oasys.practice.services import service_type_create, service_type_update
+from oasys.practice.services import (
+    extra_service_code_add,
+    service_type_create,
+    service_type_update,
+)
 
 GOOD = {
     "name": "Individual therapy 53 min",
@@ -24,14 +29,14 @@ GOOD = {
 }
 
 
-def _form(**changes):
-    return ServiceTypeForm(data={**GOOD, **changes})
+def _form(practice, **changes):
+    return ServiceTypeForm(data={**GOOD, **changes}, practice=practice)
 
 
-def test_valid_and_normalised():
-    form = _form(cpt_code="0591t", modifiers="95, gt", rate="0")
+def test_valid_and_normalised(pr_practice):
+    form = _form(pr_practice, cpt_code="h0004", modifiers="95, gt", rate="0")
     assert form.is_valid(), form.errors
-    assert form.cleaned_data["cpt_code"] == "0591T"
+    assert form.cleaned_data["cpt_code"] == "H0004"
     assert form.cleaned_data["modifiers"] == "95,GT"
     assert form.cleaned_data["rate"] == Decimal("0")  # $0 allowed: never billed
 
@@ -39,8 +44,9 @@ def test_valid_and_normalised():
 @pytest.mark.parametrize(
     ("field", "value", "fragment"),
     [
-        ("cpt_code", "9083", "not a CPT code"),
-        ("cpt_code", "H0004", "not a CPT code"),
+        ("cpt_code", "9083", "not a CPT or HCPCS code"),
+        ("cpt_code", "0591X", "not a CPT or HCPCS code"),
+        ("cpt_code", "99999", "not a CPT code Oasys knows"),
         ("rate", "-1", "negative"),
         ("rate", "12.345", "2 decimal places"),
         ("rate", "abc", "amount in dollars"),
@@ -51,15 +57,15 @@ def test_valid_and_normalised():
         ("name", "", "Name this service"),
     ],
 )
-def test_each_bad_field_has_a_message(field, value, fragment):
-    form = _form(**{field: value})
+def test_each_bad_field_has_a_message(pr_practice, field, value, fragment):
+    form = _form(pr_practice, **{field: value})
     assert not form.is_valid()
     assert fragment in " ".join(form.errors[field])
     assert set(form.errors) == {field}
 
 
 def test_create_update_and_audit(pr_practice, pr_ctx):
-    form = _form()
+    form = _form(pr_practice)
     assert form.is_valid()
     st = service_type_create(practice=pr_practice, actor_ctx=pr_ctx, data=form.cleaned_data)
     assert st.rate == Decimal("150.00") and st.practice == pr_practice
@@ -75,7 +81,7 @@ def test_create_update_and_audit(pr_practice, pr_ctx):
 
 
 def test_duplicate_name_refused_case_insensitively(pr_practice, pr_other_practice, pr_ctx):
-    form = _form()
+    form = _form(pr_practice)
     assert form.is_valid()
     service_type_create(practice=pr_practice, actor_ctx=pr_ctx, data=form.cleaned_data)
     with pytest.raises(ValidationError) as exc:
@@ -125,3 +131,31 @@ def test_repeated_modifier_is_refused_like_on_sessions(pr_client):
         "place_of_service": "10", "modifiers": "95,95", "is_active": "on"})
     assert resp.status_code == 200
     assert b"appear once" in resp.content
+
+
+def test_an_added_extra_code_is_accepted_and_the_service_refuses_an_unknown_one(pr_practice,
+                                                                                pr_ctx):
+    assert not _form(pr_practice, cpt_code="0591t").is_valid()
+    extra_service_code_add(practice=pr_practice, actor_ctx=pr_ctx, code="0591T")
+    form = _form(pr_practice, cpt_code="0591t")
+    assert form.is_valid(), form.errors
+    st = service_type_create(practice=pr_practice, actor_ctx=pr_ctx, data=form.cleaned_data)
+    # The service checks too (a caller that skips the form), and changes nothing.
+    with pytest.raises(ValidationError) as exc:
+        service_type_update(practice=pr_practice, actor_ctx=pr_ctx, service_type=st,
+                            data={"cpt_code": "99999"})
+    assert "99999 is not a CPT code Oasys knows" in exc.value.message_dict["cpt_code"][0]
+    st.refresh_from_db()
+    assert st.cpt_code == "0591T"
+    with pytest.raises(ValidationError):
+        service_type_create(practice=pr_practice, actor_ctx=pr_ctx,
+                            data={**form.cleaned_data, "name": "Other", "cpt_code": "99999"})
+    assert ServiceType.objects.count() == 1
+
+
+def test_api_refuses_99999_with_the_setup_hint(pr_practice, pr_api):
+    response = pr_api.post("/api/v1/practice/service-types", json.dumps(
+        {**GOOD, "cpt_code": "99999", "is_active": True}), content_type="application/json")
+    assert response.status_code == 422
+    assert "Billing → Setup → Service codes" in response.json()["errors"]["cpt_code"]
+    assert not ServiceType.objects.exists()
