@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from oasys.appointments.calendar import calendar_days
 from oasys.appointments.models import Appointment, AppointmentStatus
+from oasys.core.tests.browser import log_in
 from oasys.core.timezones import practice_zone
 
 from .calendar_world import OWNER_EMAIL, PASSWORD, calendar_week_build
@@ -28,11 +29,7 @@ def _shot(page, name: str) -> None:
 
 
 def _log_in(page, base: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", OWNER_EMAIL)
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, OWNER_EMAIL, PASSWORD)
 
 
 def test_week_view_schedule_complete_and_no_show(live_server, page, browser):

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from oasys.autobilling.models import BillingRun, RunPhase
+from oasys.core.tests.browser import log_in
 from oasys.demo.seed import DEMO_PASSWORD, SOLO_EMAIL, seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -14,11 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_turn_on_auto_billing_and_run_it_now(live_server, page):
     seed_demo()
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", SOLO_EMAIL)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, SOLO_EMAIL, DEMO_PASSWORD)
     page.click("nav[aria-label=Billing] a:has-text('Bill Sessions')")
     page.wait_for_url(f"{base}/billing/sessions/**")
 

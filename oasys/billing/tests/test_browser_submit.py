@@ -4,6 +4,7 @@ reach the clearinghouse simulator (a real process) and show as Submitted."""
 import pytest
 
 from oasys.claims.models import Claim
+from oasys.core.tests.browser import log_in
 from oasys.demo.seed import DEMO_PASSWORD, SOLO_EMAIL, seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -13,11 +14,7 @@ def test_submit_claims_from_the_ready_tab(live_server, page, clearinghouse_sim, 
     settings.CLEARINGHOUSE_BASE_URL = clearinghouse_sim.base_url
     seed_demo()
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", SOLO_EMAIL)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, SOLO_EMAIL, DEMO_PASSWORD)
     page.click("nav[aria-label=Billing] a:has-text('Bill Sessions')")
     page.wait_for_url(f"{base}/billing/sessions/**")
 

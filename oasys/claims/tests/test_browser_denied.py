@@ -9,6 +9,7 @@ from oasys.billing.tests.factories import ctx_for, ready_claim_session
 from oasys.claims.models import Claim
 from oasys.claims.status import ClaimStatus
 from oasys.clearinghouse.services import reports_poll
+from oasys.core.tests.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,11 +29,7 @@ def test_denied_tab_correct_and_resubmit(live_server, page, owner, clearinghouse
     assert claim.status == ClaimStatus.REJECTED
 
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", owner.email)
-    page.fill("#id_password", "correct horse battery")
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, owner.email, "correct horse battery")
     page.goto(f"{base}/billing/claims/?tab=denied")
     row = page.locator("tbody tr", has_text=claim.patient_control_number)
     assert "A7" in row.inner_text()

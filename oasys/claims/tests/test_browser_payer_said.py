@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from oasys.billing.tests import factories as f
 from oasys.clearinghouse.services import edi_file_receive
+from oasys.core.tests.browser import log_in
 from oasys.remittance.services import era_import
 from oasys.remittance.tests.helpers import Adj, C, era, submitted_claim
 
@@ -31,11 +32,7 @@ def test_claim_page_says_what_the_payer_said(live_server, page, owner, tmp_path)
 
     page.set_default_timeout(60_000)  # a loaded CI machine; expect() still waits for words
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", owner.email)
-    page.fill("#id_password", "correct horse battery")
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, owner.email, "correct horse battery")
     page.goto(f"{base}/billing/claims/{claim.pk}/")
 
     section = page.locator("#payer-said")

@@ -19,6 +19,7 @@ from oasys.billing.tests.factories import ctx_for, ready_claim_session
 from oasys.claims.models import Claim
 from oasys.claims.services import claim_transition
 from oasys.claims.status import ClaimStatus
+from oasys.core.tests.browser import log_in
 from x12.tests.pyx12_check import pyx12_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -45,11 +46,7 @@ def test_denied_claim_corrected_reviewed_and_sent_as_a_replacement(
                      reason="CO-11: the diagnosis is inconsistent with the procedure")
 
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", owner.email)
-    page.fill("#id_password", "correct horse battery")
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, owner.email, "correct horse battery")
 
     page.goto(f"{base}/billing/claims/{claim.pk}/")
     expect(page.locator(".badge.denied").first).to_be_visible()
@@ -117,11 +114,7 @@ def test_pending_info_claim_sends_the_requested_information(
                      reason="R4: additional documentation requested")
 
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", owner.email)
-    page.fill("#id_password", "correct horse battery")
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, owner.email, "correct horse battery")
     page.goto(f"{base}/billing/claims/{claim.pk}/")
     page.get_by_role("button", name="Send the requested information").click()
     page.wait_for_url(f"{base}/billing/claims/{claim.pk}/replacement/")

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from oasys.billing.tests.factories import ctx_for
 from oasys.clients.models import Diagnosis
 from oasys.clients.services import client_create
+from oasys.core.tests.browser import log_in
 
 from .conftest import valid_client_data
 
@@ -23,11 +24,7 @@ def test_typing_anxiety_lists_f41_codes_and_adds_one(live_server, page, owner, t
                            data=valid_client_data())
     page.set_default_timeout(60_000)  # the first search may build the code index
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", owner.email)
-    page.fill("#id_password", "correct horse battery")
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, owner.email, "correct horse battery")
     page.goto(f"{base}/billing/clients/{client.pk}/diagnoses/")
 
     page.locator("#id_code").press_sequentially("anxiety", delay=40)

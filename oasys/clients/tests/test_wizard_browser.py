@@ -6,6 +6,7 @@ import pytest
 
 from oasys.clients.services import client_create
 from oasys.core.audit import AuditContext
+from oasys.core.tests.browser import log_in
 from oasys.eligibility.models import EligibilityCheck
 from oasys.practice.models import AcceptedPayer, Payer, ProviderProfile
 
@@ -13,11 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _login(page, base):
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "owner@test.example")
-    page.fill("#id_password", "correct horse battery")
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, "owner@test.example", "correct horse battery")
 
 
 def test_whole_wizard_then_summary(live_server, page, owner, practice, settings,

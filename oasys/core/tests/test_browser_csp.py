@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from oasys.clients.models import Client
+from oasys.core.tests.browser import log_in
 from oasys.demo.seed import DEMO_PASSWORD, SOLO_EMAIL, seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,11 +20,7 @@ def test_pages_work_under_the_policy_without_violations(live_server, page):
     page.on("console", lambda msg: violations.append(msg.text)
             if "Content Security Policy" in msg.text else None)
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", SOLO_EMAIL)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("main button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, SOLO_EMAIL, DEMO_PASSWORD)
     page.click("nav[aria-label=Billing] a:has-text('Bill Sessions')")
     page.wait_for_url(f"{base}/billing/sessions/**")
     page.wait_for_selector("[data-testid=next-run]")  # htmx ran

@@ -16,6 +16,7 @@ import pytest
 
 from oasys.appointments.models import Appointment
 from oasys.clients.models import Client
+from oasys.core.tests.browser import log_in
 from oasys.demo.seed import DEMO_PASSWORD, SOLO_EMAIL, seed_demo
 from oasys.invoices.models import Invoice
 from oasys.practice.models import AcceptedPayer, Clinician, ServiceType
@@ -49,11 +50,7 @@ TEXT_FIELDS = ("input[type=text], input:not([type]), textarea")
 
 
 def _login(page, base: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", SOLO_EMAIL)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("main button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, SOLO_EMAIL, DEMO_PASSWORD)
 
 
 def _errored(page) -> set[str]:

@@ -5,6 +5,7 @@ import pytest
 
 from oasys.core.audit import AuditContext
 from oasys.core.outbound_mail import email_send
+from oasys.core.tests.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,11 +23,7 @@ def test_the_outbox_shows_what_the_client_received(live_server, page, owner):
         attachments=[("INV-000007.pdf", b"%PDF-1.4", "application/pdf")])
 
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", owner.email)
-    page.fill("#id_password", "correct horse battery")
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, owner.email, "correct horse battery")
     page.click("nav[aria-label=Billing] a:has-text('Outbox')")
     page.wait_for_url(f"{base}/billing/outbox/")
     row = page.locator("tbody tr", has_text="Invoice INV-000007 from you")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from oasys.core.tests.browser import log_in
 from oasys.eligibility.models import CheckSource
 from oasys.eligibility.services import eligibility_check_run
 
@@ -25,11 +26,7 @@ def test_rejected_and_active_checks_in_words(live_server, page, owner, el_ctx, e
                                              source=CheckSource.MANUAL)
     page.set_default_timeout(60_000)
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", owner.email)
-    page.fill("#id_password", "correct horse battery")
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, owner.email, "correct horse battery")
     folder = Path(os.environ.get("OASYS_SHOTS_DIR") or tmp_path)
 
     page.goto(f"{base}/billing/eligibility/checks/{checks['rejected'].pk}/")

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from oasys.billing.tests import factories as f
 from oasys.core.models import Practice
+from oasys.core.tests.browser import log_in
 from oasys.core.timezones import practice_today
 from oasys.demo.seed import DEMO_PASSWORD, SOLO_EMAIL, seed_demo
 from oasys.ledger.services import ledger_post_claim_charge
@@ -67,11 +68,7 @@ def test_log_in_to_the_home_page_and_follow_a_count(live_server, page):
     _months_of_money(practice)
 
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", SOLO_EMAIL)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("main button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")
+    log_in(page, base, SOLO_EMAIL, DEMO_PASSWORD)
 
     expect(page.locator("h1")).to_have_text("Today")
     expect(page.locator("[data-testid=claims-denied] .count")).to_have_text("1")

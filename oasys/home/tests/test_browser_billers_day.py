@@ -28,6 +28,7 @@ from oasys.clearinghouse.services import edi_file_transmit, reports_poll
 from oasys.clients.models import Diagnosis, InsurancePolicy, PolicyPriority
 from oasys.core.audit import AuditContext
 from oasys.core.models import Practice, Role, User
+from oasys.core.tests.browser import log_in
 from oasys.demo.seed import DEMO_PASSWORD, seed_demo
 from oasys.invoices.models import Invoice
 from oasys.practice.models import ProviderProfile
@@ -90,11 +91,7 @@ def test_a_billers_day(live_server, page, clearinghouse_sim, settings, tmp_path)
     base = live_server.url
 
     # 1. The home page says what needs attention, each count a link.
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", BILLER)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("main button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")
+    log_in(page, base, BILLER, DEMO_PASSWORD)
     expect(page.locator("h1")).to_have_text("Today")
     expect(page.locator("[data-testid=claims-denied] .count")).to_have_text("1")
     _shots(page, "home")

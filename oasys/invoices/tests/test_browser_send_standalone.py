@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from oasys.core.models import Practice, SentEmail
+from oasys.core.tests.browser import log_in
 from oasys.demo.seed import DEMO_PASSWORD, SOLO_EMAIL, seed_demo, seed_demo_payments
 from oasys.invoices.models import AttemptOutcome, Invoice, InvoiceKind, InvoiceStatus
 from oasys.ledger.selectors import invoice_figures_one
@@ -36,11 +37,7 @@ def test_send_a_standalone_invoice_from_its_page(live_server, page, tmp_path):
     profile = ClientPaymentProfile.objects.get(practice=practice, card_last4="0341")
     client = profile.client
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", SOLO_EMAIL)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, SOLO_EMAIL, DEMO_PASSWORD)
 
     page.click("nav[aria-label=Billing] a:has-text('Manage Invoices')")
     page.click("[data-testid=create-standalone]")

@@ -15,6 +15,7 @@ from oasys.billing.services import billing_submit
 from oasys.clients.models import BillingType, Client
 from oasys.core.audit import AuditContext
 from oasys.core.models import Practice
+from oasys.core.tests.browser import log_in
 from oasys.demo.seed import DEMO_PASSWORD, SOLO_EMAIL, seed_demo
 from oasys.invoices.models import Invoice, InvoiceKind
 
@@ -36,11 +37,7 @@ def test_create_a_standalone_invoice_from_the_screen(live_server, page, tmp_path
     client = (Client.objects.filter(practice=practice, billing_type=BillingType.SELF_PAY)
               .exclude(email="").order_by("last_name").first())
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", SOLO_EMAIL)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, SOLO_EMAIL, DEMO_PASSWORD)
 
     page.click("nav[aria-label=Billing] a:has-text('Manage Invoices')")
     page.wait_for_url(f"{base}/billing/invoices/**")

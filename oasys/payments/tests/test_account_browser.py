@@ -8,17 +8,14 @@ import re
 
 import pytest
 
+from oasys.core.tests.browser import log_in
 from oasys.payments.models import PaymentAccount
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _login(page, base, email, password):
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", password)
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, email, password)
 
 
 def test_owner_connects_stripe_and_sees_active(live_server, page, owner, stripe_standin):

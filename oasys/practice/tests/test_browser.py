@@ -4,17 +4,14 @@ Provider Information, sees the error beside the field, fixes it and saves."""
 import pytest
 
 from oasys.core.identifiers import npi_with_check_digit
+from oasys.core.tests.browser import log_in
 from oasys.practice.models import ProviderProfile
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _login(page, base, email, password):
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", password)
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, email, password)
 
 
 def test_provider_information_npi_error_then_fix(live_server, page, owner):

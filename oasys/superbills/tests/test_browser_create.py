@@ -16,6 +16,7 @@ from oasys.appointments.models import AppointmentStatus
 from oasys.clients.models import BillingType, Client
 from oasys.core.formats import date_text
 from oasys.core.models import AuditEvent, Practice
+from oasys.core.tests.browser import log_in
 from oasys.core.timezones import practice_today
 from oasys.demo.seed import DEMO_PASSWORD, SOLO_EMAIL, seed_demo
 from oasys.superbills.models import Superbill, SuperbillKind, SuperbillStatus
@@ -44,11 +45,7 @@ def test_create_a_consolidated_superbill_from_the_screen(live_server, page, tmp_
                                  date_to=today)
     assert all(s.appointment.status == AppointmentStatus.COMPLETED for s in eligible)
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", SOLO_EMAIL)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, SOLO_EMAIL, DEMO_PASSWORD)
 
     page.click("nav[aria-label=Billing] a:has-text('Manage Superbills')")
     page.wait_for_url(f"{base}/billing/superbills/")

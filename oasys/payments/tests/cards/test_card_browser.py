@@ -13,6 +13,7 @@ import pytest
 from django.core import mail
 
 from oasys.clients.models import Client
+from oasys.core.tests.browser import log_in
 
 from .test_card_standin import standin_account
 
@@ -27,11 +28,7 @@ def _shot(page, name: str) -> None:
 
 
 def _login(page, base, email, password):
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", password)
-    page.click("button:has-text('Log in')")
-    page.wait_for_url(f"{base}/")  # the home page
+    log_in(page, base, email, password)
 
 
 def test_staff_send_a_card_link_and_the_client_saves_a_card(live_server, browser, page, owner,
