@@ -367,6 +367,10 @@ class KnownCodeOut(Schema):
     group: str
 
 
+class KnownCodeListOut(PageOut):
+    items: list[KnownCodeOut]
+
+
 @router.get("/service-codes", response=ServiceCodeListOut)
 @api_permission("practice.view")
 def service_codes_list(request: HttpRequest, page: int = 1, page_size: int = 100) -> dict:
@@ -375,12 +379,14 @@ def service_codes_list(request: HttpRequest, page: int = 1, page_size: int = 100
                      page_size=page_size)
 
 
-@router.get("/service-codes/known", response=list[KnownCodeOut])
+@router.get("/service-codes/known", response=KnownCodeListOut)
 @api_permission("practice.view")
-def service_codes_known(request: HttpRequest) -> list[dict]:
-    """The behavioral-health codes Oasys accepts without adding them."""
-    return [{"code": code, "description": text, "group": group}
+def service_codes_known(request: HttpRequest, page: int = 1, page_size: int = 100) -> dict:
+    """The behavioral-health codes Oasys accepts without adding them, in the one list
+    envelope like every list route."""
+    rows = [{"code": code, "description": text, "group": group}
             for group, codes in KNOWN_CODE_GROUPS.items() for code, text in codes.items()]
+    return page_body(rows, page=page, page_size=page_size)
 
 
 @router.post("/service-codes", response={201: ServiceCodeOut, 422: ErrorsOut})

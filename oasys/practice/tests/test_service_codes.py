@@ -73,7 +73,7 @@ def test_api_adds_lists_and_removes(pr_api, pr_other_api, pr_practice):
     assert [i["code"] for i in listing["items"]] == ["H0020"]
     assert pr_other_api.get(BASE).json()["items"] == []
     assert pr_other_api.delete(f"{BASE}/{body['id']}").status_code == 404
-    known = pr_api.get(f"{BASE}/known").json()
+    known = pr_api.get(f"{BASE}/known").json()["items"]
     assert {"code": "90837", "description": "Psychotherapy, 60 minutes",
             "group": "Psychotherapy"} in known
 
