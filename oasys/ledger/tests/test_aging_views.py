@@ -46,6 +46,11 @@ def _cells(html: str, row: str) -> list[str]:
     return re.findall(r'<td class="num"[^>]*>(.*?)</td>', tr)
 
 
+def _amount(cell: str) -> D:
+    """A displayed amount ("$1,234.50", "−$5.00") as Decimal: money is never a float."""
+    return D(cell.replace("−", "-").replace("$", "").replace(",", ""))
+
+
 def test_the_page_has_a_grand_total_row_per_bucket(owner_client, owed):
     html = owner_client.get(reverse("ledger:aging")).content.decode()
     for label in ("Current (0–30)", "31–60", "61–90", "91–120", "Over 120"):
@@ -55,9 +60,9 @@ def test_the_page_has_a_grand_total_row_per_bucket(owner_client, owed):
     client_cells = _cells(html, "client")
     total_cells = _cells(html, "total")
     # the grand total is insurance plus client in every column
-    ins = [float(c.strip("$").replace(",", "")) for c in _cells(html, "insurance")]
-    cli = [float(c.strip("$").replace(",", "")) for c in client_cells]
-    tot = [float(c.strip("$").replace(",", "")) for c in total_cells]
+    ins = [_amount(c) for c in _cells(html, "insurance")]
+    cli = [_amount(c) for c in client_cells]
+    tot = [_amount(c) for c in total_cells]
     assert tot == [a + b for a, b in zip(ins, cli, strict=True)]
     assert client_cells == ["$0.00", "$0.00", "$0.00", "$0.00", "$50.00", "$50.00"]
     assert total_cells[-1] == "$250.00"
