@@ -99,6 +99,12 @@ class PayerChoiceField(forms.ModelChoiceField):
         return payer_name_text(obj.name)
 
 
+def _iso_date_field(label: str) -> forms.DateField:
+    """An optional YYYY-MM-DD filter date (the query names the home page links with)."""
+    return forms.DateField(label=label, required=False, widget=DATE, input_formats=["%Y-%m-%d"],
+                           error_messages={"invalid": "Give a date as YYYY-MM-DD."})
+
+
 class ClaimFilterForm(forms.Form):
     """The claims list's filters, from GET, under the names other pages link with:
     status (repeatable), payer, clinician, client (ids), dos_from/dos_to and
@@ -121,18 +127,10 @@ class ClaimFilterForm(forms.Form):
     client = ClientChoiceField(
         label="Client", queryset=None, required=False, empty_label="All clients",
         error_messages={"invalid_choice": "No such client in this practice."})
-    dos_from = forms.DateField(label="Service from", required=False, widget=DATE,
-                               input_formats=["%Y-%m-%d"],
-                               error_messages={"invalid": "Give a date as YYYY-MM-DD."})
-    dos_to = forms.DateField(label="Service to", required=False, widget=DATE,
-                             input_formats=["%Y-%m-%d"],
-                             error_messages={"invalid": "Give a date as YYYY-MM-DD."})
-    submitted_from = forms.DateField(label="Submitted from", required=False, widget=DATE,
-                                     input_formats=["%Y-%m-%d"],
-                                     error_messages={"invalid": "Give a date as YYYY-MM-DD."})
-    submitted_to = forms.DateField(label="Submitted to", required=False, widget=DATE,
-                                   input_formats=["%Y-%m-%d"],
-                                   error_messages={"invalid": "Give a date as YYYY-MM-DD."})
+    dos_from = _iso_date_field("Service from")
+    dos_to = _iso_date_field("Service to")
+    submitted_from = _iso_date_field("Submitted from")
+    submitted_to = _iso_date_field("Submitted to")
     age_min = forms.IntegerField(
         label="Submitted over (days)", required=False, min_value=0, max_value=3650,
         widget=forms.NumberInput(attrs={"placeholder": "e.g. 30"}),
