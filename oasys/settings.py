@@ -196,7 +196,10 @@ TEMPLATES = [
 # SQLite is the embedded default; WAL, a busy timeout and IMMEDIATE transactions keep the web
 # process and the worker from ever meeting "database is locked".
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'oasys.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Health checks: a kept connection that died while idle (a restarted or failed-over server)
+# is noticed by one ping before its first use in a request or task, not by a failed query.
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60,
+                                              conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -308,6 +311,13 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers keep their database connection between tasks (CONN_MAX_AGE, as web requests do)
+# instead of Celery's default of closing it after every task: a new PostgreSQL connection
+# costs a backend process and its catalog caches, more than many small tasks themselves.
+# oasys.celery closes a connection that broke or aged out before and after each task, the
+# way Django does around a request; this number only tells Celery's own fixup to leave
+# connections alone (it force-closes them every 2 x this many tasks).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {

@@ -189,23 +189,50 @@ def email_send(
     return email
 
 
+# Emails written in one transaction go out in one task over one mail-server connection: a
+# billing run that emails a hundred invoices queues a handful of tasks, not a hundred.
+DELIVERY_BATCH = 50
+
+
+def _pending(conn: Any) -> list[int]:
+    """The ids of emails this connection wrote whose kick has not gone yet (per thread, as
+    Django's connections are)."""
+    if not hasattr(conn, "_oasys_emails_pending"):
+        conn._oasys_emails_pending = []
+    return conn._oasys_emails_pending
+
+
 def sent_email_deliver_enqueue(*, sent_email_id: int) -> None:
     """Queue delivery once the current transaction commits. A lost kick (a broker that is
-    down, a crash right after commit) is harmless: the sweeper kicks it again."""
-    # tasks.py imports this module at its top: a real cycle, so the task is looked up here
-    from .tasks import sent_email_deliver_task  # noqa: PLC0415
+    down, a crash right after commit) is harmless: the sweeper kicks it again.
 
-    def kick() -> None:
-        sent_email_deliver_task.delay(sent_email_id)
+    Every email registers a callback (one discarded with a rolled-back savepoint must not
+    take the others' kick with it); the first to run after commit queues all the ids the
+    transaction wrote, in batches, and the rest find nothing left. An id whose row was
+    rolled back is found missing by the task and skipped."""
+    conn = transaction.get_connection()
+    _pending(conn).append(sent_email_id)
+    transaction.on_commit(lambda: _kick(conn), robust=True)
 
-    transaction.on_commit(kick, robust=True)
+
+def _kick(conn: Any) -> None:
+    # tasks.py imports this module at its top: a real cycle, so the tasks are looked up here
+    from .tasks import sent_email_deliver_task, sent_emails_deliver_task  # noqa: PLC0415
+
+    ids, conn._oasys_emails_pending = list(dict.fromkeys(_pending(conn))), []
+    for start in range(0, len(ids), DELIVERY_BATCH):
+        batch = ids[start:start + DELIVERY_BATCH]
+        if len(batch) == 1:
+            sent_email_deliver_task.delay(batch[0])
+        else:
+            sent_emails_deliver_task.delay(batch)
 
 
-def _message(email: SentEmail) -> EmailMultiAlternatives:
+def _message(email: SentEmail, connection: Any = None) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=email.subject, body=email.text_body, from_email=email.from_email,
         to=[email.to], reply_to=[email.reply_to] if email.reply_to else None,
-        headers={"Message-ID": email.message_id},
+        headers={"Message-ID": email.message_id}, connection=connection,
     )
     message.attach_alternative(email.html_body, "text/html")
     for item in email.attachments.all():
@@ -233,10 +260,11 @@ def _system_ctx(email: SentEmail) -> AuditContext:
     return AuditContext.system(practice_id=email.practice_id, source="email delivery")
 
 
-def sent_email_deliver(*, sent_email_id: int) -> str:
+def sent_email_deliver(*, sent_email_id: int, connection: Any = None) -> str:
     """Deliver one queued email (the task's body) and answer its status afterwards. A
     message already sent, failed, or being sent by another worker is left alone. Raises
-    EmailDeliveryRetry on a temporary failure while attempts remain."""
+    EmailDeliveryRetry on a temporary failure while attempts remain. `connection`: an open
+    mail-server connection to send it on (sent_emails_deliver's), else one of its own."""
     now = timezone.now()
     claimed = (SentEmail.objects
                .filter(pk=sent_email_id, status=S.QUEUED)
@@ -248,7 +276,7 @@ def sent_email_deliver(*, sent_email_id: int) -> str:
     if not claimed:
         return email.status
     try:
-        _message(email).send(fail_silently=False)
+        _message(email, connection).send(fail_silently=False)
     except Exception as exc:  # every failure, whatever raised it, is recorded on the row
         temporary, reason = _failure(exc)
         if temporary and email.attempts < EMAIL_MAX_ATTEMPTS:
@@ -268,6 +296,38 @@ def sent_email_deliver(*, sent_email_id: int) -> str:
         updates={"sent_at": timezone.now(), "claimed_at": None, "error": ""},
         audit_extra={"attempts": email.attempts})
     return S.SENT
+
+
+def sent_emails_deliver(*, sent_email_ids: Iterable[int]) -> dict[int, str]:
+    """Deliver several queued emails over one mail-server connection (the batch task's
+    body); answers each one's status afterwards. One meeting a temporary failure is queued
+    on its own with the single task's delay (30 s, then growing) and the rest go on;
+    "retry" is its status here."""
+    from django.core.mail import get_connection  # noqa: PLC0415
+
+    from .tasks import sent_email_deliver_task  # noqa: PLC0415 - tasks imports this module
+
+    done: dict[int, str] = {}
+    mail = get_connection(fail_silently=False)
+    try:
+        mail.open()
+    except Exception as exc:  # noqa: BLE001 - the server down: each send below says so
+        log.warning("email batch: could not open the mail connection (%s)", type(exc).__name__)
+        mail = None
+    try:
+        for pk in sent_email_ids:
+            try:
+                done[pk] = sent_email_deliver(sent_email_id=pk, connection=mail)
+            except EmailDeliveryRetry:
+                sent_email_deliver_task.apply_async((pk,), countdown=30)
+                done[pk] = "retry"
+    finally:
+        if mail is not None:
+            try:
+                mail.close()
+            except Exception:  # noqa: BLE001 - the messages went; a failed QUIT changes nothing
+                log.info("email batch: the mail connection did not close cleanly")
+    return done
 
 
 def sent_email_retry(*, sent_email: SentEmail, ctx: AuditContext) -> SentEmail:

@@ -6,7 +6,12 @@ from __future__ import annotations
 from celery import shared_task
 
 from .audit import audit_checkpoint_write, audit_verify_nightly
-from .outbound_mail import EmailDeliveryRetry, sent_email_deliver, sent_emails_sweep
+from .outbound_mail import (
+    EmailDeliveryRetry,
+    sent_email_deliver,
+    sent_emails_deliver,
+    sent_emails_sweep,
+)
 
 # Backstop only: the email's own attempt counter (EMAIL_MAX_ATTEMPTS) decides when to stop.
 _TASK_MAX_RETRIES = 10
@@ -20,6 +25,13 @@ def sent_email_deliver_task(self, sent_email_id: int) -> str:
         return sent_email_deliver(sent_email_id=sent_email_id)
     except EmailDeliveryRetry as exc:
         raise self.retry(exc=exc, countdown=30 * 2 ** self.request.retries) from exc
+
+
+@shared_task(acks_late=True)
+def sent_emails_deliver_task(sent_email_ids: list[int]) -> dict[int, str]:
+    """Queued on commit for the emails one transaction wrote: deliver them over one
+    connection; one that meets a temporary failure is retried on its own task."""
+    return sent_emails_deliver(sent_email_ids=sent_email_ids)
 
 
 @shared_task(acks_late=True)

@@ -297,3 +297,75 @@ def test_the_selector_finds_an_objects_emails_in_its_practice_only(practice, oth
         "kind", flat=True)) == ["reminder"]
     assert list(sent_email_list(practice=practice, kind="reminder")) != [mine]
     assert theirs not in sent_email_list(practice=practice)
+
+
+class CountingBackend(LocmemBackend):
+    """Counts the connections opened (one per batch is the point)."""
+
+    opened = 0
+
+    def open(self):
+        type(self).opened += 1
+        return super().open()
+
+
+def test_the_emails_of_one_transaction_go_in_one_task_over_one_connection(
+        practice, settings, django_capture_on_commit_callbacks, monkeypatch):
+    from oasys.core import tasks
+
+    settings.EMAIL_BACKEND = f"{__name__}.CountingBackend"
+    CountingBackend.opened = 0
+    batches, singles = [], []
+    monkeypatch.setattr(tasks.sent_emails_deliver_task, "delay",
+                        lambda ids: batches.append(ids) or tasks.sent_emails_deliver(
+                            sent_email_ids=ids))
+    monkeypatch.setattr(tasks.sent_email_deliver_task, "delay", singles.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            emails = [_send(practice, object_id=n) for n in range(3)]
+    assert batches == [[e.pk for e in emails]] and singles == []
+    assert CountingBackend.opened == 1
+    assert {e.status for e in SentEmail.objects.all()} == {SentEmailStatus.SENT}
+    assert len(mail.outbox) == 3
+
+
+def test_an_email_in_a_rolled_back_savepoint_does_not_take_the_others_kick(
+        practice, django_capture_on_commit_callbacks, monkeypatch):
+    from oasys.core import tasks
+
+    queued: list = []
+    monkeypatch.setattr(tasks.sent_emails_deliver_task, "delay", queued.append)
+    monkeypatch.setattr(tasks.sent_email_deliver_task, "delay", lambda pk: queued.append([pk]))
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        try:
+            with transaction.atomic():
+                _send(practice, object_id=1)  # registers the first callback, then undone
+                raise RuntimeError("undo")
+        except RuntimeError:
+            pass
+        kept = _send(practice, object_id=2)
+    assert [kept.pk] in queued or any(kept.pk in batch for batch in queued)
+    assert SentEmail.objects.count() == 1
+    # the batch task skips an id whose row was rolled back
+    assert tasks.sent_emails_deliver(sent_email_ids=[kept.pk + 1000, kept.pk]) == {
+        kept.pk + 1000: "", kept.pk: SentEmailStatus.SENT}
+
+
+def test_a_temporary_failure_in_a_batch_retries_that_email_alone(
+        practice, flaky, django_capture_on_commit_callbacks, monkeypatch):
+    from oasys.core import tasks
+    from oasys.core.outbound_mail import sent_emails_deliver
+
+    with django_capture_on_commit_callbacks(execute=False):
+        with transaction.atomic():
+            first, second = _send(practice, object_id=1), _send(practice, object_id=2)
+    retried: list = []
+    monkeypatch.setattr(tasks.sent_email_deliver_task, "apply_async",
+                        lambda args, countdown: retried.append((args, countdown)))
+    flaky.failures = 1  # the first send of the batch meets a dropped connection
+    assert sent_emails_deliver(sent_email_ids=[first.pk, second.pk]) == {
+        first.pk: "retry", second.pk: SentEmailStatus.SENT}
+    assert retried == [((first.pk,), 30)]
+    first.refresh_from_db()
+    assert first.status == SentEmailStatus.QUEUED and first.claimed_at is None
+    assert len(mail.outbox) == 1
