@@ -187,6 +187,33 @@ def _set(item: BillingRunItem, outcome: str, reason: str = "", **refs) -> None:
         outcome=outcome, reason=reason[:300], updated_at=timezone.now(), **refs)
 
 
+class _Outcomes:
+    """The outcomes of a chunk's items, written in one UPDATE when the chunk is done (in the
+    chunk's transaction: an item's outcome still commits with its billing, or not at all)."""
+
+    FIELDS = ("outcome", "reason", "updated_at", "claim", "invoice", "amount",
+              "followed_up_at")
+
+    def __init__(self) -> None:
+        self.items: dict[int, BillingRunItem] = {}
+        self.fields: set[str] = set()
+
+    def set(self, item: BillingRunItem, outcome: str | None, reason: str, **refs) -> None:
+        values = {"reason": reason[:300], "updated_at": timezone.now(), **refs}
+        if outcome is not None:
+            values["outcome"] = outcome
+        for name, value in values.items():
+            setattr(item, name, value)
+        self.fields.update(name.removesuffix("_id") for name in values)
+        self.items[item.pk] = item
+
+    def write(self) -> None:
+        if self.items:
+            BillingRunItem.objects.bulk_update(list(self.items.values()),
+                                               sorted(self.fields), batch_size=CHUNK)
+        self.items, self.fields = {}, set()
+
+
 def _pending_locked(chunk: list[BillingRunItem]) -> list[BillingRunItem]:
     """The chunk's items still pending, locked for this transaction."""
     return list(BillingRunItem.objects.select_for_update()
@@ -234,13 +261,15 @@ def _bill_items(run: BillingRun, items: list[BillingRunItem]) -> None:
     by_appt = {i.appointment_id: i for i in items}
     result = billing_submit(practice=run.practice, appointment_ids=list(by_appt),
                             ctx=_ctx(run), actor=run.created_by)
+    outcomes = _Outcomes()
     done: set[int] = set()
     for claim in result.claims:
-        _set(by_appt[claim.appointment_id], O.BILLED, "Submitted", claim=claim)
+        outcomes.set(by_appt[claim.appointment_id], O.BILLED, "Submitted", claim=claim)
         done.add(claim.appointment_id)
     for claim in result.claims_failed:
-        _set(by_appt[claim.appointment_id], O.FAILED,
-             f"The 837P builder refused the claim: {result.submission_error}", claim=claim)
+        outcomes.set(by_appt[claim.appointment_id], O.FAILED,
+                     f"The 837P builder refused the claim: {result.submission_error}",
+                     claim=claim)
         done.add(claim.appointment_id)
     unsent = {inv.pk: why for inv, why in result.invoices_unsent}
     lines = InvoiceLine.objects.filter(
@@ -248,15 +277,16 @@ def _bill_items(run: BillingRun, items: list[BillingRunItem]) -> None:
         appointment_id__in=list(by_appt)).values_list("appointment_id", "invoice_id")
     for appt_id, invoice_id in lines:
         if invoice_id in unsent:
-            _set(by_appt[appt_id], O.FAILED, f"Invoice left a Draft: {unsent[invoice_id]}",
-                 invoice_id=invoice_id)
+            outcomes.set(by_appt[appt_id], O.FAILED,
+                         f"Invoice left a Draft: {unsent[invoice_id]}", invoice_id=invoice_id)
         else:
-            _set(by_appt[appt_id], O.BILLED, "Sending", invoice_id=invoice_id)
+            outcomes.set(by_appt[appt_id], O.BILLED, "Sending", invoice_id=invoice_id)
         done.add(appt_id)
     for appt_id, why in result.skipped:
         if appt_id not in done:
-            _set(by_appt[appt_id], *_skipped_or_failed(appt_id, why))
+            outcomes.set(by_appt[appt_id], *_skipped_or_failed(appt_id, why))
             done.add(appt_id)
+    outcomes.write()
 
 
 def _skipped_or_failed(appt_id: int, why: str) -> tuple[str, str]:
@@ -314,8 +344,13 @@ def _deliver(run: BillingRun, worker: str, kinds: tuple[str, ...] = (K.INVOICE,)
     for chunk in _items(run, kinds, outcome=O.BILLED, followed_up=False):
         with transaction.atomic():
             _renew(run, worker)
+        # Written after the chunk: a worker that dies mid-chunk leaves these items not
+        # followed up, and the next one delivers them again (invoice_deliver is safe to
+        # repeat: one Stripe invoice, one charge, one email).
+        outcomes = _Outcomes()
         for item in chunk:
             if item.invoice_id is None:
+                outcomes.set(item, None, item.reason, followed_up_at=timezone.now())
                 continue
             try:
                 invoice = invoice_deliver(invoice_id=item.invoice_id)
@@ -324,15 +359,12 @@ def _deliver(run: BillingRun, worker: str, kinds: tuple[str, ...] = (K.INVOICE,)
                 # it; the run does not stop on one delivery.
                 log.warning("billing run %s: invoice %s delivery raised %s", run.pk,
                             item.invoice_id, type(exc).__name__)
-                BillingRunItem.objects.filter(pk=item.pk).update(
-                    reason=f"Sending, retried: {exc}"[:300], followed_up_at=timezone.now())
+                outcomes.set(item, None, f"Sending, retried: {exc}",
+                             followed_up_at=timezone.now())
                 continue
             outcome, words = _delivered_words(invoice)
-            BillingRunItem.objects.filter(pk=item.pk).update(
-                outcome=outcome, reason=words[:300], followed_up_at=timezone.now())
-        BillingRunItem.objects.filter(pk__in=[i.pk for i in chunk],
-                                      followed_up_at__isnull=True).update(
-            followed_up_at=timezone.now())
+            outcomes.set(item, outcome, words, followed_up_at=timezone.now())
+        outcomes.write()
 
 
 # --- client shares -----------------------------------------------------------------------------
@@ -346,6 +378,7 @@ def _client_share(run: BillingRun, worker: str) -> None:
         with transaction.atomic():
             _renew(run, worker)
             pending = _pending_locked(chunk)
+            outcomes = _Outcomes()
             # The chunk's ERA claims in one query, not one per item.
             shares = (RemittanceClaim.objects.filter(practice_id=run.practice_id)
                       .select_related("remittance", "claim")
@@ -360,23 +393,24 @@ def _client_share(run: BillingRun, worker: str) -> None:
                             practice=run.practice, remittance_claim=rc, ctx=ctx,
                             actor=run.created_by)
                 except AlreadyInvoiced:
-                    _set(item, O.SKIPPED, "Invoiced outside this run.")
+                    outcomes.set(item, O.SKIPPED, "Invoiced outside this run.")
                     continue
                 except DomainError as exc:
-                    _set(item, O.SKIPPED, f"Nothing to invoice now: {error_text(exc)}")
+                    outcomes.set(item, O.SKIPPED, f"Nothing to invoice now: {error_text(exc)}")
                     continue
                 except ValidationError:
-                    _set(item, O.SKIPPED, "Nothing to invoice now.")
+                    outcomes.set(item, O.SKIPPED, "Nothing to invoice now.")
                     continue
                 try:
                     with transaction.atomic():
                         invoice_send(invoice=invoice, ctx=ctx, actor=run.created_by,
                                      source=SOURCE)
                 except DomainError as exc:
-                    _set(item, O.FAILED, f"Invoice left a Draft: {error_text(exc)}",
+                    outcomes.set(item, O.FAILED, f"Invoice left a Draft: {error_text(exc)}",
                          invoice=invoice, amount=invoice.total)
                     continue
-                _set(item, O.BILLED, "Sending", invoice=invoice, amount=invoice.total)
+                outcomes.set(item, O.BILLED, "Sending", invoice=invoice, amount=invoice.total)
+            outcomes.write()
     _deliver(run, worker, kinds=(K.CLIENT_SHARE,))
 
 
@@ -386,6 +420,7 @@ def _secondary(run: BillingRun, worker: str) -> None:
     for chunk in _items(run, (K.SECONDARY,)):
         with transaction.atomic():
             _renew(run, worker)
+            outcomes = _Outcomes()
             for item in _pending_locked(chunk):
                 primary = Claim.objects.get(pk=item.claim_id, practice_id=run.practice_id)
                 try:
@@ -395,14 +430,15 @@ def _secondary(run: BillingRun, worker: str) -> None:
                 except DomainError as exc:
                     already = Claim.objects.filter(appointment_id=primary.appointment_id,
                                                    payer_sequence="S").exists()
-                    _set(item, O.SKIPPED if already else O.FAILED,
+                    outcomes.set(item, O.SKIPPED if already else O.FAILED,
                          "Billed outside this run." if already else error_text(exc))
                     continue
                 if outcome.failed:
-                    _set(item, O.FAILED, f"The 837P builder refused it: {outcome.error}",
+                    outcomes.set(item, O.FAILED, f"The 837P builder refused it: {outcome.error}",
                          claim=outcome.failed[0])
                 else:
-                    _set(item, O.BILLED, "Submitted", claim=outcome.submitted[0])
+                    outcomes.set(item, O.BILLED, "Submitted", claim=outcome.submitted[0])
+            outcomes.write()
     _transmit(run, worker, kinds=(K.SECONDARY,))
 
 
