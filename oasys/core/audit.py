@@ -107,6 +107,21 @@ def client_ip(request: HttpRequest) -> str | None:
     return ip
 
 
+# Per database connection (connections are per thread): the (seq, hash) this connection last
+# wrote at the head of each chain. Only a guess: an append checks it against the head row in
+# the same UPDATE that moves the head, so a stale guess (another process appended, or our
+# savepoint or transaction rolled back) costs a re-read, never a wrong seq or prev_hash.
+_HEADS_ATTR = "_oasys_audit_heads"
+
+
+def _heads_seen(connection: Any) -> dict[str, tuple[int, str]]:
+    seen = getattr(connection, _HEADS_ATTR, None)
+    if seen is None:
+        seen = {}
+        setattr(connection, _HEADS_ATTR, seen)
+    return seen
+
+
 def audit_record(
     *,
     ctx: AuditContext,
@@ -119,35 +134,61 @@ def audit_record(
     detail: dict | None = None,
 ) -> AuditEvent:
     """Append one event to its practice's chain. Never put PHI in `detail`: ids and field
-    names only."""
+    names only.
+
+    Two queries in the steady state: the head moves by compare-and-swap from the value this
+    connection last wrote (which also takes the head's row lock), then the row is inserted.
+    No savepoint: a failure dooms the caller's transaction, so a head moved without its row
+    never commits. Outside a transaction the two run in one of their own."""
     chain = audit_chain_key(ctx.practice_id)
     key_id, keys = audit_keys()
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(chain=chain)
-        event = AuditEvent(
-            chain=chain,
-            seq=head.last_seq + 1,
-            occurred_at=timezone.now(),
-            user_id_ref=ctx.user_id,
-            user_email=ctx.user_email,
-            practice_id_ref=ctx.practice_id,
-            client_id_ref=client_id,
-            action=action,
-            category=category,
-            object_type=object_type,
-            object_id=str(object_id or ""),
-            source_ip=ctx.source_ip,
-            outcome=outcome,
-            detail=detail or {},
-            prev_hash=head.last_hash,
-            key_id=key_id,
-        )
-        event.hash = audit_seal(event.hash_payload(), keys[key_id])
+    secret = keys[key_id]
+    event = AuditEvent(
+        chain=chain,
+        occurred_at=timezone.now(),
+        user_id_ref=ctx.user_id,
+        user_email=ctx.user_email,
+        practice_id_ref=ctx.practice_id,
+        client_id_ref=client_id,
+        action=action,
+        category=category,
+        object_type=object_type,
+        object_id=str(object_id or ""),
+        source_ip=ctx.source_ip,
+        outcome=outcome,
+        detail=detail or {},
+        key_id=key_id,
+    )
+    connection = transaction.get_connection()
+    seen = _heads_seen(connection)
+    with transaction.atomic(savepoint=False):
+        last = seen.get(chain)
+        moved = False
+        if last is not None:
+            _event_seal(event, seq=last[0] + 1, prev_hash=last[1], secret=secret)
+            # PostgreSQL re-checks the WHERE on the newest row version after waiting for a
+            # lock, so a head another transaction moved meanwhile matches no row.
+            moved = AuditChainHead.objects.filter(
+                chain=chain, last_seq=last[0], last_hash=last[1]
+            ).update(last_seq=event.seq, last_hash=event.hash) == 1
+        if not moved:
+            # First append on this connection, or the guess was stale: lock and read the
+            # head (creating it for a chain's first event, under get_or_create's savepoint).
+            head, _ = AuditChainHead.objects.select_for_update().get_or_create(chain=chain)
+            _event_seal(event, seq=head.last_seq + 1, prev_hash=head.last_hash, secret=secret)
+            AuditChainHead.objects.filter(chain=chain).update(
+                last_seq=event.seq, last_hash=event.hash
+            )
         event.save()
-        AuditChainHead.objects.filter(chain=chain).update(
-            last_seq=event.seq, last_hash=event.hash
-        )
+    # Only once both writes are in: a failure above leaves the old guess, which is checked.
+    seen[chain] = (event.seq, event.hash)
     return event
+
+
+def _event_seal(event: AuditEvent, *, seq: int, prev_hash: str, secret: bytes) -> None:
+    event.seq = seq
+    event.prev_hash = prev_hash
+    event.hash = audit_seal(event.hash_payload(), secret)
 
 
 def audit_read(

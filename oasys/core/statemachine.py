@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
 from .audit import AuditContext, audit_record
@@ -187,35 +187,63 @@ class StateMachine:
         no-op when `allow_same` (replayed inbound files), otherwise refused like any other
         illegal edge. `audit_extra` adds keys to the audit row's detail. Returns `obj` with
         the new values set."""
-        with transaction.atomic():
-            locked = self.model._default_manager.select_for_update().get(pk=obj.pk)
-            current = getattr(locked, self.status_field)
-            if current == to and allow_same:
-                setattr(obj, self.status_field, current)
-                return obj
-            if self.guard is not None:
-                self.guard(locked, current, to)
-            if not self.can(current, to):
-                raise IllegalTransition(self, locked, current, to)
-            now = timezone.now()
-            values: dict[str, Any] = {self.status_field: to, **(updates or {})}
-            if self.changed_at_field:
-                values[self.changed_at_field] = now
-            self.model._default_manager.filter(pk=locked.pk).update(**values)
-            self._event(obj=locked, frm=current, to=to, actor=actor, source=source,
-                        reason=reason)
-            detail = (self.audit_detail(current, to, source) if self.audit_detail is not None
-                      else {"from": current, "to": to, "source": source[:80]})
-            audit_record(
-                ctx=ctx, action=AuditAction.UPDATE, category=self.audit_category or self.name,
-                client_id=getattr(locked, self.client_attr, None) if self.client_attr else None,
-                object_type=self.model.__name__, object_id=locked.pk,
-                detail={**detail, **(audit_extra or {})})
-            for callback in on_commit:
-                transaction.on_commit(callback)
+        move = dict(obj=obj, to=to, ctx=ctx, actor=actor, source=source, reason=reason,
+                    allow_same=allow_same, updates=updates, on_commit=on_commit,
+                    audit_extra=audit_extra)
+        if transaction.get_connection().in_atomic_block:
+            # Inside the caller's transaction: no savepoint of our own. A refusal is raised
+            # before any write, so there is nothing to undo and the caller may go on.
+            values = self._move(**move)
+        else:
+            with transaction.atomic():
+                values = self._move(**move)
+        if values is None:
+            setattr(obj, self.status_field, to)
+            return obj
         for key, value in values.items():
             setattr(obj, key, value)
         return obj
+
+    def _move(self, *, obj: Any, to: str, ctx: AuditContext, actor: Any, source: str,
+              reason: str, allow_same: bool, updates: Mapping[str, Any] | None,
+              on_commit: Iterable[Callable[[], Any]],
+              audit_extra: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """`transition` inside a transaction: the values written, None for a same-status
+        no-op."""
+        try:
+            locked = self.model._default_manager.select_for_update().get(pk=obj.pk)
+        except DatabaseError:
+            # Without a savepoint the caller's transaction cannot go on after this (on
+            # PostgreSQL it is aborted): tell Django, so the caller's block rolls back.
+            transaction.set_rollback(True)
+            raise
+        current = getattr(locked, self.status_field)
+        if current == to and allow_same:
+            return None
+        if self.guard is not None:
+            self.guard(locked, current, to)
+        if not self.can(current, to):
+            raise IllegalTransition(self, locked, current, to)
+        now = timezone.now()
+        values: dict[str, Any] = {self.status_field: to, **(updates or {})}
+        if self.changed_at_field:
+            values[self.changed_at_field] = now
+        detail = (self.audit_detail(current, to, source) if self.audit_detail is not None
+                  else {"from": current, "to": to, "source": source[:80]})
+        client_id = getattr(locked, self.client_attr, None) if self.client_attr else None
+        # The writes: a failure among them dooms the caller's transaction (no savepoint), so
+        # a status never commits without its event and audit rows.
+        with transaction.atomic(savepoint=False):
+            self.model._default_manager.filter(pk=locked.pk).update(**values)
+            self._event(obj=locked, frm=current, to=to, actor=actor, source=source,
+                        reason=reason)
+            audit_record(
+                ctx=ctx, action=AuditAction.UPDATE, category=self.audit_category or self.name,
+                client_id=client_id, object_type=self.model.__name__, object_id=locked.pk,
+                detail={**detail, **(audit_extra or {})})
+            for callback in on_commit:
+                transaction.on_commit(callback)
+        return values
 
     def try_transition(self, *, obj: Any, to: str, ctx: AuditContext, **kwargs: Any) -> bool:
         """Move if the table allows it and the object is not there already; say whether it

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import pytest
 from django.apps import apps
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from django.test.utils import CaptureQueriesContext
 
-from oasys.core.audit import AuditContext
+from oasys.core import statemachine
+from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import Conflict
 from oasys.core.models import AuditEvent
 from oasys.core.statemachine import (
@@ -278,3 +280,87 @@ def test_two_machines_cannot_share_a_name():
 def test_writer_modules_default_to_the_models_services():
     assert _machine().writer_modules == ("oasys.practice.services",)
     assert _machine(writers=("a.b",)).writer_modules == ("a.b",)
+
+
+# --- the cost of a move, and what a failure does to the caller's transaction -------------
+
+def _statements(queries) -> list[str]:
+    return [q["sql"].split(" ", 1)[0] for q in queries.captured_queries]
+
+
+@pytest.mark.django_db
+def test_a_move_inside_a_transaction_is_five_queries_and_no_savepoint(machine, row, ctx):
+    audit_record(ctx=ctx, action="read", category="test")  # this connection knows the head
+    with CaptureQueriesContext(connection) as queries:
+        machine.transition(obj=row, to=L.PENDING, ctx=ctx)
+    # the row locked, its status, the event row, the audit head's swap, the audit row
+    assert _statements(queries) == ["SELECT", "UPDATE", "INSERT", "UPDATE", "INSERT"], \
+        [q["sql"] for q in queries.captured_queries]
+    assert 'FROM "practice_enrollment"' in queries.captured_queries[0]["sql"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_move_outside_a_transaction_opens_one(machine, practice, ctx, monkeypatch):
+    Payer = apps.get_model("practice", "Payer")
+    AcceptedPayer = apps.get_model("practice", "AcceptedPayer")
+    Enrollment = apps.get_model("practice", "Enrollment")
+    accepted = AcceptedPayer.objects.create(
+        practice=practice, payer=Payer.objects.create(name="Lamp", payer_id_claims="L3"))
+    row = Enrollment.objects.create(practice=practice, accepted_payer=accepted,
+                                    transaction_type="era")
+    audit_record(ctx=ctx, action="read", category="test")
+    seen = []
+    original = statemachine.audit_record
+
+    def spy(**kwargs):
+        seen.append(connection.in_atomic_block)
+        return original(**kwargs)
+
+    monkeypatch.setattr(statemachine, "audit_record", spy)
+    with CaptureQueriesContext(connection) as queries:
+        machine.transition(obj=row, to=L.PENDING, ctx=ctx)
+    assert seen == [True] and not connection.in_atomic_block
+    assert [s for s in _statements(queries) if s not in {"BEGIN", "COMMIT"}] == [
+        "SELECT", "UPDATE", "INSERT", "UPDATE", "INSERT"]
+    assert not any("SAVEPOINT" in q["sql"] for q in queries.captured_queries)
+    assert type(row).objects.get(pk=row.pk).status == L.PENDING
+
+
+@pytest.mark.django_db
+def test_a_refusal_inside_the_callers_transaction_leaves_it_usable(row, ctx):
+    def guard(locked, current, to):
+        if locked.note == "fuse out":
+            raise Conflict("The fuse is out.")
+
+    guarded = _machine(guard=guard)
+    with transaction.atomic():
+        with pytest.raises(IllegalTransition):
+            guarded.transition(obj=row, to=L.ACTIVE, ctx=ctx)
+        assert guarded.try_transition(obj=row, to=L.ACTIVE, ctx=ctx) is False
+        type(row).objects.filter(pk=row.pk).update(note="fuse out")
+        with pytest.raises(Conflict) as refused:
+            guarded.transition(obj=row, to=L.PENDING, ctx=ctx)
+        assert not isinstance(refused.value, IllegalTransition)  # the guard's own refusal
+        assert not transaction.get_rollback()  # refusals write nothing: the caller goes on
+        type(row).objects.filter(pk=row.pk).update(note="")
+        guarded.transition(obj=row, to=L.PENDING, ctx=ctx)
+    assert type(row).objects.get(pk=row.pk).status == L.PENDING
+    assert row.events.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_failed_write_dooms_the_callers_transaction(machine, row, ctx, monkeypatch):
+    audits = AuditEvent.objects.count()
+
+    def fails(**kwargs):
+        raise RuntimeError("the audit row could not be written")
+
+    with monkeypatch.context() as m:
+        m.setattr(statemachine, "audit_record", fails)
+        with transaction.atomic():
+            with pytest.raises(RuntimeError):
+                machine.transition(obj=row, to=L.PENDING, ctx=ctx)
+            # the status and event were written without a savepoint: nothing may commit
+            assert transaction.get_rollback()
+    assert type(row).objects.get(pk=row.pk).status == L.NOT_STARTED
+    assert row.events.count() == 0 and AuditEvent.objects.count() == audits
