@@ -173,12 +173,11 @@ def _cache_refresh(*, practice_id: int, claim_ids: set, invoice_ids: set) -> Non
         # money the payers' 835s moved: cash and the client's share, on remittance entries
         from_835 = lines.filter(claim_id=OuterRef("pk"), remittance__isnull=False)
         net = F("debit") - F("credit")
-        figures = {field: Round(Coalesce(_sum_of(from_835.filter(account=account),
-                                                 "claim_id", net), ZERO), 2,
-                                output_field=_MONEY)
-                   for field, account in (("paid_amount", A.CASH),
-                                          ("patient_responsibility", A.AR_CLIENT))}
-        claim_model.objects.filter(pk=claim_id, practice_id=practice_id).update(**figures)
+        paid, share = (Round(Coalesce(_sum_of(from_835.filter(account=account), "claim_id",
+                                              net), ZERO), 2, output_field=_MONEY)
+                       for account in (A.CASH, A.AR_CLIENT))
+        claim_model.objects.filter(pk=claim_id, practice_id=practice_id).update(
+            paid_amount=paid, patient_responsibility=share)
     for invoice_id in sorted(i for i in invoice_ids if i is not None):
         billing = lines.filter(invoice_id=OuterRef("pk"), account=A.AR_CLIENT,
                                entry__entry_type__in=BILLING_TYPES)
