@@ -382,10 +382,13 @@ def ledger_post_write_off(*, claim, amount: Decimal, reason: str, ctx: AuditCont
 
 # --- invoices and client payments ------------------------------------------------------------
 def _invoice_claim_id(invoice) -> int | None:
-    """The claim a client-responsibility invoice bills the client's share of."""
-    line = invoice.lines.filter(remittance_claim__isnull=False).select_related(
-        "remittance_claim").first()
-    return line.remittance_claim.claim_id if line is not None else None
+    """The claim a client-responsibility invoice bills the client's share of. Only those
+    have a line of a remittance claim (invoices/services.py), so a session or standalone
+    invoice is answered without a query (every payment on one asked before)."""
+    if invoice.kind != "client_responsibility":
+        return None
+    return (invoice.lines.filter(remittance_claim__isnull=False).order_by("pk")
+            .values_list("remittance_claim__claim_id", flat=True).first())
 
 
 def invoice_charge_key(invoice_id: int) -> str:
