@@ -113,20 +113,11 @@ def invoice_create_for_sessions(
             )
             INVOICE_MACHINE.record_created(obj=invoice, actor=actor, source="invoices",
                                            reason="created")
-            for charge in sessions:
-                appt = by_id[charge.appointment_id]
-                no_show = appt.status == AppointmentStatus.NO_SHOW
-                day = practice_date(appt.start, practice)
-                what = "No-show fee" if no_show else appt.service_type.name
-                InvoiceLine.objects.create(
-                    practice=practice,
-                    invoice=invoice,
-                    appointment=appt,
-                    description=f"{what} on {date_text(day)}",
-                    service_date=day,
-                    cpt_code=charge.cpt if not no_show else "",
-                    amount=money(charge.amount),
-                )
+            # one INSERT for all the lines; a session invoiced already still fails it
+            # on the line's unique key (IntegrityError below)
+            InvoiceLine.objects.bulk_create([_session_line(practice, invoice,
+                                                           by_id[charge.appointment_id], charge)
+                                             for charge in sessions])
             audit_record(
                 ctx=ctx, action=AuditAction.CREATE, category="invoice",
                 client_id=client.pk, object_type="Invoice", object_id=invoice.pk,
@@ -138,6 +129,22 @@ def invoice_create_for_sessions(
         ids = ", ".join(str(c.appointment_id) for c in sessions)
         raise AlreadyInvoiced(f"Session {ids} is already invoiced") from exc
     return invoice
+
+
+def _session_line(practice: Practice, invoice: Invoice, appt: Appointment,
+                  charge: SessionCharge) -> InvoiceLine:
+    no_show = appt.status == AppointmentStatus.NO_SHOW
+    day = practice_date(appt.start, practice)
+    what = "No-show fee" if no_show else appt.service_type.name
+    return InvoiceLine(
+        practice=practice,
+        invoice=invoice,
+        appointment=appt,
+        description=f"{what} on {date_text(day)}",
+        service_date=day,
+        cpt_code=charge.cpt if not no_show else "",
+        amount=money(charge.amount),
+    )
 
 
 def invoice_create_for_client_responsibility(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.apps import apps
-from django.db.models import QuerySet, Sum
+from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum
 
 from oasys.core.models import Practice
 from oasys.core.money import ZERO, money
@@ -112,31 +112,35 @@ class InvoiceFigures:
 PAYMENT_TYPES = (EntryType.CLIENT_PAYMENT, EntryType.REFUND)
 
 
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+def _invoice_net(lines: QuerySet[JournalLine], **where) -> Subquery:
+    """Σ(debit − credit) of the invoice's lines matching `where`, as a correlated subquery
+    of the invoice row (NULL when there are none)."""
+    return Subquery(lines.filter(**where).order_by().values("invoice_id")
+                    .annotate(x=Sum(F("debit") - F("credit"))).values("x")[:1],
+                    output_field=_MONEY)
+
+
 def invoice_figures(*, practice: Practice, invoice_ids) -> dict[int, InvoiceFigures]:
-    """Each invoice's figures from the journal (its total is the cache the ledger writes)."""
+    """Each invoice's figures from the journal (its total is the cache the ledger writes).
+    One query: the invoices' totals with their paid, owed and held sums as subqueries."""
     ids = list(invoice_ids)
     invoice_model = apps.get_model("invoices", "Invoice")
-    totals = dict(invoice_model.objects.filter(practice=practice, pk__in=ids)
-                  .values_list("pk", "total"))
-    rows = (JournalLine.objects.filter(practice=practice, invoice_id__in=ids)
-            .values("invoice_id", "account", "entry__entry_type")
-            .annotate(d=Sum("debit"), c=Sum("credit")).order_by())
-    paid: dict[int, Decimal] = {}
-    held: dict[int, Decimal] = {}
-    owed: dict[int, Decimal] = {}
-    for r in rows:
-        net = (r["d"] or ZERO) - (r["c"] or ZERO)
-        i = r["invoice_id"]
-        if r["account"] == Account.CASH and r["entry__entry_type"] in PAYMENT_TYPES:
-            paid[i] = paid.get(i, ZERO) + net
-        elif r["account"] == Account.AR_CLIENT:
-            owed[i] = owed.get(i, ZERO) + net
-            if r["entry__entry_type"] == EntryType.SECONDARY_HOLD:
-                held[i] = held.get(i, ZERO) - net
-    return {i: InvoiceFigures(total=money(totals[i]), paid=money(paid.get(i, ZERO)),
-                              moved_to_insurance=money(held.get(i, ZERO)),
-                              balance=money(owed.get(i, ZERO)))
-            for i in ids if i in totals}
+    lines = JournalLine.objects.filter(practice=practice, invoice_id=OuterRef("pk"))
+    rows = (invoice_model.objects.filter(practice=practice, pk__in=ids).order_by()
+            .annotate(paid=_invoice_net(lines, account=Account.CASH,
+                                        entry__entry_type__in=PAYMENT_TYPES),
+                      owed=_invoice_net(lines, account=Account.AR_CLIENT),
+                      held=_invoice_net(lines, account=Account.AR_CLIENT,
+                                        entry__entry_type=EntryType.SECONDARY_HOLD))
+            .values_list("pk", "total", "paid", "owed", "held"))
+    found = {pk: InvoiceFigures(total=money(total), paid=money(paid or ZERO),
+                                moved_to_insurance=money(ZERO - (held or ZERO)),
+                                balance=money(owed or ZERO))
+             for pk, total, paid, owed, held in rows}
+    return {i: found[i] for i in ids if i in found}  # in the order asked
 
 
 def invoice_figures_one(*, practice: Practice, invoice) -> InvoiceFigures:

@@ -22,8 +22,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.apps import apps
-from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db import connections, router, transaction
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce, Round
 
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import InvalidInput, NotAllowed
@@ -59,33 +60,59 @@ def journal_post(
     if not source_key:
         raise InvalidInput("A journal entry needs a reference (its idempotency key).")
     legs = check_balanced(legs)
-    existing = JournalEntry.objects.filter(practice=practice, source_key=source_key).first()
-    if existing is not None:
-        return existing
     dims = {"client_id": client_id, "claim_id": claim_id, "invoice_id": invoice_id,
             "remittance_id": remittance_id}
-    try:
-        with transaction.atomic():
-            entry = JournalEntry.objects.create(
-                practice=practice, entry_type=entry_type, source_key=source_key[:120],
-                memo=memo[:300], reverses=reverses, created_by=actor, **dims)
-            JournalLine.objects.bulk_create([
-                JournalLine(practice=practice, entry=entry, account=leg.account,
-                            debit=leg.debit, credit=leg.credit, memo=leg.memo[:200],
-                            **_leg_dims(dims, leg))
-                for leg in legs])
-            _cache_refresh(practice_id=practice.pk,
-                           claim_ids={claim_id} | {leg.at[0] for leg in legs if leg.at},
-                           invoice_ids={invoice_id} | {leg.at[1] for leg in legs if leg.at})
-            audit_record(ctx=ctx, action=AuditAction.CREATE, category="ledger",
-                         client_id=client_id, object_type="JournalEntry", object_id=entry.pk,
-                         detail={"type": entry_type, "key": source_key})
-    except IntegrityError:  # the same source posted a moment ago by another worker
-        existing = JournalEntry.objects.filter(practice=practice, source_key=source_key).first()
-        if existing is None:
-            raise
-        return existing
+    entry = JournalEntry(practice=practice, entry_type=entry_type, source_key=source_key[:120],
+                         memo=memo[:300], reverses=reverses, created_by=actor, **dims)
+    # savepoint=False: the entry, its lines, the cache and the audit row are all or nothing
+    # all the same (an error inside marks the enclosing transaction for rollback, so a
+    # half-written entry can never commit), without a SAVEPOINT/RELEASE round trip each.
+    with transaction.atomic(savepoint=False):
+        if not _entry_insert(entry):
+            # posted already (a replay, or another worker a moment ago): nothing written
+            return JournalEntry.objects.get(practice=practice, source_key=entry.source_key)
+        JournalLine.objects.bulk_create([
+            JournalLine(practice=practice, entry=entry, account=leg.account,
+                        debit=leg.debit, credit=leg.credit, memo=leg.memo[:200],
+                        **_leg_dims(dims, leg))
+            for leg in legs])
+        claims, invoices = _cache_touched(entry_type, dims, legs)
+        _cache_refresh(practice_id=practice.pk, claim_ids=claims, invoice_ids=invoices)
+        audit_record(ctx=ctx, action=AuditAction.CREATE, category="ledger",
+                     client_id=client_id, object_type="JournalEntry", object_id=entry.pk,
+                     detail={"type": entry_type, "key": source_key})
     return entry
+
+
+def _entry_insert(entry: JournalEntry) -> bool:
+    """INSERT the entry unless its (practice, source_key) is posted already; True when it
+    was written (and `entry` has its pk). One statement instead of a pre-check SELECT plus
+    a savepoint to catch the unique violation: `ON CONFLICT (practice, source_key) DO
+    NOTHING RETURNING id` (PostgreSQL, SQLite >= 3.35) returns no row on a duplicate, and
+    under concurrency PostgreSQL waits for the other transaction holding the key, so a race
+    still ends with one entry. Any other constraint (e.g. an entry reversed twice under
+    two keys) still raises IntegrityError. Django's bulk_create(ignore_conflicts=True)
+    cannot be used: it returns no id."""
+    conn = connections[router.db_for_write(JournalEntry)]
+    opts = JournalEntry._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(entry, add=True), conn) for f in fields]
+    qn = conn.ops.quote_name
+    unique = ", ".join(qn(opts.get_field(n).column) for n in ("practice", "source_key"))
+    # identifiers from the model's meta, quoted; every value is a parameter
+    columns = ", ".join(qn(f.column) for f in fields)
+    params = ", ".join(["%s"] * len(fields))
+    sql = (f"INSERT INTO {qn(opts.db_table)} ({columns}) VALUES ({params}) "  # noqa: S608
+           f"ON CONFLICT ({unique}) DO NOTHING RETURNING {qn(opts.pk.column)}")
+    with conn.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    entry.pk = row[0]
+    entry._state.adding = False
+    entry._state.db = conn.alias
+    return True
 
 
 def _leg_dims(dims: dict, leg: Leg) -> dict:
@@ -98,34 +125,70 @@ def _leg_dims(dims: dict, leg: Leg) -> dict:
 BILLING_TYPES = (EntryType.CHARGE, EntryType.SHARE_INVOICED)
 
 
+# The accounts whose lines on 835 entries make a claim's cached figures.
+CLAIM_CACHE_ACCOUNTS = (A.CASH, A.AR_CLIENT)
+
+
+def _cache_touched(entry_type: str, dims: dict, legs: list[Leg]) -> tuple[set, set]:
+    """The claims and invoices whose cached figures the new entry's lines change. The
+    cached values were equal to the journal before this entry (they are written nowhere
+    else), so only the aggregates that this entry's lines enter can differ now:
+    - a claim's paid_amount / patient_responsibility sum its cash and client-receivable
+      lines of remittance entries: changed only by an entry with a remittance (its lines
+      carry it) that has such a leg on the claim;
+    - an invoice's total sums its client-receivable lines of billing entries (or, before
+      any, its lines): changed only by a billing entry with such a leg on the invoice.
+    A claim charge, a payment, a fee, a write-off, a void or a hold thus refreshes nothing."""
+    claims: set = set()
+    invoices: set = set()
+    for leg in legs:
+        claim_id, invoice_id = leg.at if leg.at else (dims["claim_id"], dims["invoice_id"])
+        if dims["remittance_id"] is not None and leg.account in CLAIM_CACHE_ACCOUNTS:
+            claims.add(claim_id)
+        if entry_type in BILLING_TYPES and leg.account == A.AR_CLIENT:
+            invoices.add(invoice_id)
+    return claims - {None}, invoices - {None}
+
+
+_MONEY = DecimalField(max_digits=12, decimal_places=2)
+
+
+def _sum_of(qs, group: str, expression) -> Subquery:
+    """One correlated SUM over `qs` (already filtered on the outer row by `group`)."""
+    return Subquery(qs.order_by().values(group).annotate(x=Sum(expression)).values("x")[:1],
+                    output_field=_MONEY)
+
+
 def _cache_refresh(*, practice_id: int, claim_ids: set, invoice_ids: set) -> None:
-    """Rewrite the cached figures of the claims and invoices an entry touched, from the
-    journal, inside the entry's transaction. The only writer of those fields."""
+    """Rewrite the cached figures of these claims and invoices from the journal, inside the
+    entry's transaction: one UPDATE per row whose new values the database computes from
+    the journal's lines in the same statement (never bumped, never read back first). The
+    only writer of those fields. Rows are updated in id order (claims, then invoices), so
+    two postings touching the same rows lock them in the same order."""
     claim_model = apps.get_model("claims", "Claim")
     invoice_model = apps.get_model("invoices", "Invoice")
+    line_model = apps.get_model("invoices", "InvoiceLine")
     lines = JournalLine.objects.filter(practice_id=practice_id)
     for claim_id in sorted(i for i in claim_ids if i is not None):
         # money the payers' 835s moved: cash and the client's share, on remittance entries
-        rows = (lines.filter(claim_id=claim_id, remittance__isnull=False,
-                             account__in=(A.CASH, A.AR_CLIENT))
-                .values("account").annotate(d=Sum("debit"), c=Sum("credit")).order_by())
-        net = {r["account"]: money((r["d"] or ZERO) - (r["c"] or ZERO)) for r in rows}
+        from_835 = lines.filter(claim_id=OuterRef("pk"), remittance__isnull=False)
+        net = F("debit") - F("credit")
+        paid, share = (Round(Coalesce(_sum_of(from_835.filter(account=account), "claim_id",
+                                              net), ZERO), 2, output_field=_MONEY)
+                       for account in (A.CASH, A.AR_CLIENT))
         claim_model.objects.filter(pk=claim_id, practice_id=practice_id).update(
-            paid_amount=net.get(A.CASH, ZERO),
-            patient_responsibility=net.get(A.AR_CLIENT, ZERO))
-    line_model = apps.get_model("invoices", "InvoiceLine")
+            paid_amount=paid, patient_responsibility=share)
     for invoice_id in sorted(i for i in invoice_ids if i is not None):
-        billing = lines.filter(invoice_id=invoice_id, account=A.AR_CLIENT,
+        billing = lines.filter(invoice_id=OuterRef("pk"), account=A.AR_CLIENT,
                                entry__entry_type__in=BILLING_TYPES)
-        if billing.exists():
-            billed = billing.aggregate(x=Sum("debit"))["x"] or ZERO
-        else:
-            # Not charged yet (a Draft: its charge is posted when it opens): what it will
-            # bill, the sum of its lines.
-            billed = line_model.objects.filter(invoice_id=invoice_id).aggregate(
-                x=Sum("amount"))["x"] or ZERO
-        invoice_model.objects.filter(pk=invoice_id, practice_id=practice_id).update(
-            total=money(billed))
+        # Not charged yet (a Draft: its charge is posted when it opens): what it will
+        # bill, the sum of its lines. SUM over no billing line is NULL, so the lines count
+        # only while the journal has none (as exists() decided before).
+        drafted = line_model.objects.filter(invoice_id=OuterRef("pk"))
+        total = Round(Coalesce(_sum_of(billing, "invoice_id", F("debit")),
+                               _sum_of(drafted, "invoice_id", F("amount")), ZERO), 2,
+                      output_field=_MONEY)
+        invoice_model.objects.filter(pk=invoice_id, practice_id=practice_id).update(total=total)
 
 
 def ledger_invoice_total_refresh(*, invoice) -> Decimal:
@@ -319,10 +382,13 @@ def ledger_post_write_off(*, claim, amount: Decimal, reason: str, ctx: AuditCont
 
 # --- invoices and client payments ------------------------------------------------------------
 def _invoice_claim_id(invoice) -> int | None:
-    """The claim a client-responsibility invoice bills the client's share of."""
-    line = invoice.lines.filter(remittance_claim__isnull=False).select_related(
-        "remittance_claim").first()
-    return line.remittance_claim.claim_id if line is not None else None
+    """The claim a client-responsibility invoice bills the client's share of. Only those
+    have a line of a remittance claim (invoices/services.py), so a session or standalone
+    invoice is answered without a query (every payment on one asked before)."""
+    if invoice.kind != "client_responsibility":
+        return None
+    return (invoice.lines.filter(remittance_claim__isnull=False).order_by("pk")
+            .values_list("remittance_claim__claim_id", flat=True).first())
 
 
 def invoice_charge_key(invoice_id: int) -> str:

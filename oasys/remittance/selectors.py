@@ -100,11 +100,20 @@ def client_share_pending(*, practice: Practice, remittance_claim: RemittanceClai
     on the claim that the journal holds and no invoice bills yet, offered on the claim's
     latest adjudication only. Zero when nothing is due, and while a secondary payer billed
     for the claim has not answered (the share is held for it)."""
+    return client_share_pending_uninvoiced(practice=practice, remittance_claim=remittance_claim,
+                                           invoiced_check=True)
+
+
+def client_share_pending_uninvoiced(*, practice: Practice, remittance_claim: RemittanceClaim,
+                                    invoiced_check: bool) -> Decimal:
+    """`client_share_pending`; with `invoiced_check=False` it does not look whether the
+    remittance claim has an invoice already, for a caller that creates the invoice next and
+    checks that itself (remittance_claim_invoice_create: one query less)."""
     rc = remittance_claim
     if (rc.practice_id != practice.pk or rc.claim_id is None or rc.is_reversal
             or rc.remittance.status not in POSTED):
         return ZERO
-    if InvoiceLine.objects.filter(remittance_claim=rc).exists():
+    if invoiced_check and InvoiceLine.objects.filter(remittance_claim=rc).exists():
         return ZERO
     latest = (RemittanceClaim.objects.filter(practice=practice, claim_id=rc.claim_id,
                                              remittance__status__in=POSTED)

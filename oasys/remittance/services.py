@@ -63,7 +63,11 @@ from .models import (
     RemittanceStatus,
     ReviewStatus,
 )
-from .selectors import client_share_pending, remittance_claim_client_share_list
+from .selectors import (
+    client_share_pending,
+    client_share_pending_uninvoiced,
+    remittance_claim_client_share_list,
+)
 
 log = logging.getLogger(__name__)
 
@@ -723,7 +727,9 @@ def remittance_claim_invoice_create(*, practice: Practice, remittance_claim: Rem
     """The Draft invoice for the client's share an ERA claim leaves, of exactly what is still
     pending for it (client_share_pending). Raises AlreadyInvoiced, or ValidationError when
     nothing is due."""
-    amount = client_share_pending(practice=practice, remittance_claim=remittance_claim)
+    # invoice_create_for_client_responsibility refuses an invoiced one first (AlreadyInvoiced)
+    amount = client_share_pending_uninvoiced(practice=practice, remittance_claim=remittance_claim,
+                                             invoiced_check=False)
     return invoice_create_for_client_responsibility(
         practice=practice, remittance_claim=remittance_claim, amount=amount, ctx=ctx,
         actor=actor)

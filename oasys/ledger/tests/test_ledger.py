@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
 from django.utils import timezone
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -323,6 +324,27 @@ class LedgerMachine(RuleBasedStateMachine):
             assert client_balance(practice=self.practice, client_id=inv.client_id) == \
                 self.ar_client.get(inv.client_id, ZERO)
         assert JournalEntry.objects.filter(practice=self.practice).count() == len(self.effects)
+
+    @invariant()
+    def cached_figures_are_the_journal(self):
+        """Claim.paid_amount / patient_responsibility and Invoice.total equal a fresh
+        aggregate of the journal after every posting (the ledger refreshes only the rows an
+        entry changes, so this catches a refresh it skipped wrongly)."""
+        lines = JournalLine.objects.filter(practice=self.practice)
+        for c in self.claims:
+            c.refresh_from_db(fields=["paid_amount", "patient_responsibility"])
+            from_835 = lines.filter(claim_id=c.pk, remittance__isnull=False)
+            for field, account in (("paid_amount", "cash"),
+                                   ("patient_responsibility", "ar_client")):
+                got = from_835.filter(account=account).aggregate(
+                    d=Sum("debit"), c=Sum("credit"))
+                assert getattr(c, field) == (got["d"] or ZERO) - (got["c"] or ZERO), field
+        for inv in self.invoices:
+            billing = lines.filter(invoice_id=inv.pk, account="ar_client",
+                                   entry__entry_type__in=("charge", "client_share_invoiced"))
+            want = (billing.aggregate(x=Sum("debit"))["x"] if billing.exists()
+                    else inv.lines.aggregate(x=Sum("amount"))["x"])
+            assert Invoice.objects.get(pk=inv.pk).total == want
 
 
 def test_ledger_state_machine(db):
