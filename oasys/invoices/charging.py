@@ -36,7 +36,7 @@ import logging
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
@@ -109,25 +109,41 @@ def _owed(invoice: Invoice) -> Decimal:
     return money(f.total - f.paid - f.moved_to_insurance)
 
 
-# "not read by the caller": read here (None is a profile read and found missing)
-_READ: object = object()
-
-
-def card_charge_refusal(*, invoice: Invoice, trigger: str, profile: object = _READ,
-                        account: PaymentAccount | None = None) -> str:
+def card_charge_refusal(*, invoice: Invoice, trigger: str) -> str:
     """Why the client's card on file may not be charged for this invoice now, in words for
-    staff ("" when a charge may be tried). `profile` (the client's ClientPaymentProfile,
-    None: none) and `account` (the practice's PaymentAccount) are what the caller read a
-    moment ago; each left out is read here."""
-    return _refusal(invoice=invoice, trigger=trigger, profile=profile, account=account)[0]
+    staff ("" when a charge may be tried)."""
+    return _refusal(invoice=invoice, trigger=trigger)[0]
 
 
-def _refusal(*, invoice: Invoice, trigger: str, profile: object = _READ,
-             account: PaymentAccount | None = None) -> tuple[str, Decimal | None, object]:
+def card_charge_worth_trying(*, invoice: Invoice, trigger: str,
+                             profile: ClientPaymentProfile,
+                             account: PaymentAccount | None) -> bool:
+    """A pre-check without the lock, for a caller about to charge (the delivery) that has
+    the client's profile and the practice's account in hand: False when one of the
+    refusals is certain from them and the invoice as read, True when the charge should be
+    tried -- the claim then checks everything (what is owed too) under the row lock, and a
+    refusal there is a Conflict. Reads nothing."""
+    if trigger not in T.values or invoice.status not in CHARGEABLE or not invoice.on_stripe:
+        return False
+    if trigger in AUTOMATIC and invoice.status not in UNPAID:
+        return False
+    if not profile.has_card or profile.customer_deleted_at is not None or \
+            profile.autopay_consent_at is None or \
+            profile.account.stripe_account_id != invoice.stripe_account_id:
+        return False
+    if trigger in AUTOMATIC and trigger != T.RETRY and profile.autopay_paused_at is not None:
+        return False
+    return account is not None and not cards_unavailable_reason(practice=invoice.practice,
+                                                                account=account)
+
+
+def _refusal(*, invoice: Invoice, trigger: str
+             ) -> tuple[str, Decimal | None, ClientPaymentProfile | None]:
     """(card_charge_refusal's words, what is owed, the profile) -- the last two as far as
     they were read: with no refusal, both are (the claim uses them rather than read them
     again)."""
     owed: Decimal | None = None
+    profile: ClientPaymentProfile | None = None
     if trigger not in T.values:
         return f"Unknown reason to charge a card: {trigger!r}.", owed, profile
     if invoice.status not in CHARGEABLE:
@@ -141,10 +157,8 @@ def _refusal(*, invoice: Invoice, trigger: str, profile: object = _READ,
     owed = _owed(invoice)
     if owed <= ZERO:
         return "Nothing is owed on this invoice.", owed, profile
-    if profile is _READ:
-        profile = _profile_for(invoice)
-    if not isinstance(profile, ClientPaymentProfile) or not profile.has_card or \
-            profile.customer_deleted_at is not None:
+    profile = _profile_for(invoice)
+    if profile is None or not profile.has_card or profile.customer_deleted_at is not None:
         return "The client has no card on file.", owed, profile
     if profile.account.stripe_account_id != invoice.stripe_account_id:
         return ("The client's card is saved on another Stripe account than this invoice: ask "
@@ -159,7 +173,7 @@ def _refusal(*, invoice: Invoice, trigger: str, profile: object = _READ,
     if trigger in AUTOMATIC and trigger != T.RETRY and profile.autopay_paused_at is not None:
         return ("Autopay is paused for this client after repeated declines: a new card "
                 "resumes it, or staff may charge the card by hand."), owed, profile
-    return cards_unavailable_reason(practice=invoice.practice, account=account), owed, profile
+    return cards_unavailable_reason(practice=invoice.practice), owed, profile
 
 
 # --- charging -----------------------------------------------------------------------------------
@@ -204,7 +218,10 @@ def _attempt_claim(*, invoice: Invoice, trigger: str, ctx: AuditContext,
     The attempt's `invoice` is the row as read under the lock (with its practice)."""
     now = timezone.now()
     with transaction.atomic():
-        locked = (Invoice.objects.select_for_update().select_related("practice")
+        # Only the invoice's row (`of`): a join's FOR UPDATE would lock the practice's row
+        # as well, and the practice's other deliveries (inserting rows that reference it,
+        # FOR KEY SHARE) would queue behind it while this holds the audit chain: deadlock.
+        locked = (Invoice.objects.select_for_update(of=("self",)).select_related("practice")
                   .get(pk=invoice.pk))
         if due is not None and locked.next_charge_at != due:
             return None
@@ -217,13 +234,14 @@ def _attempt_claim(*, invoice: Invoice, trigger: str, ctx: AuditContext,
         claimed = Invoice.objects.filter(pk=locked.pk, next_charge_at=locked.next_charge_at)
         if not claimed.update(next_charge_at=now + IN_FLIGHT_LEASE) and due is not None:
             return None
-        pending = (PaymentAttempt.objects.filter(invoice=locked, outcome=O.PENDING)
-                   .order_by("-number").first())
-        if pending is not None:
+        # The last number and the last pending attempt's, in one read.
+        seen = PaymentAttempt.objects.filter(invoice=locked).aggregate(
+            n=Max("number"), pending=Max("number", filter=Q(outcome=O.PENDING)))
+        if seen["pending"] is not None:
+            pending = PaymentAttempt.objects.get(invoice=locked, number=seen["pending"])
             pending.invoice = locked
             return pending
-        number = (PaymentAttempt.objects.filter(invoice=locked)
-                  .aggregate(n=Max("number"))["n"] or 0) + 1
+        number = (seen["n"] or 0) + 1
         try:
             with transaction.atomic():
                 attempt = PaymentAttempt.objects.create(
@@ -401,7 +419,8 @@ def _declined(*, attempt: PaymentAttempt, invoice: Invoice, error: CardError,
     outcome = O.AUTHENTICATION_REQUIRED if needs_client else O.DECLINED
     final = paused = False
     with transaction.atomic():
-        locked = Invoice.objects.select_for_update().select_related("practice", "client") \
+        locked = Invoice.objects.select_for_update(of=("self",)) \
+            .select_related("practice", "client") \
             .get(pk=invoice.pk)
         if not _finished(attempt, outcome=outcome, reason=words[:300],
                          decline_code=(error.decline_code or error.code)[:60],

@@ -56,7 +56,7 @@ from oasys.payments.port import PaymentsError, RemoteInvoice, RetryableError
 from oasys.payments.selectors import payment_account_get
 from oasys.practice.models import ProviderProfile
 
-from .charging import card_charge_refusal, invoice_card_charge
+from .charging import card_charge_refusal, card_charge_worth_trying, invoice_card_charge
 from .machine import INVOICE_MACHINE
 from .models import (
     AttemptOutcome,
@@ -123,7 +123,8 @@ def invoice_send(*, invoice: Invoice, ctx: AuditContext, actor: User | None = No
     delivers the invoice itself (auto-billing's deliver phase), and the sweeper delivers
     whatever a crash leaves Sending."""
     with transaction.atomic():
-        locked = (Invoice.objects.select_for_update().select_related("client")
+        # the invoice's row only: FOR UPDATE of a join would lock the client's row too
+        locked = (Invoice.objects.select_for_update(of=("self",)).select_related("client")
                   .get(pk=invoice.pk, practice_id=invoice.practice_id))
         INVOICE_MACHINE.require_action(locked, "send")
         problem = _no_address(locked.client)
@@ -181,12 +182,6 @@ class _Delivery:
     profile: ClientPaymentProfile | None = None
     remote: RemoteInvoice | None = None
     _lines: list[InvoiceLine] | None = None
-
-    def read_for_refusal(self) -> dict:
-        """What card_charge_refusal need not read again (only what this run did read)."""
-        if self.profile is None:  # found Open: nothing was read for a Stripe copy
-            return {}
-        return {"profile": self.profile, "account": self.account}
 
     def lines(self, invoice: Invoice) -> list[InvoiceLine]:
         if self._lines is None:
@@ -256,6 +251,7 @@ def invoice_deliver(*, invoice_id: int) -> Invoice | None:
     if invoice is None:
         return None
     run = _Delivery()
+    invoice.client.practice = invoice.practice  # the same row: not read again through client
     if invoice.status == S.SENDING:
         try:
             problem = _no_address(invoice.client)
@@ -301,6 +297,16 @@ def _follow_ups_done(invoice: Invoice) -> tuple[bool, PaymentAttempt | None]:
     return False, PaymentAttempt.objects.get(pk=attempt_id)
 
 
+def _worth_trying(invoice: Invoice, run: _Delivery) -> bool:
+    """Whether to try the card: a pre-check without the lock (the claim checks everything
+    again under it). With the profile and account this run read for the Stripe copy, it
+    reads nothing; for an invoice found Open, it is card_charge_refusal's full check."""
+    if run.profile is None:
+        return not card_charge_refusal(invoice=invoice, trigger=AttemptTrigger.SEND)
+    return card_charge_worth_trying(invoice=invoice, trigger=AttemptTrigger.SEND,
+                                    profile=run.profile, account=run.account)
+
+
 def _follow_up(invoice: Invoice, run: _Delivery) -> bool:
     """After opening: charge the card on file when autopay applies (success: the receipt
     goes, not the invoice), else email the invoice -- with the decline or the request to
@@ -313,11 +319,8 @@ def _follow_up(invoice: Invoice, run: _Delivery) -> bool:
     if emailed:
         return False
     tried = False
-    # The pre-check uses what the delivery read a moment ago (the profile it made or found
-    # for the Stripe copy, the account): the claim checks again, under the row lock.
     if invoice.on_stripe and (attempt is None or attempt.outcome == AttemptOutcome.PENDING) \
-            and not card_charge_refusal(invoice=invoice, trigger=AttemptTrigger.SEND,
-                                        **run.read_for_refusal()):
+            and _worth_trying(invoice, run):
         tried = True
         try:
             attempt = invoice_card_charge(invoice=invoice, trigger=AttemptTrigger.SEND,
