@@ -180,14 +180,32 @@ def _http_client(timeout: float) -> stripe.HTTPClient:
         return client
 
 
+_sdk_clients: dict[tuple[str, str, int, float], stripe.StripeClient] = {}
+
+
+def _sdk_client(api_key: str, api_base: str, max_network_retries: int,
+                timeout: float) -> stripe.StripeClient:
+    """The SDK's client for these settings, made once per process: building one costs a few
+    milliseconds, and an adapter is made per `payments_port()` call (several per delivery).
+    It keeps no per-request state (each call carries its own options), so it is shared."""
+    key = (api_key, api_base, max_network_retries, timeout)
+    with _http_lock:
+        client = _sdk_clients.get(key)
+    if client is None:
+        base = {"api": api_base, "connect": api_base, "files": api_base} if api_base else {}
+        client = stripe.StripeClient(
+            api_key, stripe_version=API_VERSION, max_network_retries=max_network_retries,
+            base_addresses=base, http_client=_http_client(timeout))
+        with _http_lock:
+            client = _sdk_clients.setdefault(key, client)
+    return client
+
+
 class StripePayments(PaymentsPort):
     def __init__(self, *, api_key: str, api_base: str = "", webhook_secret: str = "",
                  max_network_retries: int = 3, timeout: float = 30.0) -> None:
         self.webhook_secret = webhook_secret
-        base = {"api": api_base, "connect": api_base, "files": api_base} if api_base else {}
-        self.client = stripe.StripeClient(
-            api_key, stripe_version=API_VERSION, max_network_retries=max_network_retries,
-            base_addresses=base, http_client=_http_client(float(timeout)))
+        self.client = _sdk_client(api_key, api_base, max_network_retries, float(timeout))
         self.v1 = self.client.v1
 
     @staticmethod
