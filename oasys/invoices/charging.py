@@ -36,7 +36,7 @@ import logging
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from oasys.core.audit import AuditContext, audit_record
@@ -51,7 +51,7 @@ from oasys.payments.connection import payments_port
 from oasys.payments.declines import decline_words
 from oasys.payments.hooks import card_saved_listener_add
 from oasys.payments.idempotency import idempotency_key
-from oasys.payments.models import CardRequest, ClientPaymentProfile
+from oasys.payments.models import CardRequest, ClientPaymentProfile, PaymentAccount
 from oasys.payments.port import CardError, Charge, FinalError, RemoteInvoice, RetryableError
 
 from .actions import invoice_mark_uncollectible
@@ -112,56 +112,100 @@ def _owed(invoice: Invoice) -> Decimal:
 def card_charge_refusal(*, invoice: Invoice, trigger: str) -> str:
     """Why the client's card on file may not be charged for this invoice now, in words for
     staff ("" when a charge may be tried)."""
-    if trigger not in T.values:
-        return f"Unknown reason to charge a card: {trigger!r}."
-    if invoice.status not in CHARGEABLE:
-        return f"A {invoice.get_status_display()} invoice is not charged."
+    return _refusal(invoice=invoice, trigger=trigger)[0]
+
+
+def card_charge_worth_trying(*, invoice: Invoice, trigger: str,
+                             profile: ClientPaymentProfile,
+                             account: PaymentAccount | None) -> bool:
+    """A pre-check without the lock, for a caller about to charge (the delivery) that has
+    the client's profile and the practice's account in hand: False when one of the
+    refusals is certain from them and the invoice as read, True when the charge should be
+    tried -- the claim then checks everything (what is owed too) under the row lock, and a
+    refusal there is a Conflict. Reads nothing."""
+    if trigger not in T.values or invoice.status not in CHARGEABLE or not invoice.on_stripe:
+        return False
     if trigger in AUTOMATIC and invoice.status not in UNPAID:
-        return f"A {invoice.get_status_display()} invoice is only charged by staff."
+        return False
+    if not profile.has_card or profile.customer_deleted_at is not None or \
+            profile.autopay_consent_at is None or \
+            profile.account.stripe_account_id != invoice.stripe_account_id:
+        return False
+    if trigger in AUTOMATIC and trigger != T.RETRY and profile.autopay_paused_at is not None:
+        return False
+    return account is not None and not cards_unavailable_reason(practice=invoice.practice,
+                                                                account=account)
+
+
+def _refusal(*, invoice: Invoice, trigger: str
+             ) -> tuple[str, Decimal | None, ClientPaymentProfile | None]:
+    """(card_charge_refusal's words, what is owed, the profile) -- the last two as far as
+    they were read: with no refusal, both are (the claim uses them rather than read them
+    again)."""
+    owed: Decimal | None = None
+    profile: ClientPaymentProfile | None = None
+    if trigger not in T.values:
+        return f"Unknown reason to charge a card: {trigger!r}.", owed, profile
+    if invoice.status not in CHARGEABLE:
+        return f"A {invoice.get_status_display()} invoice is not charged.", owed, profile
+    if trigger in AUTOMATIC and invoice.status not in UNPAID:
+        return (f"A {invoice.get_status_display()} invoice is only charged by staff.", owed,
+                profile)
     if not invoice.on_stripe:
         return ("This invoice is not on Stripe (it went out without online payment), so no "
-                "card can be charged for it.")
-    if _owed(invoice) <= ZERO:
-        return "Nothing is owed on this invoice."
+                "card can be charged for it."), owed, profile
+    owed = _owed(invoice)
+    if owed <= ZERO:
+        return "Nothing is owed on this invoice.", owed, profile
     profile = _profile_for(invoice)
     if profile is None or not profile.has_card or profile.customer_deleted_at is not None:
-        return "The client has no card on file."
+        return "The client has no card on file.", owed, profile
     if profile.account.stripe_account_id != invoice.stripe_account_id:
         return ("The client's card is saved on another Stripe account than this invoice: ask "
-                "the client to save a card again.")
+                "the client to save a card again."), owed, profile
     # Charging a card without the client's autopay authorization is not allowed in this
     # product, whoever asks: staff charging by hand need the same consent as autopay (the
     # authorization covers "my sessions and any balance I owe").
     if profile.autopay_consent_at is None:
-        return "The client has not authorized charges to the card on file."
+        return "The client has not authorized charges to the card on file.", owed, profile
     # A pause stops autopay on new invoices; an invoice already on its retry schedule
     # finishes it (its last failed retry makes it Uncollectible, as the schedule promises).
     if trigger in AUTOMATIC and trigger != T.RETRY and profile.autopay_paused_at is not None:
         return ("Autopay is paused for this client after repeated declines: a new card "
-                "resumes it, or staff may charge the card by hand.")
-    unavailable = cards_unavailable_reason(practice=invoice.practice)
-    if unavailable:
-        return unavailable
-    return ""
+                "resumes it, or staff may charge the card by hand."), owed, profile
+    return cards_unavailable_reason(practice=invoice.practice), owed, profile
 
 
 # --- charging -----------------------------------------------------------------------------------
 
 
 def invoice_card_charge(*, invoice: Invoice, trigger: str, ctx: AuditContext,
-                        actor: User | None = None) -> PaymentAttempt:
+                        actor: User | None = None,
+                        remote: RemoteInvoice | None = None) -> PaymentAttempt:
     """Charge the client's default card for what the invoice owes, once (see the module's
     notes). Returns the attempt with its outcome: succeeded (the invoice is Paid), declined
     or authentication_required (the invoice stays unpaid with the reason, and the client is
     told -- for a send, the invoice email itself carries the reason, so no second email),
     or error (Stripe did not answer: retried in a while). Refused with Conflict and the
-    words of `card_charge_refusal` when no charge may be tried. Call outside a transaction."""
+    words of `card_charge_refusal` when no charge may be tried. Call outside a transaction.
+
+    `remote`: Stripe's copy of the invoice as Stripe answered it a moment ago in the same
+    run (the delivery's finalize), used instead of reading it again before paying. Safe
+    because Stripe never pays one invoice twice (a copy paid meanwhile answers
+    `invoice_already_paid`, and that charge is recorded) and the amount check compares
+    Stripe's remaining amount, which only a payment on Stripe changes, with what is owed
+    here, read under the lock."""
     if ctx.practice_id is not None and ctx.practice_id != invoice.practice_id:
         raise NotFound("No such invoice.")  # another practice's invoice is as unknown here
     attempt = _attempt_claim(invoice=invoice, trigger=trigger, ctx=ctx, actor=actor)
     if attempt is None:  # only a retry run's claim (with due) comes back empty
         raise Conflict("The card is being charged for this invoice already.")
-    return _attempt_run(attempt=attempt, ctx=ctx, actor=actor)
+    locked = attempt.invoice  # as the claim read it under the lock
+    if Invoice.client.is_cached(invoice) and invoice.client_id == locked.client_id:
+        locked.client = invoice.client
+    if remote is not None and remote.id != locked.stripe_invoice_id:
+        remote = None
+    return _attempt_run(attempt=attempt, ctx=ctx, actor=actor, remote=remote)
 
 
 def _attempt_claim(*, invoice: Invoice, trigger: str, ctx: AuditContext,
@@ -170,39 +214,46 @@ def _attempt_claim(*, invoice: Invoice, trigger: str, ctx: AuditContext,
     """The attempt to run, committed: a pending one resumed, or a new one. With `due` (the
     retry run: the `next_charge_at` it found due), only while the invoice still has that
     `next_charge_at` (None: another run took it, or it was paid or rescheduled meanwhile);
-    the claim moves `next_charge_at` to the lease, so a second run finds it changed."""
+    the claim moves `next_charge_at` to the lease, so a second run finds it changed.
+    The attempt's `invoice` is the row as read under the lock (with its practice)."""
     now = timezone.now()
     with transaction.atomic():
-        locked = (Invoice.objects.select_for_update().select_related("practice")
+        # Only the invoice's row (`of`): a join's FOR UPDATE would lock the practice's row
+        # as well, and the practice's other deliveries (inserting rows that reference it,
+        # FOR KEY SHARE) would queue behind it while this holds the audit chain: deadlock.
+        locked = (Invoice.objects.select_for_update(of=("self",)).select_related("practice")
                   .get(pk=invoice.pk))
         if due is not None and locked.next_charge_at != due:
             return None
-        refusal = card_charge_refusal(invoice=locked, trigger=trigger)
+        # One read of what is owed and of the profile, under the lock, for the check and
+        # the attempt.
+        refusal, owed, profile = _refusal(invoice=locked, trigger=trigger)
         if refusal:
             raise Conflict(refusal)
         # The lease: a crash from here on leaves the invoice due for the retry run.
         claimed = Invoice.objects.filter(pk=locked.pk, next_charge_at=locked.next_charge_at)
         if not claimed.update(next_charge_at=now + IN_FLIGHT_LEASE) and due is not None:
             return None
-        pending = (PaymentAttempt.objects.filter(invoice=locked, outcome=O.PENDING)
-                   .order_by("-number").first())
-        if pending is not None:
+        # The last number and the last pending attempt's, in one read.
+        seen = PaymentAttempt.objects.filter(invoice=locked).aggregate(
+            n=Max("number"), pending=Max("number", filter=Q(outcome=O.PENDING)))
+        if seen["pending"] is not None:
+            pending = PaymentAttempt.objects.get(invoice=locked, number=seen["pending"])
+            pending.invoice = locked
             return pending
-        profile = _profile_for(locked)
-        if profile is None:  # the refusal checked it; removed between the two reads
-            raise Conflict("The client has no card on file.")
-        number = (PaymentAttempt.objects.filter(invoice=locked)
-                  .aggregate(n=Max("number"))["n"] or 0) + 1
+        number = (seen["n"] or 0) + 1
         try:
             with transaction.atomic():
                 attempt = PaymentAttempt.objects.create(
                     practice_id=locked.practice_id, invoice=locked, number=number,
-                    trigger=trigger, amount=_owed(locked),
+                    trigger=trigger, amount=owed,
                     payment_method_id=profile.card_payment_method_id,
                     card_brand=profile.card_brand, card_last4=profile.card_last4,
                     created_by=actor)
         except IntegrityError:  # another worker numbered it first: run that one
-            return PaymentAttempt.objects.get(invoice=locked, number=number)
+            other = PaymentAttempt.objects.get(invoice=locked, number=number)
+            other.invoice = locked
+            return other
         audit_record(ctx=ctx, action=AuditAction.CREATE, category="invoice_payment",
                      client_id=locked.client_id, object_type="PaymentAttempt",
                      object_id=attempt.pk,
@@ -211,15 +262,22 @@ def _attempt_claim(*, invoice: Invoice, trigger: str, ctx: AuditContext,
     return attempt
 
 
-def _attempt_run(*, attempt: PaymentAttempt, ctx: AuditContext,
-                 actor: User | None) -> PaymentAttempt:
-    """Call Stripe for a committed attempt and record what it answered."""
-    invoice = Invoice.objects.select_related("practice", "client").get(pk=attempt.invoice_id)
+def _attempt_run(*, attempt: PaymentAttempt, ctx: AuditContext, actor: User | None,
+                 remote: RemoteInvoice | None = None) -> PaymentAttempt:
+    """Call Stripe for a committed attempt and record what it answered. The invoice is the
+    attempt's as the claim read it (its Stripe ids do not change once it is open; whatever
+    records the outcome locks and reads it again); `remote` is Stripe's copy when the caller
+    has it fresh (see invoice_card_charge), else it is read."""
+    if PaymentAttempt.invoice.is_cached(attempt) and Invoice.practice.is_cached(attempt.invoice):
+        invoice = attempt.invoice
+    else:
+        invoice = Invoice.objects.select_related("practice", "client").get(pk=attempt.invoice_id)
     port = payments_port()
     acct, remote_id = invoice.stripe_account_id, invoice.stripe_invoice_id
     key = idempotency_key("invoice", invoice.pk, "attempt", attempt.number)
     try:
-        remote = port.invoice_get(account_id=acct, invoice_id=remote_id)
+        if remote is None:
+            remote = port.invoice_get(account_id=acct, invoice_id=remote_id)
         if remote.status != "paid":
             refusal = _remote_refusal(remote, attempt)
             if refusal:
@@ -279,9 +337,15 @@ def _finished(attempt: PaymentAttempt, *, over: tuple[str, ...] = (O.PENDING,),
     """Write the attempt's outcome once: False when another worker already did. A success
     may also replace an error (`over`): a worker whose call timed out while another worker's
     identical call charged the card."""
+    now = timezone.now()
     done = PaymentAttempt.objects.filter(pk=attempt.pk, outcome__in=over).update(
-        finished_at=timezone.now(), **fields)
-    attempt.refresh_from_db()
+        finished_at=now, **fields)
+    if done:  # what was written is what the row holds now: no read back
+        attempt.finished_at = now
+        for name, value in fields.items():
+            setattr(attempt, name, value)
+    else:
+        attempt.refresh_from_db()
     return bool(done)
 
 
@@ -315,7 +379,7 @@ def _succeeded(*, attempt: PaymentAttempt, invoice: Invoice, charge: Charge,
         _finished(attempt, over=(O.PENDING, O.ERROR), outcome=O.SUCCEEDED,
                   stripe_charge_id=charge.id, reason=words[:300])
         Invoice.objects.filter(pk=invoice.pk).update(next_charge_at=None)
-    attempt.refresh_from_db()
+        attempt.refresh_from_db()  # the first write was rolled back: read what holds
     return attempt
 
 
@@ -355,7 +419,8 @@ def _declined(*, attempt: PaymentAttempt, invoice: Invoice, error: CardError,
     outcome = O.AUTHENTICATION_REQUIRED if needs_client else O.DECLINED
     final = paused = False
     with transaction.atomic():
-        locked = Invoice.objects.select_for_update().select_related("practice", "client") \
+        locked = Invoice.objects.select_for_update(of=("self",)) \
+            .select_related("practice", "client") \
             .get(pk=invoice.pk)
         if not _finished(attempt, outcome=outcome, reason=words[:300],
                          decline_code=(error.decline_code or error.code)[:60],
@@ -395,8 +460,7 @@ def _declined(*, attempt: PaymentAttempt, invoice: Invoice, error: CardError,
                                   next_at=next_at, final=final, paused=paused, ctx=ctx)
     if final:
         _uncollectible_after_schedule(invoice=invoice, reason=words, ctx=ctx)
-    attempt.refresh_from_db()
-    return attempt
+    return attempt  # as _finished wrote it (committed with the block above)
 
 
 def _uncollectible_after_schedule(*, invoice: Invoice, reason: str, ctx: AuditContext) -> None:

@@ -11,6 +11,7 @@ Latin-1 letters of US names and addresses."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -42,7 +43,10 @@ from oasys.core.timezones import practice_zone
 from oasys.ledger.selectors import InvoiceFigures, invoice_figures_one
 from oasys.practice.models import ProviderProfile
 
-from .models import Invoice, InvoiceStatus
+from .models import Invoice, InvoiceLine, InvoiceStatus
+
+# "read it here": a caller that passes None for the practice's ProviderProfile means it has none
+_READ = object()
 
 # the shared look, under the names this module (and the superbill's) always used
 _styles = pdf_styles
@@ -54,10 +58,12 @@ _build = pdf_build
 _figures_table = figures_table
 
 
-def _sender(invoice: Invoice) -> tuple[str, list[str]]:
+def _sender(invoice: Invoice, profile: object = _READ) -> tuple[str, list[str]]:
     """The practice as the client knows it: the billing name, address and phone of
-    Provider Information when filled in, else the practice's name."""
-    profile = ProviderProfile.objects.filter(practice_id=invoice.practice_id).first()
+    Provider Information when filled in, else the practice's name. `profile`: the
+    practice's ProviderProfile (or None: it has none) when the caller read it already."""
+    if profile is _READ:
+        profile = ProviderProfile.objects.filter(practice_id=invoice.practice_id).first()
     name = (profile.billing_name if profile else "") or invoice.practice.name
     lines: list[str] = []
     if profile:
@@ -78,8 +84,8 @@ def _client_lines(client) -> list[str]:
 
 
 def _header(invoice: Invoice, title: str, facts: list[tuple[str, str]],
-            st: dict[str, ParagraphStyle]) -> list:
-    name, address = _sender(invoice)
+            st: dict[str, ParagraphStyle], sender: tuple[str, list[str]]) -> list:
+    name, address = sender
     left = [Paragraph(_text(name), st["sender"])]
     left += [Paragraph(_text(line), st["body"]) for line in address]
     fact_rows = [[Paragraph(_text(k), st["label"]), Paragraph(_text(v), st["body"])]
@@ -99,10 +105,12 @@ def _header(invoice: Invoice, title: str, facts: list[tuple[str, str]],
     return [head, Spacer(1, 0.3 * inch), *bill_to, Spacer(1, 0.25 * inch)]
 
 
-def _figures_to_ask(invoice: Invoice) -> InvoiceFigures:
-    """The journal's figures; for an invoice not yet charged (a Draft, or one still being
-    sent, whose charge posts as it opens) the balance it will ask for is its total."""
-    figures = invoice_figures_one(practice=invoice.practice, invoice=invoice)
+def _figures_to_ask(invoice: Invoice, figures: InvoiceFigures | None = None) -> InvoiceFigures:
+    """The journal's figures (`figures` when the caller read them already); for an invoice
+    not yet charged (a Draft, or one still being sent, whose charge posts as it opens) the
+    balance it will ask for is its total."""
+    if figures is None:
+        figures = invoice_figures_one(practice=invoice.practice, invoice=invoice)
     if (invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.SENDING) and not figures.paid
             and not figures.balance):
         return InvoiceFigures(total=figures.total, paid=figures.paid,
@@ -111,21 +119,27 @@ def _figures_to_ask(invoice: Invoice) -> InvoiceFigures:
     return figures
 
 
-def invoice_pdf(*, invoice: Invoice, pay_url: str = "") -> bytes:
+def invoice_pdf(*, invoice: Invoice, pay_url: str = "",
+                figures: InvoiceFigures | None = None,
+                lines: Sequence[InvoiceLine] | None = None,
+                provider_profile: object = _READ) -> bytes:
     """The invoice as the client receives it. `pay_url` is the hosted payment page (Stripe's
     hosted invoice page once the invoice is sent); without it the client is told how to
-    reach the practice."""
+    reach the practice. `figures` (the journal's), `lines` (in pk order) and
+    `provider_profile` (the practice's ProviderProfile, None when it has none) are what the
+    caller read for the same email already; each left out is read here."""
     st = _styles()
-    figures = _figures_to_ask(invoice)
+    figures = _figures_to_ask(invoice, figures)
+    sender = _sender(invoice, provider_profile)
     story = _header(invoice, "INVOICE", [
         ("Invoice", invoice.number),
         ("Issued", _day(invoice.issue_date)),
         ("Due", _day(invoice.due_date)),
         ("Status", invoice.get_status_display()),
-    ], st)
+    ], st, sender)
 
     rows = [["Date of service", "Description", "CPT", "Amount"]]
-    for line in invoice.lines.order_by("pk"):
+    for line in (invoice.lines.order_by("pk") if lines is None else lines):
         rows.append([_day(line.service_date), Paragraph(_text(line.description), st["cell"]),
                      line.cpt_code or "", _dollars(line.amount)])
     lines = Table(rows, colWidths=[1.15 * inch, WIDTH - 2.95 * inch, 0.7 * inch, 1.1 * inch],
@@ -158,7 +172,7 @@ def invoice_pdf(*, invoice: Invoice, pay_url: str = "") -> bytes:
     # parts.
     closing: list = [_figures_table(money_rows), Spacer(1, 0.3 * inch)]
 
-    name, contact = _sender(invoice)
+    name, contact = sender
     closing.append(Paragraph("How to pay", st["h2"]))
     if figures.balance <= 0:
         closing.append(Paragraph("Nothing is due on this invoice. Thank you.", st["body"]))
@@ -181,16 +195,19 @@ def invoice_pdf(*, invoice: Invoice, pay_url: str = "") -> bytes:
 
 
 def receipt_pdf(*, invoice: Invoice, payment_amount: Decimal, paid_at: datetime, method: str,
-                reference: str) -> bytes:
+                reference: str, figures: InvoiceFigures | None = None) -> bytes:
     """A receipt for one payment on `invoice`: what was paid, when (the practice's clock),
-    how, and what the invoice still owes afterwards (the journal's figure)."""
+    how, and what the invoice still owes afterwards (the journal's figure; `figures` when
+    the caller read them already)."""
     st = _styles()
-    figures = invoice_figures_one(practice=invoice.practice, invoice=invoice)
+    if figures is None:
+        figures = invoice_figures_one(practice=invoice.practice, invoice=invoice)
     when = paid_at.astimezone(practice_zone(invoice.practice))
+    sender = _sender(invoice)
     story = _header(invoice, "RECEIPT", [
         ("For invoice", invoice.number),
         ("Paid on", date_text(when)),
-    ], st)
+    ], st, sender)
     details = [
         ["Amount paid", _dollars(payment_amount)],
         ["Payment method", method or "—"],
@@ -212,7 +229,7 @@ def receipt_pdf(*, invoice: Invoice, payment_amount: Decimal, paid_at: datetime,
         ("TOPPADDING", (0, 0), (-1, -1), 5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
     ]))
-    name, _ = _sender(invoice)
+    name, _ = sender
     story += [table, Spacer(1, 0.35 * inch),
               Paragraph(f"Thank you for your payment. Keep this receipt for your records; "
                         f"questions go to {_text(name)}.", st["body"])]

@@ -45,10 +45,11 @@ def receipt_email_send(*, payment: InvoicePayment, ctx: AuditContext) -> SentEma
         return None
     method = _method_words(payment)
     reference = payment.reference if payment.method == "check" else ""
+    # one read of the journal's figures for the email and its PDF
+    figures = invoice_figures_one(practice=practice, invoice=invoice)
     pdf = receipt_pdf(invoice=invoice, payment_amount=payment.amount,
                       paid_at=payment.created_at or timezone.now(), method=method,
-                      reference=reference)
-    figures = invoice_figures_one(practice=practice, invoice=invoice)
+                      reference=reference, figures=figures)
     return email_send(
         practice=practice, to=client.email,
         subject=f"{practice.name}: receipt for invoice {invoice.number}",

@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import CharField, Exists, OuterRef, Q
+from django.db.models import CharField, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -49,14 +50,22 @@ from oasys.payments.cards import client_payment_profile_ensure
 from oasys.payments.connection import payments_port
 from oasys.payments.idempotency import idempotency_key, stripe_once
 from oasys.payments.machine import PAYMENT_ACCOUNT_MACHINE
+from oasys.payments.models import ClientPaymentProfile, PaymentAccount
 from oasys.payments.port import InvoiceLine as RemoteLine
 from oasys.payments.port import PaymentsError, RemoteInvoice, RetryableError
 from oasys.payments.selectors import payment_account_get
 from oasys.practice.models import ProviderProfile
 
-from .charging import card_charge_refusal, invoice_card_charge
+from .charging import card_charge_refusal, card_charge_worth_trying, invoice_card_charge
 from .machine import INVOICE_MACHINE
-from .models import AttemptOutcome, AttemptTrigger, Invoice, InvoiceStatus, PaymentAttempt
+from .models import (
+    AttemptOutcome,
+    AttemptTrigger,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    PaymentAttempt,
+)
 from .pdf import invoice_pdf
 from .settlement import invoice_open
 
@@ -106,13 +115,16 @@ def invoice_deliver_enqueue(*, invoice_id: int) -> None:
 
 
 def invoice_send(*, invoice: Invoice, ctx: AuditContext, actor: User | None = None,
-                 source: str = "staff") -> Invoice:
+                 source: str = "staff", enqueue: bool = True) -> Invoice:
     """Send a Draft: Draft -> Sending now, delivered by a worker after commit. Refused
     (Conflict, 409) unless the invoice is a Draft -- a second click, or two at once, finds
     it Sending under the row lock -- and (InvalidInput, 422) when the client has no email
-    address, before anything moves."""
+    address, before anything moves. `enqueue=False` queues no delivery task: the caller
+    delivers the invoice itself (auto-billing's deliver phase), and the sweeper delivers
+    whatever a crash leaves Sending."""
     with transaction.atomic():
-        locked = (Invoice.objects.select_for_update().select_related("client")
+        # the invoice's row only: FOR UPDATE of a join would lock the client's row too
+        locked = (Invoice.objects.select_for_update(of=("self",)).select_related("client")
                   .get(pk=invoice.pk, practice_id=invoice.practice_id))
         INVOICE_MACHINE.require_action(locked, "send")
         problem = _no_address(locked.client)
@@ -122,7 +134,8 @@ def invoice_send(*, invoice: Invoice, ctx: AuditContext, actor: User | None = No
             obj=locked, to=S.SENDING, ctx=ctx, actor=actor, source=source, reason="sent",
             updates={"delivery_error": "", "delivery_attempts": 0,
                      "updated_at": timezone.now()})
-        invoice_deliver_enqueue(invoice_id=locked.pk)
+        if enqueue:
+            invoice_deliver_enqueue(invoice_id=locked.pk)
     for name in ("status", "delivery_error", "delivery_attempts", "updated_at"):
         setattr(invoice, name, getattr(locked, name))
     return invoice
@@ -159,26 +172,44 @@ def _classified(exc: Exception) -> Exception:
     return _Final(message[:300])
 
 
-def _stripe_account_id(invoice: Invoice) -> str:
+@dataclass
+class _Delivery:
+    """What one delivery read once and hands along (each is read at most once per run):
+    the practice's payment account, the client's payment profile (read or made by the
+    Stripe copy), the invoice's lines and Stripe's copy as finalize answered it."""
+
+    account: PaymentAccount | None = None
+    profile: ClientPaymentProfile | None = None
+    remote: RemoteInvoice | None = None
+    _lines: list[InvoiceLine] | None = None
+
+    def lines(self, invoice: Invoice) -> list[InvoiceLine]:
+        if self._lines is None:
+            self._lines = list(invoice.lines.order_by("pk"))
+        return self._lines
+
+
+def _stripe_account_id(invoice: Invoice, run: _Delivery) -> str:
     """The practice's connected account if it takes payments now, else ""."""
-    account = payment_account_get(practice=invoice.practice)
+    account = run.account = payment_account_get(practice=invoice.practice)
     if account is None or not account.stripe_account_id or \
             not PAYMENT_ACCOUNT_MACHINE.allows(account, "charge"):
         return ""
     return account.stripe_account_id
 
 
-def _stripe_copy(invoice: Invoice, acct: str) -> RemoteInvoice:
+def _stripe_copy(invoice: Invoice, acct: str, run: _Delivery) -> RemoteInvoice:
     """The invoice on the practice's Stripe account, finalized (open, or already paid or
     further on): made once, whatever happened to earlier attempts."""
     port = payments_port()
     ctx = _ctx(invoice)
     try:
-        profile = client_payment_profile_ensure(client=invoice.client, ctx=ctx)
+        profile = run.profile = client_payment_profile_ensure(
+            client=invoice.client, ctx=ctx, account=run.account)
     except DomainError as exc:
         raise _classified(exc) from exc
     lines = [RemoteLine(description=line.description, amount=money(line.amount))
-             for line in invoice.lines.order_by("pk")]
+             for line in run.lines(invoice)]
     days = max(0, (invoice.due_date - practice_today(invoice.practice)).days)
     metadata = {META_ID: str(invoice.pk), META_NUMBER: invoice.number}
     customer = profile.stripe_customer_id
@@ -198,18 +229,14 @@ def _stripe_copy(invoice: Invoice, acct: str) -> RemoteInvoice:
         raise _classified(exc) from exc
     if remote.status not in ("open", "paid"):
         raise _Final(f"The invoice is {remote.status} on Stripe, so it cannot be sent.")
+    run.remote = remote
     return remote
 
 
-def _emailed(invoice: Invoice) -> bool:
-    return SentEmail.objects.filter(practice_id=invoice.practice_id, kind="invoice",
-                                    object_type="Invoice", object_id=str(invoice.pk)).exists()
-
-
-def _send_attempt(invoice: Invoice) -> PaymentAttempt | None:
-    """The card charge the delivery tried (autopay), if any."""
-    return (PaymentAttempt.objects.filter(invoice_id=invoice.pk, trigger=AttemptTrigger.SEND)
-            .order_by("-number").first())
+def _emailed_q(invoice: Invoice) -> Exists:
+    """Whether the invoice email went, as an EXISTS to read along with the invoice's row."""
+    return Exists(SentEmail.objects.filter(practice_id=invoice.practice_id, kind="invoice",
+                                           object_type="Invoice", object_id=str(invoice.pk)))
 
 
 def invoice_deliver(*, invoice_id: int) -> Invoice | None:
@@ -223,68 +250,103 @@ def invoice_deliver(*, invoice_id: int) -> Invoice | None:
                .filter(pk=invoice_id).first())
     if invoice is None:
         return None
+    run = _Delivery()
+    invoice.client.practice = invoice.practice  # the same row: not read again through client
     if invoice.status == S.SENDING:
         try:
             problem = _no_address(invoice.client)
             if problem:
                 raise _Final(problem)
-            acct = _stripe_account_id(invoice)
-            remote = _stripe_copy(invoice, acct) if acct else None
-            _open(invoice, acct=acct, remote=remote)
+            acct = _stripe_account_id(invoice, run)
+            remote = _stripe_copy(invoice, acct, run) if acct else None
+            opened = _open(invoice, acct=acct, remote=remote)
         except _Retry as exc:
             return _delivery_failed_for_now(invoice, str(exc))
         except _Final as exc:
             return _delivery_refused(invoice, str(exc))
-        invoice.refresh_from_db()
-    if invoice.status == S.OPEN:
-        _follow_up(invoice)
+        # invoice_open answers the row as it stands after the move (read under its lock):
+        # no second read; the client and practice are the ones read above.
+        opened.client, opened.practice = invoice.client, invoice.practice
+        invoice = opened
+    if invoice.status == S.OPEN and _follow_up(invoice, run):
         invoice.refresh_from_db()
     return invoice
 
 
-def _open(invoice: Invoice, *, acct: str, remote: RemoteInvoice | None) -> None:
+def _open(invoice: Invoice, *, acct: str, remote: RemoteInvoice | None) -> Invoice:
     """Sending -> Open with the Stripe ids, the charge posted in the same transaction
-    (settlement; a no-op for an invoice another worker opened first)."""
+    (settlement; a no-op for an invoice another worker opened first). Answers the row
+    as it stands afterwards."""
     updates: dict = {"delivery_error": "", "updated_at": timezone.now()}
     if remote is not None:
         updates.update(stripe_account_id=acct, stripe_invoice_id=remote.id,
                        hosted_invoice_url=remote.hosted_invoice_url)
-    invoice_open(invoice=invoice, ctx=_ctx(invoice), source=SOURCE, reason="sent",
-                 updates=updates)
+    return invoice_open(invoice=invoice, ctx=_ctx(invoice), source=SOURCE, reason="sent",
+                        updates=updates)
 
 
-def _follow_up(invoice: Invoice) -> None:
+def _follow_ups_done(invoice: Invoice) -> tuple[bool, PaymentAttempt | None]:
+    """(the invoice email went, the card charge the delivery tried, if any): one query, and
+    a second only when there is an attempt to read."""
+    latest = (PaymentAttempt.objects.filter(invoice_id=invoice.pk, trigger=AttemptTrigger.SEND)
+              .order_by("-number").values("pk")[:1])
+    emailed, attempt_id = (Invoice.objects.filter(pk=invoice.pk)
+                           .values_list(_emailed_q(invoice), Subquery(latest)).get())
+    if emailed or attempt_id is None:
+        return emailed, None
+    return False, PaymentAttempt.objects.get(pk=attempt_id)
+
+
+def _worth_trying(invoice: Invoice, run: _Delivery) -> bool:
+    """Whether to try the card: a pre-check without the lock (the claim checks everything
+    again under it). With the profile and account this run read for the Stripe copy, it
+    reads nothing; for an invoice found Open, it is card_charge_refusal's full check."""
+    if run.profile is None:
+        return not card_charge_refusal(invoice=invoice, trigger=AttemptTrigger.SEND)
+    return card_charge_worth_trying(invoice=invoice, trigger=AttemptTrigger.SEND,
+                                    profile=run.profile, account=run.account)
+
+
+def _follow_up(invoice: Invoice, run: _Delivery) -> bool:
     """After opening: charge the card on file when autopay applies (success: the receipt
     goes, not the invoice), else email the invoice -- with the decline or the request to
     confirm when the card was tried. Each once: the charge is charging's (one attempt,
     resumed if a worker died in it); the email is written under the row lock after
-    checking none went."""
+    checking none went. Answers whether the invoice row may have changed since `invoice`
+    was read (a charge tried, an email refused): the caller reads it again then."""
     ctx = _ctx(invoice)
-    if _emailed(invoice):
-        return
-    attempt = _send_attempt(invoice)
+    emailed, attempt = _follow_ups_done(invoice)
+    if emailed:
+        return False
+    tried = False
     if invoice.on_stripe and (attempt is None or attempt.outcome == AttemptOutcome.PENDING) \
-            and not card_charge_refusal(invoice=invoice, trigger=AttemptTrigger.SEND):
+            and _worth_trying(invoice, run):
+        tried = True
         try:
             attempt = invoice_card_charge(invoice=invoice, trigger=AttemptTrigger.SEND,
-                                          ctx=ctx)
+                                          ctx=ctx, remote=run.remote)
         except Conflict as exc:  # e.g. the card was removed a moment ago: email instead
             log.info("invoice %s: no card charge on send (%s)", invoice.pk,
                      type(exc).__name__)
     if attempt is not None and attempt.outcome == AttemptOutcome.SUCCEEDED:
-        return
+        return True
     with transaction.atomic():
-        locked = (Invoice.objects.select_for_update().select_related("client", "practice")
-                  .get(pk=invoice.pk))
-        if locked.status not in (S.OPEN, S.OVERDUE) or _emailed(locked):
-            return
+        # Only the invoice's row is locked (not its client's or practice's, as a join would):
+        # its status and whether the email went are read under it; the rest is as read above.
+        status, emailed = (Invoice.objects.select_for_update().filter(pk=invoice.pk)
+                           .values_list("status", _emailed_q(invoice)).get())
+        if status not in (S.OPEN, S.OVERDUE) or emailed:
+            return tried
+        invoice.status = status
         try:
             with transaction.atomic():
-                _invoice_email(locked, ctx=ctx, kind="invoice", attempt=attempt)
+                _invoice_email(invoice, ctx=ctx, kind="invoice", attempt=attempt, run=run)
         except InvalidInput as exc:  # the address changed since the check: staff fix it
-            Invoice.objects.filter(pk=locked.pk).update(
+            Invoice.objects.filter(pk=invoice.pk).update(
                 delivery_error=f"The invoice email was not sent: {exc.message}"[:300],
                 updated_at=timezone.now())
+            return True
+    return tried
 
 
 def _delivery_failed_for_now(invoice: Invoice, words: str) -> Invoice:
@@ -353,8 +415,7 @@ def _dollars(amount: Decimal) -> str:
     return dollars_text(amount)
 
 
-def _practice_contact(invoice: Invoice) -> dict[str, str]:
-    profile = ProviderProfile.objects.filter(practice_id=invoice.practice_id).first()
+def _practice_contact(invoice: Invoice, profile: ProviderProfile | None) -> dict[str, str]:
     name = (profile.billing_name if profile else "") or invoice.practice.name
     phone = profile.contact_phone if profile else ""
     if len(phone) == 10 and phone.isdigit():
@@ -364,16 +425,21 @@ def _practice_contact(invoice: Invoice) -> dict[str, str]:
 
 
 def _invoice_email(invoice: Invoice, *, ctx: AuditContext, kind: str,
-                   attempt: PaymentAttempt | None = None) -> SentEmail:
+                   attempt: PaymentAttempt | None = None,
+                   run: _Delivery | None = None) -> SentEmail:
     """The invoice (kind "invoice") or a reminder of it (kind "reminder") to the client:
     HTML and text, the amount due, the due date, the lines (description, date, amount: no
     codes), the hosted payment link when on Stripe, else how to pay the practice, and the
-    PDF attached."""
+    PDF attached. The email and its PDF share one read of the figures, the lines and the
+    practice's profile (`run`: the delivery's lines, read once)."""
+    run = run or _Delivery()
     figures = invoice_figures_one(practice=invoice.practice, invoice=invoice)
-    contact = _practice_contact(invoice)
+    provider = ProviderProfile.objects.filter(practice_id=invoice.practice_id).first()
+    contact = _practice_contact(invoice, provider)
     pay_url = invoice.hosted_invoice_url if invoice.on_stripe else ""
+    invoice_lines = run.lines(invoice)
     lines = [{"date": line.service_date, "description": line.description,
-              "amount": _dollars(line.amount)} for line in invoice.lines.order_by("pk")]
+              "amount": _dollars(line.amount)} for line in invoice_lines]
     reminder = kind == "reminder"
     today = practice_today(invoice.practice)
     subject = (f"Reminder: invoice {invoice.number} from {invoice.practice.name}" if reminder
@@ -391,7 +457,8 @@ def _invoice_email(invoice: Invoice, *, ctx: AuditContext, kind: str,
         and attempt.outcome == AttemptOutcome.AUTHENTICATION_REQUIRED,
         "decline_reason": attempt.reason if attempt is not None else "",
     }
-    pdf = invoice_pdf(invoice=invoice, pay_url=pay_url)
+    pdf = invoice_pdf(invoice=invoice, pay_url=pay_url, figures=figures, lines=invoice_lines,
+                      provider_profile=provider)
     reply_to = contact["email"] or None
     return email_send(
         practice=invoice.practice, to=invoice.client.email, subject=subject,

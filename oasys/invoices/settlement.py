@@ -56,6 +56,8 @@ def invoice_open(*, invoice: Invoice, ctx: AuditContext, actor: User | None = No
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if locked.status != S.SENDING:
             return locked
+        if Invoice.practice.is_cached(invoice):  # the journal needs it: not read again
+            locked.practice = invoice.practice
         INVOICE_MACHINE.transition(obj=locked, to=S.OPEN, ctx=ctx, actor=actor, source=source,
                                    reason=reason,
                                    updates={"sent_at": timezone.now(), "delivery_error": "",
@@ -112,6 +114,8 @@ def payment_apply(*, invoice: Invoice, payment: PaymentIn, ctx: AuditContext,
     try:
         with transaction.atomic():
             locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+            if Invoice.practice.is_cached(invoice):  # the same practice: not read again
+                locked.practice = invoice.practice
             if locked.status not in PAYABLE:
                 raise Conflict(f"A {locked.get_status_display()} invoice takes no payment.")
             if locked.status == S.SENDING:

@@ -79,10 +79,13 @@ def card_link_url(*, card_request: CardRequest) -> str:
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _account_for_cards(practice: Practice) -> PaymentAccount:
+def _account_for_cards(practice: Practice, account: PaymentAccount | None = None
+                       ) -> PaymentAccount:
     """The practice's connected account, refused (the machine's "charge" refusal) unless it
-    can take cards now."""
-    account = PaymentAccount.objects.filter(practice=practice).first()
+    can take cards now. `account` is the practice's row when the caller has just read it
+    (the delivery does): it is checked the same way, without reading it again."""
+    if account is None:
+        account = PaymentAccount.objects.filter(practice=practice).first()
     if account is None:
         raise Conflict(PAYMENT_ACCOUNT_ACTIONS["charge"].refusal.format(
             status=AccountStatus.NOT_CONNECTED.label))
@@ -93,10 +96,12 @@ def _account_for_cards(practice: Practice) -> PaymentAccount:
     return account
 
 
-def cards_unavailable_reason(*, practice: Practice) -> str:
-    """Why the practice cannot save clients' cards now, in words ("" when it can)."""
+def cards_unavailable_reason(*, practice: Practice,
+                             account: PaymentAccount | None = None) -> str:
+    """Why the practice cannot save clients' cards now, in words ("" when it can). `account`:
+    the practice's row, when the caller has it already."""
     try:
-        _account_for_cards(practice)
+        _account_for_cards(practice, account)
     except Conflict as exc:
         return exc.message
     return ""
@@ -124,15 +129,19 @@ def _profile_get(client: Client) -> ClientPaymentProfile | None:
 # --- the client's Stripe customer -------------------------------------------------------------
 
 
-def client_payment_profile_ensure(*, client: Client, ctx: AuditContext) -> ClientPaymentProfile:
+def client_payment_profile_ensure(*, client: Client, ctx: AuditContext,
+                                  account: PaymentAccount | None = None
+                                  ) -> ClientPaymentProfile:
     """The client's Stripe customer on the practice's account, created the first time it is
     needed and only once: the creation goes through the idempotency ledger (a retry reuses
     the customer, a lost key is looked up by our metadata), and two racing callers end with
-    the one profile. The customer gets the client's name and email, nothing clinical."""
+    the one profile. The customer gets the client's name and email, nothing clinical.
+    `account`: the practice's PaymentAccount when the caller has just read it (checked as
+    if read here, not read again)."""
     existing = _profile_get(client)
     if existing is not None and existing.customer_deleted_at is None:
         return existing
-    account = _account_for_cards(client.practice)
+    account = _account_for_cards(client.practice, account)
     port = payments_port()
     acct = account.stripe_account_id
     # A customer deleted on Stripe is replaced, under a key of its own.

@@ -18,6 +18,7 @@ in `sandbox/stripe/`, which the SDK cannot tell apart.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -63,6 +64,10 @@ CENTS_PER_UNIT = 100
 LINK_KINDS = {"onboarding": "account_onboarding", "update": "account_update"}
 # The PaymentIntent metadata key holding the Stripe invoice it paid (see the module doc).
 INVOICE_KEY = "oasys_stripe_invoice"
+# An invoice is read with its payments and each payment's PaymentIntent (whose
+# `latest_charge` is the charge), so a paid invoice costs one call, not two. Four levels:
+# Stripe's most.
+INVOICE_EXPAND = ["payments.data.payment.payment_intent"]
 
 log = logging.getLogger(__name__)
 
@@ -175,14 +180,32 @@ def _http_client(timeout: float) -> stripe.HTTPClient:
         return client
 
 
+_sdk_clients: dict[tuple[str, str, int, float], stripe.StripeClient] = {}
+
+
+def _sdk_client(api_key: str, api_base: str, max_network_retries: int,
+                timeout: float) -> stripe.StripeClient:
+    """The SDK's client for these settings, made once per process: building one costs a few
+    milliseconds, and an adapter is made per `payments_port()` call (several per delivery).
+    It keeps no per-request state (each call carries its own options), so it is shared."""
+    key = (api_key, api_base, max_network_retries, timeout)
+    with _http_lock:
+        client = _sdk_clients.get(key)
+    if client is None:
+        base = {"api": api_base, "connect": api_base, "files": api_base} if api_base else {}
+        client = stripe.StripeClient(
+            api_key, stripe_version=API_VERSION, max_network_retries=max_network_retries,
+            base_addresses=base, http_client=_http_client(timeout))
+        with _http_lock:
+            client = _sdk_clients.setdefault(key, client)
+    return client
+
+
 class StripePayments(PaymentsPort):
     def __init__(self, *, api_key: str, api_base: str = "", webhook_secret: str = "",
                  max_network_retries: int = 3, timeout: float = 30.0) -> None:
         self.webhook_secret = webhook_secret
-        base = {"api": api_base, "connect": api_base, "files": api_base} if api_base else {}
-        self.client = stripe.StripeClient(
-            api_key, stripe_version=API_VERSION, max_network_retries=max_network_retries,
-            base_addresses=base, http_client=_http_client(float(timeout)))
+        self.client = _sdk_client(api_key, api_base, max_network_retries, float(timeout))
         self.v1 = self.client.v1
 
     @staticmethod
@@ -251,16 +274,20 @@ class StripePayments(PaymentsPort):
     def _invoice(self, obj: Any, account_id: str) -> RemoteInvoice:
         inv = obj.to_dict()
         pi_id = charge_id = ""
+        pi: Any = None
         payments = inv.get("payments")
         if isinstance(payments, dict):
             for p in payments.get("data") or []:
                 payment = p.get("payment") or {}
                 if p.get("status") == "paid" and payment.get("type") == "payment_intent":
-                    pi_id = _id(payment.get("payment_intent"))
-        if pi_id:
+                    pi = payment.get("payment_intent")
+                    pi_id = _id(pi)
+        if pi_id and not isinstance(pi, dict):  # not expanded (an event's payload): ask
             with _errors():
-                pi = self.v1.payment_intents.retrieve(pi_id, None, self._on(account_id))
-            charge_id = _id(pi.to_dict().get("latest_charge"))
+                pi = self.v1.payment_intents.retrieve(pi_id, None,
+                                                      self._on(account_id)).to_dict()
+        if pi_id:
+            charge_id = _id(pi.get("latest_charge"))
         transitions = inv.get("status_transitions") or {}
         return RemoteInvoice(
             id=inv["id"], status=inv.get("status") or "", currency=inv.get("currency") or "",
@@ -458,18 +485,24 @@ class StripePayments(PaymentsPort):
                      "currency": currency, "description": line.description,
                      "metadata": dict(line.metadata)},
                     {**opts, "idempotency_key": f"{idempotency_key}-line-{i}"})
-        return self.invoice_get(account_id=account_id, invoice_id=inv.id)
+        # No read of the invoice after its items (a call per invoice saved): the draft as
+        # created, with the totals its items make. Ours carry no tax, discount or other
+        # pending item (`pending_invoice_items_behavior=exclude`), so Stripe's total is
+        # the sum of the lines; finalize answers Stripe's own figures next.
+        total = from_cents(sum(cents))
+        return dataclasses.replace(self._invoice(inv, account_id), total=total,
+                                   amount_remaining=total, amount_paid=Decimal("0.00"))
 
     def invoice_get(self, *, account_id: str, invoice_id: str) -> RemoteInvoice:
         with _errors():
-            obj = self.v1.invoices.retrieve(invoice_id, {"expand": ["payments"]},
+            obj = self.v1.invoices.retrieve(invoice_id, {"expand": INVOICE_EXPAND},
                                             self._on(account_id))
         return self._invoice(obj, account_id)
 
     def _invoice_post(self, account_id: str, invoice_id: str, call: Any,
                       params: dict[str, Any] | None, key: str) -> RemoteInvoice:
         with _errors():
-            obj = call(invoice_id, {**(params or {}), "expand": ["payments"]},
+            obj = call(invoice_id, {**(params or {}), "expand": INVOICE_EXPAND},
                        self._on(account_id, key))
         return self._invoice(obj, account_id)
 

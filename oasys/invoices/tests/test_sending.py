@@ -112,6 +112,30 @@ def test_send_moves_a_draft_to_sending_and_queues_the_delivery(practice, owner, 
     assert len(emails_of(invoice)) == 1
 
 
+def test_send_without_enqueue_queues_no_delivery(practice, ctx, monkeypatch):
+    """enqueue=False (auto-billing delivers its invoices itself): the invoice is Sending,
+    nothing is queued for the commit, and after the commit it is still Sending, for its
+    caller (or the sweeper) to deliver."""
+    from oasys.invoices import tasks  # noqa: PLC0415 - patched where the kick looks it up
+
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.invoice_deliver_task, "delay", queued.append)
+    invoice = session_invoice(practice)
+    with f.committed():
+        out = invoice_send(invoice=invoice, ctx=ctx, enqueue=False)
+    assert out.status == S.SENDING
+    assert queued == []  # nothing was queued, on commit or before
+    invoice.refresh_from_db()
+    assert invoice.status == S.SENDING and emails_of(invoice) == []
+    assert invoice_deliver(invoice_id=invoice.pk).status == S.OPEN  # the caller delivers it
+    assert len(emails_of(invoice)) == 1
+    # the default still queues it
+    other = session_invoice(practice)
+    with f.committed():
+        invoice_send(invoice=other, ctx=ctx)
+    assert queued == [other.pk]
+
+
 def test_send_without_a_commit_stays_sending_until_delivered(practice, ctx):
     invoice = session_invoice(practice)
     invoice_send(invoice=invoice, ctx=ctx)

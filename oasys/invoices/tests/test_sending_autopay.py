@@ -116,7 +116,9 @@ def test_paused_autopay_sends_the_invoice_without_charging(client_, account, ctx
 
 def test_stripe_down_for_the_charge_still_sends_the_invoice(client_, account, ctx, payments):
     fake_card_saved(client_, account, ctx, payments, card="visa")
-    payments.fail_next("invoice_get", RetryableError("timed out"))
+    # the delivery pays the copy finalize answered (no read of it first): the pay call is
+    # what meets Stripe down
+    payments.fail_next("invoice_pay", RetryableError("timed out"))
     invoice = send(draft(client_, ctx), ctx)
     [attempt] = send_attempts(invoice)
     assert (invoice.status, attempt.outcome) == (S.OPEN, O.ERROR)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+import requests
 import stripe
 from hypothesis import given
 from hypothesis import strategies as st
@@ -255,3 +256,44 @@ def test_a_payment_that_cannot_be_labelled_is_still_paid(stripe_standin, account
     (record,) = [r for r in caplog.records if "could not label" in r.getMessage()]
     assert paid.payment_intent_id in record.getMessage()
     assert "Pat" not in record.getMessage() and "4242" not in record.getMessage()
+
+
+def test_an_invoice_made_finalized_and_paid_costs_six_calls(stripe_standin, account,
+                                                            monkeypatch):
+    """Create (one POST and one per line, no read back), finalize, pay (the invoice answers
+    with its payment's PaymentIntent expanded: no read of it), the PaymentIntent's label,
+    and the charge: the calls a card-charged delivery makes, pinned."""
+    port = port_for(stripe_standin, retries=0)
+    sc = stripe_standin.client()
+    cus = create_customer(port, account)
+    pm = sc.v1.payment_methods.attach("pm_card_visa", {"customer": cus.id},
+                                      {"stripe_account": account})
+    seen: list[str] = []
+    real = requests.Session.request
+
+    def counted(self, method, url, *args, **kwargs):
+        seen.append(f"{method.upper()} {url.split('/v1/', 1)[-1].split('?')[0]}")
+        return real(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", counted)
+    draft = port.invoice_create(account_id=account, customer_id=cus.id, currency="usd",
+                                days_until_due=30, metadata={"oasys_invoice_id": "7"},
+                                lines=[InvoiceLine("Session", Decimal("80.00"))],
+                                idempotency_key="oasys-calls")
+    assert (draft.status, draft.total, draft.amount_remaining) == \
+        ("draft", Decimal("80.00"), Decimal("80.00"))
+    opened = port.invoice_finalize(account_id=account, invoice_id=draft.id,
+                                   idempotency_key="oasys-calls-f")
+    assert (opened.status, opened.total) == ("open", Decimal("80.00"))
+    paid = port.invoice_pay(account_id=account, invoice_id=draft.id, payment_method_id=pm.id,
+                            idempotency_key="oasys-calls-p")
+    assert paid.status == "paid" and paid.charge_id.startswith("ch_")
+    charge = port.charge_get(account_id=account, charge_id=paid.charge_id)
+    assert (charge.amount, charge.invoice_id) == (Decimal("80.00"), draft.id)
+    assert [s.split(" ")[0] + " " + s.split(" ")[1].split("/")[0] for s in seen] == [
+        "POST invoices", "POST invoiceitems", "POST invoices", "POST invoices",
+        "POST payment_intents", "GET charges"]
+    # a read of a paid invoice is one call too (its PaymentIntent comes expanded)
+    seen.clear()
+    assert port.invoice_get(account_id=account, invoice_id=draft.id).charge_id == charge.id
+    assert len(seen) == 1
