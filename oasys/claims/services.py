@@ -3,10 +3,13 @@ assigns a claim status."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from oasys.appointments.models import Appointment
 from oasys.core.audit import AuditContext, audit_record
@@ -14,10 +17,10 @@ from oasys.core.errors import Conflict, InvalidInput
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.statemachine import IllegalTransition as IllegalTransition  # re-exported
 from oasys.core.timezones import practice_date
-from oasys.practice.cpt import cpt_validate
+from oasys.practice.cpt import KNOWN_CODES, cpt_extra_codes, cpt_validate
 
 from .machine import CLAIM_MACHINE
-from .models import Claim, ClaimLine, Frequency, PayerSequence, SavedFilter
+from .models import Claim, ClaimEvent, ClaimLine, Frequency, PayerSequence, SavedFilter
 
 
 def claim_transition(
@@ -38,6 +41,77 @@ def claim_transition(
     """
     return CLAIM_MACHINE.transition(obj=claim, to=to, ctx=ctx, actor=actor, source=source,
                                     reason=reason, allow_same=allow_same)
+
+
+def claims_transition_many(
+    *,
+    claims: Sequence[Claim],
+    to: str,
+    ctx: AuditContext,
+    actor: User | None = None,
+    source: str = "",
+    reason: str = "",
+    allow_same: bool = False,
+    updates: Mapping[str, Any] | None = None,
+) -> list[Claim]:
+    """`claim_transition` for a batch (a submission's claims): the same rules, locks, event
+    and audit rows, in a fixed number of queries plus one audit row per claim instead of a
+    savepoint, lock, update and event insert per claim.
+
+    All rows are locked first (one SELECT ... FOR UPDATE, in id order as one-by-one
+    transitions take them), every move is checked before anything is written, so an illegal
+    one (IllegalTransition) changes nothing; claims already in `to` are left alone when
+    `allow_same`. Returns the claims that moved, with their new values set. Call inside the
+    caller's transaction (it opens its own atomic block too, like `claim_transition`).
+
+    This is the claim machine's transition spelled out for many rows (statemachine.py has no
+    batch form); it writes what `StateMachine.transition` writes, field for field."""
+    machine = CLAIM_MACHINE
+    by_pk = {c.pk: c for c in claims}
+    if not by_pk:
+        return []
+    moved: list[Claim] = []
+    with transaction.atomic():
+        locked = list(Claim.objects.select_for_update().filter(pk__in=by_pk).order_by("pk"))
+        if len(locked) != len(by_pk):
+            missing = set(by_pk) - {row.pk for row in locked}
+            raise Claim.DoesNotExist(f"claims {sorted(missing)} do not exist")
+        moving = []
+        for row in locked:
+            current = row.status
+            if current == to and allow_same:
+                by_pk[row.pk].status = current
+                continue
+            if machine.guard is not None:
+                machine.guard(row, current, to)
+            if not machine.can(current, to):
+                raise IllegalTransition(machine, row, current, to)
+            moving.append((row, current))
+        if not moving:
+            return []
+        now = timezone.now()
+        values: dict[str, Any] = {"status": to, **(updates or {}),
+                                  machine.changed_at_field: now}
+        Claim.objects.filter(pk__in=[row.pk for row, _ in moving]).update(**values)
+        who = {"actor_id": actor} if isinstance(actor, int) else {"actor": actor}
+        ClaimEvent.objects.bulk_create([
+            ClaimEvent(claim=row, practice_id=row.practice_id, from_status=current,
+                       to_status=to, source=source[:120], reason=reason, **who)
+            for row, current in moving])
+        for row, current in moving:
+            detail = (machine.audit_detail(current, to, source)
+                      if machine.audit_detail is not None
+                      else {"from": current, "to": to, "source": source[:80]})
+            audit_record(ctx=ctx, action=AuditAction.UPDATE,
+                         category=machine.audit_category or machine.name,
+                         client_id=row.client_id, object_type="Claim", object_id=row.pk,
+                         detail=detail)
+    for row, _ in moving:
+        claim = by_pk[row.pk]
+        for key, value in values.items():
+            setattr(claim, key, value)
+        moved.append(claim)
+    return moved
 
 
 def claim_try_transition(*, claim: Claim, to: str, ctx: AuditContext, source: str = "",
@@ -113,6 +187,109 @@ def claim_create_for_session(
     except IntegrityError as exc:
         raise AlreadyBilled(f"Session {appt.pk} already has a claim") from exc
     return claim
+
+
+@dataclass
+class ClaimsCreated:
+    """What `claims_create_for_sessions` made: the Draft claims (in the drafts' order) and
+    the sessions that already had one (AlreadyBilled, nothing written for them)."""
+
+    claims: list[Claim]
+    already_billed: list[int]
+
+
+def claims_create_for_sessions(
+    *,
+    practice: Practice,
+    drafts: Sequence[ClaimDraft],
+    ctx: AuditContext,
+    actor: User | None = None,
+    appointments: Mapping[int, Appointment] | None = None,
+) -> ClaimsCreated:
+    """`claim_create_for_session` for a chunk of sessions: the same rows (claim, line,
+    created event, audit row), the same refusals, in a fixed number of queries plus one
+    audit row per claim.
+
+    Every CPT code is checked before anything is written (InvalidInput names the first bad
+    one, nothing written). The chunk is inserted in one savepoint; if the unique billing key
+    refuses any of it (someone billed one of the sessions a moment ago), that savepoint is
+    rolled back and the sessions are created one by one, so the others are still billed and
+    the billed one is reported in `already_billed`. `appointments`: the sessions as the
+    caller already loaded them (with client and clinician), else one query loads them."""
+    extra: frozenset[str] | None = None  # the practice's added codes, read once if needed
+    for draft in drafts:
+        if extra is None and draft.cpt and draft.cpt not in KNOWN_CODES:
+            extra = frozenset(cpt_extra_codes(practice=practice))
+        if error := cpt_validate(practice=practice, code=draft.cpt, required=True,
+                                 extra_codes=extra):
+            raise InvalidInput({"cpt": error})
+    if not drafts:
+        return ClaimsCreated(claims=[], already_billed=[])
+    wanted = [d.appointment_id for d in drafts]
+    if appointments is None or any(i not in appointments for i in wanted):
+        appointments = Appointment.objects.select_related("client", "clinician").in_bulk(
+            wanted)
+    for draft in drafts:
+        appt = appointments.get(draft.appointment_id)
+        if appt is None or appt.practice_id != practice.pk:
+            raise Appointment.DoesNotExist(f"Session {draft.appointment_id} is not found")
+    try:
+        with transaction.atomic():
+            claims = _claims_insert(practice=practice, drafts=drafts, appointments=appointments,
+                                    ctx=ctx, actor=actor)
+        return ClaimsCreated(claims=claims, already_billed=[])
+    except IntegrityError:
+        pass  # one of them is billed already: find which, one savepoint each
+    out = ClaimsCreated(claims=[], already_billed=[])
+    for draft in drafts:
+        try:
+            out.claims.append(claim_create_for_session(practice=practice, draft=draft,
+                                                       ctx=ctx, actor=actor))
+        except AlreadyBilled:
+            out.already_billed.append(draft.appointment_id)
+    return out
+
+
+def _claims_insert(*, practice: Practice, drafts: Sequence[ClaimDraft],
+                   appointments: Mapping[int, Appointment], ctx: AuditContext,
+                   actor: User | None) -> list[Claim]:
+    """The rows of `claim_create_for_session` for many sessions at once (inside the caller's
+    savepoint): claims, their patient control numbers, lines, created events, audit rows."""
+    rows: list[tuple[Claim, ClaimDraft, Appointment]] = []
+    for draft in drafts:
+        appt = appointments[draft.appointment_id]
+        key = f"appt:{appt.pk}:{PayerSequence.PRIMARY}"
+        rows.append((Claim(
+            practice=practice, billing_key=key, patient_control_number=f"tmp-{key}"[:20],
+            appointment=appt, client=appt.client, policy_id=draft.policy_id,
+            payer_id=draft.payer_id, clinician=appt.clinician, frequency=Frequency.ORIGINAL,
+            payer_sequence=PayerSequence.PRIMARY,
+            service_date=practice_date(appt.start, practice),
+            place_of_service=appt.place_of_service, total_charge=draft.charge,
+            diagnosis_codes=list(draft.diagnosis_codes), created_by=actor), draft, appt))
+    claims = Claim.objects.bulk_create([claim for claim, _, _ in rows])
+    if any(claim.pk is None for claim in claims):  # a backend without RETURNING on insert
+        raise RuntimeError("bulk insert did not return the claim ids")
+    # The patient control number comes from the row id: one UPDATE for the chunk.
+    for claim in claims:
+        claim.patient_control_number = patient_control_number(claim.pk)
+    Claim.objects.bulk_update(claims, ["patient_control_number"])
+    ClaimLine.objects.bulk_create([
+        ClaimLine(practice=practice, claim=claim, line_number=1, procedure_code=draft.cpt,
+                  modifiers=appt.modifier_list, charge=draft.charge,
+                  diagnosis_pointers=list(range(1, min(4, len(draft.diagnosis_codes)) + 1)),
+                  service_date=claim.service_date)
+        for claim, draft, appt in rows])
+    # The created event `CLAIM_MACHINE.record_created` writes, for the chunk in one insert.
+    who = {"actor_id": actor} if isinstance(actor, int) else {"actor": actor}
+    ClaimEvent.objects.bulk_create([
+        ClaimEvent(claim=claim, practice_id=practice.pk, from_status="", to_status=claim.status,
+                   source="bill sessions", reason="created from a completed session", **who)
+        for claim in claims])
+    for claim in claims:
+        audit_record(ctx=ctx, action=AuditAction.CREATE, category="claim",
+                     client_id=claim.client_id, object_type="Claim", object_id=claim.pk)
+    return claims
 
 
 def claim_row_create(*, billing_key: str, **fields) -> Claim:

@@ -161,3 +161,37 @@ def test_replace_refuses_bad_lists_and_changes_nothing(cl_client, cl_ctx):
         diagnoses_replace(client=cl_client, ctx=cl_ctx, codes=[*TWELVE, "F60.3"])
     assert "at most 12" in error_messages(info.value)["codes"]
     assert codes_of(cl_client) == ["F41.1"]
+
+
+# --- the dot without the library's full code list -----------------------------------------------
+def test_the_dot_goes_where_the_library_puts_it():
+    """`_dotted` answers what `icd.add_dot` answers, for every code of the chapters therapy
+    practices bill from and for the seven-character injury codes (S06.0X1A)."""
+    import simple_icd_10_cm as icd  # noqa: PLC0415
+
+    from oasys.clients.diagnoses import _dotted  # noqa: PLC0415
+
+    # The library's two lists are parallel: what add_dot answers for a code without its dot
+    # (it finds the code's position in one and reads the other).
+    pairs = [(bare, dotted) for bare, dotted in zip(icd.get_all_codes(False),
+                                                    icd.get_all_codes(True), strict=True)
+             if bare[0] in "FRZS" and "-" not in bare]
+    assert len(pairs) > 10_000
+    assert [_dotted(bare) for bare, _ in pairs] == [dotted for _, dotted in pairs]
+    assert [_dotted(c) for c in ("F411", "F43.10", "S060X1A", "Z631")] == [
+        icd.add_dot(c) for c in ("F411", "F43.10", "S060X1A", "Z631")]
+
+
+def test_checking_a_code_does_not_build_the_librarys_code_list():
+    """The 0.45 s list (and its linear scans) is only for the search index; a fresh process
+    that checks and normalizes codes never builds it."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    script = ("from simple_icd_10_cm import simple_icd_10_cm as icd\n"
+              "from oasys.clients.diagnoses import diagnosis_error, diagnosis_normalize\n"
+              "assert diagnosis_error('F411') is None\n"
+              "assert diagnosis_normalize('f43.10') == 'F43.10'\n"
+              "assert 'F41.1 or' in diagnosis_error('F41') or 'F41.0' in diagnosis_error('F41')\n"
+              "assert icd._all_codes_list == [], len(icd._all_codes_list)\n")
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
