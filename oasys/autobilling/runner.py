@@ -259,8 +259,9 @@ def _bill_items(run: BillingRun, items: list[BillingRunItem]) -> None:
     if not items:
         return
     by_appt = {i.appointment_id: i for i in items}
+    # The run delivers its invoices itself (the deliver phase): no task per invoice too.
     result = billing_submit(practice=run.practice, appointment_ids=list(by_appt),
-                            ctx=_ctx(run), actor=run.created_by)
+                            ctx=_ctx(run), actor=run.created_by, queue_deliveries=False)
     outcomes = _Outcomes()
     done: set[int] = set()
     for claim in result.claims:
@@ -404,10 +405,10 @@ def _client_share(run: BillingRun, worker: str) -> None:
                 try:
                     with transaction.atomic():
                         invoice_send(invoice=invoice, ctx=ctx, actor=run.created_by,
-                                     source=SOURCE)
+                                     source=SOURCE, enqueue=False)
                 except DomainError as exc:
                     outcomes.set(item, O.FAILED, f"Invoice left a Draft: {error_text(exc)}",
-                         invoice=invoice, amount=invoice.total)
+                                 invoice=invoice, amount=invoice.total)
                     continue
                 outcomes.set(item, O.BILLED, "Sending", invoice=invoice, amount=invoice.total)
             outcomes.write()
@@ -435,7 +436,7 @@ def _secondary(run: BillingRun, worker: str) -> None:
                     continue
                 if outcome.failed:
                     outcomes.set(item, O.FAILED, f"The 837P builder refused it: {outcome.error}",
-                         claim=outcome.failed[0])
+                                 claim=outcome.failed[0])
                 else:
                     outcomes.set(item, O.BILLED, "Submitted", claim=outcome.submitted[0])
             outcomes.write()

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from oasys.claims.models import Claim
-from oasys.claims.services import AlreadyBilled, ClaimDraft, claim_create_for_session
+from oasys.claims.services import ClaimDraft, claims_create_for_sessions
 from oasys.claims.submission import claims_submit
 from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import DomainError
@@ -76,17 +75,21 @@ def billing_submit(
     appointment_ids: Iterable[int],
     ctx: AuditContext,
     actor: User | None = None,
+    queue_deliveries: bool = True,
 ) -> BillingResult:
     """Bill the given sessions by their route, in one transaction. Only Ready sessions are
     billed; the rest are reported back with the reason. A session is billed once, even under
     concurrency. Claims come back Submitted (queued for the clearinghouse: being sent);
-    invoices come back Sending (queued for delivery to the client: Stripe and email)."""
+    invoices come back Sending (queued for delivery to the client: Stripe and email).
+    `queue_deliveries=False`: the invoices' delivery tasks are not queued, because the
+    caller delivers them itself (an auto-billing run's deliver phase; the sweeper covers a
+    caller that dies first)."""
     ids = sorted({int(i) for i in appointment_ids})
     result = BillingResult()
     with transaction.atomic():
         sessions = unbilled_sessions(practice=practice).filter(pk__in=ids)
         items = {i.appointment.pk: i for i in billing_queue(practice=practice, sessions=sessions)}
-        new_claims: list[Claim] = []
+        drafts: list[ClaimDraft] = []
         # The practice's setting: one invoice per session, or one per client per run.
         per_client = (invoice_settings_get(practice=practice).grouping
                       == InvoiceGrouping.PER_CLIENT)
@@ -100,26 +103,27 @@ def billing_submit(
                 result.skipped.append((appt_id, "; ".join(r.text for r in item.problems)))
                 continue
             if item.route == Route.CLAIM:
-                try:
-                    claim = claim_create_for_session(
-                        practice=practice, ctx=ctx, actor=actor,
-                        draft=ClaimDraft(appointment_id=appt_id, policy_id=item.policy_id,
-                                         payer_id=item.payer_id, cpt=item.cpt, charge=item.charge,
-                                         diagnosis_codes=item.diagnosis_codes),
-                    )
-                except AlreadyBilled:
-                    result.skipped.append((appt_id, "already billed"))
-                    continue
-                new_claims.append(claim)
+                drafts.append(ClaimDraft(appointment_id=appt_id, policy_id=item.policy_id,
+                                         payer_id=item.payer_id, cpt=item.cpt,
+                                         charge=item.charge,
+                                         diagnosis_codes=item.diagnosis_codes))
             else:
                 to_invoice.setdefault(
                     item.appointment.client_id if per_client else appt_id, []).append(
                     SessionCharge(appt_id, item.charge, item.cpt))
+        # The chunk's claims in one go (a session someone billed meanwhile is skipped).
+        made = claims_create_for_sessions(
+            practice=practice, drafts=drafts, ctx=ctx, actor=actor,
+            appointments={d.appointment_id: items[d.appointment_id].appointment
+                          for d in drafts})
+        new_claims = made.claims
+        result.skipped += [(appt_id, "already billed") for appt_id in made.already_billed]
         for group in to_invoice.values():
             _invoice_group(practice=practice, group=group, ctx=ctx, actor=actor, result=result)
         created, result.invoices = result.invoices, []
         for invoice in created:
-            _invoice_send(invoice=invoice, ctx=ctx, actor=actor, result=result)
+            _invoice_send(invoice=invoice, ctx=ctx, actor=actor, result=result,
+                          enqueue=queue_deliveries)
         if new_claims:
             outcome = claims_submit(practice=practice, claims=new_claims, ctx=ctx, actor=actor)
             result.claims = outcome.submitted
@@ -146,13 +150,14 @@ def _invoice_group(*, practice: Practice, group: list[SessionCharge], ctx: Audit
 
 
 def _invoice_send(*, invoice, ctx: AuditContext, actor: User | None,
-                  result: BillingResult) -> None:
+                  result: BillingResult, enqueue: bool = True) -> None:
     """Send the new invoice ("send an invoice" is what the therapist clicked). A refusal
     (a client without an email address slipped past readiness) leaves it a Draft in Manage
     Invoices with the reason, and the other sessions are billed all the same."""
     try:
         with transaction.atomic():
-            invoice_send(invoice=invoice, ctx=ctx, actor=actor, source="bill sessions")
+            invoice_send(invoice=invoice, ctx=ctx, actor=actor, source="bill sessions",
+                         enqueue=enqueue)
     except DomainError as exc:
         result.invoices_unsent.append((invoice, exc.message))
         return

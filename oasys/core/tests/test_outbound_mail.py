@@ -19,6 +19,7 @@ from django.db import transaction
 from django.template import TemplateDoesNotExist
 from django.utils import timezone
 
+from oasys.core import tasks
 from oasys.core.audit import AuditContext
 from oasys.core.errors import Conflict, InvalidInput
 from oasys.core.models import AuditEvent, SentEmail, SentEmailStatus
@@ -29,6 +30,7 @@ from oasys.core.outbound_mail import (
     email_send,
     sent_email_deliver,
     sent_email_retry,
+    sent_emails_deliver,
     sent_emails_sweep,
 )
 from oasys.core.selectors import sent_email_list
@@ -311,8 +313,6 @@ class CountingBackend(LocmemBackend):
 
 def test_the_emails_of_one_transaction_go_in_one_task_over_one_connection(
         practice, settings, django_capture_on_commit_callbacks, monkeypatch):
-    from oasys.core import tasks
-
     settings.EMAIL_BACKEND = f"{__name__}.CountingBackend"
     CountingBackend.opened = 0
     batches, singles = [], []
@@ -331,8 +331,6 @@ def test_the_emails_of_one_transaction_go_in_one_task_over_one_connection(
 
 def test_an_email_in_a_rolled_back_savepoint_does_not_take_the_others_kick(
         practice, django_capture_on_commit_callbacks, monkeypatch):
-    from oasys.core import tasks
-
     queued: list = []
     monkeypatch.setattr(tasks.sent_emails_deliver_task, "delay", queued.append)
     monkeypatch.setattr(tasks.sent_email_deliver_task, "delay", lambda pk: queued.append([pk]))
@@ -353,9 +351,6 @@ def test_an_email_in_a_rolled_back_savepoint_does_not_take_the_others_kick(
 
 def test_a_temporary_failure_in_a_batch_retries_that_email_alone(
         practice, flaky, django_capture_on_commit_callbacks, monkeypatch):
-    from oasys.core import tasks
-    from oasys.core.outbound_mail import sent_emails_deliver
-
     with django_capture_on_commit_callbacks(execute=False):
         with transaction.atomic():
             first, second = _send(practice, object_id=1), _send(practice, object_id=2)
