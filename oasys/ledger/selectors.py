@@ -62,15 +62,6 @@ class ClaimFigures:
     client_open: Decimal  # what the client still owes on this claim
 
     @property
-    def total(self) -> dict[str, Decimal]:
-        """Insurance and client together, per bucket: the report's grand-total row."""
-        return {b: self.insurance[b] + self.client[b] for b in BUCKETS}
-
-    @property
-    def grand_total(self) -> Decimal:
-        return self.insurance_total + self.client_total
-
-    @property
     def insurance_credit(self) -> Decimal:
         return max(-self.insurance_open, ZERO)
 
