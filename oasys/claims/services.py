@@ -9,7 +9,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from oasys.appointments.models import Appointment
 from oasys.core.audit import AuditContext, audit_record
@@ -54,64 +53,12 @@ def claims_transition_many(
     allow_same: bool = False,
     updates: Mapping[str, Any] | None = None,
 ) -> list[Claim]:
-    """`claim_transition` for a batch (a submission's claims): the same rules, locks, event
-    and audit rows, in a fixed number of queries plus one audit row per claim instead of a
-    savepoint, lock, update and event insert per claim.
-
-    All rows are locked first (one SELECT ... FOR UPDATE, in id order as one-by-one
-    transitions take them), every move is checked before anything is written, so an illegal
-    one (IllegalTransition) changes nothing; claims already in `to` are left alone when
-    `allow_same`. Returns the claims that moved, with their new values set. Call inside the
-    caller's transaction (it opens its own atomic block too, like `claim_transition`).
-
-    This is the claim machine's transition spelled out for many rows (statemachine.py has no
-    batch form); it writes what `StateMachine.transition` writes, field for field."""
-    machine = CLAIM_MACHINE
-    by_pk = {c.pk: c for c in claims}
-    if not by_pk:
-        return []
-    moved: list[Claim] = []
-    with transaction.atomic():
-        locked = list(Claim.objects.select_for_update().filter(pk__in=by_pk).order_by("pk"))
-        if len(locked) != len(by_pk):
-            missing = set(by_pk) - {row.pk for row in locked}
-            raise Claim.DoesNotExist(f"claims {sorted(missing)} do not exist")
-        moving = []
-        for row in locked:
-            current = row.status
-            if current == to and allow_same:
-                by_pk[row.pk].status = current
-                continue
-            if machine.guard is not None:
-                machine.guard(row, current, to)
-            if not machine.can(current, to):
-                raise IllegalTransition(machine, row, current, to)
-            moving.append((row, current))
-        if not moving:
-            return []
-        now = timezone.now()
-        values: dict[str, Any] = {"status": to, **(updates or {}),
-                                  machine.changed_at_field: now}
-        Claim.objects.filter(pk__in=[row.pk for row, _ in moving]).update(**values)
-        who = {"actor_id": actor} if isinstance(actor, int) else {"actor": actor}
-        ClaimEvent.objects.bulk_create([
-            ClaimEvent(claim=row, practice_id=row.practice_id, from_status=current,
-                       to_status=to, source=source[:120], reason=reason, **who)
-            for row, current in moving])
-        for row, current in moving:
-            detail = (machine.audit_detail(current, to, source)
-                      if machine.audit_detail is not None
-                      else {"from": current, "to": to, "source": source[:80]})
-            audit_record(ctx=ctx, action=AuditAction.UPDATE,
-                         category=machine.audit_category or machine.name,
-                         client_id=row.client_id, object_type="Claim", object_id=row.pk,
-                         detail=detail)
-    for row, _ in moving:
-        claim = by_pk[row.pk]
-        for key, value in values.items():
-            setattr(claim, key, value)
-        moved.append(claim)
-    return moved
+    """`claim_transition` for a batch (a submission's claims): the claim machine's
+    `transition_many` (one lock of all rows, every move checked before any write, one
+    update, one event insert, an audit row per claim). Returns the claims that moved."""
+    return CLAIM_MACHINE.transition_many(objs=claims, to=to, ctx=ctx, actor=actor,
+                                         source=source, reason=reason,
+                                         allow_same=allow_same, updates=updates)
 
 
 def claim_try_transition(*, claim: Claim, to: str, ctx: AuditContext, source: str = "",
