@@ -111,6 +111,13 @@ def practice_seed(*, n: int, items: int, stripe_base: str) -> int:
     return practice.pk
 
 
+def seed_shared() -> None:
+    """What every practice's seed shares (the payer, the telehealth rules): made once, before
+    seeding processes run side by side, so they never race to create it."""
+    f.ensure_default_telehealth_rules()
+    _payer()
+
+
 def practices_rest(*, ids: list[int]) -> None:
     """Turn auto-billing off for practices whose night was measured (their next tick would
     only run empty runs into the next size's night)."""
@@ -118,3 +125,13 @@ def practices_rest(*, ids: list[int]) -> None:
         owner = User.objects.filter(practice=practice).first()
         autobilling_settings_update(practice=practice, ctx=f.ctx_for(owner, practice),
                                     data={"enabled": False})
+
+
+def practices_seed_range(*, first: int, count: int, items: int, stripe_base: str) -> None:
+    """Seed practices bench-`first` .. bench-(`first`+`count`-1): the body of one seeding
+    process (the bench runs a few side by side for its big sizes)."""
+    from oasys.celery import app as celery_app  # noqa: PLC0415
+
+    celery_app.conf.task_always_eager = True  # the seed's own kicks run inline
+    for n in range(first, first + count):
+        practice_seed(n=n, items=items, stripe_base=stripe_base)

@@ -58,6 +58,7 @@ sys.path.insert(0, str(ROOT))
 from sandbox.stripe.testing import API_KEY, standin_process  # noqa: E402
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
+SEED_PROCS = 2  # seeding processes for the big sizes (one per core here)
 
 
 def _args() -> argparse.Namespace:
@@ -193,8 +194,13 @@ def main() -> None:
         rows = []
         for i, practices in enumerate(args.practices):
             profile = args.profile and i == len(args.practices) - 1
-            rows.append(night.measure(practices=practices, items=args.items,
-                                      profile=tmp / "worker.prof" if profile else None))
+            try:
+                rows.append(night.measure(practices=practices, items=args.items,
+                                          profile=tmp / "worker.prof" if profile else None))
+            except SystemExit:
+                if rows:  # the sizes measured before this one's failure still count
+                    report(rows, profile=None, workers=args.workers)
+                raise
         report(rows, profile=tmp / "worker.prof" if args.profile else None,
                workers=args.workers)
 
@@ -228,18 +234,37 @@ class Night:
 
     # --- seeding -----------------------------------------------------------------------------
     def seed(self, practices: int, items: int) -> list[int]:
-        from bench._autobilling_seed import practice_seed  # noqa: PLC0415
+        """Seed the size's practices: in this process for a few, else in SEED_PROCS
+        processes side by side (a thousand practices take half an hour in one)."""
+        from bench._autobilling_seed import practice_seed, seed_shared  # noqa: PLC0415
         from oasys.celery import app as celery_app  # noqa: PLC0415
+        from oasys.core.models import Practice  # noqa: PLC0415
 
-        celery_app.conf.task_always_eager = True  # the seed's own kicks run inline
-        try:
-            ids = [practice_seed(n=self.seeded + p, items=items,
-                                 stripe_base=self.standin.base_url)
-                   for p in range(practices)]
-        finally:
-            celery_app.conf.task_always_eager = False
-        self.seeded += practices
-        return ids
+        first, self.seeded = self.seeded, self.seeded + practices
+        seed_shared()
+        if practices < 4 * SEED_PROCS:
+            celery_app.conf.task_always_eager = True  # the seed's own kicks run inline
+            try:
+                return [practice_seed(n=first + p, items=items,
+                                      stripe_base=self.standin.base_url)
+                        for p in range(practices)]
+            finally:
+                celery_app.conf.task_always_eager = False
+        share = -(-practices // SEED_PROCS)
+        procs = []
+        for k in range(SEED_PROCS):
+            start, count = first + k * share, min(share, practices - k * share)
+            code = ("import django; django.setup(); "
+                    "from bench._autobilling_seed import practices_seed_range; "
+                    f"practices_seed_range(first={start}, count={count}, items={items}, "
+                    f"stripe_base={self.standin.base_url!r})")
+            procs.append(_process([sys.executable, "-c", code],
+                                  self.tmp / f"seed{k}.log", env=self.env))
+        for k, proc in enumerate(procs):
+            if proc.wait() != 0:
+                raise SystemExit(f"seeding process {k} failed: see {self.tmp}/seed{k}.log")
+        slugs = [f"bench-{first + p}" for p in range(practices)]
+        return list(Practice.objects.filter(slug__in=slugs).values_list("pk", flat=True))
 
     # --- the night ---------------------------------------------------------------------------
     def measure(self, *, practices: int, items: int, profile: Path | None) -> dict:
