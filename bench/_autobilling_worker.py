@@ -11,8 +11,10 @@ per task, what it cost into $BENCH_STATS_DIR/worker-<pid>.jsonl:
                    clearinghouse adapter (StediClearinghouse): the HTTP round trips to the
                    stand-ins, so the bench can report what is Oasys's and what is theirs
 
-With $BENCH_PROFILE set, the tasks of this worker also run under cProfile, its stats dumped
-to that file after each task (the bench sets it on one worker only).
+With $BENCH_SQL_LOG set, every query's first 200 characters are appended to that file (to
+read what a night runs, statement by statement). With $BENCH_PROFILE set, the tasks of this
+worker also run under cProfile, its stats dumped to that file after each task (the bench
+sets it on one worker only).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from oasys.celery import app  # noqa: E402, F401 - the app Celery's -A finds her
 
 STATS_DIR = Path(os.environ.get("BENCH_STATS_DIR", "."))
 PROFILE = os.environ.get("BENCH_PROFILE", "")
+SQL_LOG = os.environ.get("BENCH_SQL_LOG", "")
 
 
 def _table(sql: str) -> str:
@@ -54,6 +57,9 @@ class _Costs:
     def __call__(self, execute, sql, params, many, context):
         self.queries += 1
         self.tables[_table(sql)] += 1
+        if SQL_LOG:
+            with open(SQL_LOG, "a") as out:
+                out.write(" ".join(sql[:200].split()) + "\n")
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)

@@ -45,7 +45,7 @@ from oasys.core.audit import AuditContext
 from oasys.core.errors import DomainError
 from oasys.core.feedback import error_text
 from oasys.core.formats import date_text
-from oasys.core.outbound_mail import email_send
+from oasys.core.outbound_mail import email_kicks_held, email_send
 from oasys.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from oasys.invoices.sending import invoice_deliver, invoice_send
 from oasys.invoices.services import AlreadyInvoiced
@@ -347,25 +347,34 @@ def _deliver(run: BillingRun, worker: str, kinds: tuple[str, ...] = (K.INVOICE,)
             _renew(run, worker)
         # Written after the chunk: a worker that dies mid-chunk leaves these items not
         # followed up, and the next one delivers them again (invoice_deliver is safe to
-        # repeat: one Stripe invoice, one charge, one email).
-        outcomes = _Outcomes()
-        for item in chunk:
-            if item.invoice_id is None:
-                outcomes.set(item, None, item.reason, followed_up_at=timezone.now())
-                continue
-            try:
-                invoice = invoice_deliver(invoice_id=item.invoice_id)
-            except (DomainError, PaymentsError) as exc:
-                # The invoice exists and stays Sending: its own retries and sweeper deliver
-                # it; the run does not stop on one delivery.
-                log.warning("billing run %s: invoice %s delivery raised %s", run.pk,
-                            item.invoice_id, type(exc).__name__)
-                outcomes.set(item, None, f"Sending, retried: {exc}",
-                             followed_up_at=timezone.now())
-                continue
-            outcome, words = _delivered_words(invoice)
-            outcomes.set(item, outcome, words, followed_up_at=timezone.now())
+        # repeat: one Stripe invoice, one charge, one email). The chunk's emails go out in
+        # one batch task, queued when the chunk is done.
+        with email_kicks_held():
+            outcomes = _deliver_chunk(chunk, run)
         outcomes.write()
+
+
+def _deliver_chunk(chunk: list[BillingRunItem], run: BillingRun) -> _Outcomes:
+    """Deliver the chunk's invoices, each in its own transactions; their outcomes, for the
+    caller to write."""
+    outcomes = _Outcomes()
+    for item in chunk:
+        if item.invoice_id is None:
+            outcomes.set(item, None, item.reason, followed_up_at=timezone.now())
+            continue
+        try:
+            invoice = invoice_deliver(invoice_id=item.invoice_id)
+        except (DomainError, PaymentsError) as exc:
+            # The invoice exists and stays Sending: its own retries and sweeper deliver
+            # it; the run does not stop on one delivery.
+            log.warning("billing run %s: invoice %s delivery raised %s", run.pk,
+                        item.invoice_id, type(exc).__name__)
+            outcomes.set(item, None, f"Sending, retried: {exc}",
+                         followed_up_at=timezone.now())
+            continue
+        outcome, words = _delivered_words(invoice)
+        outcomes.set(item, outcome, words, followed_up_at=timezone.now())
+    return outcomes
 
 
 # --- client shares -----------------------------------------------------------------------------

@@ -136,8 +136,9 @@ def audit_record(
     """Append one event to its practice's chain. Never put PHI in `detail`: ids and field
     names only.
 
-    Two queries in the steady state: the head moves by compare-and-swap from the value this
-    connection last wrote (which also takes the head's row lock), then the row is inserted.
+    Two queries in the steady state (one statement on PostgreSQL): the head moves by
+    compare-and-swap from the value this connection last wrote (which also takes the head's
+    row lock), then the row is inserted.
     No savepoint: a failure dooms the caller's transaction, so a head moved without its row
     never commits. Outside a transaction the two run in one of their own."""
     chain = audit_chain_key(ctx.practice_id)
@@ -166,11 +167,17 @@ def audit_record(
         moved = False
         if last is not None:
             _event_seal(event, seq=last[0] + 1, prev_hash=last[1], secret=secret)
-            # PostgreSQL re-checks the WHERE on the newest row version after waiting for a
-            # lock, so a head another transaction moved meanwhile matches no row.
-            moved = AuditChainHead.objects.filter(
-                chain=chain, last_seq=last[0], last_hash=last[1]
-            ).update(last_seq=event.seq, last_hash=event.hash) == 1
+            if connection.vendor == "postgresql":
+                moved = _swap_and_insert(connection, event, last)
+                if moved:
+                    seen[chain] = (event.seq, event.hash)
+                    return event
+            else:
+                # PostgreSQL re-checks the WHERE on the newest row version after waiting for
+                # a lock, so a head another transaction moved meanwhile matches no row.
+                moved = AuditChainHead.objects.filter(
+                    chain=chain, last_seq=last[0], last_hash=last[1]
+                ).update(last_seq=event.seq, last_hash=event.hash) == 1
         if not moved:
             # First append on this connection, or the guess was stale: lock and read the
             # head (creating it for a chain's first event, under get_or_create's savepoint).
@@ -183,6 +190,47 @@ def audit_record(
     # Only once both writes are in: a failure above leaves the old guess, which is checked.
     seen[chain] = (event.seq, event.hash)
     return event
+
+
+def _insert_sql(connection: Any) -> tuple[str, list[Any]]:
+    """The one statement of a PostgreSQL append, and the fields whose values it takes after
+    the swap's five: a data-modifying CTE moves the head by compare-and-swap and the INSERT
+    selects from it, so the row is written exactly when the swap matched (and nothing when
+    it did not). Each value is cast to its column's type, as INSERT … SELECT needs."""
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    qn = connection.ops.quote_name
+    head = AuditChainHead._meta.db_table
+    # table and column names only: every value is a parameter
+    sql = (f"WITH swap AS (UPDATE {qn(head)} SET {qn('last_seq')} = %s, "  # noqa: S608
+           f"{qn('last_hash')} = %s "
+           f"WHERE {qn('chain')} = %s AND {qn('last_seq')} = %s AND {qn('last_hash')} = %s "
+           f"RETURNING 1) "
+           f"INSERT INTO {qn(AuditEvent._meta.db_table)} "
+           f"({', '.join(qn(f.column) for f in fields)}) "
+           f"SELECT {', '.join(f'%s::{f.cast_db_type(connection)}' for f in fields)} "
+           f"FROM swap RETURNING {qn(AuditEvent._meta.pk.column)}")
+    return sql, fields
+
+
+_insert_sql_cache: dict[str, tuple[str, list[Any]]] = {}
+
+
+def _swap_and_insert(connection: Any, event: AuditEvent, last: tuple[int, str]) -> bool:
+    """PostgreSQL's steady-state append in one statement (see _insert_sql): whether the
+    swap matched, and so the row was written (its id set on `event`)."""
+    if connection.alias not in _insert_sql_cache:
+        _insert_sql_cache[connection.alias] = _insert_sql(connection)
+    sql, fields = _insert_sql_cache[connection.alias]
+    params = [event.seq, event.hash, event.chain, last[0], last[1]]
+    params += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    event.pk = row[0]
+    event._state.adding, event._state.db = False, connection.alias
+    return True
 
 
 def _event_seal(event: AuditEvent, *, seq: int, prev_hash: str, secret: bytes) -> None:

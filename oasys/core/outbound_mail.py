@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from email.utils import formataddr, make_msgid, parseaddr
 from typing import Any
@@ -163,7 +164,10 @@ def email_send(
     text_body = render_to_string(f"{template}.txt", full_context)
     html_body = render_to_string(f"{template}.html", full_context)
     from_email = _practice_from(practice)
-    with transaction.atomic():
+    # Every refusal above is raised before a write. Inside a caller's transaction these
+    # writes take no savepoint of their own: a failure among them dooms the caller's
+    # transaction, so an email never commits without its attachments, event and audit row.
+    with transaction.atomic(savepoint=False):
         email = SentEmail.objects.create(
             practice=practice, to=address, from_email=from_email,
             reply_to=(reply_to or "").strip(), subject=subject_line, kind=kind,
@@ -215,10 +219,32 @@ def sent_email_deliver_enqueue(*, sent_email_id: int) -> None:
     transaction.on_commit(lambda: _kick(conn), robust=True)
 
 
+@contextmanager
+def email_kicks_held() -> Iterator[None]:
+    """Hold the delivery kicks of the emails written inside the block, each committed in
+    a transaction of its own, and queue them together when it ends: auto-billing's deliver
+    phase emails a chunk of invoices in as many transactions and queues one batch task for
+    them, not one task each. A worker that dies inside loses only kicks, which the sweeper
+    makes again (sent_emails_sweep)."""
+    conn = transaction.get_connection()
+    conn._oasys_emails_held = getattr(conn, "_oasys_emails_held", 0) + 1
+    try:
+        yield
+    finally:
+        conn._oasys_emails_held -= 1
+        if not conn._oasys_emails_held and _pending(conn):
+            if conn.in_atomic_block:
+                transaction.on_commit(lambda: _kick(conn), robust=True)
+            else:
+                _kick(conn)
+
+
 def _kick(conn: Any) -> None:
     # tasks.py imports this module at its top: a real cycle, so the tasks are looked up here
     from .tasks import sent_email_deliver_task, sent_emails_deliver_task  # noqa: PLC0415
 
+    if getattr(conn, "_oasys_emails_held", 0):
+        return  # email_kicks_held queues them when its block ends
     ids, conn._oasys_emails_pending = list(dict.fromkeys(_pending(conn))), []
     for start in range(0, len(ids), DELIVERY_BATCH):
         batch = ids[start:start + DELIVERY_BATCH]

@@ -180,16 +180,23 @@ class StateMachine:
         updates: Mapping[str, Any] | None = None,
         on_commit: Iterable[Callable[[], Any]] = (),
         audit_extra: Mapping[str, Any] | None = None,
+        held: bool = False,
     ) -> Any:
         """Move `obj` to `to`: lock the row, check the table, write the event and audit rows,
         and queue `on_commit` callbacks. `updates` are other fields written in the same
         statement (e.g. a timestamp the move sets). Re-applying the current status is a
         no-op when `allow_same` (replayed inbound files), otherwise refused like any other
         illegal edge. `audit_extra` adds keys to the audit row's detail. Returns `obj` with
-        the new values set."""
+        the new values set.
+
+        `held=True`: the caller read `obj` with `select_for_update()` in the transaction it
+        is in now, so the row is locked and `obj` is what it holds: it is not read again.
+        Outside a transaction that cannot be true, and is refused."""
+        if held and not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("transition(held=True) outside a transaction: no lock is held")
         move = dict(obj=obj, to=to, ctx=ctx, actor=actor, source=source, reason=reason,
                     allow_same=allow_same, updates=updates, on_commit=on_commit,
-                    audit_extra=audit_extra)
+                    audit_extra=audit_extra, held=held)
         if transaction.get_connection().in_atomic_block:
             # Inside the caller's transaction: no savepoint of our own. A refusal is raised
             # before any write, so there is nothing to undo and the caller may go on.
@@ -207,16 +214,20 @@ class StateMachine:
     def _move(self, *, obj: Any, to: str, ctx: AuditContext, actor: Any, source: str,
               reason: str, allow_same: bool, updates: Mapping[str, Any] | None,
               on_commit: Iterable[Callable[[], Any]],
-              audit_extra: Mapping[str, Any] | None) -> dict[str, Any] | None:
+              audit_extra: Mapping[str, Any] | None, held: bool = False
+              ) -> dict[str, Any] | None:
         """`transition` inside a transaction: the values written, None for a same-status
         no-op."""
-        try:
-            locked = self.model._default_manager.select_for_update().get(pk=obj.pk)
-        except DatabaseError:
-            # Without a savepoint the caller's transaction cannot go on after this (on
-            # PostgreSQL it is aborted): tell Django, so the caller's block rolls back.
-            transaction.set_rollback(True)
-            raise
+        if held:
+            locked = obj
+        else:
+            try:
+                locked = self.model._default_manager.select_for_update().get(pk=obj.pk)
+            except DatabaseError:
+                # Without a savepoint the caller's transaction cannot go on after this (on
+                # PostgreSQL it is aborted): tell Django, so the caller's block rolls back.
+                transaction.set_rollback(True)
+                raise
         current = getattr(locked, self.status_field)
         if current == to and allow_same:
             return None

@@ -161,7 +161,7 @@ def invoice_void(*, invoice: Invoice, ctx: AuditContext, actor: User | None = No
             raise Conflict(REFUND_FIRST)
         INVOICE_MACHINE.transition(obj=locked, to=S.VOID, ctx=ctx, actor=actor, source=source,
                                    reason=reason or "voided",
-                                   updates={"next_charge_at": None})
+                                   updates={"next_charge_at": None}, held=True)
         ledger_post_invoice_void(invoice=locked, ctx=ctx, reason=reason, actor=actor)
     locked.refresh_from_db()
     return locked
@@ -193,7 +193,7 @@ def invoice_mark_uncollectible(*, invoice: Invoice, ctx: AuditContext,
         INVOICE_MACHINE.require_action(locked, "mark_uncollectible")
         INVOICE_MACHINE.transition(obj=locked, to=S.UNCOLLECTIBLE, ctx=ctx, actor=actor,
                                    source=source, reason=reason,
-                                   updates={"next_charge_at": None})
+                                   updates={"next_charge_at": None}, held=True)
         owed = invoice_figures_one(practice=locked.practice, invoice=locked).balance
         if owed > 0:
             ledger_post_client_write_off(invoice=locked, amount=owed, reason=reason, ctx=ctx,

@@ -133,7 +133,7 @@ def invoice_send(*, invoice: Invoice, ctx: AuditContext, actor: User | None = No
         INVOICE_MACHINE.transition(
             obj=locked, to=S.SENDING, ctx=ctx, actor=actor, source=source, reason="sent",
             updates={"delivery_error": "", "delivery_attempts": 0,
-                     "updated_at": timezone.now()})
+                     "updated_at": timezone.now()}, held=True)
         if enqueue:
             invoice_deliver_enqueue(invoice_id=locked.pk)
     for name in ("status", "delivery_error", "delivery_attempts", "updated_at"):
@@ -339,8 +339,8 @@ def _follow_up(invoice: Invoice, run: _Delivery) -> bool:
             return tried
         invoice.status = status
         try:
-            with transaction.atomic():
-                _invoice_email(invoice, ctx=ctx, kind="invoice", attempt=attempt, run=run)
+            # email_send refuses (InvalidInput) before it writes anything: no savepoint
+            _invoice_email(invoice, ctx=ctx, kind="invoice", attempt=attempt, run=run)
         except InvalidInput as exc:  # the address changed since the check: staff fix it
             Invoice.objects.filter(pk=invoice.pk).update(
                 delivery_error=f"The invoice email was not sent: {exc.message}"[:300],
@@ -370,7 +370,7 @@ def _delivery_refused(invoice: Invoice, words: str) -> Invoice:
                 reason=f"not sent: {words}"[:500],
                 updates={"delivery_error": words[:300],
                          "delivery_attempts": locked.delivery_attempts + 1,
-                         "updated_at": timezone.now()})
+                         "updated_at": timezone.now()}, held=True)
     log.warning("invoice %s: delivery refused, back to draft", invoice.pk)
     invoice.refresh_from_db()
     return invoice

@@ -61,9 +61,9 @@ def invoice_open(*, invoice: Invoice, ctx: AuditContext, actor: User | None = No
         INVOICE_MACHINE.transition(obj=locked, to=S.OPEN, ctx=ctx, actor=actor, source=source,
                                    reason=reason,
                                    updates={"sent_at": timezone.now(), "delivery_error": "",
-                                            **(updates or {})})
+                                            **(updates or {})}, held=True)
+        # sets locked.total from the journal: with the move's values, the row as it stands
         ledger_post_invoice_charge(invoice=locked, ctx=ctx, actor=actor)
-        locked.refresh_from_db()
     return locked
 
 
@@ -151,7 +151,7 @@ def payment_apply(*, invoice: Invoice, payment: PaymentIn, ctx: AuditContext,
                     obj=locked, to=S.PAID, ctx=ctx, actor=actor, source=source,
                     reason=f"paid: {row.get_method_display()} {amount}",
                     updates={"paid_at": timezone.now(), "next_charge_at": None,
-                             "decline_reason": ""})
+                             "decline_reason": ""}, held=True)
             # The client's receipt, once per payment recorded (actions: receipts.py).
             payment_id = row.pk
             transaction.on_commit(

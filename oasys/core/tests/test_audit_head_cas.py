@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
+from oasys.core import audit
 from oasys.core.audit import GENESIS_HASH, AuditContext, _heads_seen, audit_record, audit_verify
 from oasys.core.models import AuditChainHead, AuditEvent, audit_chain_key
 from oasys.core.tests.threads import run_together
@@ -76,13 +77,21 @@ def test_an_append_after_this_connections_own_is_one_swap_and_one_insert():
     with CaptureQueriesContext(connection) as queries:
         second = _one()
     sql = _sql(queries)
-    assert len(sql) == 2, sql
-    update, insert = sql
-    assert update.startswith('UPDATE "core_auditchainhead"')
-    where = update.split("WHERE", 1)[1]
+    if connection.vendor == "postgresql":
+        # one statement: the swap in a CTE, the row inserted from it (so only if it matched)
+        assert len(sql) == 1, sql
+        swap, insert = sql[0].split("INSERT INTO", 1)
+        assert swap.startswith('WITH swap AS (UPDATE "core_auditchainhead"')
+        assert insert.lstrip().startswith('"core_auditevent"') and "FROM swap" in insert
+    else:
+        assert len(sql) == 2, sql
+        swap, insert = sql
+        assert swap.startswith('UPDATE "core_auditchainhead"')
+        assert insert.startswith('INSERT INTO "core_auditevent"')
+    where = swap.split("WHERE", 1)[1]
     assert "last_seq" in where and "last_hash" in where  # the swap checks both
-    assert insert.startswith('INSERT INTO "core_auditevent"')
     assert (second.seq, second.prev_hash) == (2, first.hash)
+    assert AuditEvent.objects.get(pk=second.pk).hash == second.hash
 
 
 @pytest.mark.django_db
@@ -109,7 +118,8 @@ def test_a_stale_guess_costs_a_failed_swap_and_a_locked_re_read():
         three = _one()
     sql = _sql(queries)
     assert len(sql) == 4, sql
-    assert [s.split(" ", 1)[0] for s in sql] == ["UPDATE", "SELECT", "UPDATE", "INSERT"]
+    swap = "WITH" if connection.vendor == "postgresql" else "UPDATE"  # the swap that failed
+    assert [s.split(" ", 1)[0] for s in sql] == [swap, "SELECT", "UPDATE", "INSERT"]
     assert (three.seq, three.prev_hash) == (3, two.hash)
     assert _heads_seen(connection)[CHAIN] == (3, three.hash)  # refreshed: next is 2 queries
     assert audit_verify() is None
@@ -270,7 +280,16 @@ def _insert_fails(monkeypatch) -> None:
     def save(self, *args, **kwargs):
         raise Boom("the insert failed after the head moved")
 
+    real = audit._swap_and_insert
+
+    def swap_then_fail(*args, **kwargs):
+        # PostgreSQL's one statement: the head moved and the row went in, then the caller's
+        # work fails: neither may survive
+        real(*args, **kwargs)
+        raise Boom("failed after the head moved")
+
     monkeypatch.setattr(AuditEvent, "save", save)
+    monkeypatch.setattr(audit, "_swap_and_insert", swap_then_fail)
 
 
 @pytest.mark.django_db

@@ -27,6 +27,7 @@ from oasys.core.outbound_mail import (
     CLAIM_LEASE,
     EMAIL_MAX_ATTEMPTS,
     SENT_EMAIL_MACHINE,
+    email_kicks_held,
     email_send,
     sent_email_deliver,
     sent_email_retry,
@@ -354,6 +355,32 @@ def test_an_email_in_a_rolled_back_savepoint_does_not_take_the_others_kick(
         kept.pk + 1000: "", kept.pk: SentEmailStatus.SENT}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_held_kicks_of_emails_committed_one_by_one_go_in_one_batch(practice, monkeypatch):
+    queued: list = []
+    monkeypatch.setattr(tasks.sent_emails_deliver_task, "delay", queued.append)
+    monkeypatch.setattr(tasks.sent_email_deliver_task, "delay", lambda pk: queued.append([pk]))
+    with email_kicks_held():
+        emails = []
+        for n in range(3):  # each in a transaction of its own, as a deliver phase sends
+            with transaction.atomic():
+                emails.append(_send(practice, object_id=n))
+            assert queued == []  # committed, its kick held
+    assert queued == [[e.pk for e in emails]]
+    assert _send(practice, object_id=9) and len(queued) == 2  # not held any more
+
+
+@pytest.mark.django_db(transaction=True)
+def test_held_kicks_still_go_when_the_block_fails(practice, monkeypatch):
+    queued: list = []
+    monkeypatch.setattr(tasks.sent_emails_deliver_task, "delay", queued.append)
+    monkeypatch.setattr(tasks.sent_email_deliver_task, "delay", lambda pk: queued.append([pk]))
+    with pytest.raises(RuntimeError), email_kicks_held():
+        sent = _send(practice, object_id=1)
+        raise RuntimeError("the next delivery crashed")
+    assert queued == [[sent.pk]]
+
+
 def test_a_temporary_failure_in_a_batch_retries_that_email_alone(
         practice, flaky, django_capture_on_commit_callbacks, monkeypatch):
     with django_capture_on_commit_callbacks(execute=False):
@@ -369,3 +396,22 @@ def test_a_temporary_failure_in_a_batch_retries_that_email_alone(
     first.refresh_from_db()
     assert first.status == SentEmailStatus.QUEUED and first.claimed_at is None
     assert len(mail.outbox) == 1
+
+
+def test_inside_a_transaction_an_email_takes_no_savepoint_and_a_refusal_leaves_it_usable(
+        practice):
+    from django.db import connection  # noqa: PLC0415
+    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415
+
+    _send(practice, object_id=5)  # the audit chain's head exists and is known
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as queries:
+            _send(practice, object_id=1)
+        assert not any("SAVEPOINT" in q["sql"] for q in queries.captured_queries), \
+            [q["sql"][:60] for q in queries.captured_queries]
+        with pytest.raises(InvalidInput):
+            _send(practice, object_id=2, to="not an address")
+        assert not transaction.get_rollback()
+        _send(practice, object_id=3)  # the caller goes on
+    assert sorted(SentEmail.objects.filter(practice=practice)
+                  .values_list("object_id", flat=True)) == ["1", "3", "5"]
