@@ -197,6 +197,9 @@ def main() -> None:
             try:
                 rows.append(night.measure(practices=practices, items=args.items,
                                           profile=tmp / "worker.prof" if profile else None))
+                if i < len(args.practices) - 1:  # each size as it is measured: a night is long
+                    report(rows[-1:], profile=None, workers=args.workers)
+                    sys.stdout.flush()
             except SystemExit:
                 if rows:  # the sizes measured before this one's failure still count
                     report(rows, profile=None, workers=args.workers)
