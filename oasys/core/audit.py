@@ -40,6 +40,7 @@ from .models import (
     AuditOutcome,
     audit_chain_key,
 )
+from .rawsql import row_inserted
 
 log = logging.getLogger(__name__)
 
@@ -223,14 +224,7 @@ def _swap_and_insert(connection: Any, event: AuditEvent, last: tuple[int, str]) 
     sql, fields = _insert_sql_cache[connection.alias]
     params = [event.seq, event.hash, event.chain, last[0], last[1]]
     params += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    event.pk = row[0]
-    event._state.adding, event._state.db = False, connection.alias
-    return True
+    return row_inserted(connection=connection, sql=sql, params=params, obj=event)
 
 
 def _event_seal(event: AuditEvent, *, seq: int, prev_hash: str, secret: bytes) -> None:

@@ -30,6 +30,7 @@ from oasys.core.audit import AuditContext, audit_record
 from oasys.core.errors import InvalidInput, NotAllowed
 from oasys.core.models import AuditAction, Practice, User
 from oasys.core.money import ZERO, money
+from oasys.core.rawsql import row_inserted
 
 from .domain import Leg, check_balanced, reverse_legs, transfer
 from .models import Account, EntryType, JournalEntry, JournalLine
@@ -104,15 +105,7 @@ def _entry_insert(entry: JournalEntry) -> bool:
     params = ", ".join(["%s"] * len(fields))
     sql = (f"INSERT INTO {qn(opts.db_table)} ({columns}) VALUES ({params}) "  # noqa: S608
            f"ON CONFLICT ({unique}) DO NOTHING RETURNING {qn(opts.pk.column)}")
-    with conn.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    entry.pk = row[0]
-    entry._state.adding = False
-    entry._state.db = conn.alias
-    return True
+    return row_inserted(connection=conn, sql=sql, params=values, obj=entry)
 
 
 def _leg_dims(dims: dict, leg: Leg) -> dict:
