@@ -192,12 +192,13 @@ class StateMachine:
         `held=True`: the caller read `obj` with `select_for_update()` in the transaction it
         is in now, so the row is locked and `obj` is what it holds: it is not read again.
         Outside a transaction that cannot be true, and is refused."""
-        if held and not transaction.get_connection().in_atomic_block:
+        in_transaction = transaction.get_connection().in_atomic_block
+        if held and not in_transaction:
             raise RuntimeError("transition(held=True) outside a transaction: no lock is held")
         move = dict(obj=obj, to=to, ctx=ctx, actor=actor, source=source, reason=reason,
                     allow_same=allow_same, updates=updates, on_commit=on_commit,
                     audit_extra=audit_extra, held=held)
-        if transaction.get_connection().in_atomic_block:
+        if in_transaction:
             # Inside the caller's transaction: no savepoint of our own. A refusal is raised
             # before any write, so there is nothing to undo and the caller may go on.
             values = self._move(**move)
